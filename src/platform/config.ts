@@ -1,0 +1,369 @@
+/**
+ * The one configuration schema. Read once at boot from the environment, every problem reported at
+ * once, then frozen. Nothing else in the code reads `process.env`.
+ *
+ * Each setting declares its env var, default and meaning; `docs/configuration.md` and the README's
+ * reference table are checked against this list by a test.
+ */
+import { hostname } from 'node:os';
+import { ConfigError } from './errors.ts';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface RpcEndpointConfig {
+  /** Name used in metrics and logs (never the URL, which may carry a key). */
+  name: string;
+  url: string;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  rpcEndpoints: readonly RpcEndpointConfig[];
+  instance: string;
+  logLevel: LogLevel;
+  logPretty: boolean;
+  dbPoolMax: number;
+  dbSlowQueryMs: number;
+  dbSampleIntervalMs: number;
+  shutdownGraceMs: number;
+  bodyLimitBytes: number;
+  compressThresholdBytes: number;
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  corsOrigins: readonly string[];
+  cacheMaxEntries: number;
+  cacheTtlMs: number;
+  jobsPollIntervalMs: number;
+  jobsSchema: string;
+  hostSampleIntervalMs: number;
+  readyTimeoutMs: number;
+}
+
+type Parser<T> = (raw: string) => T;
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  env: string;
+  /** Shown in docs; `undefined` means "unset". */
+  defaultText: string;
+  description: string;
+  default: () => Config[K];
+  parse: Parser<Config[K]>;
+}
+
+class SettingProblem extends Error {}
+
+const int =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new SettingProblem(`must be a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new SettingProblem(`must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+
+const bool: Parser<boolean> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  throw new SettingProblem(`must be 1/0, true/false, yes/no or on/off, got "${raw}"`);
+};
+
+const url =
+  (protocols: string[]): Parser<string> =>
+  (raw) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw.trim());
+    } catch {
+      throw new SettingProblem('is not a valid URL');
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new SettingProblem(`must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+    }
+    return raw.trim();
+  };
+
+const nonEmpty: Parser<string> = (raw) => {
+  if (raw.trim() === '') throw new SettingProblem('must not be empty');
+  return raw.trim();
+};
+
+const rpcEndpoints: Parser<readonly RpcEndpointConfig[]> = (raw) => {
+  const parts = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (parts.length === 0) throw new SettingProblem('lists no endpoint');
+  const seen = new Set<string>();
+  return parts.map((part, i) => {
+    const eq = part.indexOf('=');
+    const hasName = eq > 0 && !part.slice(0, eq).includes(':');
+    const name = hasName ? part.slice(0, eq) : `rpc${i + 1}`;
+    const u = hasName ? part.slice(eq + 1) : part;
+    if (!/^[a-zA-Z0-9_-]{1,40}$/.test(name))
+      throw new SettingProblem(`endpoint name "${name}" must be 1-40 of a-z 0-9 _ -`);
+    if (seen.has(name)) throw new SettingProblem(`endpoint name "${name}" is used twice`);
+    seen.add(name);
+    try {
+      url(['http:', 'https:', 'ws:', 'wss:'])(u);
+    } catch (e) {
+      throw new SettingProblem(`endpoint "${name}" ${(e as Error).message}`);
+    }
+    return { name, url: u };
+  });
+};
+
+const list: Parser<readonly string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const logLevel: Parser<LogLevel> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (v === 'debug' || v === 'info' || v === 'warn' || v === 'error' || v === 'fatal') return v;
+  throw new SettingProblem(`must be one of debug, info, warn, error, fatal, got "${raw}"`);
+};
+
+const schemaName: Parser<string> = (raw) => {
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(raw)) throw new SettingProblem('must be a lower-case SQL identifier');
+  return raw;
+};
+
+function setting<K extends keyof Config>(s: Setting<K>): Setting<K> {
+  return s;
+}
+
+/** Every setting, in the order the docs list them. */
+export const SETTINGS = [
+  setting({
+    key: 'host',
+    env: 'CB_HOST',
+    defaultText: '127.0.0.1',
+    description: 'Address the HTTP server listens on.',
+    default: () => '127.0.0.1',
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'port',
+    env: 'CB_PORT',
+    defaultText: '3000',
+    description: 'HTTP port (0 picks a free one; the URL is logged).',
+    default: () => 3000,
+    parse: int(0, 65535),
+  }),
+  setting({
+    key: 'dataDir',
+    env: 'CB_DATA_DIR',
+    defaultText: './.cb-data',
+    description: 'Directory of the embedded database (PGlite) and local state.',
+    default: () => './.cb-data',
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'databaseUrl',
+    env: 'DATABASE_URL',
+    defaultText: '(unset: embedded PGlite)',
+    description: 'PostgreSQL connection URL. When set, PostgreSQL replaces the embedded database.',
+    default: () => undefined,
+    parse: url(['postgres:', 'postgresql:']),
+  }),
+  setting({
+    key: 'redisUrl',
+    env: 'REDIS_URL',
+    defaultText: '(unset: in-process cache only)',
+    description: 'Redis URL for the shared L2 cache, cross-instance invalidation and rate limits.',
+    default: () => undefined,
+    parse: url(['redis:', 'rediss:']),
+  }),
+  setting({
+    key: 'rpcEndpoints',
+    env: 'RPC_URLS',
+    defaultText: '(unset: in-process dev chain)',
+    description:
+      'Comma-separated JSON-RPC endpoints, each optionally named: `main=https://…,backup=https://…`.',
+    default: () => [],
+    parse: rpcEndpoints,
+  }),
+  setting({
+    key: 'instance',
+    env: 'CB_INSTANCE',
+    defaultText: '<hostname>-<pid>',
+    description: 'Instance name in logs and heartbeats.',
+    default: () => `${hostname()}-${process.pid}`,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'logLevel',
+    env: 'CB_LOG_LEVEL',
+    defaultText: 'info',
+    description: 'Lowest level logged: debug, info, warn, error, fatal.',
+    default: () => 'info',
+    parse: logLevel,
+  }),
+  setting({
+    key: 'logPretty',
+    env: 'CB_LOG_PRETTY',
+    defaultText: '0',
+    description: '1 prints human-readable lines for a terminal instead of JSON.',
+    default: () => false,
+    parse: bool,
+  }),
+  setting({
+    key: 'dbPoolMax',
+    env: 'CB_DB_POOL_MAX',
+    defaultText: '10',
+    description: 'Maximum PostgreSQL connections of this process.',
+    default: () => 10,
+    parse: int(1, 1000),
+  }),
+  setting({
+    key: 'dbSlowQueryMs',
+    env: 'CB_DB_SLOW_QUERY_MS',
+    defaultText: '200',
+    description: 'A statement slower than this is counted and logged at WARN.',
+    default: () => 200,
+    parse: int(1, 600_000),
+  }),
+  setting({
+    key: 'dbSampleIntervalMs',
+    env: 'CB_DB_SAMPLE_INTERVAL_MS',
+    defaultText: '15000',
+    description: 'How often table sizes and lock waits are sampled.',
+    default: () => 15_000,
+    parse: int(100, 3_600_000),
+  }),
+  setting({
+    key: 'shutdownGraceMs',
+    env: 'CB_SHUTDOWN_GRACE_MS',
+    defaultText: '10000',
+    description: 'On SIGTERM, time allowed to finish in-flight requests and jobs.',
+    default: () => 10_000,
+    parse: int(0, 600_000),
+  }),
+  setting({
+    key: 'bodyLimitBytes',
+    env: 'CB_BODY_LIMIT_BYTES',
+    defaultText: '1048576',
+    description: 'Largest request body accepted (413 above).',
+    default: () => 1_048_576,
+    parse: int(1024, 100 * 1_048_576),
+  }),
+  setting({
+    key: 'compressThresholdBytes',
+    env: 'CB_COMPRESS_THRESHOLD_BYTES',
+    defaultText: '1024',
+    description: 'Responses larger than this are compressed (br, gzip) when the client accepts it.',
+    default: () => 1024,
+    parse: int(0, 100 * 1_048_576),
+  }),
+  setting({
+    key: 'rateLimitMax',
+    env: 'CB_RATE_LIMIT_MAX',
+    defaultText: '1200',
+    description: 'Requests allowed per API key (or IP without a key) per window.',
+    default: () => 1200,
+    parse: int(1, 10_000_000),
+  }),
+  setting({
+    key: 'rateLimitWindowMs',
+    env: 'CB_RATE_LIMIT_WINDOW_MS',
+    defaultText: '60000',
+    description: 'Rate-limit window.',
+    default: () => 60_000,
+    parse: int(1000, 86_400_000),
+  }),
+  setting({
+    key: 'corsOrigins',
+    env: 'CB_CORS_ORIGINS',
+    defaultText: '(unset: CORS off)',
+    description: 'Comma-separated origins allowed by CORS, or `*`.',
+    default: () => [],
+    parse: list,
+  }),
+  setting({
+    key: 'cacheMaxEntries',
+    env: 'CB_CACHE_MAX_ENTRIES',
+    defaultText: '10000',
+    description: 'In-process (L1) cache entries per namespace.',
+    default: () => 10_000,
+    parse: int(1, 10_000_000),
+  }),
+  setting({
+    key: 'cacheTtlMs',
+    env: 'CB_CACHE_TTL_MS',
+    defaultText: '60000',
+    description: 'Default cache entry lifetime (L1 and Redis).',
+    default: () => 60_000,
+    parse: int(1, 86_400_000),
+  }),
+  setting({
+    key: 'jobsPollIntervalMs',
+    env: 'CB_JOBS_POLL_INTERVAL_MS',
+    defaultText: '500',
+    description: 'How often idle workers poll for jobs (pg-boss; at least 500).',
+    default: () => 500,
+    parse: int(500, 60_000),
+  }),
+  setting({
+    key: 'jobsSchema',
+    env: 'CB_JOBS_SCHEMA',
+    defaultText: 'pgboss',
+    description: 'Database schema of the job queue tables.',
+    default: () => 'pgboss',
+    parse: schemaName,
+  }),
+  setting({
+    key: 'hostSampleIntervalMs',
+    env: 'CB_HOST_SAMPLE_INTERVAL_MS',
+    defaultText: '5000',
+    description: 'How often host CPU, memory, disk and network are sampled.',
+    default: () => 5_000,
+    parse: int(100, 3_600_000),
+  }),
+  setting({
+    key: 'readyTimeoutMs',
+    env: 'CB_READY_TIMEOUT_MS',
+    defaultText: '2000',
+    description: 'Time each /readyz dependency check may take.',
+    default: () => 2_000,
+    parse: int(50, 60_000),
+  }),
+] as const;
+
+/** Parses the whole configuration; throws one ConfigError listing every bad setting. */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: Partial<Config> = {},
+): Readonly<Config> {
+  const out: Record<string, unknown> = {};
+  const issues: { setting: string; message: string }[] = [];
+  for (const s of SETTINGS) {
+    const raw = env[s.env];
+    if (raw === undefined || (raw === '' && s.env !== 'CB_LOG_PRETTY')) {
+      out[s.key] = s.default();
+      continue;
+    }
+    try {
+      out[s.key] = (s.parse as Parser<unknown>)(raw);
+    } catch (e) {
+      if (!(e instanceof SettingProblem)) throw e;
+      issues.push({ setting: s.env, message: e.message });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return deepFreeze({ ...(out as unknown as Config), ...overrides });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

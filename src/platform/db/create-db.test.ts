@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { testDatabaseTarget } from '../../../test/services.ts';
+import { createSilentLogger } from '../logger.ts';
+import { createMetrics } from '../metrics.ts';
+import { createDb, type Db, normalizeStatement, operationOf } from './create-db.ts';
+import { migrate } from './migrate.ts';
+
+let db: Db;
+let drop: () => Promise<void>;
+const metrics = createMetrics();
+
+beforeAll(async () => {
+  const target = await testDatabaseTarget();
+  drop = target.drop;
+  db = await createDb({ ...target, poolMax: 4, slowQueryMs: 200, logger: createSilentLogger(), metrics });
+  await migrate(db, createSilentLogger());
+});
+
+afterAll(async () => {
+  await db?.close();
+  await drop?.();
+});
+
+describe('createDb', () => {
+  test('default: int8 and numeric parse as strings, timestamptz as Date, jsonb as object', async () => {
+    const { rows } = await db.query<{ big: string; num: string; at: Date; doc: { a: number } }>(
+      `select 9007199254740993::int8 as big, 1.50::numeric as num, now() as at, '{"a":1}'::jsonb as doc`,
+    );
+    expect(rows[0]).toMatchObject({ big: '9007199254740993', num: '1.50', doc: { a: 1 } });
+    expect(rows[0]!.at).toBeInstanceOf(Date);
+  });
+
+  test('behavior: a script without params runs every statement and returns the last rows', async () => {
+    const { rows } = await db.query(
+      'create temp table t1 (x int); insert into t1 values (1),(2); select count(*)::int as n from t1',
+    );
+    expect(rows).toEqual([{ n: 2 }]);
+  });
+
+  test('behavior: concurrent transactions never interleave', async () => {
+    await db.query('create table tx_race (id int primary key, n int not null)');
+    await db.query('insert into tx_race values (1, 0)');
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        db.kysely.transaction().execute(async (trx) => {
+          const { rows } = await trx.executeQuery<{ n: number }>({
+            sql: 'select n from tx_race where id = 1 for update',
+            parameters: [],
+          } as never);
+          await trx.executeQuery({
+            sql: 'update tx_race set n = $1 where id = 1',
+            parameters: [rows[0]!.n + 1],
+          } as never);
+        }),
+      ),
+    );
+    const { rows } = await db.query<{ n: number }>('select n from tx_race where id = 1');
+    expect(rows[0]!.n).toBe(20);
+  });
+
+  test('behavior: statements are timed by operation', async () => {
+    await db.query('select 1');
+    const text = await metrics.registry.getSingleMetricAsString('cb_db_query_duration_seconds');
+    expect(text).toMatch(/cb_db_query_duration_seconds_count\{operation="select"\} [1-9]/);
+  });
+
+  test('behavior: a rolled-back transaction leaves nothing', async () => {
+    await db.query('create table rb (x int)');
+    await expect(
+      db.kysely.transaction().execute(async (trx) => {
+        await trx.executeQuery({ sql: 'insert into rb values (1)', parameters: [] } as never);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect((await db.query('select * from rb')).rows).toEqual([]);
+  });
+});
+
+describe('statement helpers', () => {
+  test('operationOf', () => {
+    expect(operationOf('  SELECT 1')).toBe('select');
+    expect(operationOf('with x as (select 1) insert into t select * from x')).toBe('insert');
+    expect(operationOf('create table t (x int)')).toBe('other');
+  });
+  test('normalizeStatement hides literals', () => {
+    expect(normalizeStatement("select * from t where a = 'secret' and b = 42")).toBe(
+      'select * from t where a = ? and b = ?',
+    );
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * The database: a `pg` pool when DATABASE_URL is set, otherwise in-process PGlite under the data
+ * directory (guarded by a lock file). Both are reached through Kysely, and every statement — Kysely,
+ * raw, or pg-boss's — is timed into `cb_db_query_duration_seconds` and, when slow, counted and logged.
+ *
+ * Values parse the same on both drivers: int8 and numeric as strings (exact), timestamptz as Date,
+ * json/jsonb as objects.
+ */
+import { join, resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { CompiledQuery, Kysely, type LogEvent, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { UnavailableError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { lockDataDir } from './data-dir-lock.ts';
+import { MULTI_STATEMENT, PGliteDialect } from './pglite-dialect.ts';
+import type { Database } from './schema.ts';
+
+export interface PoolStats {
+  active: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+export interface QueryResultRows<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Db {
+  readonly driver: 'pg' | 'pglite';
+  readonly kysely: Kysely<Database>;
+  /** One parameterised statement (or, without params, a script of several). */
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResultRows<R>>;
+  /** `SELECT 1` within `timeoutMs`; throws UnavailableError naming the database otherwise. */
+  ping(timeoutMs: number): Promise<void>;
+  poolStats(): PoolStats;
+  close(): Promise<void>;
+}
+
+export interface CreateDbOptions {
+  /** PostgreSQL URL; when undefined the embedded PGlite is used. */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory; `memory://` for a throw-away in-memory database. */
+  dataDir: string;
+  poolMax: number;
+  slowQueryMs: number;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const INT8 = 20;
+const NUMERIC = 1700;
+
+// Same parsing as PGlite's options below: int8 stays a string on pg (its default), numeric too.
+pg.types.setTypeParser(INT8, (v: string) => v);
+
+/** `select`, `insert`, `update`, `delete` or `other` — the operation label. */
+export function operationOf(sqlText: string): string {
+  const m = /^\s*(?:with\b[\s\S]*?\)\s*)?(select|insert|update|delete)\b/i.exec(sqlText);
+  return m ? m[1]!.toLowerCase() : 'other';
+}
+
+/** The statement with literals replaced by `?`, whitespace folded, at most 500 characters. */
+export function normalizeStatement(sqlText: string): string {
+  return sqlText
+    .replace(/'(?:[^']|'')*'/g, '?')
+    .replace(/\b\d+(\.\d+)?\b/g, '?')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 500);
+}
+
+export async function createDb(options: CreateDbOptions): Promise<Db> {
+  const { logger, metrics, slowQueryMs } = options;
+
+  const observe = (sqlText: string, ms: number) => {
+    metrics.dbQueryDuration.observe({ operation: operationOf(sqlText) }, ms / 1000);
+    if (ms >= slowQueryMs) {
+      metrics.dbSlowQueries.inc();
+      logger.warn('slow query', {
+        context: { statement: normalizeStatement(sqlText) },
+        metrics: { durationMs: Math.round(ms), thresholdMs: slowQueryMs },
+      });
+    }
+  };
+  const log = (event: LogEvent) => {
+    observe(event.query.sql, event.queryDurationMillis);
+  };
+
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolMax,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'cb',
+    });
+    pool.on('error', (err) => logger.warn('idle database connection failed', { err }));
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
+    const db: Db = {
+      driver: 'pg',
+      kysely,
+      query: async <R>(text: string, params: readonly unknown[] = []) => {
+        if (params.length > 0 || !MULTI_STATEMENT.test(text)) return runRaw<R>(kysely, text, params);
+        // A script: pg answers with one result per statement; Kysely would keep none of them.
+        const t0 = performance.now();
+        const results = (await pool.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+        observe(text, performance.now() - t0);
+        const list = Array.isArray(results) ? results : [results];
+        const last = [...list].reverse().find((r) => r.fields.length > 0) ?? list[list.length - 1];
+        return { rows: (last?.rows ?? []) as R[], rowCount: last?.rowCount ?? 0 };
+      },
+      ping: (timeoutMs) => ping(kysely, timeoutMs),
+      poolStats: () => ({
+        active: pool.totalCount - pool.idleCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+        max: options.poolMax,
+      }),
+      close: () => kysely.destroy(),
+    };
+    return db;
+  }
+
+  const inMemory = options.dataDir === 'memory://';
+  const dir = resolve(options.dataDir);
+  const unlock = inMemory ? () => {} : lockDataDir(dir);
+  let pglite: PGlite;
+  try {
+    pglite = new PGlite({
+      ...(inMemory ? {} : { dataDir: join(dir, 'pg') }),
+      parsers: { [INT8]: (v: string) => v, [NUMERIC]: (v: string) => v },
+    });
+    await pglite.waitReady;
+  } catch (err) {
+    unlock();
+    throw new UnavailableError('CB_DB_UNAVAILABLE', `cannot open the embedded database in ${dir}`, {
+      cause: err,
+    });
+  }
+  const dialect = new PGliteDialect(pglite);
+  const kysely = new Kysely<Database>({ dialect, log });
+  const mutex = dialect.driver.mutex;
+  return {
+    driver: 'pglite',
+    kysely,
+    query: (text, params = []) => runRaw(kysely, text, params),
+    ping: (timeoutMs) => ping(kysely, timeoutMs),
+    poolStats: () => ({
+      active: mutex.locked ? 1 : 0,
+      idle: mutex.locked ? 0 : 1,
+      waiting: mutex.waiting,
+      max: 1,
+    }),
+    close: async () => {
+      try {
+        await kysely.destroy();
+      } finally {
+        unlock();
+      }
+    },
+  };
+}
+
+async function runRaw<R>(
+  kysely: Kysely<Database>,
+  text: string,
+  params: readonly unknown[],
+): Promise<QueryResultRows<R>> {
+  const result = await kysely.executeQuery<R>(CompiledQuery.raw(text, [...params]));
+  return { rows: result.rows, rowCount: Number(result.numAffectedRows ?? BigInt(result.rows.length)) };
+}
+
+async function ping(kysely: Kysely<Database>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      kysely.executeQuery(CompiledQuery.raw('select 1', [])),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    throw new UnavailableError('CB_DB_UNAVAILABLE', `database unreachable: ${(err as Error).message}`, {
+      cause: err,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}

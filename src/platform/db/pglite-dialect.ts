@@ -1,0 +1,109 @@
+/**
+ * A Kysely dialect over PGlite. PGlite is one database session, so the dialect hands out that one
+ * connection to one user at a time (a FIFO mutex): a transaction holds it from BEGIN to COMMIT and
+ * nothing else can interleave statements into it. Everything that touches the embedded database —
+ * Kysely, raw queries, pg-boss — goes through this dialect's connection.
+ *
+ * Consequence: code inside a transaction must not wait on a statement outside it (it would wait
+ * for itself). PostgreSQL with a pool of 1 behaves the same, so such code is a bug on both.
+ */
+import type { PGlite } from '@electric-sql/pglite';
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type QueryResult,
+} from 'kysely';
+import { Mutex } from './mutex.ts';
+
+export const MULTI_STATEMENT = /;\s*\S/;
+
+class PGliteConnection implements DatabaseConnection {
+  constructor(private readonly pglite: PGlite) {}
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const params = compiled.parameters as unknown[];
+    if (params.length === 0 && MULTI_STATEMENT.test(compiled.sql)) {
+      const results = await this.pglite.exec(compiled.sql);
+      const last = [...results].reverse().find((r) => r.fields.length > 0) ?? results[results.length - 1];
+      const affected = last?.affectedRows;
+      return {
+        rows: (last?.rows ?? []) as R[],
+        ...(affected === undefined ? {} : { numAffectedRows: BigInt(affected) }),
+      };
+    }
+    const result = await this.pglite.query<R>(compiled.sql, params);
+    const affected = result.affectedRows;
+    return { rows: result.rows, ...(affected === undefined ? {} : { numAffectedRows: BigInt(affected) }) };
+  }
+
+  // biome-ignore lint/correctness/useYield: streaming is not supported by PGlite's API; Kysely only calls this for .stream()
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('PGlite dialect does not support streaming');
+  }
+}
+
+export class PGliteDriver implements Driver {
+  readonly mutex = new Mutex();
+  readonly #connection: PGliteConnection;
+  readonly #releases = new Map<DatabaseConnection, () => void>();
+
+  constructor(private readonly pglite: PGlite) {
+    this.#connection = new PGliteConnection(pglite);
+  }
+
+  async init(): Promise<void> {
+    await this.pglite.waitReady;
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const release = await this.mutex.acquire();
+    this.#releases.set(this.#connection, release);
+    return this.#connection;
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const release = this.#releases.get(connection);
+    this.#releases.delete(connection);
+    release?.();
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery({ sql: 'begin', parameters: [] } as unknown as CompiledQuery);
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery({ sql: 'commit', parameters: [] } as unknown as CompiledQuery);
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery({ sql: 'rollback', parameters: [] } as unknown as CompiledQuery);
+  }
+
+  async destroy(): Promise<void> {
+    await this.mutex.run(() => this.pglite.close());
+  }
+}
+
+export class PGliteDialect implements Dialect {
+  readonly driver: PGliteDriver;
+  constructor(pglite: PGlite) {
+    this.driver = new PGliteDriver(pglite);
+  }
+  createAdapter() {
+    return new PostgresAdapter();
+  }
+  createDriver() {
+    return this.driver;
+  }
+  createQueryCompiler() {
+    return new PostgresQueryCompiler();
+  }
+  createIntrospector(db: Parameters<Dialect['createIntrospector']>[0]) {
+    return new PostgresIntrospector(db);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Structured logs in the seed's exact shape (section 4.2), one JSON object per line on stdout:
+ * `timestamp level service instance traceId [userId] message context metrics` — nothing else.
+ *
+ * The traceId and userId come from the current trace (AsyncLocalStorage); lines logged outside any
+ * trace carry the process's boot trace. Secrets are redacted from the message and the context.
+ * `pretty` prints one readable line per entry for a terminal instead.
+ */
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import type { LogLevel } from './config.ts';
+import { describeError } from './errors.ts';
+import { redact, redactString } from './redact.ts';
+import { currentTrace, newTraceId } from './trace.ts';
+
+export interface LogFields {
+  /** Related identifiers and facts (achievementId, txHash…). */
+  context?: Record<string, unknown> | undefined;
+  /** Numbers about the operation (processingTime in ms, retryCount…). */
+  metrics?: Record<string, number> | undefined;
+  /** Overrides the trace's user. */
+  userId?: string | undefined;
+  /** An error: described into `context.error` (name, code, message, stack). */
+  err?: unknown;
+}
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  fatal(message: string, fields?: LogFields): void;
+  /** A logger for another subsystem (`service` field). */
+  child(service: string): Logger;
+  isLevelEnabled(level: LogLevel): boolean;
+  /** Flushes buffered lines (before exit). */
+  flush(): Promise<void>;
+}
+
+export interface LoggerOptions {
+  service: string;
+  instance: string;
+  level: LogLevel;
+  pretty?: boolean | undefined;
+  /** Where lines go; stdout by default. */
+  destination?: NodeJS.WritableStream | undefined;
+}
+
+const LEVEL_LABEL: Record<string, string> = {
+  trace: 'DEBUG',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'FATAL',
+};
+
+export function createLogger(options: LoggerOptions): Logger {
+  const bootTraceId = newTraceId();
+  const destination = options.pretty
+    ? prettyStream(options.destination ?? process.stdout)
+    : (options.destination ?? pino.destination({ dest: 1, sync: false }));
+  const root = pino(
+    {
+      level: options.level,
+      messageKey: 'message',
+      base: { instance: options.instance },
+      timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+      formatters: {
+        level: (label) => ({ level: LEVEL_LABEL[label] ?? label.toUpperCase() }),
+        bindings: (b) => b,
+      },
+    },
+    destination as pino.DestinationStream,
+  );
+
+  const wrap = (p: pino.Logger): Logger => {
+    const write =
+      (level: 'debug' | 'info' | 'warn' | 'error' | 'fatal') => (message: string, fields?: LogFields) => {
+        if (!p.isLevelEnabled(level)) return;
+        const trace = currentTrace();
+        const context = fields?.context ? (redact(fields.context) as Record<string, unknown>) : {};
+        if (fields?.err !== undefined) context.error = redact(describeError(fields.err));
+        const userId = fields?.userId ?? trace?.userId;
+        p[level](
+          {
+            traceId: trace?.traceId ?? bootTraceId,
+            ...(userId === undefined ? {} : { userId }),
+            context,
+            metrics: fields?.metrics ?? {},
+          },
+          redactString(message),
+        );
+      };
+    return {
+      debug: write('debug'),
+      info: write('info'),
+      warn: write('warn'),
+      error: write('error'),
+      fatal: write('fatal'),
+      child: (service) => wrap(root.child({ service })),
+      isLevelEnabled: (level) => p.isLevelEnabled(level),
+      flush: () =>
+        new Promise<void>((resolve) => {
+          try {
+            root.flush(() => resolve());
+          } catch {
+            resolve();
+          }
+        }),
+    };
+  };
+  return wrap(root.child({ service: options.service }));
+}
+
+/** A logger that drops everything (tests that do not look at logs). */
+export function createSilentLogger(): Logger {
+  const noop = () => {};
+  const silent: Logger = {
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: noop,
+    fatal: noop,
+    child: () => silent,
+    isLevelEnabled: () => false,
+    flush: async () => {},
+  };
+  return silent;
+}
+
+const COLORS: Record<string, string> = {
+  DEBUG: '\x1b[90m',
+  INFO: '\x1b[32m',
+  WARN: '\x1b[33m',
+  ERROR: '\x1b[31m',
+  FATAL: '\x1b[35m',
+};
+
+/** Human-readable lines: `12:34:56.789 INFO  api  message  key=value …`. */
+function prettyStream(out: NodeJS.WritableStream): Writable {
+  let pending = '';
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      pending += chunk.toString('utf8');
+      let nl = pending.indexOf('\n');
+      while (nl >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        out.write(`${formatPretty(line)}\n`);
+        nl = pending.indexOf('\n');
+      }
+      done();
+    },
+  });
+}
+
+export function formatPretty(line: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const level = String(entry.level);
+  const time = String(entry.timestamp).slice(11, 23);
+  const extras = { ...(entry.context as object), ...(entry.metrics as object) };
+  const kv = Object.entries(extras)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  const user = entry.userId ? ` user=${String(entry.userId)}` : '';
+  return `${time} ${COLORS[level] ?? ''}${level.padEnd(5)}\x1b[0m ${String(entry.service).padEnd(20)} ${String(entry.message)}${user}${kv ? `  \x1b[90m${kv}\x1b[0m` : ''}`;
+}

@@ -1,0 +1,228 @@
+/**
+ * Every metric of the platform, declared once with typed labels (prom-client).
+ *
+ * Names start `cb_`, carry their unit, and label values come from bounded sets — never a user
+ * address or free text. `docs/metrics.md` lists each with the seed line it serves; a test checks
+ * that the doc and this module agree. Later domains add their metrics here too.
+ */
+import client, { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Seconds: 5 ms … 10 s (API latency; the seed alerts at 500 ms mean and 1 s p95). */
+export const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10];
+/** Seconds: 1 ms … 10 s (database statements; the seed alerts at 200 ms). */
+export const DB_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10];
+/** Seconds: 10 ms … 10 min (jobs). */
+export const JOB_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+export function createMetrics() {
+  const registry = new Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'cb_process_' });
+  const r = [registry];
+
+  return {
+    registry,
+
+    // ── HTTP ────────────────────────────────────────────────────────────────
+    httpRequestDuration: new Histogram<'method' | 'route' | 'status_code'>({
+      name: 'cb_http_request_duration_seconds',
+      help: 'HTTP request duration by method, route pattern and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: HTTP_BUCKETS,
+      registers: r,
+    }),
+    httpRequestsInFlight: new Gauge({
+      name: 'cb_http_requests_in_flight',
+      help: 'HTTP requests being served now.',
+      registers: r,
+    }),
+
+    // ── Host (for installs without node_exporter) ──────────────────────────
+    hostCpuUtilization: new Gauge({
+      name: 'cb_host_cpu_utilization_ratio',
+      help: 'Share of CPU time busy over the last sample interval (0-1), all cores.',
+      registers: r,
+    }),
+    hostMemoryUtilization: new Gauge({
+      name: 'cb_host_memory_utilization_ratio',
+      help: 'Share of memory in use (1 - MemAvailable/MemTotal).',
+      registers: r,
+    }),
+    hostDiskUtilization: new Gauge<'mount'>({
+      name: 'cb_host_disk_utilization_ratio',
+      help: 'Share of the filesystem used, per mount point.',
+      labelNames: ['mount'],
+      registers: r,
+    }),
+    hostLoadPerCore: new Gauge({
+      name: 'cb_host_load_per_core',
+      help: '1-minute load average divided by the number of cores.',
+      registers: r,
+    }),
+    hostNetworkBytes: new Counter<'direction'>({
+      name: 'cb_host_network_bytes_total',
+      help: 'Bytes through the non-loopback network interfaces.',
+      labelNames: ['direction'],
+      registers: r,
+    }),
+
+    // ── Database ────────────────────────────────────────────────────────────
+    dbPoolConnections: new Gauge<'state'>({
+      name: 'cb_db_pool_connections',
+      help: 'Database connections of this process by state (active, idle, waiting = clients waiting for one).',
+      labelNames: ['state'],
+      registers: r,
+    }),
+    dbPoolMaxConnections: new Gauge({
+      name: 'cb_db_pool_max_connections',
+      help: 'Size limit of the connection pool of this process.',
+      registers: r,
+    }),
+    dbQueryDuration: new Histogram<'operation'>({
+      name: 'cb_db_query_duration_seconds',
+      help: 'Database statement duration by operation (select, insert, update, delete, other).',
+      labelNames: ['operation'],
+      buckets: DB_BUCKETS,
+      registers: r,
+    }),
+    dbSlowQueries: new Counter({
+      name: 'cb_db_slow_queries_total',
+      help: 'Statements slower than CB_DB_SLOW_QUERY_MS.',
+      registers: r,
+    }),
+    dbLockWait: new Gauge({
+      name: 'cb_db_lock_wait_seconds',
+      help: 'Longest current wait for a lock among the server sessions (PostgreSQL; 0 on PGlite).',
+      registers: r,
+    }),
+    dbTableSize: new Gauge<'table'>({
+      name: 'cb_db_table_size_bytes',
+      help: 'Total size (with indexes and TOAST) of each table of the platform.',
+      labelNames: ['table'],
+      registers: r,
+    }),
+    dbServerConnections: new Gauge<'kind'>({
+      name: 'cb_db_server_connections',
+      help: 'Connections on the database server: used (all sessions) and max (max_connections).',
+      labelNames: ['kind'],
+      registers: r,
+    }),
+
+    // ── Jobs ────────────────────────────────────────────────────────────────
+    queueDepth: new Gauge<'queue'>({
+      name: 'cb_queue_depth',
+      help: 'Jobs waiting (created or retry) per queue.',
+      labelNames: ['queue'],
+      registers: r,
+    }),
+    queueDeadLetterDepth: new Gauge<'queue'>({
+      name: 'cb_queue_dead_letter_depth',
+      help: 'Jobs in the dead-letter queue of each queue.',
+      labelNames: ['queue'],
+      registers: r,
+    }),
+    jobWait: new Histogram<'queue'>({
+      name: 'cb_job_wait_seconds',
+      help: 'Time from enqueue (or retry) to start.',
+      labelNames: ['queue'],
+      buckets: JOB_BUCKETS,
+      registers: r,
+    }),
+    jobDuration: new Histogram<'queue'>({
+      name: 'cb_job_duration_seconds',
+      help: 'Time a handler ran.',
+      labelNames: ['queue'],
+      buckets: JOB_BUCKETS,
+      registers: r,
+    }),
+    jobs: new Counter<'queue' | 'result'>({
+      name: 'cb_jobs_total',
+      help: 'Job attempts by outcome: completed, failed (no retry left or not retryable) or retried.',
+      labelNames: ['queue', 'result'],
+      registers: r,
+    }),
+    queueConsumers: new Gauge<'queue'>({
+      name: 'cb_queue_consumers',
+      help: 'Workers of each queue alive now, across instances (by heartbeat).',
+      labelNames: ['queue'],
+      registers: r,
+    }),
+    scheduledJobLastSuccess: new Gauge<'schedule'>({
+      name: 'cb_scheduled_job_last_success_timestamp_seconds',
+      help: 'When each schedule last ran successfully (Unix seconds).',
+      labelNames: ['schedule'],
+      registers: r,
+    }),
+    scheduledJobMissed: new Counter<'schedule'>({
+      name: 'cb_scheduled_job_missed_total',
+      help: 'Scheduled runs that did not happen on time.',
+      labelNames: ['schedule'],
+      registers: r,
+    }),
+
+    // ── Cache ───────────────────────────────────────────────────────────────
+    cacheRequests: new Counter<'cache' | 'level' | 'result'>({
+      name: 'cb_cache_requests_total',
+      help: 'Cache look-ups by namespace, level (memory, redis) and result (hit, miss).',
+      labelNames: ['cache', 'level', 'result'],
+      registers: r,
+    }),
+    cacheEvictions: new Counter<'cache' | 'reason'>({
+      name: 'cb_cache_evictions_total',
+      help: 'Entries dropped from the in-process cache: expired, evicted (size) or invalidated.',
+      labelNames: ['cache', 'reason'],
+      registers: r,
+    }),
+    cacheDegraded: new Counter<'cache' | 'operation'>({
+      name: 'cb_cache_redis_errors_total',
+      help: 'Redis operations that failed; the cache fell back to memory and the source.',
+      labelNames: ['cache', 'operation'],
+      registers: r,
+    }),
+    redisUp: new Gauge({
+      name: 'cb_redis_up',
+      help: '1 when the last Redis INFO sample succeeded.',
+      registers: r,
+    }),
+    redisMemoryUsed: new Gauge({
+      name: 'cb_redis_memory_used_bytes',
+      help: 'Redis used_memory.',
+      registers: r,
+    }),
+    redisMemoryMax: new Gauge({
+      name: 'cb_redis_memory_max_bytes',
+      help: 'Redis maxmemory (0 = no limit).',
+      registers: r,
+    }),
+    redisConnectedClients: new Gauge({
+      name: 'cb_redis_connected_clients',
+      help: 'Redis connected_clients.',
+      registers: r,
+    }),
+    redisMaxClients: new Gauge({ name: 'cb_redis_max_clients', help: 'Redis maxclients.', registers: r }),
+    redisExpiredKeys: new Counter({
+      name: 'cb_redis_expired_keys_total',
+      help: 'Redis expired_keys since the server started (increments taken from INFO).',
+      registers: r,
+    }),
+    redisKeyspaceHits: new Counter({
+      name: 'cb_redis_keyspace_hits_total',
+      help: 'Redis keyspace_hits since the server started (increments taken from INFO).',
+      registers: r,
+    }),
+    redisKeyspaceMisses: new Counter({
+      name: 'cb_redis_keyspace_misses_total',
+      help: 'Redis keyspace_misses since the server started (increments taken from INFO).',
+      registers: r,
+    }),
+
+    // ── Readiness ───────────────────────────────────────────────────────────
+    dependencyUp: new Gauge<'dependency'>({
+      name: 'cb_dependency_up',
+      help: '1 when the last readiness check of a dependency (database, redis, rpc) passed.',
+      labelNames: ['dependency'],
+      registers: r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,95 @@
+/**
+ * Test helpers for real services. Each suite gets its own PostgreSQL database (dropped at the
+ * end) or an in-memory PGlite, and its own Redis key prefix.
+ *
+ * `CB_TEST_DRIVER=pg` (set by `scripts/test-all.js` for the second pass) runs the driver-agnostic
+ * suites on PostgreSQL. A suite that needs a service fails when it is missing and `CI=true`;
+ * elsewhere it is skipped with the reason printed.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const PG_ADMIN_URL = process.env.CB_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_TEST_URL = process.env.CB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+export const TEST_DRIVER: 'pg' | 'pglite' = process.env.CB_TEST_DRIVER === 'pg' ? 'pg' : 'pglite';
+const IN_CI = process.env.CI === 'true';
+
+async function reachable(check: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await check();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+export async function postgresAvailable(): Promise<boolean> {
+  const problem = await reachable(async () => {
+    const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
+    await c.connect();
+    await c.end();
+  });
+  if (problem && IN_CI)
+    throw new Error(`PostgreSQL is required in CI and unreachable at ${PG_ADMIN_URL}: ${problem}`);
+  return problem === undefined;
+}
+
+export async function redisAvailable(): Promise<boolean> {
+  const { Redis } = await import('ioredis');
+  const problem = await reachable(async () => {
+    const r = new Redis(REDIS_TEST_URL, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2000,
+      retryStrategy: () => null,
+    });
+    try {
+      await r.connect();
+      await r.ping();
+    } finally {
+      r.disconnect();
+    }
+  });
+  if (problem && IN_CI)
+    throw new Error(`Redis is required in CI and unreachable at ${REDIS_TEST_URL}: ${problem}`);
+  return problem === undefined;
+}
+
+/** A fresh PostgreSQL database; `drop()` removes it. */
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `cb_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** Where the driver-agnostic suites keep their data: a fresh PG database or in-memory PGlite. */
+export async function testDatabaseTarget(): Promise<{
+  databaseUrl: string | undefined;
+  dataDir: string;
+  drop: () => Promise<void>;
+}> {
+  if (TEST_DRIVER === 'pg') {
+    if (!(await postgresAvailable()))
+      throw new Error(`CB_TEST_DRIVER=pg but PostgreSQL is unreachable at ${PG_ADMIN_URL}`);
+    const d = await createTestDatabase();
+    return { databaseUrl: d.url, dataDir: 'memory://', drop: d.drop };
+  }
+  return { databaseUrl: undefined, dataDir: 'memory://', drop: async () => {} };
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}${randomBytes(4).toString('hex')}`;
+}
