@@ -5,7 +5,7 @@
  */
 const SECRET_KEY =
   /(pass(word)?|secret|token|api[-_]?key|authorization|private[-_]?key|mnemonic|credential|cookie|^key$|signature_secret)/i;
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+)(?::([^/\s@]*))?@/gi;
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]*)(?::([^/\s@]*))?@/gi;
 const QUERY_SECRETS = /([?&](?:api[-_]?key|key|token|access_token|secret|password)=)[^&\s#]+/gi;
 const API_KEY = /\bcbk_[A-Za-z0-9_-]{8,}/g;
 

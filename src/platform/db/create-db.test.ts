@@ -88,3 +88,36 @@ describe('statement helpers', () => {
     );
   });
 });
+
+describe('slow queries', () => {
+  test('behavior: a statement over the threshold is counted and logged at WARN, normalised', async () => {
+    const { captureLogs } = await import('../../../test/log-capture.ts');
+    const logs = captureLogs('debug', 'db');
+    const m = createMetrics();
+    const target = await testDatabaseTarget();
+    const slowDb = await createDb({
+      ...target,
+      poolMax: 2,
+      slowQueryMs: 30,
+      logger: logs.logger,
+      metrics: m,
+    });
+    try {
+      await slowDb.query("select pg_sleep(0.05), 'hidden-literal' as x");
+      await slowDb.query('select 1');
+    } finally {
+      await slowDb.close();
+      await target.drop();
+    }
+    expect(await m.registry.getSingleMetricAsString('cb_db_slow_queries_total')).toContain(
+      'cb_db_slow_queries_total 1',
+    );
+    const warn = logs.entries().find((e) => e.message === 'slow query');
+    expect(warn).toMatchObject({
+      level: 'WARN',
+      service: 'db',
+      context: { statement: 'select pg_sleep(?), ? as x' },
+    });
+    expect((warn!.metrics as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(30);
+  });
+});

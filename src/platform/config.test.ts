@@ -1,0 +1,68 @@
+import { describe, expect, test } from 'vitest';
+import { loadConfig, SETTINGS } from './config.ts';
+import { ConfigError } from './errors.ts';
+
+describe('loadConfig', () => {
+  test('default: the embedded defaults with nothing set', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      dataDir: './.cb-data',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      rpcEndpoints: [],
+      logLevel: 'info',
+      logPretty: false,
+      dbSlowQueryMs: 200,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.rpcEndpoints)).toBe(true);
+  });
+
+  test('args: values parsed and named RPC endpoints', () => {
+    const c = loadConfig({
+      CB_PORT: '8080',
+      DATABASE_URL: 'postgres://u:p@db:5432/cb',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      RPC_URLS: 'main=https://rpc.example/key123, http://127.0.0.1:8545',
+      CB_LOG_PRETTY: 'yes',
+      CB_CORS_ORIGINS: 'https://a.example, https://b.example',
+    });
+    expect(c.port).toBe(8080);
+    expect(c.rpcEndpoints).toEqual([
+      { name: 'main', url: 'https://rpc.example/key123' },
+      { name: 'rpc2', url: 'http://127.0.0.1:8545' },
+    ]);
+    expect(c.logPretty).toBe(true);
+    expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  test('error: every bad setting is reported at once, each by name', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        CB_PORT: 'eighty',
+        CB_LOG_LEVEL: 'loud',
+        DATABASE_URL: 'mysql://x',
+        RPC_URLS: 'a=ftp://x',
+        CB_DB_POOL_MAX: '0',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues.map((i) => i.setting);
+    expect(issues).toEqual(['CB_PORT', 'DATABASE_URL', 'RPC_URLS', 'CB_LOG_LEVEL', 'CB_DB_POOL_MAX']);
+    expect((error as ConfigError).message).toContain('CB_PORT: must be a whole number, got "eighty"');
+  });
+
+  test('behavior: every setting has an env var, a default text and a description', () => {
+    const envs = SETTINGS.map((s) => s.env);
+    expect(new Set(envs).size).toBe(envs.length);
+    for (const s of SETTINGS) {
+      expect(s.env).toMatch(/^(CB_[A-Z_]+|DATABASE_URL|REDIS_URL|RPC_URLS)$/);
+      expect(s.description.length).toBeGreaterThan(10);
+    }
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * Host gauges for installs without node_exporter: CPU and memory utilisation, disk use per mount,
+ * load per core and network bytes. Read from Linux `/proc` (falling back to `os` elsewhere) every
+ * `intervalMs`; CPU utilisation is the busy share of the interval between two samples.
+ */
+import { readFileSync, statfsSync } from 'node:fs';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface HostSamplerOptions {
+  metrics: Metrics;
+  logger: Logger;
+  intervalMs: number;
+  /** Mount points (or any path on them) whose usage is reported; label = the path given. */
+  mounts: readonly string[];
+  /** Root of procfs; tests point it at a fixture. */
+  procRoot?: string | undefined;
+}
+
+interface CpuTimes {
+  busy: number;
+  total: number;
+}
+
+export function readCpuTimes(procRoot = '/proc'): CpuTimes {
+  try {
+    const line = readFileSync(`${procRoot}/stat`, 'utf8').split('\n')[0] ?? '';
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    let busy = 0;
+    let total = 0;
+    for (const c of cpus()) {
+      const t = c.times;
+      busy += t.user + t.nice + t.sys + t.irq;
+      total += t.user + t.nice + t.sys + t.irq + t.idle;
+    }
+    return { busy, total };
+  }
+}
+
+/** 1 - MemAvailable/MemTotal (falls back to free memory where /proc/meminfo is missing). */
+export function readMemoryUtilization(procRoot = '/proc'): number {
+  try {
+    const text = readFileSync(`${procRoot}/meminfo`, 'utf8');
+    const field = (name: string) =>
+      Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const total = field('MemTotal');
+    const available = field('MemAvailable');
+    if (Number.isFinite(total) && Number.isFinite(available) && total > 0) return 1 - available / total;
+  } catch {
+    // not Linux
+  }
+  return 1 - freemem() / totalmem();
+}
+
+/** Received and transmitted bytes summed over every interface but loopback. */
+export function readNetworkBytes(procRoot = '/proc'): { rx: number; tx: number } | undefined {
+  try {
+    const lines = readFileSync(`${procRoot}/net/dev`, 'utf8').split('\n').slice(2);
+    let rx = 0;
+    let tx = 0;
+    for (const line of lines) {
+      const [iface, rest] = line.split(':');
+      if (!rest || iface?.trim() === 'lo') continue;
+      const v = rest.trim().split(/\s+/).map(Number);
+      rx += v[0] ?? 0;
+      tx += v[8] ?? 0;
+    }
+    return { rx, tx };
+  } catch {
+    return undefined;
+  }
+}
+
+export function diskUtilization(path: string): number | undefined {
+  try {
+    const s = statfsSync(path);
+    const total = s.blocks * s.bsize;
+    if (total === 0) return undefined;
+    // Like df: used / (used + available to unprivileged users).
+    const used = (s.blocks - s.bfree) * s.bsize;
+    return used / (used + s.bavail * s.bsize);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface HostSampler {
+  /** Takes one sample now. */
+  sample(): void;
+  /** Samples every `intervalMs` (once immediately); returns the stop function. */
+  start(): () => void;
+}
+
+export function createHostSampler(options: HostSamplerOptions): HostSampler {
+  const { metrics, procRoot } = options;
+  let previousCpu = readCpuTimes(procRoot);
+  let previousNet = readNetworkBytes(procRoot);
+  const cores = Math.max(1, cpus().length);
+
+  const sample = () => {
+    try {
+      const cpu = readCpuTimes(procRoot);
+      const dTotal = cpu.total - previousCpu.total;
+      if (dTotal > 0) metrics.hostCpuUtilization.set((cpu.busy - previousCpu.busy) / dTotal);
+      previousCpu = cpu;
+      metrics.hostMemoryUtilization.set(readMemoryUtilization(procRoot));
+      metrics.hostLoadPerCore.set((loadavg()[0] ?? 0) / cores);
+      for (const mount of options.mounts) {
+        const u = diskUtilization(mount);
+        if (u !== undefined) metrics.hostDiskUtilization.set({ mount }, u);
+      }
+      const net = readNetworkBytes(procRoot);
+      if (net && previousNet) {
+        // A counter reset (interface re-created) counts the new value from zero.
+        metrics.hostNetworkBytes.inc(
+          { direction: 'receive' },
+          net.rx >= previousNet.rx ? net.rx - previousNet.rx : net.rx,
+        );
+        metrics.hostNetworkBytes.inc(
+          { direction: 'transmit' },
+          net.tx >= previousNet.tx ? net.tx - previousNet.tx : net.tx,
+        );
+      }
+      previousNet = net;
+    } catch (err) {
+      options.logger.warn('host metrics sample failed', { err });
+    }
+  };
+  metrics.hostNetworkBytes.inc({ direction: 'receive' }, 0);
+  metrics.hostNetworkBytes.inc({ direction: 'transmit' }, 0);
+  return {
+    sample,
+    start() {
+      sample();
+      const timer = setInterval(sample, options.intervalMs);
+      timer.unref();
+      return () => clearInterval(timer);
+    },
+  };
+}
