@@ -1,0 +1,62 @@
+/**
+ * `npm run gen`: regenerates the files derived from code. `npm run gen -- --check` fails (exit 1)
+ * when one of them is stale, and a test runs that check.
+ *
+ * - README.md and docs/configuration.md: the configuration reference, from `SETTINGS`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { SETTINGS } from '../src/platform/config.ts';
+
+export interface GeneratedFile {
+  path: string;
+  /** Returns the file's expected content from its current content. */
+  render(current: string): string;
+}
+
+function replaceBetween(text: string, marker: string, body: string): string {
+  const start = `<!-- ${marker}:start -->`;
+  const end = `<!-- ${marker}:end -->`;
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`markers ${start} … ${end} not found`);
+  return `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`;
+}
+
+export function configTable(): string {
+  const rows = SETTINGS.map((s) => `| \`${s.env}\` | ${s.defaultText.startsWith('(') ? s.defaultText : `\`${s.defaultText}\``} | ${s.description} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+export const GENERATED: GeneratedFile[] = [
+  { path: 'README.md', render: (t) => replaceBetween(t, 'config', configTable()) },
+  { path: 'docs/configuration.md', render: (t) => replaceBetween(t, 'config', configTable()) },
+];
+
+/** Paths whose content differs from what `gen` would write. */
+export function staleFiles(): string[] {
+  return GENERATED.filter((f) => {
+    const current = readFileSync(f.path, 'utf8');
+    return f.render(current) !== current;
+  }).map((f) => f.path);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const check = process.argv.includes('--check');
+  if (check) {
+    const stale = staleFiles();
+    if (stale.length > 0) {
+      console.error(`gen: stale generated content in ${stale.join(', ')}; run npm run gen`);
+      process.exit(1);
+    }
+    console.log('gen: generated files are up to date');
+  } else {
+    for (const f of GENERATED) {
+      const current = readFileSync(f.path, 'utf8');
+      const next = f.render(current);
+      if (next !== current) {
+        writeFileSync(f.path, next);
+        console.log(`gen: wrote ${f.path}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * How every command speaks: results on stdout (JSON with `--json`, text otherwise), problems as
+ * one line `cb: …` on stderr with a non-zero exit. Logs (JSON lines) also go to stdout, so commands
+ * that print results keep the log level at `warn` unless asked otherwise.
+ */
+import { BaseError, ConfigError } from '../platform/errors.ts';
+import { redactString } from '../platform/redact.ts';
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+}
+
+export function printLine(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
+  const cell = (v: unknown) => (v === null || v === undefined ? '-' : v instanceof Date ? v.toISOString() : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  printLine(columns.map((c, i) => c.toUpperCase().padEnd(widths[i]!)).join('  '));
+  for (const r of rows) printLine(columns.map((c, i) => cell(r[c]).padEnd(widths[i]!)).join('  '));
+}
+
+/** Prints the error as one line per problem on stderr and exits. */
+export function exitWithError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    for (const issue of error.issues) process.stderr.write(`cb: invalid configuration: ${issue.setting}: ${issue.message}\n`);
+    process.exit(1);
+  }
+  if (error instanceof CliError) {
+    process.stderr.write(`cb: ${redactString(error.message)}\n`);
+    process.exit(error.exitCode);
+  }
+  if (error instanceof BaseError) {
+    process.stderr.write(`cb: ${redactString(error.message)} [${error.code}]\n`);
+    process.exit(1);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`cb: unexpected error: ${redactString(message)}\n`);
+  process.exit(1);
+}
