@@ -18,7 +18,7 @@ describe('metrics', () => {
     const metrics = createMetrics();
     for (const m of await metrics.registry.getMetricsAsJSON()) {
       expect(m.name).toMatch(/^cb_/);
-      if (m.type === 'counter') expect(m.name).toMatch(/_total$/);
+      if (String(m.type) === 'counter') expect(m.name).toMatch(/_total$/);
     }
   });
 });
