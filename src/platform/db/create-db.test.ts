@@ -121,3 +121,19 @@ describe('slow queries', () => {
     expect((warn!.metrics as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(30);
   });
 });
+
+describe('transaction', () => {
+  test('behavior: commits on success and rolls back on error', async () => {
+    await db.query('create table tx_t (x int)');
+    await db.transaction(async (tx) => {
+      await tx.query('insert into tx_t values ($1)', [1]);
+    });
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('insert into tx_t values ($1)', [2]);
+        throw new Error('nope');
+      }),
+    ).rejects.toThrow('nope');
+    expect((await db.query<{ x: number }>('select x from tx_t')).rows).toEqual([{ x: 1 }]);
+  });
+});

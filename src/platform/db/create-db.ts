@@ -29,11 +29,21 @@ export interface QueryResultRows<R> {
   rowCount: number;
 }
 
-export interface Db {
+/** Something that runs parameterised SQL: the database, or one transaction of it. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResultRows<R>>;
+}
+
+export interface Db extends Queryable {
   readonly driver: 'pg' | 'pglite';
   readonly kysely: Kysely<Database>;
   /** One parameterised statement (or, without params, a script of several). */
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResultRows<R>>;
+  /**
+   * Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it
+   * throws. Statements inside must use `tx`, never the Db itself (on PGlite that would wait forever).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** `SELECT 1` within `timeoutMs`; throws UnavailableError naming the database otherwise. */
   ping(timeoutMs: number): Promise<void>;
   poolStats(): PoolStats;
@@ -113,6 +123,7 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
         const last = [...list].reverse().find((r) => r.fields.length > 0) ?? list[list.length - 1];
         return { rows: (last?.rows ?? []) as R[], rowCount: last?.rowCount ?? 0 };
       },
+      transaction: (fn) => transaction(kysely, fn),
       ping: (timeoutMs) => ping(kysely, timeoutMs),
       poolStats: () => ({
         active: pool.totalCount - pool.idleCount,
@@ -172,6 +183,10 @@ async function runRaw<R>(
 ): Promise<QueryResultRows<R>> {
   const result = await kysely.executeQuery<R>(CompiledQuery.raw(text, [...params]));
   return { rows: result.rows, rowCount: Number(result.numAffectedRows ?? BigInt(result.rows.length)) };
+}
+
+function transaction<T>(kysely: Kysely<Database>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return kysely.transaction().execute((trx) => fn({ query: (text, params = []) => runRaw(trx, text, params) }));
 }
 
 async function ping(kysely: Kysely<Database>, timeoutMs: number): Promise<void> {
