@@ -159,6 +159,7 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
     driver: 'pglite',
     kysely,
     query: (text, params = []) => runRaw(kysely, text, params),
+    transaction: (fn) => transaction(kysely, fn),
     ping: (timeoutMs) => ping(kysely, timeoutMs),
     poolStats: () => ({
       active: mutex.locked ? 1 : 0,
