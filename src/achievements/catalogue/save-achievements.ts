@@ -21,13 +21,19 @@ export interface SavedAchievement {
 export class DefinitionInvalidError extends RuleViolationError {
   override name = 'DefinitionInvalidError';
   constructor(issues: RuleIssue[]) {
-    super('ACH_DEFINITION_INVALID', `achievement definition invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
-      details: { issues },
-    });
+    super(
+      'ACH_DEFINITION_INVALID',
+      `achievement definition invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      {
+        details: { issues },
+      },
+    );
   }
 }
 
-export async function loadDefinitions(q: Queryable): Promise<Map<string, { version: number; def: AchievementDefinition }>> {
+export async function loadDefinitions(
+  q: Queryable,
+): Promise<Map<string, { version: number; def: AchievementDefinition }>> {
   const { rows } = await q.query<{ id: string; version: number; definition: AchievementDefinition }>(
     `select a.id, a.current_version as version, v.definition
        from ach_achievements a join ach_achievement_versions v on v.achievement_id = a.id and v.version = a.current_version`,
@@ -48,7 +54,8 @@ function canonical(value: unknown): string {
   );
 }
 
-const evaluationOf = (d: AchievementDefinition) => canonical({ rule: d.rule, startsAt: d.startsAt, endsAt: d.endsAt, prerequisites: d.prerequisites });
+const evaluationOf = (d: AchievementDefinition) =>
+  canonical({ rule: d.rule, startsAt: d.startsAt, endsAt: d.endsAt, prerequisites: d.prerequisites });
 
 /**
  * Validates and saves `inputs` (untrusted). `mode: 'create'` refuses an existing id (409),
@@ -63,7 +70,9 @@ export async function saveAchievements(
     // One catalogue writer at a time: versions and cross-references stay consistent.
     await tx.query('lock table ach_achievements in share row exclusive mode');
     const stored = await loadDefinitions(tx);
-    const incomingIds = new Set(inputs.map((i) => (i as { id?: unknown })?.id).filter((id): id is string => typeof id === 'string'));
+    const incomingIds = new Set(
+      inputs.map((i) => (i as { id?: unknown })?.id).filter((id): id is string => typeof id === 'string'),
+    );
     const known = (id: string) => stored.has(id) || incomingIds.has(id);
     const issues: RuleIssue[] = [];
     const defs: AchievementDefinition[] = [];
@@ -75,13 +84,21 @@ export async function saveAchievements(
     });
     const seen = new Set<string>();
     defs.forEach((d, i) => {
-      if (seen.has(d.id)) issues.push({ path: `${options.pathPrefix?.(i) ?? ''}id`.replace(/^\./, ''), message: `achievement ${d.id} appears twice` });
+      if (seen.has(d.id))
+        issues.push({
+          path: `${options.pathPrefix?.(i) ?? ''}id`.replace(/^\./, ''),
+          message: `achievement ${d.id} appears twice`,
+        });
       seen.add(d.id);
     });
     if (issues.length > 0) throw new DefinitionInvalidError(issues);
     if (options.mode === 'create') {
       const existing = defs.find((d) => stored.has(d.id));
-      if (existing) throw new ConflictError('ACH_ACHIEVEMENT_EXISTS', `achievement ${existing.id} already exists; use PUT to change it`);
+      if (existing)
+        throw new ConflictError(
+          'ACH_ACHIEVEMENT_EXISTS',
+          `achievement ${existing.id} already exists; use PUT to change it`,
+        );
     }
     const merged = new Map([...stored].map(([id, s]) => [id, s.def]));
     for (const d of defs) merged.set(d.id, d);
@@ -97,16 +114,17 @@ export async function saveAchievements(
       }
       const version = (previous?.version ?? 0) + 1;
       if (previous) {
-        await tx.query('update ach_achievements set current_version = $2, updated_at = now() where id = $1', [d.id, version]);
+        await tx.query('update ach_achievements set current_version = $2, updated_at = now() where id = $1', [
+          d.id,
+          version,
+        ]);
       } else {
         await tx.query('insert into ach_achievements (id, current_version) values ($1, $2)', [d.id, version]);
       }
-      await tx.query('insert into ach_achievement_versions (achievement_id, version, definition, created_by) values ($1, $2, $3::jsonb, $4)', [
-        d.id,
-        version,
-        canonical(d),
-        options.actor,
-      ]);
+      await tx.query(
+        'insert into ach_achievement_versions (achievement_id, version, definition, created_by) values ($1, $2, $3::jsonb, $4)',
+        [d.id, version, canonical(d), options.actor],
+      );
       saved.push({
         id: d.id,
         version,

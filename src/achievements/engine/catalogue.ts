@@ -46,7 +46,10 @@ export async function loadCatalogue(q: Queryable): Promise<Catalogue> {
   return buildCatalogue(stamp, rows);
 }
 
-export function buildCatalogue(stamp: string, rows: readonly { id: string; version: number; definition: AchievementDefinition }[]): Catalogue {
+export function buildCatalogue(
+  stamp: string,
+  rows: readonly { id: string; version: number; definition: AchievementDefinition }[],
+): Catalogue {
   const entries = new Map<string, CatalogueEntry>();
   const byEventType = new Map<string, CatalogueEntry[]>();
   const dependents = new Map<string, CatalogueEntry[]>();
@@ -70,7 +73,10 @@ export function buildCatalogue(stamp: string, rows: readonly { id: string; versi
     }
   }
   for (const entry of entries.values()) {
-    const refs = [...entry.def.prerequisites, ...(entry.def.rule.type === 'composite' ? entry.def.rule.achievements : [])];
+    const refs = [
+      ...entry.def.prerequisites,
+      ...(entry.def.rule.type === 'composite' ? entry.def.rule.achievements : []),
+    ];
     for (const ref of new Set(refs)) {
       const list = dependents.get(ref) ?? [];
       list.push(entry);

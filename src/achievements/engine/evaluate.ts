@@ -47,15 +47,24 @@ export interface NewUnlock {
 export function progressRowFor(member: MemberState, entry: CatalogueEntry): ProgressRow | undefined {
   if (!entry.eventRule) return undefined;
   const existing = member.progress.get(entry.id);
-  if (existing && existing.version === entry.version && isStateOf(entry.eventRule, existing.state)) return existing;
+  if (existing && existing.version === entry.version && isStateOf(entry.eventRule, existing.state))
+    return existing;
   const state = initialState(entry.eventRule);
-  const row: ProgressRow = { version: entry.version, state, progress: progressOf(entry.eventRule, state), dirty: true };
+  const row: ProgressRow = {
+    version: entry.version,
+    state,
+    progress: progressOf(entry.eventRule, state),
+    dirty: true,
+  };
   member.progress.set(entry.id, row);
   return row;
 }
 
 function inWindow(entry: CatalogueEntry, occurredAtMs: number): boolean {
-  return (entry.startsAtMs === undefined || occurredAtMs >= entry.startsAtMs) && (entry.endsAtMs === undefined || occurredAtMs < entry.endsAtMs);
+  return (
+    (entry.startsAtMs === undefined || occurredAtMs >= entry.startsAtMs) &&
+    (entry.endsAtMs === undefined || occurredAtMs < entry.endsAtMs)
+  );
 }
 
 /** Whether an achievement is complete for the member now (rule done and prerequisites unlocked). */
@@ -93,7 +102,11 @@ export function cascadeUnlocks(
  * Applies `events` (one member's or many, in the order given) to `members`. Achievements already
  * unlocked are left alone. Returns the unlocks made.
  */
-export function evaluateEvents(catalogue: Catalogue, members: Map<string, MemberState>, events: readonly EvaluatedEvent[]): NewUnlock[] {
+export function evaluateEvents(
+  catalogue: Catalogue,
+  members: Map<string, MemberState>,
+  events: readonly EvaluatedEvent[],
+): NewUnlock[] {
   const unlocks: NewUnlock[] = [];
   for (const event of events) {
     const entries = catalogue.byEventType.get(event.type);

@@ -72,13 +72,15 @@ export function createEventProcessor(options: EventProcessorOptions): EventProce
       try {
         const result = await processBatch(deps, batchSize);
         options.onBatch?.(result);
-        if (failures > 0) logger.info('event processing recovered', { context: { loop: n }, metrics: { failures } });
+        if (failures > 0)
+          logger.info('event processing recovered', { context: { loop: n }, metrics: { failures } });
         failures = 0;
         if (result.events === 0) await sleep(pollMs);
       } catch (err) {
         failures++;
         metrics.progressUpdates.inc({ result: 'failed' });
-        if (failures === 1) logger.error('event batch failed; retrying with backoff', { err, context: { loop: n } });
+        if (failures === 1)
+          logger.error('event batch failed; retrying with backoff', { err, context: { loop: n } });
         await sleep(Math.min(5000, 100 * 2 ** failures));
       }
     }
@@ -86,7 +88,9 @@ export function createEventProcessor(options: EventProcessorOptions): EventProce
 
   const samplePending = async () => {
     try {
-      const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from ach_events where status = 'received'`);
+      const { rows } = await db.query<{ n: number }>(
+        `select count(*)::int as n from ach_events where status = 'received'`,
+      );
       metrics.eventsPending.set(rows[0]?.n ?? 0);
     } catch {
       // the processor loop logs database trouble

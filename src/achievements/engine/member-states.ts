@@ -3,11 +3,22 @@ import type { Progress, RuleState } from '../rules/index.ts';
 import type { MemberState, NewUnlock, ProgressRow } from './evaluate.ts';
 
 /** Loads the stored progress and unlocks of `users` (for `achievementIds`, or all when undefined). */
-export async function loadMemberStates(q: Queryable, users: readonly string[], achievementIds?: readonly string[]): Promise<Map<string, MemberState>> {
+export async function loadMemberStates(
+  q: Queryable,
+  users: readonly string[],
+  achievementIds?: readonly string[],
+): Promise<Map<string, MemberState>> {
   const members = new Map<string, MemberState>();
   for (const u of users) members.set(u, { progress: new Map(), unlocked: new Set() });
   if (users.length === 0) return members;
-  const progress = await q.query<{ user_address: string; achievement_id: string; version: number; state: RuleState; current: string; target: string }>(
+  const progress = await q.query<{
+    user_address: string;
+    achievement_id: string;
+    version: number;
+    state: RuleState;
+    current: string;
+    target: string;
+  }>(
     `select user_address, achievement_id, version, state, current::text, target::text
        from ach_progress
       where user_address = any($1::text[]) ${achievementIds ? 'and achievement_id = any($2::text[])' : ''}`,
@@ -16,7 +27,12 @@ export async function loadMemberStates(q: Queryable, users: readonly string[], a
   for (const r of progress.rows) {
     const current = Number(r.current);
     const target = Number(r.target);
-    const row: ProgressRow = { version: r.version, state: r.state, progress: { current, target, done: current >= target }, dirty: false };
+    const row: ProgressRow = {
+      version: r.version,
+      state: r.state,
+      progress: { current, target, done: current >= target },
+      dirty: false,
+    };
     members.get(r.user_address)?.progress.set(r.achievement_id, row);
   }
   const unlocks = await q.query<{ user_address: string; achievement_id: string }>(
@@ -29,11 +45,25 @@ export async function loadMemberStates(q: Queryable, users: readonly string[], a
 
 /** Writes every dirty progress row; returns how many. */
 export async function saveProgress(q: Queryable, members: ReadonlyMap<string, MemberState>): Promise<number> {
-  const rows: { user_address: string; achievement_id: string; version: number; state: RuleState; current: number; target: number }[] = [];
+  const rows: {
+    user_address: string;
+    achievement_id: string;
+    version: number;
+    state: RuleState;
+    current: number;
+    target: number;
+  }[] = [];
   for (const [user, member] of members) {
     for (const [achievementId, row] of member.progress) {
       if (!row.dirty) continue;
-      rows.push({ user_address: user, achievement_id: achievementId, version: row.version, state: row.state, current: progressNumber(row.progress.current), target: progressNumber(row.progress.target) });
+      rows.push({
+        user_address: user,
+        achievement_id: achievementId,
+        version: row.version,
+        state: row.state,
+        current: progressNumber(row.progress.current),
+        target: progressNumber(row.progress.target),
+      });
     }
   }
   if (rows.length === 0) return 0;
@@ -57,7 +87,11 @@ function progressNumber(n: Progress['current']): number {
  * Records unlocks — each (member, achievement) once, by the primary key — and, in the same
  * transaction, one mint request per new unlock in the outbox. Returns the unlocks actually made.
  */
-export async function saveUnlocks(q: Queryable, unlocks: readonly NewUnlock[], traceparent: string | null): Promise<NewUnlock[]> {
+export async function saveUnlocks(
+  q: Queryable,
+  unlocks: readonly NewUnlock[],
+  traceparent: string | null,
+): Promise<NewUnlock[]> {
   if (unlocks.length === 0) return [];
   const inserted = await q.query<{ user_address: string; achievement_id: string }>(
     `insert into ach_unlocks (user_address, achievement_id, version, event_seq)
@@ -65,7 +99,16 @@ export async function saveUnlocks(q: Queryable, unlocks: readonly NewUnlock[], t
        from jsonb_to_recordset($1::jsonb) as x(user_address text, achievement_id text, version int, event_seq bigint)
      on conflict (user_address, achievement_id) do nothing
      returning user_address, achievement_id`,
-    [JSON.stringify(unlocks.map((u) => ({ user_address: u.user, achievement_id: u.achievementId, version: u.version, event_seq: u.eventSeq ?? null })))],
+    [
+      JSON.stringify(
+        unlocks.map((u) => ({
+          user_address: u.user,
+          achievement_id: u.achievementId,
+          version: u.version,
+          event_seq: u.eventSeq ?? null,
+        })),
+      ),
+    ],
   );
   if (inserted.rows.length === 0) return [];
   await q.query(

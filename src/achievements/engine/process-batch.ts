@@ -59,7 +59,8 @@ export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Pr
         for update skip locked limit 1`,
     );
     const partition = part.rows[0]?.id;
-    if (partition === undefined) return { partition, events: 0, failed: 0, progressRows: 0, unlocks: [], delays: [] };
+    if (partition === undefined)
+      return { partition, events: 0, failed: 0, progressRows: 0, unlocks: [], delays: [] };
 
     const { rows } = await tx.query<EventRow>(
       `select seq::text as seq, type, source, user_address, occurred_at, received_at, data, traceparent
@@ -98,7 +99,11 @@ export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Pr
       } catch (err) {
         members.set(user, snapshot);
         for (const e of events) failed.set(e.seq, err);
-        deps.logger.error('event evaluation failed', { userId: user, err, context: { events: events.map((e) => e.seq) } });
+        deps.logger.error('event evaluation failed', {
+          userId: user,
+          err,
+          context: { events: events.map((e) => e.seq) },
+        });
       }
     }
 
@@ -122,7 +127,14 @@ export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Pr
     }
     await tx.query('update ach_partitions set last_processed_at = now() where id = $1', [partition]);
     await deps.beforeCommit?.({ partition, events: rows.length });
-    return { partition, events: rows.length, failed: failed.size, progressRows, unlocks: made, delays: marked.rows.map((r) => r.delay) };
+    return {
+      partition,
+      events: rows.length,
+      failed: failed.size,
+      progressRows,
+      unlocks: made,
+      delays: marked.rows.map((r) => r.delay),
+    };
   });
 
   if (result.events > 0) {
@@ -133,12 +145,24 @@ export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Pr
     metrics.progressUpdates.inc({ result: 'ok' }, result.progressRows);
     const catalogue = await deps.catalogue(deps.db);
     for (const u of result.unlocks) {
-      metrics.achievementUnlocks.inc({ category: catalogue.entries.get(u.achievementId)?.def.category ?? 'other', result: 'ok' });
-      deps.logger.info('Achievement unlocked successfully', { userId: u.user, context: { achievementId: u.achievementId, version: u.version, eventSeq: u.eventSeq } });
+      metrics.achievementUnlocks.inc({
+        category: catalogue.entries.get(u.achievementId)?.def.category ?? 'other',
+        result: 'ok',
+      });
+      deps.logger.info('Achievement unlocked successfully', {
+        userId: u.user,
+        context: { achievementId: u.achievementId, version: u.version, eventSeq: u.eventSeq },
+      });
     }
     deps.logger.debug('event batch processed', {
       context: { partition: result.partition },
-      metrics: { events: result.events, failed: result.failed, progressRows: result.progressRows, unlocks: result.unlocks.length, durationMs: Math.round(performance.now() - t0) },
+      metrics: {
+        events: result.events,
+        failed: result.failed,
+        progressRows: result.progressRows,
+        unlocks: result.unlocks.length,
+        durationMs: Math.round(performance.now() - t0),
+      },
     });
   }
   const { delays: _delays, ...rest } = result;

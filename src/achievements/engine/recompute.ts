@@ -31,8 +31,14 @@ export async function recomputePartition(
   partition: number,
   scope: RecomputeScope = {},
 ): Promise<{ members: Map<string, MemberState>; unlocks: NewUnlock[] }> {
-  const entries = [...catalogue.entries.values()].filter((e) => e.eventRule && (!scope.achievementIds || scope.achievementIds.has(e.id)));
-  const scoped: Catalogue = { ...catalogue, byEventType: indexByType(catalogue, entries), dependents: new Map() };
+  const entries = [...catalogue.entries.values()].filter(
+    (e) => e.eventRule && (!scope.achievementIds || scope.achievementIds.has(e.id)),
+  );
+  const scoped: Catalogue = {
+    ...catalogue,
+    byEventType: indexByType(catalogue, entries),
+    dependents: new Map(),
+  };
   const types = [...scoped.byEventType.keys()];
   const members = new Map<string, MemberState>();
   const unlocks: NewUnlock[] = [];
@@ -53,7 +59,14 @@ export async function recomputePartition(
   for (;;) {
     const params: unknown[] = [partition, types, after, chunk];
     if (scope.users) params.push(scope.users);
-    const { rows } = await tx.query<{ seq: string; type: string; source: string; user_address: string; occurred_at: Date; data: Record<string, unknown> }>(
+    const { rows } = await tx.query<{
+      seq: string;
+      type: string;
+      source: string;
+      user_address: string;
+      occurred_at: Date;
+      data: Record<string, unknown>;
+    }>(
       `select seq::text as seq, type, source, user_address, occurred_at, data from ach_events
         where partition = $1 and status = 'processed' and type = any($2::text[]) and seq > $3::bigint
           ${scope.users ? 'and user_address = any($5::text[])' : ''}
@@ -87,7 +100,10 @@ function memberOf(members: Map<string, MemberState>, user: string): MemberState 
   return m;
 }
 
-function indexByType(catalogue: Catalogue, entries: readonly CatalogueEntry[]): Map<string, CatalogueEntry[]> {
+function indexByType(
+  catalogue: Catalogue,
+  entries: readonly CatalogueEntry[],
+): Map<string, CatalogueEntry[]> {
   const ids = new Set(entries.map((e) => e.id));
   const out = new Map<string, CatalogueEntry[]>();
   for (const [type, list] of catalogue.byEventType) {

@@ -38,9 +38,14 @@ export async function runRetroactive(
         const entry = catalogue.entries.get(achievementId);
         if (!entry) return;
         if (entry.eventRule) {
-          const fresh = await recomputePartition(tx, catalogue, partition, { achievementIds: new Set([achievementId]) });
+          const fresh = await recomputePartition(tx, catalogue, partition, {
+            achievementIds: new Set([achievementId]),
+          });
           // Progress of an older version means nothing now (members without matching events keep none).
-          await tx.query('delete from ach_progress where achievement_id = $1 and version <> $2', [achievementId, entry.version]);
+          await tx.query('delete from ach_progress where achievement_id = $1 and version <> $2', [
+            achievementId,
+            entry.version,
+          ]);
           members += await saveProgress(tx, fresh.members);
         }
         made.push(...(await settlePartition(tx, catalogue, partition, outgoingTraceparent() ?? null)));
@@ -56,9 +61,15 @@ export async function runRetroactive(
   }
   deps.metrics.retroactiveRuns.inc({ result: 'ok' });
   for (const u of made) {
-    deps.logger.info('Achievement unlocked successfully', { userId: u.user, context: { achievementId: u.achievementId, retroactive: true } });
+    deps.logger.info('Achievement unlocked successfully', {
+      userId: u.user,
+      context: { achievementId: u.achievementId, retroactive: true },
+    });
   }
   const durationMs = Math.round(performance.now() - t0);
-  deps.logger.info('retroactive evaluation done', { context: { achievementId }, metrics: { members, unlocks: made.length, durationMs } });
+  deps.logger.info('retroactive evaluation done', {
+    context: { achievementId },
+    metrics: { members, unlocks: made.length, durationMs },
+  });
   return { achievementId, members, unlocks: made.length, durationMs };
 }

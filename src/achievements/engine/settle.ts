@@ -9,7 +9,12 @@ import type { Catalogue } from './catalogue.ts';
 import { cascadeUnlocks, type NewUnlock } from './evaluate.ts';
 import { loadMemberStates, saveUnlocks } from './member-states.ts';
 
-export async function settlePartition(tx: Queryable, catalogue: Catalogue, partition: number, traceparent: string | null): Promise<NewUnlock[]> {
+export async function settlePartition(
+  tx: Queryable,
+  catalogue: Catalogue,
+  partition: number,
+  traceparent: string | null,
+): Promise<NewUnlock[]> {
   const hasComposites = [...catalogue.entries.values()].some((e) => e.def.rule.type === 'composite');
   const { rows } = await tx.query<{ user_address: string }>(
     `select distinct p.user_address from ach_progress p

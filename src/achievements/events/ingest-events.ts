@@ -10,7 +10,13 @@ import { type ValidEvent, validateEvent } from './validate-event.ts';
 
 export type IngestResult =
   | { index: number; id: string; source: string; status: 'accepted' | 'duplicate' }
-  | { index: number; id?: string | undefined; source?: string | undefined; status: 'rejected'; reason: string };
+  | {
+      index: number;
+      id?: string | undefined;
+      source?: string | undefined;
+      status: 'rejected';
+      reason: string;
+    };
 
 export interface IngestDeps {
   db: Db;
@@ -19,16 +25,31 @@ export interface IngestDeps {
   labelOf(kind: 'type' | 'source', value: string | undefined): string;
 }
 
-export async function ingestEvents(deps: IngestDeps, items: readonly unknown[], now = Date.now()): Promise<IngestResult[]> {
+export async function ingestEvents(
+  deps: IngestDeps,
+  items: readonly unknown[],
+  now = Date.now(),
+): Promise<IngestResult[]> {
   const results: IngestResult[] = new Array(items.length);
   const fresh: { index: number; event: ValidEvent }[] = [];
   const seen = new Set<string>();
   items.forEach((item, index) => {
     const check = validateEvent(item, now);
     if (!check.ok) {
-      results[index] = { index, id: check.id, source: check.source, status: 'rejected', reason: check.reason };
-      const type = typeof (item as { type?: unknown })?.type === 'string' ? (item as { type: string }).type : undefined;
-      deps.metrics.eventsReceived.inc({ type: deps.labelOf('type', type), source: deps.labelOf('source', check.source), result: 'rejected' });
+      results[index] = {
+        index,
+        id: check.id,
+        source: check.source,
+        status: 'rejected',
+        reason: check.reason,
+      };
+      const type =
+        typeof (item as { type?: unknown })?.type === 'string' ? (item as { type: string }).type : undefined;
+      deps.metrics.eventsReceived.inc({
+        type: deps.labelOf('type', type),
+        source: deps.labelOf('source', check.source),
+        result: 'rejected',
+      });
       return;
     }
     const key = `${check.event.source}\u0000${check.event.id}`;
@@ -70,7 +91,11 @@ export async function ingestEvents(deps: IngestDeps, items: readonly unknown[], 
   for (const r of results) {
     if (r.status === 'rejected') continue;
     const item = items[r.index] as { type: string };
-    deps.metrics.eventsReceived.inc({ type: deps.labelOf('type', item.type), source: deps.labelOf('source', r.source), result: r.status });
+    deps.metrics.eventsReceived.inc({
+      type: deps.labelOf('type', item.type),
+      source: deps.labelOf('source', r.source),
+      result: r.status,
+    });
   }
   return results;
 }
