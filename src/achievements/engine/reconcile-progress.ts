@@ -79,7 +79,12 @@ export async function reconcileProgress(
           const have = s.progress.get(entry.id);
           const haveCurrent = have && have.version === entry.version ? have.progress.current : 0;
           const wantCurrent = want?.progress.current ?? 0;
-          const sameState = (want === undefined && (have === undefined || haveCurrent === 0)) || (want !== undefined && have !== undefined && have.version === want.version && stateKey(have.state) === stateKey(want.state));
+          const sameState =
+            (want === undefined && (have === undefined || haveCurrent === 0)) ||
+            (want !== undefined &&
+              have !== undefined &&
+              have.version === want.version &&
+              stateKey(have.state) === stateKey(want.state));
           if (sameState && haveCurrent === wantCurrent) continue;
           found.push({
             user,
@@ -99,14 +104,26 @@ export async function reconcileProgress(
                values ($1, $2, $3, $4::jsonb, $5, $6, now())
                on conflict (user_address, achievement_id) do update
                   set version = excluded.version, state = excluded.state, current = excluded.current, target = excluded.target, updated_at = now()`,
-              [m.user, m.achievementId, want.version, JSON.stringify(want.state), want.progress.current, want.progress.target],
+              [
+                m.user,
+                m.achievementId,
+                want.version,
+                JSON.stringify(want.state),
+                want.progress.current,
+                want.progress.target,
+              ],
             );
           } else {
-            await tx.query('delete from ach_progress where user_address = $1 and achievement_id = $2', [m.user, m.achievementId]);
+            await tx.query('delete from ach_progress where user_address = $1 and achievement_id = $2', [
+              m.user,
+              m.achievementId,
+            ]);
           }
         }
       }
-      if (options.fix) unlocksAdded += (await settlePartition(tx, catalogue, partition, outgoingTraceparent() ?? null)).length;
+      if (options.fix)
+        unlocksAdded += (await settlePartition(tx, catalogue, partition, outgoingTraceparent() ?? null))
+          .length;
     });
   }
   if (!options.user) deps.metrics.progressInconsistencies.set(options.fix ? 0 : mismatches.length);

@@ -44,7 +44,11 @@ export interface Explanation {
   truncated: boolean;
 }
 
-export async function explainProgress(q: Queryable, entry: CatalogueEntry, user: string): Promise<Explanation> {
+export async function explainProgress(
+  q: Queryable,
+  entry: CatalogueEntry,
+  user: string,
+): Promise<Explanation> {
   const def = entry.def;
   const unlockRows = await q.query<{ achievement_id: string; unlocked_at: Date }>(
     'select achievement_id, unlocked_at from ach_unlocks where user_address = $1',
@@ -62,12 +66,24 @@ export async function explainProgress(q: Queryable, entry: CatalogueEntry, user:
     progress = evaluateComposite(def.rule, unlocked);
     const lacking = def.rule.achievements.filter((a) => !unlocked.has(a));
     if (!progress.done) {
-      const need = def.rule.mode === 'all' ? lacking.length : def.rule.mode === 'any' ? 1 : (def.rule.n ?? 1) - progress.current;
+      const need =
+        def.rule.mode === 'all'
+          ? lacking.length
+          : def.rule.mode === 'any'
+            ? 1
+            : (def.rule.n ?? 1) - progress.current;
       missing.push(`unlock ${need} more of: ${lacking.join(', ')}`);
     }
   } else {
     const rule = def.rule;
-    const { rows } = await q.query<{ external_id: string; source: string; type: string; occurred_at: Date; data: Record<string, unknown>; status: string }>(
+    const { rows } = await q.query<{
+      external_id: string;
+      source: string;
+      type: string;
+      occurred_at: Date;
+      data: Record<string, unknown>;
+      status: string;
+    }>(
       `select * from (
          select seq, external_id, source, type, occurred_at, data, status from ach_events
           where user_address = $1 and type = any($2::text[]) order by seq desc limit $3
@@ -77,19 +93,37 @@ export async function explainProgress(q: Queryable, entry: CatalogueEntry, user:
     truncated = rows.length > EXPLAIN_MAX_EVENTS;
     let state = initialState(rule);
     for (const r of truncated ? rows.slice(1) : rows) {
-      const event: RuleEvent = { type: r.type, source: r.source, occurredAtMs: r.occurred_at.getTime(), data: r.data };
-      const base = { id: r.external_id, source: r.source, type: r.type, occurredAt: r.occurred_at.toISOString() };
+      const event: RuleEvent = {
+        type: r.type,
+        source: r.source,
+        occurredAtMs: r.occurred_at.getTime(),
+        data: r.data,
+      };
+      const base = {
+        id: r.external_id,
+        source: r.source,
+        type: r.type,
+        occurredAt: r.occurred_at.toISOString(),
+      };
       let reason: string | undefined;
-      if (r.status !== 'processed') reason = r.status === 'received' ? 'not processed yet' : 'processing failed';
-      else if (entry.startsAtMs !== undefined && event.occurredAtMs < entry.startsAtMs) reason = 'before the achievement started';
-      else if (entry.endsAtMs !== undefined && event.occurredAtMs >= entry.endsAtMs) reason = 'after the achievement ended';
+      if (r.status !== 'processed')
+        reason = r.status === 'received' ? 'not processed yet' : 'processing failed';
+      else if (entry.startsAtMs !== undefined && event.occurredAtMs < entry.startsAtMs)
+        reason = 'before the achievement started';
+      else if (entry.endsAtMs !== undefined && event.occurredAtMs >= entry.endsAtMs)
+        reason = 'after the achievement ended';
       else if (!matchesFilter(rule.filter, event)) reason = 'does not match the rule (source or conditions)';
       if (reason) {
         events.push({ ...base, counted: false, reason });
         continue;
       }
       const next = applyEvent(rule, state, event);
-      if (next === state) events.push({ ...base, counted: false, reason: 'adds nothing (e.g. same day or value already counted)' });
+      if (next === state)
+        events.push({
+          ...base,
+          counted: false,
+          reason: 'adds nothing (e.g. same day or value already counted)',
+        });
       else events.push({ ...base, counted: true });
       state = next;
     }
@@ -108,10 +142,14 @@ export async function explainProgress(q: Queryable, entry: CatalogueEntry, user:
           missing.push(`${left} more distinct value(s) of "${rule.field}" in ${types} events`);
           break;
         case 'streak':
-          missing.push(`a run of ${rule.target} consecutive ${rule.period}s (${rule.timeZone}) with a ${types} event; longest so far ${progress.current}`);
+          missing.push(
+            `a run of ${rule.target} consecutive ${rule.period}s (${rule.timeZone}) with a ${types} event; longest so far ${progress.current}`,
+          );
           break;
         case 'window':
-          missing.push(`${rule.target} ${types} events within ${rule.windowSeconds} s; best so far ${progress.current}`);
+          missing.push(
+            `${rule.target} ${types} events within ${rule.windowSeconds} s; best so far ${progress.current}`,
+          );
           break;
       }
     }

@@ -62,18 +62,33 @@ export function encodeCursor(id: string): string {
 
 export function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(id)) throw new ValidationError('invalid cursor', [{ path: 'cursor', message: 'not a cursor returned by this API' }], 'CB_BAD_CURSOR');
+  if (!/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(id))
+    throw new ValidationError(
+      'invalid cursor',
+      [{ path: 'cursor', message: 'not a cursor returned by this API' }],
+      'CB_BAD_CURSOR',
+    );
   return id;
 }
 
 /** Full state of every visible achievement of a member, unpaged (catalogues are small). */
-export async function memberAchievements(q: Queryable, catalogue: Catalogue, user: string): Promise<MemberAchievement[]> {
+export async function memberAchievements(
+  q: Queryable,
+  catalogue: Catalogue,
+  user: string,
+): Promise<MemberAchievement[]> {
   const [progress, unlocks] = await Promise.all([
     q.query<{ achievement_id: string; version: number; current: string; target: string }>(
       'select achievement_id, version, current::text, target::text from ach_progress where user_address = $1',
       [user],
     ),
-    q.query<{ achievement_id: string; unlocked_at: Date; token_id: string | null; tx_hash: string | null; mint_status: string | null }>(
+    q.query<{
+      achievement_id: string;
+      unlocked_at: Date;
+      token_id: string | null;
+      tx_hash: string | null;
+      mint_status: string | null;
+    }>(
       `select u.achievement_id, u.unlocked_at, o.token_id::text, o.tx_hash, o.status as mint_status
          from ach_unlocks u left join ach_mint_outbox o on o.user_address = u.user_address and o.achievement_id = u.achievement_id
         where u.user_address = $1`,
@@ -143,12 +158,19 @@ export async function listMemberAchievements(
   }
   const after = options.cursor ? decodeCursor(options.cursor) : undefined;
   const all = (await memberAchievements(q, catalogue, user)).filter(
-    (a) => (!options.status || options.status === 'all' || a.status === options.status) && (after === undefined || a.achievementId > after),
+    (a) =>
+      (!options.status || options.status === 'all' || a.status === options.status) &&
+      (after === undefined || a.achievementId > after),
   );
   const page = all.slice(0, options.limit);
   const nextCursor = all.length > options.limit ? encodeCursor(page[page.length - 1]!.achievementId) : null;
   const items = fields
-    ? page.map((a) => Object.fromEntries(fields.map((f) => [f, a[f as keyof MemberAchievement]])) as Partial<MemberAchievement>)
+    ? page.map(
+        (a) =>
+          Object.fromEntries(
+            fields.map((f) => [f, a[f as keyof MemberAchievement]]),
+          ) as Partial<MemberAchievement>,
+      )
     : page;
   return { items, nextCursor };
 }
