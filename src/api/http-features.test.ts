@@ -1,0 +1,209 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { REDIS_TEST_URL, redisAvailable, uniqueName } from '../../test/services.ts';
+import { createSilentLogger } from '../platform/logger.ts';
+import { closeRedis, createRedis } from '../platform/redis.ts';
+import { type BuildAppOptions, buildApp } from './build-app.ts';
+import { createTestApi, type TestApi, type TestContextOptions } from './test-context.ts';
+
+let t: TestApi;
+const apps: FastifyInstance[] = [];
+
+beforeAll(async () => {
+  t = await createTestApi();
+});
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const routes: BuildAppOptions['routes'] = [
+  async (a) => {
+    a.get<{ Querystring: { size: string } }>(
+      '/v1/blob',
+      { config: { scope: 'public' } },
+      async (request) => ({
+        data: 'x'.repeat(Number(request.query.size)),
+      }),
+    );
+    a.get('/v1/mine', { config: { scope: 'events:write' } }, async () => ({ ok: true }));
+  },
+];
+
+async function start(options: TestContextOptions = {}, extra: BuildAppOptions = {}) {
+  const { ctx } = t.context(options);
+  const app = await buildApp(ctx, { routes, ...extra });
+  apps.push(app);
+  return app;
+}
+
+describe('compression', () => {
+  test('default: large replies are compressed with br or gzip as the client accepts', async () => {
+    const app = await start();
+    const br = await app.inject({ url: '/v1/blob?size=5000', headers: { 'accept-encoding': 'br, gzip' } });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(JSON.parse(brotliDecompressSync(br.rawPayload).toString()).data).toHaveLength(5000);
+    const gzip = await app.inject({ url: '/v1/blob?size=5000', headers: { 'accept-encoding': 'gzip' } });
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(gunzipSync(gzip.rawPayload).toString()).data).toHaveLength(5000);
+  });
+
+  test('behavior: small replies, and clients that accept no encoding, get identity', async () => {
+    const app = await start();
+    const small = await app.inject({ url: '/v1/blob?size=100', headers: { 'accept-encoding': 'br, gzip' } });
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.json().data).toHaveLength(100);
+    const plain = await app.inject({ url: '/v1/blob?size=5000' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.json().data).toHaveLength(5000);
+    const deflateOnly = await app.inject({
+      url: '/v1/blob?size=5000',
+      headers: { 'accept-encoding': 'deflate' },
+    });
+    expect(deflateOnly.headers['content-encoding']).toBeUndefined();
+  });
+
+  test('behavior: the threshold comes from config.compressThresholdBytes', async () => {
+    const app = await start({ config: { compressThresholdBytes: 50 } });
+    const res = await app.inject({ url: '/v1/blob?size=100', headers: { 'accept-encoding': 'gzip' } });
+    expect(res.headers['content-encoding']).toBe('gzip');
+  });
+});
+
+describe('CORS', () => {
+  test('default: off when no origin is configured', async () => {
+    const app = await start();
+    const res = await app.inject({ url: '/v1/blob?size=1', headers: { origin: 'https://app.example' } });
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await app.inject({
+      method: 'OPTIONS',
+      url: '/v1/mine',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.statusCode).toBe(404);
+    expect(preflight.json().error.code).toBe('CB_ROUTE_NOT_FOUND');
+  });
+
+  test('behavior: listed origins are allowed, others not; preflights need no key', async () => {
+    const app = await start({ config: { corsOrigins: ['https://app.example'] } });
+    const ok = await app.inject({ url: '/v1/blob?size=1', headers: { origin: 'https://app.example' } });
+    expect(ok.headers['access-control-allow-origin']).toBe('https://app.example');
+    expect(String(ok.headers['access-control-expose-headers'])).toContain('traceparent');
+    const other = await app.inject({ url: '/v1/blob?size=1', headers: { origin: 'https://evil.example' } });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await app.inject({
+      method: 'OPTIONS',
+      url: '/v1/mine',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
+    expect(String(preflight.headers['access-control-allow-headers'])).toContain('Authorization');
+    const refused = await app.inject({
+      method: 'OPTIONS',
+      url: '/v1/mine',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
+    // Answered (no key needed) but without Allow-Origin, so the browser refuses the real request.
+    expect(refused.statusCode).toBe(204);
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  test('behavior: `*` allows any origin', async () => {
+    const app = await start({ config: { corsOrigins: ['*'] } });
+    const res = await app.inject({ url: '/v1/blob?size=1', headers: { origin: 'https://anyone.example' } });
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+  });
+});
+
+describe('rate limit (in memory)', () => {
+  test('error: over the limit is 429 CB_RATE_LIMITED with Retry-After', async () => {
+    const app = await start({ config: { rateLimitMax: 2, rateLimitWindowMs: 60_000 } });
+    expect((await app.inject({ url: '/v1/blob?size=1' })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/v1/blob?size=1' })).statusCode).toBe(200);
+    const res = await app.inject({ url: '/v1/blob?size=1' });
+    expect(res.statusCode).toBe(429);
+    expect(res.headers['retry-after']).toBe('60');
+    expect(res.json()).toEqual({
+      error: {
+        code: 'CB_RATE_LIMITED',
+        message: 'rate limit of 2 requests exceeded; retry in 1 minute',
+        details: { limit: 2, retryAfterSeconds: 60 },
+      },
+    });
+  });
+
+  test('behavior: counted per API key when one is valid, per IP otherwise', async () => {
+    const app = await start({ config: { rateLimitMax: 1 } });
+    const a = await t.apiKeys.create({ name: uniqueName('rl-a-'), scopes: ['events:write'] });
+    const b = await t.apiKeys.create({ name: uniqueName('rl-b-'), scopes: ['events:write'] });
+    const get = (key?: string) =>
+      app.inject({ url: '/v1/mine', headers: key ? { 'x-api-key': key } : {} }).then((r) => r.statusCode);
+    expect(await get(a.key)).toBe(200);
+    expect(await get(a.key)).toBe(429);
+    expect(await get(b.key)).toBe(200); // same IP, another key
+    expect(await get()).toBe(401); // the IP's own budget: spent on this 401
+    expect(await get()).toBe(429);
+  });
+
+  test('behavior: probes are never limited; unknown routes are', async () => {
+    const app = await start({ config: { rateLimitMax: 1 } });
+    for (let i = 0; i < 3; i++) {
+      for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json']) {
+        expect((await app.inject({ url })).statusCode).toBe(200);
+      }
+    }
+    expect((await app.inject({ url: '/v1/nope' })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/v1/nope' })).statusCode).toBe(429);
+  });
+});
+
+describe('rate limit (Redis)', async () => {
+  const hasRedis = await redisAvailable();
+
+  test.skipIf(!hasRedis)('behavior: instances sharing Redis share one budget', async () => {
+    const redis = createRedis({ url: REDIS_TEST_URL, name: 'api-test', logger: createSilentLogger() });
+    try {
+      // The client fails fast while connecting (no offline queue): wait, or the limit is skipped.
+      if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+      const rateLimitNamespace = uniqueName('cb-test:rl:');
+      const options: TestContextOptions = { config: { rateLimitMax: 3 }, redis };
+      const one = await start(options, { rateLimitNamespace });
+      const two = await start(options, { rateLimitNamespace });
+      const codes: number[] = [];
+      for (const app of [one, two, one, two])
+        codes.push((await app.inject({ url: '/v1/blob?size=1' })).statusCode);
+      expect(codes).toEqual([200, 200, 200, 429]);
+      const res = await one.inject({ url: '/v1/blob?size=1' });
+      expect(res.statusCode).toBe(429);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(await redis.keys(`${rateLimitNamespace}*`)).toHaveLength(1);
+    } finally {
+      await Promise.all(apps.splice(0).map((a) => a.close()));
+      await closeRedis(redis);
+    }
+  });
+
+  test('behavior: with Redis unreachable, requests pass instead of failing (skipOnError)', async () => {
+    const down: Redis = createRedis({
+      url: 'redis://127.0.0.1:1/0',
+      name: 'api-test-down',
+      logger: createSilentLogger(),
+    });
+    try {
+      const app = await start({ config: { rateLimitMax: 1 }, redis: down });
+      for (let i = 0; i < 3; i++) expect((await app.inject({ url: '/v1/blob?size=1' })).statusCode).toBe(200);
+    } finally {
+      await Promise.all(apps.splice(0).map((a) => a.close()));
+      down.disconnect();
+    }
+  });
+});

@@ -1,0 +1,274 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { testDatabaseTarget } from '../../../test/services.ts';
+import { createDb, type Db } from '../db/create-db.ts';
+import { migrate } from '../db/migrate.ts';
+import {
+  type BaseError,
+  ConflictError,
+  NotFoundError,
+  UnavailableError,
+  ValidationError,
+} from '../errors.ts';
+import { createLogger, createSilentLogger } from '../logger.ts';
+import { createMetrics } from '../metrics.ts';
+import { createApiKeys } from './create-api-keys.ts';
+import { hashApiKey } from './key-format.ts';
+
+let db: Db;
+let drop: () => Promise<void>;
+const logger = createSilentLogger();
+
+beforeAll(async () => {
+  const target = await testDatabaseTarget();
+  drop = target.drop;
+  db = await createDb({ ...target, poolMax: 4, slowQueryMs: 1000, logger, metrics: createMetrics() });
+  await migrate(db, logger);
+});
+
+afterAll(async () => {
+  await db?.close();
+  await drop?.();
+});
+
+let n = 0;
+const name = (prefix = 'key') => `${prefix}-${++n}`;
+
+/** A clock the test moves by hand. */
+function manualClock(start = 1_000_000) {
+  let t = start;
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
+}
+
+function selectsOf(spy: { mock: { calls: unknown[][] } }, fragment: string): number {
+  return spy.mock.calls.filter((c) => String(c[0]).includes(fragment)).length;
+}
+
+describe('createApiKeys', () => {
+  test('default: create returns the key once, list shows it without secret, verify accepts it', async () => {
+    const keys = createApiKeys({ db, logger });
+    const created = await keys.create({ name: name('partner'), scopes: ['events:write', 'events:write'] });
+    expect(created.key).toMatch(/^cbk_[0-9A-Za-z]{12}_[0-9A-Za-z]{32}$/);
+    expect(created.key.startsWith(`cbk_${created.id}_`)).toBe(true);
+    expect(created.scopes).toEqual(['events:write']);
+
+    const listed = (await keys.list()).find((k) => k.id === created.id);
+    expect(listed).toMatchObject({ name: created.name, scopes: ['events:write'], revokedAt: null });
+    expect(listed?.createdAt).toBeInstanceOf(Date);
+    expect(JSON.stringify(listed)).not.toContain(created.key.slice(-32));
+
+    expect(await keys.verify(created.key)).toEqual({
+      id: created.id,
+      name: created.name,
+      scopes: ['events:write'],
+    });
+  });
+
+  test('behavior: only the sha256 of the key is stored', async () => {
+    const keys = createApiKeys({ db, logger });
+    const created = await keys.create({ name: name(), scopes: ['admin'] });
+    const { rows } = await db.query<Record<string, unknown>>('select * from cb_api_keys where id = $1', [
+      created.id,
+    ]);
+    expect(rows[0]!.secret_hash).toBe(hashApiKey(created.key));
+    const secret = created.key.slice(-32);
+    for (const value of Object.values(rows[0]!)) expect(JSON.stringify(value) ?? '').not.toContain(secret);
+  });
+
+  test('behavior: malformed, unknown, wrong-secret and revoked keys are refused', async () => {
+    const keys = createApiKeys({ db, logger });
+    const created = await keys.create({ name: name(), scopes: ['events:write'] });
+    const wrongSecret = `${created.key.slice(0, -1)}${created.key.endsWith('a') ? 'b' : 'a'}`;
+    expect(await keys.verify('')).toBeUndefined();
+    expect(await keys.verify('not-a-key')).toBeUndefined();
+    expect(await keys.verify(`${created.key}x`)).toBeUndefined();
+    expect(await keys.verify(`cbk_AAAAAAAAAAAA_${'B'.repeat(32)}`)).toBeUndefined();
+    expect(await keys.verify(wrongSecret)).toBeUndefined();
+    expect(await keys.verify(created.key)).toBeDefined();
+    await keys.revoke(created.id);
+    expect(await keys.verify(created.key)).toBeUndefined();
+  });
+
+  test('behavior: a revoke takes effect at once on this instance, on others when their cache expires', async () => {
+    const clock = manualClock();
+    const here = createApiKeys({ db, logger, now: clock.now, cacheTtlMs: 5_000 });
+    const elsewhere = createApiKeys({ db, logger, now: clock.now, cacheTtlMs: 5_000 });
+    const created = await here.create({ name: name(), scopes: ['events:write'] });
+    expect(await here.verify(created.key)).toBeDefined();
+    expect(await elsewhere.verify(created.key)).toBeDefined();
+
+    await here.revoke(created.name);
+    expect(await here.verify(created.key)).toBeUndefined();
+    // The other instance still holds its cached result…
+    expect(await elsewhere.verify(created.key)).toBeDefined();
+    clock.advance(5_001);
+    // …until it expires.
+    expect(await elsewhere.verify(created.key)).toBeUndefined();
+  });
+
+  test('behavior: a read that started before a revoke does not refill the cache', async () => {
+    const keys = createApiKeys({ db, logger });
+    const created = await keys.create({ name: name(), scopes: ['events:write'] });
+    // Hold the look-up's answer (the key still active) until the revoke has finished.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const query = db.query.bind(db);
+    const spy = vi.spyOn(db, 'query').mockImplementationOnce(async (text, params) => {
+      const result = await query(text, params);
+      await gate;
+      return result as never;
+    });
+    try {
+      const racing = keys.verify(created.key);
+      await keys.revoke(created.id);
+      release();
+      expect(await racing).toBeDefined(); // concurrent with the revoke: either answer is fair
+      expect(await keys.verify(created.key)).toBeUndefined();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('behavior: results are cached and concurrent look-ups of one key share one query', async () => {
+    const clock = manualClock();
+    const keys = createApiKeys({ db, logger, now: clock.now });
+    const created = await keys.create({ name: name(), scopes: ['events:write'] });
+    const spy = vi.spyOn(db, 'query');
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, () => keys.verify(created.key)));
+      expect(results.every((r) => r?.id === created.id)).toBe(true);
+      await keys.verify(created.key);
+      expect(selectsOf(spy, 'select id, name, scopes, secret_hash')).toBe(1);
+      clock.advance(5_001);
+      await keys.verify(created.key);
+      expect(selectsOf(spy, 'select id, name, scopes, secret_hash')).toBe(2);
+      // A wrong secret for a cached id is still refused, without a query.
+      expect(await keys.verify(`${created.key.slice(0, -2)}zz`)).toBeUndefined();
+      expect(selectsOf(spy, 'select id, name, scopes, secret_hash')).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('behavior: last_used_at is written at most once per interval per key', async () => {
+    const clock = manualClock();
+    const keys = createApiKeys({ db, logger, now: clock.now, cacheTtlMs: 0 });
+    const created = await keys.create({ name: name(), scopes: ['events:write'] });
+    const spy = vi.spyOn(db, 'query');
+    try {
+      for (let i = 0; i < 5; i++) await keys.verify(created.key);
+      expect(selectsOf(spy, 'set last_used_at')).toBe(1);
+      const listed = (await keys.list()).find((k) => k.id === created.id);
+      expect(listed?.lastUsedAt).toBeInstanceOf(Date);
+      clock.advance(59_000);
+      await keys.verify(created.key);
+      expect(selectsOf(spy, 'set last_used_at')).toBe(1);
+      clock.advance(1_000);
+      await keys.verify(created.key);
+      expect(selectsOf(spy, 'set last_used_at')).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('behavior: revoke by id or name; the name is free again afterwards; list can include revoked', async () => {
+    const keys = createApiKeys({ db, logger });
+    const keyName = name('reused');
+    const first = await keys.create({ name: keyName, scopes: ['incidents:write'] });
+    const revoked = await keys.revoke(keyName);
+    expect(revoked).toMatchObject({ id: first.id, name: keyName });
+    expect(revoked.revokedAt).toBeInstanceOf(Date);
+    const second = await keys.create({ name: keyName, scopes: ['incidents:write'] });
+    expect((await keys.list()).filter((k) => k.name === keyName).map((k) => k.id)).toEqual([second.id]);
+    const all = (await keys.list({ includeRevoked: true })).filter((k) => k.name === keyName);
+    expect(all.map((k) => k.id).sort()).toEqual([first.id, second.id].sort());
+    await keys.revoke(second.id);
+    expect(await keys.verify(second.key)).toBeUndefined();
+  });
+
+  test('behavior: creation and revocation are logged by id and name, never with the key', async () => {
+    let text = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const keys = createApiKeys({
+      db,
+      logger: createLogger({ service: 'apikeys', instance: 't', level: 'info', destination }),
+    });
+    const created = await keys.create({ name: name('logged'), scopes: ['events:write'] });
+    await keys.revoke(created.id);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { message: string; context: Record<string, unknown> });
+    expect(lines.map((l) => l.message)).toEqual(['api key created', 'api key revoked']);
+    for (const line of lines)
+      expect(line.context).toMatchObject({ keyId: created.id, keyName: created.name });
+    expect(text).not.toContain(created.key.slice(-32));
+  });
+
+  test('error: a name already used by an active key is a conflict', async () => {
+    const keys = createApiKeys({ db, logger });
+    const keyName = name('dup');
+    await keys.create({ name: keyName, scopes: ['events:write'] });
+    const err = await keys.create({ name: keyName, scopes: ['admin'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConflictError);
+    expect((err as BaseError).code).toBe('CB_APIKEY_NAME_TAKEN');
+  });
+
+  test('error: invalid names and scopes are refused with every problem listed', async () => {
+    const keys = createApiKeys({ db, logger });
+    const badName = await keys.create({ name: ' spaced name', scopes: ['admin'] }).catch((e: unknown) => e);
+    expect(badName).toBeInstanceOf(ValidationError);
+    expect((badName as BaseError).code).toBe('CB_APIKEY_NAME_INVALID');
+    const badScopes = await keys
+      .create({ name: name(), scopes: ['events:write', 'Events:Write', 'root', 'a:b:c'] })
+      .catch((e: unknown) => e);
+    expect((badScopes as BaseError).code).toBe('CB_APIKEY_SCOPE_INVALID');
+    expect((badScopes as BaseError).details?.issues).toHaveLength(3);
+    const none = await keys.create({ name: name(), scopes: [] }).catch((e: unknown) => e);
+    expect((none as BaseError).code).toBe('CB_APIKEY_SCOPE_INVALID');
+  });
+
+  test('error: revoking an unknown or already revoked key is not found', async () => {
+    const keys = createApiKeys({ db, logger });
+    const created = await keys.create({ name: name(), scopes: ['events:write'] });
+    await keys.revoke(created.id);
+    for (const target of [created.id, created.name, 'nobody']) {
+      const err = await keys.revoke(target).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotFoundError);
+      expect((err as BaseError).code).toBe('CB_APIKEY_NOT_FOUND');
+    }
+  });
+
+  test('error: verify reports an unreachable database as unavailable, not as an invalid key', async () => {
+    const down = await createDb({
+      databaseUrl: 'postgres://postgres@127.0.0.1:1/x',
+      dataDir: 'memory://',
+      poolMax: 1,
+      slowQueryMs: 1000,
+      logger,
+      metrics: createMetrics(),
+    });
+    try {
+      const keys = createApiKeys({ db: down, logger });
+      const err = await keys.verify(`cbk_AAAAAAAAAAAA_${'B'.repeat(32)}`).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as BaseError).code).toBe('CB_DB_UNAVAILABLE');
+      // Malformed keys need no database at all.
+      expect(await keys.verify('cbk_short')).toBeUndefined();
+    } finally {
+      await down.close();
+    }
+  });
+});
