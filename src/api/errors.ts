@@ -92,6 +92,36 @@ export const ERROR_CODES = {
   },
   CB_APIKEY_NOT_FOUND: { status: 404, meaning: 'No active API key has this id or name.' },
 
+  // ── Cache ──────────────────────────────────────────────────────────────────
+  CB_CACHE_INVALID_ARGUMENT: {
+    status: 500,
+    meaning: 'A cache namespace, key, TTL or size is invalid (a programming error; the message names it).',
+  },
+  CB_CACHE_VALUE_UNSERIALIZABLE: {
+    status: 500,
+    meaning: 'A value given to the cache cannot be stored as JSON (undefined, function, Map, cycle).',
+  },
+  CB_REDIS_UNAVAILABLE: { status: 503, meaning: 'Redis is configured but unreachable; the cache serves from memory and the source.' },
+
+  // ── Achievements ───────────────────────────────────────────────────────────
+  ACH_BATCH_TOO_LARGE: { status: 413, meaning: 'More than 1000 events in one request; split the batch.' },
+  ACH_BAD_ADDRESS: {
+    status: 400,
+    meaning: 'Not a 0x address of 40 hex digits, or mixed case with a wrong EIP-55 checksum.',
+  },
+  CB_BAD_CURSOR: { status: 400, meaning: 'The cursor was not returned by this API; start again without one.' },
+  ACH_DEFINITION_INVALID: {
+    status: 422,
+    meaning: 'The achievement definition is invalid; details.issues gives the path and problem of each bad field.',
+  },
+  ACH_ACHIEVEMENT_EXISTS: { status: 409, meaning: 'An achievement with this id exists; change it with PUT.' },
+  ACH_ACHIEVEMENT_NOT_FOUND: { status: 404, meaning: 'No achievement has this id (hidden ones need the admin scope).' },
+  ACH_EVENT_NOT_FOUND: { status: 404, meaning: 'No event with this id was received from this source.' },
+  ACH_CATALOGUE_FILE_INVALID: {
+    status: 400,
+    meaning: 'The catalogue file is not YAML/JSON with a top-level achievements list.',
+  },
+
   // ── Availability ───────────────────────────────────────────────────────────
   CB_NOT_READY: {
     status: 503,

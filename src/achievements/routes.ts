@@ -1,0 +1,246 @@
+/**
+ * HTTP routes of the achievement engine (mounted by the composition root under the API's plugins):
+ *
+ * - `POST /v1/events` (scope `events:write`): one event or `{ events: [...] }` up to 1000; 202 with
+ *   a result per item. Items are validated one by one, so the schema here is deliberately loose.
+ * - `GET /v1/events/:id?source=` (`events:read`): received, processed, or failed with the error.
+ * - `POST /v1/achievements`, `PUT /v1/achievements/:id` (`achievements:admin`): save a definition
+ *   (a change is a new version); 422 with the path of every bad field.
+ * - `GET /v1/achievements` and `GET /v1/achievements/:id` (public; hidden ones need the admin
+ *   scope) with stats; `GET /v1/achievements/:id/versions` (`achievements:admin`).
+ * - `GET /v1/users/:address/achievements` and `…/:id/explain` (public: badges are public on chain).
+ */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { scopeAllows } from '../platform/apikeys/index.ts';
+import type { Db } from '../platform/db/create-db.ts';
+import { BaseError, NotFoundError, ValidationError } from '../platform/errors.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import { normalizeAddress } from './address.ts';
+import { type SavedAchievement, saveAchievements } from './catalogue/save-achievements.ts';
+import type { Catalogue } from './engine/catalogue.ts';
+import { ingestEvents } from './events/ingest-events.ts';
+import { achievementStats } from './reads/achievement-stats.ts';
+import { explainProgress } from './reads/explain-progress.ts';
+import { listMemberAchievements, MEMBER_ACHIEVEMENT_FIELDS } from './reads/list-member-achievements.ts';
+
+/** Most events accepted in one request. */
+export const MAX_EVENTS_PER_REQUEST = 1000;
+
+export interface AchievementRoutesDeps {
+  db: Db;
+  metrics: Metrics;
+  logger: Logger;
+  catalogue(): Promise<Catalogue>;
+  /** Bounded metric label for an event type or source. */
+  labelOf(kind: 'type' | 'source', value: string | undefined): string;
+  /** New events were stored (wake the processor). */
+  onEventsAccepted?: (() => void) | undefined;
+  /** Definitions were saved (enqueue retroactive runs for those that need one). */
+  onAchievementsSaved?: ((saved: SavedAchievement[]) => Promise<void>) | undefined;
+}
+
+const Loose = Type.Object({}, { additionalProperties: true });
+const AddressParam = Type.Object({ address: Type.String({ description: '0x address, any case' }) });
+
+function memberAddress(raw: string): string {
+  const address = normalizeAddress(raw);
+  if (!address) {
+    throw new ValidationError('invalid address', [{ path: 'address', message: 'a 0x address of 40 hex digits (mixed case must be a valid EIP-55 checksum)' }], 'ACH_BAD_ADDRESS');
+  }
+  return address;
+}
+
+const isAdmin = (request: FastifyRequest) => request.apiKey !== undefined && scopeAllows(request.apiKey.scopes, 'achievements:admin');
+
+export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.post(
+      '/v1/events',
+      {
+        config: { scope: 'events:write' },
+        schema: {
+          tags: ['events'],
+          summary: `Submit one event, or { events: [...] } with up to ${MAX_EVENTS_PER_REQUEST}; each item gets its own result.`,
+          body: Loose,
+        },
+      },
+      async (request, reply) => {
+        const body = request.body as Record<string, unknown>;
+        const items = Array.isArray(body.events) && Object.keys(body).length === 1 ? body.events : [body];
+        if (items.length > MAX_EVENTS_PER_REQUEST) {
+          throw new BaseError('ACH_BATCH_TOO_LARGE', `at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${items.length}`);
+        }
+        if (items.length === 0) throw new ValidationError('no events', [{ path: 'events', message: 'at least one event' }]);
+        const results = await ingestEvents(deps, items);
+        const accepted = results.filter((r) => r.status === 'accepted').length;
+        if (accepted > 0) deps.onEventsAccepted?.();
+        reply.code(202);
+        return {
+          accepted,
+          duplicates: results.filter((r) => r.status === 'duplicate').length,
+          rejected: results.filter((r) => r.status === 'rejected').length,
+          results,
+        };
+      },
+    );
+
+    app.get(
+      '/v1/events/:id',
+      {
+        config: { scope: 'events:read' },
+        schema: {
+          tags: ['events'],
+          summary: 'Status of an event: received, processed, or failed with the error.',
+          params: Type.Object({ id: Type.String() }),
+          querystring: Type.Object({ source: Type.String({ description: 'The source the event was sent with.' }) }),
+        },
+      },
+      async (request) => {
+        const { id } = request.params as { id: string };
+        const { source } = request.query as { source: string };
+        const { rows } = await deps.db.query<{ status: string; type: string; user_address: string; received_at: Date; processed_at: Date | null; error: unknown }>(
+          'select status, type, user_address, received_at, processed_at, error from ach_events where source = $1 and external_id = $2',
+          [source, id],
+        );
+        const row = rows[0];
+        if (!row) throw new NotFoundError(`no event ${id} from source ${source}`, 'ACH_EVENT_NOT_FOUND');
+        return {
+          id,
+          source,
+          type: row.type,
+          user: row.user_address,
+          status: row.status,
+          receivedAt: row.received_at.toISOString(),
+          processedAt: row.processed_at?.toISOString() ?? null,
+          error: row.error ?? null,
+        };
+      },
+    );
+
+    const save = async (request: FastifyRequest, input: unknown, mode: 'create' | 'update') => {
+      const actor = request.apiKey?.name ?? 'unknown';
+      const saved = await saveAchievements(deps.db, [input], { actor, mode });
+      await deps.onAchievementsSaved?.(saved);
+      deps.logger.info('achievement saved', { context: { ...saved[0], actor } });
+      return saved[0]!;
+    };
+
+    app.post(
+      '/v1/achievements',
+      { config: { scope: 'achievements:admin' }, schema: { tags: ['achievements'], summary: 'Create an achievement.', body: Loose } },
+      async (request, reply) => {
+        const saved = await save(request, request.body, 'create');
+        reply.code(201);
+        return saved;
+      },
+    );
+
+    app.put(
+      '/v1/achievements/:id',
+      {
+        config: { scope: 'achievements:admin' },
+        schema: { tags: ['achievements'], summary: 'Change an achievement: a new version when anything changed.', params: Type.Object({ id: Type.String() }), body: Loose },
+      },
+      async (request) => {
+        const { id } = request.params as { id: string };
+        const body = request.body as Record<string, unknown>;
+        if (body.id !== undefined && body.id !== id) {
+          throw new ValidationError('id in the body differs from the path', [{ path: 'id', message: `must be ${id} or absent` }]);
+        }
+        const catalogue = await deps.catalogue();
+        if (!catalogue.entries.has(id)) throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
+        return save(request, { ...body, id }, 'update');
+      },
+    );
+
+    app.get(
+      '/v1/achievements',
+      { config: { scope: 'public' }, schema: { tags: ['achievements'], summary: 'The catalogue (hidden achievements with the admin scope only).' } },
+      async (request) => {
+        const catalogue = await deps.catalogue();
+        const admin = isAdmin(request);
+        return {
+          items: [...catalogue.entries.values()]
+            .filter((e) => admin || !e.def.hidden)
+            .sort((a, b) => (a.id < b.id ? -1 : 1))
+            .map((e) => ({ ...e.def, version: e.version })),
+        };
+      },
+    );
+
+    app.get(
+      '/v1/achievements/:id',
+      {
+        config: { scope: 'public' },
+        schema: { tags: ['achievements'], summary: 'An achievement with its stats: unlocks, share of active members, members near completion.', params: Type.Object({ id: Type.String() }) },
+      },
+      async (request) => {
+        const { id } = request.params as { id: string };
+        const entry = (await deps.catalogue()).entries.get(id);
+        if (!entry || (entry.def.hidden && !isAdmin(request))) throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
+        return { ...entry.def, version: entry.version, stats: await achievementStats(deps.db, id) };
+      },
+    );
+
+    app.get(
+      '/v1/achievements/:id/versions',
+      { config: { scope: 'achievements:admin' }, schema: { tags: ['achievements'], summary: 'Every version of a definition, newest first.', params: Type.Object({ id: Type.String() }) } },
+      async (request) => {
+        const { id } = request.params as { id: string };
+        const { rows } = await deps.db.query<{ version: number; definition: unknown; created_at: Date; created_by: string | null }>(
+          'select version, definition, created_at, created_by from ach_achievement_versions where achievement_id = $1 order by version desc',
+          [id],
+        );
+        if (rows.length === 0) throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
+        return { items: rows.map((r) => ({ version: r.version, definition: r.definition, createdAt: r.created_at.toISOString(), createdBy: r.created_by })) };
+      },
+    );
+
+    app.get(
+      '/v1/users/:address/achievements',
+      {
+        config: { scope: 'public' },
+        schema: {
+          tags: ['achievements'],
+          summary: "A member's achievements: unlocked (with badge once minted), in progress, not started.",
+          params: AddressParam,
+          querystring: Type.Object({
+            status: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('unlocked'), Type.Literal('in_progress'), Type.Literal('not_started')])),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+            cursor: Type.Optional(Type.String()),
+            fields: Type.Optional(Type.String({ description: `Comma-separated subset of: ${MEMBER_ACHIEVEMENT_FIELDS.join(', ')}` })),
+          }),
+        },
+      },
+      async (request) => {
+        const address = memberAddress((request.params as { address: string }).address);
+        const q = request.query as { status?: 'all' | 'unlocked' | 'in_progress' | 'not_started'; limit?: number; cursor?: string; fields?: string };
+        return listMemberAchievements(deps.db, await deps.catalogue(), address, {
+          status: q.status,
+          limit: q.limit ?? 50,
+          cursor: q.cursor,
+          fields: q.fields?.split(',').map((f) => f.trim()).filter(Boolean),
+        });
+      },
+    );
+
+    app.get(
+      '/v1/users/:address/achievements/:id/explain',
+      {
+        config: { scope: 'public' },
+        schema: { tags: ['achievements'], summary: 'Which events counted toward an achievement and what is still missing.', params: Type.Object({ address: Type.String(), id: Type.String() }) },
+      },
+      async (request) => {
+        const { id, address: raw } = request.params as { id: string; address: string };
+        const address = memberAddress(raw);
+        const entry = (await deps.catalogue()).entries.get(id);
+        if (!entry) throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
+        const explanation = await explainProgress(deps.db, entry, address);
+        if (entry.def.hidden && !explanation.unlocked && !isAdmin(request)) throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
+        return explanation;
+      },
+    );
+  };
+}
