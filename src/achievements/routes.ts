@@ -47,12 +47,22 @@ const AddressParam = Type.Object({ address: Type.String({ description: '0x addre
 function memberAddress(raw: string): string {
   const address = normalizeAddress(raw);
   if (!address) {
-    throw new ValidationError('invalid address', [{ path: 'address', message: 'a 0x address of 40 hex digits (mixed case must be a valid EIP-55 checksum)' }], 'ACH_BAD_ADDRESS');
+    throw new ValidationError(
+      'invalid address',
+      [
+        {
+          path: 'address',
+          message: 'a 0x address of 40 hex digits (mixed case must be a valid EIP-55 checksum)',
+        },
+      ],
+      'ACH_BAD_ADDRESS',
+    );
   }
   return address;
 }
 
-const isAdmin = (request: FastifyRequest) => request.apiKey !== undefined && scopeAllows(request.apiKey.scopes, 'achievements:admin');
+const isAdmin = (request: FastifyRequest) =>
+  request.apiKey !== undefined && scopeAllows(request.apiKey.scopes, 'achievements:admin');
 
 export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsync {
   return async (app) => {
@@ -70,9 +80,13 @@ export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsy
         const body = request.body as Record<string, unknown>;
         const items = Array.isArray(body.events) && Object.keys(body).length === 1 ? body.events : [body];
         if (items.length > MAX_EVENTS_PER_REQUEST) {
-          throw new BaseError('ACH_BATCH_TOO_LARGE', `at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${items.length}`);
+          throw new BaseError(
+            'ACH_BATCH_TOO_LARGE',
+            `at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${items.length}`,
+          );
         }
-        if (items.length === 0) throw new ValidationError('no events', [{ path: 'events', message: 'at least one event' }]);
+        if (items.length === 0)
+          throw new ValidationError('no events', [{ path: 'events', message: 'at least one event' }]);
         const results = await ingestEvents(deps, items);
         const accepted = results.filter((r) => r.status === 'accepted').length;
         if (accepted > 0) deps.onEventsAccepted?.();
@@ -94,13 +108,22 @@ export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsy
           tags: ['events'],
           summary: 'Status of an event: received, processed, or failed with the error.',
           params: Type.Object({ id: Type.String() }),
-          querystring: Type.Object({ source: Type.String({ description: 'The source the event was sent with.' }) }),
+          querystring: Type.Object({
+            source: Type.String({ description: 'The source the event was sent with.' }),
+          }),
         },
       },
       async (request) => {
         const { id } = request.params as { id: string };
         const { source } = request.query as { source: string };
-        const { rows } = await deps.db.query<{ status: string; type: string; user_address: string; received_at: Date; processed_at: Date | null; error: unknown }>(
+        const { rows } = await deps.db.query<{
+          status: string;
+          type: string;
+          user_address: string;
+          received_at: Date;
+          processed_at: Date | null;
+          error: unknown;
+        }>(
           'select status, type, user_address, received_at, processed_at, error from ach_events where source = $1 and external_id = $2',
           [source, id],
         );
@@ -129,7 +152,10 @@ export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsy
 
     app.post(
       '/v1/achievements',
-      { config: { scope: 'achievements:admin' }, schema: { tags: ['achievements'], summary: 'Create an achievement.', body: Loose } },
+      {
+        config: { scope: 'achievements:admin' },
+        schema: { tags: ['achievements'], summary: 'Create an achievement.', body: Loose },
+      },
       async (request, reply) => {
         const saved = await save(request, request.body, 'create');
         reply.code(201);
@@ -141,23 +167,37 @@ export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsy
       '/v1/achievements/:id',
       {
         config: { scope: 'achievements:admin' },
-        schema: { tags: ['achievements'], summary: 'Change an achievement: a new version when anything changed.', params: Type.Object({ id: Type.String() }), body: Loose },
+        schema: {
+          tags: ['achievements'],
+          summary: 'Change an achievement: a new version when anything changed.',
+          params: Type.Object({ id: Type.String() }),
+          body: Loose,
+        },
       },
       async (request) => {
         const { id } = request.params as { id: string };
         const body = request.body as Record<string, unknown>;
         if (body.id !== undefined && body.id !== id) {
-          throw new ValidationError('id in the body differs from the path', [{ path: 'id', message: `must be ${id} or absent` }]);
+          throw new ValidationError('id in the body differs from the path', [
+            { path: 'id', message: `must be ${id} or absent` },
+          ]);
         }
         const catalogue = await deps.catalogue();
-        if (!catalogue.entries.has(id)) throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
+        if (!catalogue.entries.has(id))
+          throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
         return save(request, { ...body, id }, 'update');
       },
     );
 
     app.get(
       '/v1/achievements',
-      { config: { scope: 'public' }, schema: { tags: ['achievements'], summary: 'The catalogue (hidden achievements with the admin scope only).' } },
+      {
+        config: { scope: 'public' },
+        schema: {
+          tags: ['achievements'],
+          summary: 'The catalogue (hidden achievements with the admin scope only).',
+        },
+      },
       async (request) => {
         const catalogue = await deps.catalogue();
         const admin = isAdmin(request);
@@ -174,27 +214,52 @@ export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsy
       '/v1/achievements/:id',
       {
         config: { scope: 'public' },
-        schema: { tags: ['achievements'], summary: 'An achievement with its stats: unlocks, share of active members, members near completion.', params: Type.Object({ id: Type.String() }) },
+        schema: {
+          tags: ['achievements'],
+          summary:
+            'An achievement with its stats: unlocks, share of active members, members near completion.',
+          params: Type.Object({ id: Type.String() }),
+        },
       },
       async (request) => {
         const { id } = request.params as { id: string };
         const entry = (await deps.catalogue()).entries.get(id);
-        if (!entry || (entry.def.hidden && !isAdmin(request))) throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
+        if (!entry || (entry.def.hidden && !isAdmin(request)))
+          throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
         return { ...entry.def, version: entry.version, stats: await achievementStats(deps.db, id) };
       },
     );
 
     app.get(
       '/v1/achievements/:id/versions',
-      { config: { scope: 'achievements:admin' }, schema: { tags: ['achievements'], summary: 'Every version of a definition, newest first.', params: Type.Object({ id: Type.String() }) } },
+      {
+        config: { scope: 'achievements:admin' },
+        schema: {
+          tags: ['achievements'],
+          summary: 'Every version of a definition, newest first.',
+          params: Type.Object({ id: Type.String() }),
+        },
+      },
       async (request) => {
         const { id } = request.params as { id: string };
-        const { rows } = await deps.db.query<{ version: number; definition: unknown; created_at: Date; created_by: string | null }>(
+        const { rows } = await deps.db.query<{
+          version: number;
+          definition: unknown;
+          created_at: Date;
+          created_by: string | null;
+        }>(
           'select version, definition, created_at, created_by from ach_achievement_versions where achievement_id = $1 order by version desc',
           [id],
         );
         if (rows.length === 0) throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
-        return { items: rows.map((r) => ({ version: r.version, definition: r.definition, createdAt: r.created_at.toISOString(), createdBy: r.created_by })) };
+        return {
+          items: rows.map((r) => ({
+            version: r.version,
+            definition: r.definition,
+            createdAt: r.created_at.toISOString(),
+            createdBy: r.created_by,
+          })),
+        };
       },
     );
 
@@ -207,21 +272,40 @@ export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsy
           summary: "A member's achievements: unlocked (with badge once minted), in progress, not started.",
           params: AddressParam,
           querystring: Type.Object({
-            status: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('unlocked'), Type.Literal('in_progress'), Type.Literal('not_started')])),
+            status: Type.Optional(
+              Type.Union([
+                Type.Literal('all'),
+                Type.Literal('unlocked'),
+                Type.Literal('in_progress'),
+                Type.Literal('not_started'),
+              ]),
+            ),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
             cursor: Type.Optional(Type.String()),
-            fields: Type.Optional(Type.String({ description: `Comma-separated subset of: ${MEMBER_ACHIEVEMENT_FIELDS.join(', ')}` })),
+            fields: Type.Optional(
+              Type.String({
+                description: `Comma-separated subset of: ${MEMBER_ACHIEVEMENT_FIELDS.join(', ')}`,
+              }),
+            ),
           }),
         },
       },
       async (request) => {
         const address = memberAddress((request.params as { address: string }).address);
-        const q = request.query as { status?: 'all' | 'unlocked' | 'in_progress' | 'not_started'; limit?: number; cursor?: string; fields?: string };
+        const q = request.query as {
+          status?: 'all' | 'unlocked' | 'in_progress' | 'not_started';
+          limit?: number;
+          cursor?: string;
+          fields?: string;
+        };
         return listMemberAchievements(deps.db, await deps.catalogue(), address, {
           status: q.status,
           limit: q.limit ?? 50,
           cursor: q.cursor,
-          fields: q.fields?.split(',').map((f) => f.trim()).filter(Boolean),
+          fields: q.fields
+            ?.split(',')
+            .map((f) => f.trim())
+            .filter(Boolean),
         });
       },
     );
@@ -230,7 +314,11 @@ export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsy
       '/v1/users/:address/achievements/:id/explain',
       {
         config: { scope: 'public' },
-        schema: { tags: ['achievements'], summary: 'Which events counted toward an achievement and what is still missing.', params: Type.Object({ address: Type.String(), id: Type.String() }) },
+        schema: {
+          tags: ['achievements'],
+          summary: 'Which events counted toward an achievement and what is still missing.',
+          params: Type.Object({ address: Type.String(), id: Type.String() }),
+        },
       },
       async (request) => {
         const { id, address: raw } = request.params as { id: string; address: string };
@@ -238,7 +326,8 @@ export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsy
         const entry = (await deps.catalogue()).entries.get(id);
         if (!entry) throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
         const explanation = await explainProgress(deps.db, entry, address);
-        if (entry.def.hidden && !explanation.unlocked && !isAdmin(request)) throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
+        if (entry.def.hidden && !explanation.unlocked && !isAdmin(request))
+          throw new NotFoundError(`no achievement ${id}`, 'ACH_ACHIEVEMENT_NOT_FOUND');
         return explanation;
       },
     );

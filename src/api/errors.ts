@@ -101,7 +101,50 @@ export const ERROR_CODES = {
     status: 500,
     meaning: 'A value given to the cache cannot be stored as JSON (undefined, function, Map, cycle).',
   },
-  CB_REDIS_UNAVAILABLE: { status: 503, meaning: 'Redis is configured but unreachable; the cache serves from memory and the source.' },
+  CB_REDIS_UNAVAILABLE: {
+    status: 503,
+    meaning: 'Redis is configured but unreachable; the cache serves from memory and the source.',
+  },
+
+  // ── Jobs ───────────────────────────────────────────────────────────────────
+  CB_JOB_DEFINITION_INVALID: {
+    status: 500,
+    meaning: 'A job definition is invalid (programming error); every problem is listed.',
+  },
+  CB_JOB_PAYLOAD_INVALID: {
+    status: 400,
+    meaning: 'A job payload fails its schema; at a worker the job goes straight to the dead-letter queue.',
+  },
+  CB_JOB_TIMEOUT: {
+    status: 500,
+    meaning: 'A job ran past its expireInSeconds; it was aborted and will be retried.',
+  },
+  CB_JOBS_STOPPING: {
+    status: 503,
+    meaning: 'The process is stopping; the job was handed back to its queue.',
+  },
+  CB_JOBS_NOT_RUNNING: {
+    status: 503,
+    meaning: 'The job system of this instance is not started; retry on another instance.',
+  },
+  CB_JOBS_START_FAILED: {
+    status: 503,
+    meaning: 'The job queue could not start (database trouble); the message says why.',
+  },
+  CB_JOBS_ALREADY_STARTED: {
+    status: 500,
+    meaning: 'A worker was registered after start, or start was called twice (programming error).',
+  },
+  CB_JOB_ALREADY_REGISTERED: {
+    status: 500,
+    meaning: 'Two workers were registered for one queue (programming error).',
+  },
+  CB_JOBS_OPTIONS_INVALID: {
+    status: 500,
+    meaning: 'A job system option or the CB_JOBS_SCHEMA name is invalid.',
+  },
+  CB_JOB_QUEUE_NOT_FOUND: { status: 404, meaning: 'No such queue, or the queue has no dead-letter queue.' },
+  CB_JOB_NOT_FOUND: { status: 404, meaning: 'No dead-lettered job has this id in this queue.' },
 
   // ── Achievements ───────────────────────────────────────────────────────────
   ACH_BATCH_TOO_LARGE: { status: 413, meaning: 'More than 1000 events in one request; split the batch.' },
@@ -109,13 +152,20 @@ export const ERROR_CODES = {
     status: 400,
     meaning: 'Not a 0x address of 40 hex digits, or mixed case with a wrong EIP-55 checksum.',
   },
-  CB_BAD_CURSOR: { status: 400, meaning: 'The cursor was not returned by this API; start again without one.' },
+  CB_BAD_CURSOR: {
+    status: 400,
+    meaning: 'The cursor was not returned by this API; start again without one.',
+  },
   ACH_DEFINITION_INVALID: {
     status: 422,
-    meaning: 'The achievement definition is invalid; details.issues gives the path and problem of each bad field.',
+    meaning:
+      'The achievement definition is invalid; details.issues gives the path and problem of each bad field.',
   },
   ACH_ACHIEVEMENT_EXISTS: { status: 409, meaning: 'An achievement with this id exists; change it with PUT.' },
-  ACH_ACHIEVEMENT_NOT_FOUND: { status: 404, meaning: 'No achievement has this id (hidden ones need the admin scope).' },
+  ACH_ACHIEVEMENT_NOT_FOUND: {
+    status: 404,
+    meaning: 'No achievement has this id (hidden ones need the admin scope).',
+  },
   ACH_EVENT_NOT_FOUND: { status: 404, meaning: 'No event with this id was received from this source.' },
   ACH_CATALOGUE_FILE_INVALID: {
     status: 400,

@@ -16,7 +16,9 @@ export class CliError extends Error {
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
+  );
 }
 
 export function printLine(text = ''): void {
@@ -24,7 +26,8 @@ export function printLine(text = ''): void {
 }
 
 export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
-  const cell = (v: unknown) => (v === null || v === undefined ? '-' : v instanceof Date ? v.toISOString() : String(v));
+  const cell = (v: unknown) =>
+    v === null || v === undefined ? '-' : v instanceof Date ? v.toISOString() : String(v);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   printLine(columns.map((c, i) => c.toUpperCase().padEnd(widths[i]!)).join('  '));
   for (const r of rows) printLine(columns.map((c, i) => cell(r[c]).padEnd(widths[i]!)).join('  '));
@@ -33,7 +36,8 @@ export function printTable(rows: Record<string, unknown>[], columns: string[]): 
 /** Prints the error as one line per problem on stderr and exits. */
 export function exitWithError(error: unknown): never {
   if (error instanceof ConfigError) {
-    for (const issue of error.issues) process.stderr.write(`cb: invalid configuration: ${issue.setting}: ${issue.message}\n`);
+    for (const issue of error.issues)
+      process.stderr.write(`cb: invalid configuration: ${issue.setting}: ${issue.message}\n`);
     process.exit(1);
   }
   if (error instanceof CliError) {

@@ -41,6 +41,10 @@ export interface Config {
   jobsSchema: string;
   hostSampleIntervalMs: number;
   readyTimeoutMs: number;
+  eventWorkers: number;
+  eventBatchSize: number;
+  eventSources: readonly string[];
+  eventTypes: readonly string[];
 }
 
 type Parser<T> = (raw: string) => T;
@@ -333,6 +337,41 @@ export const SETTINGS = [
     description: 'Time each /readyz dependency check may take.',
     default: () => 2_000,
     parse: int(50, 60_000),
+  }),
+  setting({
+    key: 'eventWorkers',
+    env: 'CB_EVENT_WORKERS',
+    defaultText: '2',
+    description:
+      'Event-processing loops per worker process (each takes one partition at a time; 16 partitions).',
+    default: () => 2,
+    parse: int(1, 16),
+  }),
+  setting({
+    key: 'eventBatchSize',
+    env: 'CB_EVENT_BATCH_SIZE',
+    defaultText: '1000',
+    description: 'Most events one processing transaction takes.',
+    default: () => 1000,
+    parse: int(1, 20_000),
+  }),
+  setting({
+    key: 'eventSources',
+    env: 'CB_EVENT_SOURCES',
+    defaultText: 'app,chain,web,partner,admin',
+    description:
+      'Event sources shown by name in metrics; others are counted as `other` (any source is accepted).',
+    default: () => ['app', 'chain', 'web', 'partner', 'admin'],
+    parse: list,
+  }),
+  setting({
+    key: 'eventTypes',
+    env: 'CB_EVENT_TYPES',
+    defaultText: '(unset)',
+    description:
+      'Event types shown by name in metrics besides those the catalogue uses; others are counted as `other`.',
+    default: () => [],
+    parse: list,
   }),
 ] as const;
 

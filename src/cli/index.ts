@@ -1,0 +1,34 @@
+/**
+ * `cb`: one binary, one file per command. Every command has `--help`, prints JSON with `--json`
+ * where it prints results, and exits non-zero with one line `cb: …` on stderr on bad input.
+ * Exit codes: 0 ok, 1 error, 2 usage, 3 `reconcile` found differences (and did not fix them).
+ */
+import { Command, CommanderError } from 'commander';
+import { registerAchievements } from './achievements.ts';
+import { registerApikey } from './apikey.ts';
+import { registerMigrate } from './migrate.ts';
+import { exitWithError } from './output.ts';
+import { registerReconcile } from './reconcile.ts';
+import { registerStart } from './start.ts';
+
+const program = new Command('cb')
+  .description('cb platform: achievements and governance for a Web3 community, built to be operated.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerStart(program);
+registerMigrate(program);
+registerApikey(program);
+registerAchievements(program);
+registerReconcile(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander already printed help, the version, or its own one-line error.
+    process.exit(err.exitCode === 1 ? 2 : err.exitCode);
+  }
+  exitWithError(err);
+}

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { createPlatform, ROLES, type Role, startRole } from '../main.ts';
+import { cliConfig } from './load-config.ts';
+import { CliError } from './output.ts';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description(
+      'Run the platform. With nothing configured: embedded PGlite in CB_DATA_DIR, in-process cache.',
+    )
+    .option('--role <role>', `what this process runs: ${ROLES.join(', ')}`, 'all')
+    .addHelpText(
+      'after',
+      `
+Roles:
+  all       everything in one process (default)
+  api       the HTTP API; enqueues jobs but does not run them
+  worker    event processing, jobs and schedules; serves /healthz, /readyz, /metrics only
+  listener  the chain listener (arrives with the chain module); ops endpoints only
+
+Stops gracefully on SIGTERM or Ctrl-C: stops accepting, finishes in-flight requests and jobs
+within CB_SHUTDOWN_GRACE_MS, then exits 0. Settings: see docs/configuration.md.`,
+    )
+    .action(async (opts: { role: string }) => {
+      if (!(ROLES as readonly string[]).includes(opts.role)) {
+        throw new CliError(`--role must be one of ${ROLES.join(', ')}, got "${opts.role}"`);
+      }
+      const config = cliConfig({}, false);
+      const started = performance.now();
+      const platform = await createPlatform(config);
+      const { logger, shutdown } = platform.common;
+      let running: Awaited<ReturnType<typeof startRole>>;
+      try {
+        running = await startRole(platform, opts.role as Role);
+      } catch (err) {
+        await shutdown.run('start failed');
+        throw err;
+      }
+      process.stderr.write(
+        `cb ${opts.role} is serving ${running.url} (ready in ${Math.round(performance.now() - started)} ms; Ctrl-C stops)\n`,
+      );
+      const stop = async (signal: string) => {
+        const { timedOut } = await shutdown.run(signal);
+        if (timedOut) logger.warn('shutdown grace period ran out; exiting anyway');
+        logger.info('stopped', { context: { signal } });
+        await logger.flush();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      process.once('SIGINT', () => void stop('SIGINT'));
+    });
+}

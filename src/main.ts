@@ -1,0 +1,231 @@
+/**
+ * The composition root: the only place that builds subsystems and wires them together.
+ *
+ * `createPlatform(config)` builds the shared context (logger, metrics, shutdown, database with
+ * migrations applied, cache, jobs, API keys, the achievement engine); `startRole(platform, role)`
+ * starts what a role runs and serves HTTP. Every role serves `/healthz`, `/readyz`, `/metrics` and
+ * `/openapi.json`; the `api` and `all` roles also mount the business routes under `/v1`.
+ *
+ * | role     | HTTP /v1 | jobs & schedules | event processor | chain listener          |
+ * |----------|----------|------------------|-----------------|-------------------------|
+ * | all      | yes      | yes              | yes             | (arrives with chain)    |
+ * | api      | yes      | send only        | no              | no                      |
+ * | worker   | no       | yes              | yes             | no                      |
+ * | listener | no       | send only        | no              | (arrives with chain)    |
+ *
+ * Shutdown runs in reverse order of registration: HTTP stops accepting and drains, then jobs and
+ * the processor finish their work, then samplers, cache, Redis and finally the database close.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import {
+  achievementRoutes,
+  type Catalogue,
+  createEventProcessor,
+  type EventProcessor,
+  nearCompletionCounts,
+  registerAchievementJobs,
+  retroactiveJob,
+} from './achievements/index.ts';
+import { buildApp, databaseReadiness, listen, type ReadinessCheck } from './api/index.ts';
+import { type ApiKeys, createApiKeys } from './platform/apikeys/index.ts';
+import { type Cache, createCache, createRedisSampler } from './platform/cache/index.ts';
+import type { Common } from './platform/common.ts';
+import type { Config } from './platform/config.ts';
+import { createDb, type Db } from './platform/db/create-db.ts';
+import { createDbSampler } from './platform/db/db-sampler.ts';
+import { migrate } from './platform/db/migrate.ts';
+import { createHostSampler } from './platform/host-metrics.ts';
+import { createJobs, type Jobs } from './platform/jobs/index.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
+import { createMetrics } from './platform/metrics.ts';
+import { closeRedis, createRedis } from './platform/redis.ts';
+import { createShutdown } from './platform/shutdown.ts';
+
+export const ROLES = ['all', 'api', 'worker', 'listener'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Platform {
+  common: Common;
+  db: Db;
+  cache: Cache;
+  jobs: Jobs;
+  apiKeys: ApiKeys;
+  redis: Redis | undefined;
+  processor: EventProcessor;
+  readiness: ReadinessCheck[];
+}
+
+export interface CreatePlatformOptions {
+  /** A logger to use instead of one built from the config (tests). */
+  logger?: Logger | undefined;
+  /** Apply pending migrations. @defaultValue true */
+  migrate?: boolean | undefined;
+}
+
+export async function createPlatform(
+  config: Readonly<Config>,
+  options: CreatePlatformOptions = {},
+): Promise<Platform> {
+  const logger =
+    options.logger ??
+    createLogger({
+      service: 'cb',
+      instance: config.instance,
+      level: config.logLevel,
+      pretty: config.logPretty,
+    });
+  const metrics = createMetrics();
+  const shutdown = createShutdown({ graceMs: config.shutdownGraceMs, logger });
+  const common: Common = { config, logger, metrics, shutdown };
+
+  const db = await createDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: config.dbPoolMax,
+    slowQueryMs: config.dbSlowQueryMs,
+    logger: logger.child('db'),
+    metrics,
+  });
+  shutdown.add('database', () => db.close());
+  try {
+    if (options.migrate !== false) await migrate(db, logger.child('db'));
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+
+  const cache = createCache({ common });
+  shutdown.add('cache', () => cache.close());
+  const redis = config.redisUrl
+    ? createRedis({ url: config.redisUrl, name: 'shared', logger: logger.child('redis') })
+    : undefined;
+  if (redis) shutdown.add('redis', () => closeRedis(redis));
+
+  const apiKeys = createApiKeys({ db, logger: logger.child('api') });
+  const jobs = createJobs({ common, db });
+  const achievementsLogger = logger.child('achievement-trigger');
+  const processor = createEventProcessor({
+    db,
+    metrics,
+    logger: achievementsLogger,
+    concurrency: config.eventWorkers,
+    batchSize: config.eventBatchSize,
+  });
+  registerAchievementJobs(jobs, { db, metrics, logger: achievementsLogger });
+
+  const readiness: ReadinessCheck[] = [databaseReadiness(db)];
+  if (config.redisUrl) readiness.push({ name: 'redis', check: (timeoutMs) => cache.ping(timeoutMs) });
+  return { common, db, cache, jobs, apiKeys, redis, processor, readiness };
+}
+
+export interface RunningPlatform {
+  platform: Platform;
+  app: FastifyInstance;
+  url: string;
+}
+
+/** Starts `role` on a created platform and serves HTTP; stop with `platform.common.shutdown.run()`. */
+export async function startRole(platform: Platform, role: Role): Promise<RunningPlatform> {
+  const { common, db, jobs, processor } = platform;
+  const { config, logger, metrics, shutdown } = common;
+
+  const stopHost = createHostSampler({
+    metrics,
+    logger,
+    intervalMs: config.hostSampleIntervalMs,
+    mounts: ['/', config.dataDir],
+  }).start();
+  const stopDb = createDbSampler({
+    db,
+    metrics,
+    logger: logger.child('db'),
+    intervalMs: config.dbSampleIntervalMs,
+    schemas: ['public', config.jobsSchema],
+  }).start();
+  const stopNear = startNearCompletionSampler(platform, config.dbSampleIntervalMs);
+  shutdown.add('samplers', () => {
+    stopHost();
+    stopDb();
+    stopNear();
+  });
+  if (config.redisUrl) {
+    const redisSampler = createRedisSampler({ common, redisUrl: config.redisUrl });
+    redisSampler.start();
+    shutdown.add('redis-sampler', () => redisSampler.close());
+  }
+
+  const runsWork = role === 'all' || role === 'worker';
+  if (runsWork) {
+    processor.start();
+    shutdown.add('event-processor', () => processor.stop());
+  }
+  await jobs.start({ workers: runsWork });
+
+  const servesApi = role === 'all' || role === 'api';
+  let knownTypes: ReadonlySet<string> = new Set(config.eventTypes);
+  const knownSources = new Set(config.eventSources);
+  const catalogue = async (): Promise<Catalogue> => {
+    const c = await processor.catalogue();
+    knownTypes = new Set([...config.eventTypes, ...c.eventTypes]);
+    return c;
+  };
+  const routes = servesApi
+    ? [
+        achievementRoutes({
+          db,
+          metrics,
+          logger: logger.child('achievement-trigger'),
+          catalogue,
+          labelOf: (kind, value) => {
+            if (value === undefined) return 'other';
+            return (kind === 'type' ? knownTypes : knownSources).has(value) ? value : 'other';
+          },
+          onEventsAccepted: runsWork ? () => processor.wake() : undefined,
+          onAchievementsSaved: async (saved) => {
+            for (const s of saved) {
+              if (s.needsRetroactive)
+                await jobs.send(
+                  retroactiveJob,
+                  { achievementId: s.id },
+                  { singletonKey: `${s.id}@${s.version}` },
+                );
+            }
+          },
+        }),
+      ]
+    : [];
+  if (servesApi) await catalogue();
+
+  const app = await buildApp(
+    { ...common, db, apiKeys: platform.apiKeys, readiness: platform.readiness, redis: platform.redis },
+    { routes },
+  );
+  const url = await listen(app, { host: config.host, port: config.port });
+  shutdown.add('http', () => app.close());
+  logger.info(`cb is serving ${url}`, {
+    context: {
+      role,
+      url,
+      database: db.driver === 'pg' ? 'postgresql' : `embedded PGlite in ${config.dataDir}`,
+      cache: config.redisUrl ? 'memory + redis' : 'memory',
+    },
+  });
+  return { platform, app, url };
+}
+
+function startNearCompletionSampler(platform: Platform, intervalMs: number): () => void {
+  const { db, common } = platform;
+  const sample = async () => {
+    try {
+      for (const [achievement, n] of await nearCompletionCounts(db))
+        common.metrics.usersNearCompletion.set({ achievement }, n);
+    } catch {
+      // the database sampler logs database trouble
+    }
+  };
+  void sample();
+  const timer = setInterval(() => void sample(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
