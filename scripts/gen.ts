@@ -3,8 +3,10 @@
  * when one of them is stale, and a test runs that check.
  *
  * - README.md and docs/configuration.md: the configuration reference, from `SETTINGS`.
+ * - docs/errors.md: the error code table, from `ERROR_CODES`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { ERROR_CODES } from '../src/api/errors.ts';
 import { SETTINGS } from '../src/platform/config.ts';
 
 export interface GeneratedFile {
@@ -23,11 +25,22 @@ function replaceBetween(text: string, marker: string, body: string): string {
 }
 
 export function configTable(): string {
-  const rows = SETTINGS.map((s) => `| \`${s.env}\` | ${s.defaultText.startsWith('(') ? s.defaultText : `\`${s.defaultText}\``} | ${s.description} |`);
+  const rows = SETTINGS.map(
+    (s) =>
+      `| \`${s.env}\` | ${s.defaultText.startsWith('(') ? s.defaultText : `\`${s.defaultText}\``} | ${s.description} |`,
+  );
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
 }
 
+export function errorTable(): string {
+  const rows = Object.entries(ERROR_CODES)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([code, info]) => `| \`${code}\` | ${info.status} | ${info.meaning.replace(/\|/g, '\\|')} |`);
+  return ['| code | HTTP status | meaning and what to do |', '|---|---|---|', ...rows].join('\n');
+}
+
 export const GENERATED: GeneratedFile[] = [
+  { path: 'docs/errors.md', render: (t) => replaceBetween(t, 'errors', errorTable()) },
   { path: 'README.md', render: (t) => replaceBetween(t, 'config', configTable()) },
   { path: 'docs/configuration.md', render: (t) => replaceBetween(t, 'config', configTable()) },
 ];

@@ -45,7 +45,14 @@ for (const pass of passes) {
   const started = Date.now();
   const result = spawnSync(
     process.execPath,
-    ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
+    [
+      'node_modules/vitest/vitest.mjs',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+      ...args,
+    ],
     { stdio: 'inherit', env: { ...process.env, ...pass.env } },
   );
   if (result.status !== 0) exitCode = 1;

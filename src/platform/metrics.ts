@@ -216,15 +216,58 @@ export function createMetrics() {
     }),
 
     // ── Achievements (seed 2.2) ─────────────────────────────────────────────
-    eventsReceived: new Counter<'type' | 'source' | 'result'>({ name: 'cb_events_received_total', help: 'Events offered to intake by type, source (unknown ones as "other") and result: accepted, duplicate, rejected.', labelNames: ['type', 'source', 'result'], registers: r }),
-    eventsProcessed: new Counter<'result'>({ name: 'cb_events_processed_total', help: 'Events the rule engine finished: ok or failed.', labelNames: ['result'], registers: r }),
-    eventProcessingDelay: new Histogram({ name: 'cb_event_processing_delay_seconds', help: 'Time from an event being received to its being processed.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300], registers: r }),
-    eventsPending: new Gauge({ name: 'cb_events_pending', help: 'Events received and not yet processed.', registers: r }),
-    progressUpdates: new Counter<'result'>({ name: 'cb_progress_updates_total', help: 'Progress rows written by the engine: ok or failed.', labelNames: ['result'], registers: r }),
-    achievementUnlocks: new Counter<'category' | 'result'>({ name: 'cb_achievement_unlocks_total', help: 'Unlocks by achievement category and result: ok, or failed when the unlock could not be written.', labelNames: ['category', 'result'], registers: r }),
-    progressInconsistencies: new Gauge({ name: 'cb_progress_inconsistencies', help: 'Progress rows that disagreed with the event log at the last consistency check.', registers: r }),
-    usersNearCompletion: new Gauge<'achievement'>({ name: 'cb_users_near_completion', help: 'Members at 80 % or more of an achievement they have not unlocked.', labelNames: ['achievement'], registers: r }),
-    retroactiveRuns: new Counter<'result'>({ name: 'cb_retroactive_runs_total', help: 'Retroactive evaluations of a new or changed achievement over the event history: ok or failed.', labelNames: ['result'], registers: r }),
+    eventsReceived: new Counter<'type' | 'source' | 'result'>({
+      name: 'cb_events_received_total',
+      help: 'Events offered to intake by type, source (unknown ones as "other") and result: accepted, duplicate, rejected.',
+      labelNames: ['type', 'source', 'result'],
+      registers: r,
+    }),
+    eventsProcessed: new Counter<'result'>({
+      name: 'cb_events_processed_total',
+      help: 'Events the rule engine finished: ok or failed.',
+      labelNames: ['result'],
+      registers: r,
+    }),
+    eventProcessingDelay: new Histogram({
+      name: 'cb_event_processing_delay_seconds',
+      help: 'Time from an event being received to its being processed.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers: r,
+    }),
+    eventsPending: new Gauge({
+      name: 'cb_events_pending',
+      help: 'Events received and not yet processed.',
+      registers: r,
+    }),
+    progressUpdates: new Counter<'result'>({
+      name: 'cb_progress_updates_total',
+      help: 'Progress rows written by the engine: ok or failed.',
+      labelNames: ['result'],
+      registers: r,
+    }),
+    achievementUnlocks: new Counter<'category' | 'result'>({
+      name: 'cb_achievement_unlocks_total',
+      help: 'Unlocks by achievement category and result: ok, or failed when the unlock could not be written.',
+      labelNames: ['category', 'result'],
+      registers: r,
+    }),
+    progressInconsistencies: new Gauge({
+      name: 'cb_progress_inconsistencies',
+      help: 'Progress rows that disagreed with the event log at the last consistency check.',
+      registers: r,
+    }),
+    usersNearCompletion: new Gauge<'achievement'>({
+      name: 'cb_users_near_completion',
+      help: 'Members at 80 % or more of an achievement they have not unlocked.',
+      labelNames: ['achievement'],
+      registers: r,
+    }),
+    retroactiveRuns: new Counter<'result'>({
+      name: 'cb_retroactive_runs_total',
+      help: 'Retroactive evaluations of a new or changed achievement over the event history: ok or failed.',
+      labelNames: ['result'],
+      registers: r,
+    }),
 
     // ── Readiness ───────────────────────────────────────────────────────────
     dependencyUp: new Gauge<'dependency'>({

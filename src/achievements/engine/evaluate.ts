@@ -68,7 +68,7 @@ function inWindow(entry: CatalogueEntry, occurredAtMs: number): boolean {
 }
 
 /** Whether an achievement is complete for the member now (rule done and prerequisites unlocked). */
-export function isComplete(catalogue: Catalogue, member: MemberState, entry: CatalogueEntry): boolean {
+export function isComplete(member: MemberState, entry: CatalogueEntry): boolean {
   if (!entry.def.prerequisites.every((p) => member.unlocked.has(p))) return false;
   if (entry.def.rule.type === 'composite') return evaluateComposite(entry.def.rule, member.unlocked).done;
   const row = member.progress.get(entry.id);
@@ -91,7 +91,7 @@ export function cascadeUnlocks(
   const queue: [CatalogueEntry, string | undefined][] = [...candidates].map((c) => [c, eventSeq]);
   while (queue.length > 0) {
     const [entry, seq] = queue.shift()!;
-    if (member.unlocked.has(entry.id) || !isComplete(catalogue, member, entry)) continue;
+    if (member.unlocked.has(entry.id) || !isComplete(member, entry)) continue;
     member.unlocked.add(entry.id);
     out.push({ user, achievementId: entry.id, version: entry.version, eventSeq: seq });
     for (const dependent of catalogue.dependents.get(entry.id) ?? []) queue.push([dependent, undefined]);

@@ -187,7 +187,9 @@ async function runRaw<R>(
 }
 
 function transaction<T>(kysely: Kysely<Database>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  return kysely.transaction().execute((trx) => fn({ query: (text, params = []) => runRaw(trx, text, params) }));
+  return kysely
+    .transaction()
+    .execute((trx) => fn({ query: (text, params = []) => runRaw(trx, text, params) }));
 }
 
 async function ping(kysely: Kysely<Database>, timeoutMs: number): Promise<void> {
