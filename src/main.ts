@@ -89,6 +89,7 @@ export async function createPlatform(
   });
   shutdown.add('database', () => db.close());
   try {
+    await db.ping(10_000);
     if (options.migrate !== false) await migrate(db, logger.child('db'));
   } catch (err) {
     await db.close();

@@ -20,6 +20,7 @@ export function registerMigrate(program: Command): void {
         instance: config.instance,
         level: config.logLevel,
         pretty: config.logPretty,
+        destination: process.stderr,
       });
       const db = await createDb({
         databaseUrl: config.databaseUrl,

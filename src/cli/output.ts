@@ -1,7 +1,7 @@
 /**
  * How every command speaks: results on stdout (JSON with `--json`, text otherwise), problems as
- * one line `cb: …` on stderr with a non-zero exit. Logs (JSON lines) also go to stdout, so commands
- * that print results keep the log level at `warn` unless asked otherwise.
+ * one line `cb: …` on stderr with a non-zero exit. Their logs go to stderr; only `cb start` logs on
+ * stdout (a service's log stream).
  */
 import { BaseError, ConfigError } from '../platform/errors.ts';
 import { redactString } from '../platform/redact.ts';

@@ -24,6 +24,7 @@ export async function withDatabase<T>(fn: (ctx: CliContext) => Promise<T>): Prom
     instance: config.instance,
     level: config.logLevel,
     pretty: config.logPretty,
+    destination: process.stderr,
   });
   const metrics = createMetrics();
   const db = await createDb({

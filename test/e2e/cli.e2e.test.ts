@@ -1,0 +1,261 @@
+/**
+ * The real binary, as an operator runs it: `cb start` in a child process, read from its stdout,
+ * spoken to over HTTP, stopped with SIGTERM. Runs on the embedded database in the first test pass
+ * and on PostgreSQL + Redis in the second (CB_TEST_DRIVER=pg).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { REDIS_TEST_URL, TEST_DRIVER, testDatabaseTarget } from '../services.ts';
+
+const BIN = join(import.meta.dirname, '../../bin/cb.js');
+const SEED_FIELDS = ['context', 'instance', 'level', 'message', 'metrics', 'service', 'timestamp', 'traceId'];
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  lines: string[];
+  startedInMs: number;
+  exited: Promise<number | null>;
+}
+
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    CB_LOG_LEVEL: 'info',
+    ...extra,
+  };
+  return env;
+}
+
+function runCli(args: string[], env: Record<string, string>) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    env: baseEnv(env),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function startCb(env: Record<string, string>): Promise<Running> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [BIN, 'start'], {
+    env: baseEnv({ CB_PORT: '0', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let pending = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    lines.push(...parts.filter(Boolean));
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`cb start did not serve within 60 s; stderr: ${stderr}`)),
+      60_000,
+    );
+    const check = setInterval(() => {
+      const m = /serving (http:\/\/\S+)/.exec(stderr);
+      if (m) {
+        clearInterval(check);
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    }, 25);
+    void exited.then((code) => {
+      clearInterval(check);
+      clearTimeout(timer);
+      reject(new Error(`cb start exited with ${code}: ${stderr}`));
+    });
+  });
+  const health = await fetch(`${url}/healthz`);
+  expect(health.status).toBe(200);
+  return { child, url, lines, startedInMs: performance.now() - t0, exited };
+}
+
+const parse = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('cb start (real process)', () => {
+  let env: Record<string, string>;
+  let drop: () => Promise<void> = async () => {};
+  let adminKey: string;
+
+  beforeAll(async () => {
+    env = { CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-')), CB_INSTANCE: 'e2e-1' };
+    if (TEST_DRIVER === 'pg') {
+      const target = await testDatabaseTarget();
+      drop = target.drop;
+      env.DATABASE_URL = target.databaseUrl!;
+      env.REDIS_URL = REDIS_TEST_URL;
+    }
+    const created = runCli(['apikey', 'create', '--name', 'e2e-admin', '--scopes', 'admin', '--json'], env);
+    expect(created.status).toBe(0);
+    adminKey = (JSON.parse(created.stdout) as { key: string }).key;
+  });
+  afterAll(async () => drop());
+
+  test('default: serves health, readiness and metrics; every stdout line has the seed shape; traceparent reaches the job', async () => {
+    const cb = await startCb(env);
+    try {
+      // The start time a newcomer waits for (printed for the record; the target is checked by the README's promise).
+      process.stdout.write(`cb start ready in ${Math.round(cb.startedInMs)} ms (${TEST_DRIVER})\n`);
+      const ready = await fetch(`${cb.url}/readyz`);
+      expect(ready.status).toBe(200);
+      const checks = ((await ready.json()) as { checks: Record<string, string> }).checks;
+      expect(checks).toEqual(TEST_DRIVER === 'pg' ? { database: 'up', redis: 'up' } : { database: 'up' });
+      const metrics = await (await fetch(`${cb.url}/metrics`)).text();
+      expect(metrics).toMatch(/^cb_http_request_duration_seconds_bucket\{.*route="\/readyz"/m);
+
+      // A request with a traceparent that creates an achievement: the retroactive job runs in the same trace.
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const created = await fetch(`${cb.url}/v1/achievements`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${adminKey}`,
+          traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+        },
+        body: JSON.stringify({
+          id: 'e2e-first',
+          name: 'First',
+          category: 'test',
+          rule: { type: 'count', filter: { types: ['ping'] }, target: 1 },
+        }),
+      });
+      expect(created.status).toBe(201);
+      expect(created.headers.get('traceparent')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      const jobLine = await waitFor('the retroactive job log line', () =>
+        parse(cb.lines).find((e) => e.message === 'retroactive evaluation done' && e.traceId === traceId),
+      );
+      expect(jobLine.service).toBe('achievement-trigger');
+
+      const entries = parse(cb.lines);
+      expect(entries.length).toBeGreaterThan(5);
+      for (const e of entries) {
+        const keys = Object.keys(e)
+          .filter((k) => k !== 'userId')
+          .sort();
+        expect(keys).toEqual(SEED_FIELDS);
+        expect(e.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        expect(['DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']).toContain(e.level);
+        expect(e.instance).toBe('e2e-1');
+      }
+      expect(cb.lines.join('\n')).not.toContain(adminKey);
+      expect(entries.some((e) => e.traceId === traceId && e.service === 'api')).toBe(true);
+    } finally {
+      cb.child.kill('SIGTERM');
+      expect(await cb.exited).toBe(0);
+    }
+    expect(parse(cb.lines).at(-1)).toMatchObject({ message: 'stopped', context: { signal: 'SIGTERM' } });
+  });
+
+  test('behavior: SIGTERM right after events were accepted loses none of them', async () => {
+    const first = await startCb(env);
+    const user = '0x00000000000000000000000000000000000000e2';
+    const events = Array.from({ length: 500 }, (_, i) => ({
+      id: `sig-${i}`,
+      type: 'ping',
+      source: 'app',
+      user,
+      occurredAt: '2026-01-01T00:00:00Z',
+    }));
+    const accepted = await fetch(`${first.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+      body: JSON.stringify({ events }),
+    });
+    expect(accepted.status).toBe(202);
+    expect(((await accepted.json()) as { accepted: number }).accepted).toBe(500);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = await startCb(env);
+    try {
+      const status = await waitFor('every event processed', async () => {
+        const r = await fetch(`${second.url}/v1/events/sig-499?source=app`, {
+          headers: { authorization: `Bearer ${adminKey}` },
+        });
+        const body = (await r.json()) as { status: string };
+        return body.status === 'processed' ? body : undefined;
+      });
+      expect(status.status).toBe('processed');
+      const mine = await (
+        await fetch(`${second.url}/v1/users/${user}/achievements?fields=achievementId,status`)
+      ).json();
+      expect(mine).toMatchObject({ items: [{ achievementId: 'e2e-first', status: 'unlocked' }] });
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
+  test.runIf(TEST_DRIVER === 'pglite')(
+    'error: a second process on the same data directory is refused with a clear error',
+    async () => {
+      const cb = await startCb(env);
+      try {
+        const second = runCli(['migrate'], env);
+        expect(second.status).toBe(1);
+        expect(second.stderr).toMatch(
+          /^cb: data directory .* is in use by process \d+ .*\[CB_DATA_DIR_LOCKED\]\n$/,
+        );
+      } finally {
+        cb.child.kill('SIGTERM');
+        await cb.exited;
+      }
+    },
+  );
+});
+
+describe('cb start refuses bad configuration', () => {
+  test('error: each bad setting on its own line, by name, exit 1', () => {
+    const r = runCli(['start'], {
+      CB_PORT: 'eighty',
+      CB_LOG_LEVEL: 'loud',
+      CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-bad-')),
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'cb: invalid configuration: CB_PORT: must be a whole number, got "eighty"',
+      'cb: invalid configuration: CB_LOG_LEVEL: must be one of debug, info, warn, error, fatal, got "loud"',
+    ]);
+  });
+
+  test('error: an unreachable PostgreSQL stops start-up with one line', () => {
+    const r = runCli(['start'], { DATABASE_URL: 'postgres://cb:secret-pw@127.0.0.1:1/cb' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^cb: database unreachable: .*\[CB_DB_UNAVAILABLE\]\n$/);
+    expect(r.stderr + r.stdout).not.toContain('secret-pw');
+  });
+
+  test('error: an unknown role or command says so', () => {
+    const role = runCli(['start', '--role', 'boss'], {});
+    expect(role.status).toBe(1);
+    expect(role.stderr).toContain('--role must be one of all, api, worker, listener');
+    expect(runCli(['frobnicate'], {}).status).toBe(2);
+  });
+});
