@@ -269,6 +269,97 @@ export function createMetrics() {
       registers: r,
     }),
 
+    // ── Chain (seed 2.1 区块链监听器, 2.2 解锁交易确认时间, 5.1, 6.4) ─────────────
+    rpcRequestDuration: new Histogram<'endpoint' | 'method'>({
+      name: 'cb_rpc_request_duration_seconds',
+      help: 'JSON-RPC call duration by configured endpoint name and method.',
+      labelNames: ['endpoint', 'method'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+      registers: r,
+    }),
+    rpcRequests: new Counter<'endpoint' | 'result'>({
+      name: 'cb_rpc_requests_total',
+      help: 'JSON-RPC calls by endpoint and result: ok, error (the node answered an error), timeout, unavailable (transport failed or circuit open).',
+      labelNames: ['endpoint', 'result'],
+      registers: r,
+    }),
+    rpcEndpointUp: new Gauge<'endpoint'>({
+      name: 'cb_rpc_endpoint_up',
+      help: '1 when the endpoint is healthy (answering, not lagging, circuit closed).',
+      labelNames: ['endpoint'],
+      registers: r,
+    }),
+    mintRequestsPending: new Gauge({
+      name: 'cb_mint_requests_pending',
+      help: 'Mint requests in the outbox not yet confirmed on chain (pending or submitted).',
+      registers: r,
+    }),
+    txPending: new Gauge({
+      name: 'cb_tx_pending',
+      help: 'Minter transactions sent and not yet confirmed.',
+      registers: r,
+    }),
+    txConfirmation: new Histogram({
+      name: 'cb_tx_confirmation_seconds',
+      help: 'Time from a mint transaction being submitted to its confirmation (N blocks deep).',
+      buckets: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800],
+      registers: r,
+    }),
+    txReplacements: new Counter({
+      name: 'cb_tx_replacements_total',
+      help: 'Transactions replaced (same nonce, higher fees) because they were not mined in time.',
+      registers: r,
+    }),
+    mints: new Counter<'result'>({
+      name: 'cb_mints_total',
+      help: 'Badge mints by result: confirmed, failed (reverted or dead-lettered).',
+      labelNames: ['result'],
+      registers: r,
+    }),
+    minterBalance: new Gauge({
+      name: 'cb_minter_balance_wei',
+      help: 'Native balance of the minter account, in wei.',
+      registers: r,
+    }),
+    chainHeadBlock: new Gauge({
+      name: 'cb_chain_head_block',
+      help: 'Latest block number seen from the RPC endpoints.',
+      registers: r,
+    }),
+    chainProcessedBlock: new Gauge({
+      name: 'cb_chain_processed_block',
+      help: 'Last block whose badge events the listener has applied.',
+      registers: r,
+    }),
+    chainLag: new Gauge({
+      name: 'cb_chain_lag_blocks',
+      help: 'Head block minus processed block.',
+      registers: r,
+    }),
+    chainEvents: new Counter<'event' | 'result'>({
+      name: 'cb_chain_events_total',
+      help: 'Badge contract events by name and result: ok, failed.',
+      labelNames: ['event', 'result'],
+      registers: r,
+    }),
+    chainEventDelay: new Histogram({
+      name: 'cb_chain_event_delay_blocks',
+      help: 'Blocks between an event being mined and the listener applying it.',
+      buckets: [0, 1, 2, 3, 5, 10, 20, 50, 100, 500],
+      registers: r,
+    }),
+    chainReorgs: new Counter({
+      name: 'cb_chain_reorgs_total',
+      help: 'Chain reorganisations detected by block hash.',
+      registers: r,
+    }),
+    chainReorgDepth: new Histogram({
+      name: 'cb_chain_reorg_depth_blocks',
+      help: 'Depth of each detected reorganisation.',
+      buckets: [1, 2, 3, 5, 10, 20, 50, 100],
+      registers: r,
+    }),
+
     // ── Readiness ───────────────────────────────────────────────────────────
     dependencyUp: new Gauge<'dependency'>({
       name: 'cb_dependency_up',
