@@ -45,6 +45,21 @@ export interface Config {
   eventBatchSize: number;
   eventSources: readonly string[];
   eventTypes: readonly string[];
+  publicUrl: string | undefined;
+  chainId: number | undefined;
+  badgeAddress: string | undefined;
+  minterPrivateKey: string | undefined;
+  minterKeyFile: string | undefined;
+  chainStartBlock: number;
+  chainConfirmations: number;
+  chainPollIntervalMs: number;
+  listenerChunkBlocks: number;
+  listenerConcurrency: number;
+  rpcTimeoutMs: number;
+  rpcMaxLagBlocks: number;
+  mintBatchSize: number;
+  mintMaxFeeGwei: number;
+  mintReplaceAfterMs: number;
 }
 
 type Parser<T> = (raw: string) => T;
@@ -120,6 +135,19 @@ const rpcEndpoints: Parser<readonly RpcEndpointConfig[]> = (raw) => {
     }
     return { name, url: u };
   });
+};
+
+const hexAddress: Parser<string> = (raw) => {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(raw.trim()))
+    throw new SettingProblem('must be a 0x address of 40 hex digits');
+  return raw.trim();
+};
+
+const privateKey: Parser<string> = (raw) => {
+  // The value is never echoed: a typo in a key must not leak the rest of it into a log.
+  if (!/^0x[0-9a-fA-F]{64}$/.test(raw.trim()))
+    throw new SettingProblem('must be 0x followed by 64 hex digits (value not shown)');
+  return raw.trim();
 };
 
 const list: Parser<readonly string[]> = (raw) =>
@@ -372,6 +400,126 @@ export const SETTINGS = [
       'Event types shown by name in metrics besides those the catalogue uses; others are counted as `other`.',
     default: () => [],
     parse: list,
+  }),
+  setting({
+    key: 'publicUrl',
+    env: 'CB_PUBLIC_URL',
+    defaultText: '(unset: http://CB_HOST:CB_PORT)',
+    description: 'Public base URL of the API; badge tokenURIs point at <url>/v1/badges/<id>/metadata.',
+    default: () => undefined,
+    parse: url(['http:', 'https:']),
+  }),
+  setting({
+    key: 'chainId',
+    env: 'CB_CHAIN_ID',
+    defaultText: "(unset: accept the node's)",
+    description: 'Expected chain id; start-up fails when an RPC endpoint serves another chain.',
+    default: () => undefined,
+    parse: int(1, 2 ** 31),
+  }),
+  setting({
+    key: 'badgeAddress',
+    env: 'CB_BADGE_ADDRESS',
+    defaultText: '(unset: deployed on the dev chain)',
+    description: 'Address of the AchievementBadge contract (required with RPC_URLS).',
+    default: () => undefined,
+    parse: hexAddress,
+  }),
+  setting({
+    key: 'minterPrivateKey',
+    env: 'CB_MINTER_PRIVATE_KEY',
+    defaultText: '(unset)',
+    description: 'Private key (0x + 64 hex) of the minter account; never logged. Prefer CB_MINTER_KEY_FILE.',
+    default: () => undefined,
+    parse: privateKey,
+  }),
+  setting({
+    key: 'minterKeyFile',
+    env: 'CB_MINTER_KEY_FILE',
+    defaultText: '(unset)',
+    description: 'File holding the minter private key (read once at start).',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'chainStartBlock',
+    env: 'CB_CHAIN_START_BLOCK',
+    defaultText: '0',
+    description: "Block the listener starts from (the contract's deployment block).",
+    default: () => 0,
+    parse: int(0, Number.MAX_SAFE_INTEGER),
+  }),
+  setting({
+    key: 'chainConfirmations',
+    env: 'CB_CHAIN_CONFIRMATIONS',
+    defaultText: '2',
+    description: 'Blocks after which a block counts as final (listener and minter confirmations).',
+    default: () => 2,
+    parse: int(0, 1000),
+  }),
+  setting({
+    key: 'chainPollIntervalMs',
+    env: 'CB_CHAIN_POLL_INTERVAL_MS',
+    defaultText: '1000',
+    description: 'How often the listener and minter look for new blocks.',
+    default: () => 1000,
+    parse: int(50, 600_000),
+  }),
+  setting({
+    key: 'listenerChunkBlocks',
+    env: 'CB_LISTENER_CHUNK_BLOCKS',
+    defaultText: '2000',
+    description: 'Blocks per eth_getLogs request during backfill.',
+    default: () => 2000,
+    parse: int(1, 1_000_000),
+  }),
+  setting({
+    key: 'listenerConcurrency',
+    env: 'CB_LISTENER_CONCURRENCY',
+    defaultText: '4',
+    description: 'eth_getLogs requests in flight during backfill.',
+    default: () => 4,
+    parse: int(1, 64),
+  }),
+  setting({
+    key: 'rpcTimeoutMs',
+    env: 'CB_RPC_TIMEOUT_MS',
+    defaultText: '5000',
+    description: 'Time one JSON-RPC call may take before the pool tries another endpoint.',
+    default: () => 5000,
+    parse: int(50, 600_000),
+  }),
+  setting({
+    key: 'rpcMaxLagBlocks',
+    env: 'CB_RPC_MAX_LAG_BLOCKS',
+    defaultText: '5',
+    description: 'An endpoint further behind the best head than this is taken out of rotation.',
+    default: () => 5,
+    parse: int(0, 100_000),
+  }),
+  setting({
+    key: 'mintBatchSize',
+    env: 'CB_MINT_BATCH_SIZE',
+    defaultText: '200',
+    description: 'Mints per transaction (kept under the block gas cap).',
+    default: () => 200,
+    parse: int(1, 1000),
+  }),
+  setting({
+    key: 'mintMaxFeeGwei',
+    env: 'CB_MINT_MAX_FEE_GWEI',
+    defaultText: '500',
+    description: 'Highest maxFeePerGas the minter will pay, in gwei.',
+    default: () => 500,
+    parse: int(1, 1_000_000),
+  }),
+  setting({
+    key: 'mintReplaceAfterMs',
+    env: 'CB_MINT_REPLACE_AFTER_MS',
+    defaultText: '60000',
+    description: 'A mint transaction not mined within this is replaced with fees bumped by at least 10 %.',
+    default: () => 60_000,
+    parse: int(100, 86_400_000),
   }),
 ] as const;
 
