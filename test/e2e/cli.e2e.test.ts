@@ -211,6 +211,10 @@ describe('cb start (real process)', () => {
       second.child.kill('SIGTERM');
       await second.exited;
     }
+    // With the service stopped, the operator's consistency check agrees with what was processed.
+    const reconcile = runCli(['reconcile', 'progress', '--json'], env);
+    expect(reconcile.status).toBe(0);
+    expect(JSON.parse(reconcile.stdout)).toMatchObject({ membersChecked: 1, mismatches: [], fixed: false });
   });
 
   test.runIf(TEST_DRIVER === 'pglite')(
