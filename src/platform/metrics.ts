@@ -360,6 +360,107 @@ export function createMetrics() {
       registers: r,
     }),
 
+    // ── Governance (seed 2.2 治理流程系统指标) ───────────────────────────────
+    proposals: new Gauge<'state'>({
+      name: 'cb_proposals',
+      help: 'Proposals by state (pending, active, canceled, defeated, succeeded, queued, expired, executed).',
+      labelNames: ['state'],
+      registers: r,
+    }),
+    proposalsCreated: new Counter<'type' | 'result'>({
+      name: 'cb_proposals_created_total',
+      help: 'Proposal creations by type and result: ok, rejected.',
+      labelNames: ['type', 'result'],
+      registers: r,
+    }),
+    proposalExecutions: new Counter<'result'>({
+      name: 'cb_proposal_executions_total',
+      help: 'Proposal executions by result: ok, failed.',
+      labelNames: ['result'],
+      registers: r,
+    }),
+    votes: new Counter<'support' | 'result'>({
+      name: 'cb_votes_total',
+      help: 'Ballots by support (for, against, abstain) and result: accepted, rejected.',
+      labelNames: ['support', 'result'],
+      registers: r,
+    }),
+    voteWeight: new Histogram({
+      name: 'cb_vote_weight',
+      help: 'Voting power of each accepted ballot (detects concentration).',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
+      registers: r,
+    }),
+    governanceParticipation: new Histogram({
+      name: 'cb_governance_participation_ratio',
+      help: 'Share of the total power at the snapshot that voted, per ended proposal.',
+      buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1],
+      registers: r,
+    }),
+    votingPowerDuration: new Histogram<'cached'>({
+      name: 'cb_voting_power_duration_seconds',
+      help: 'Time to compute a voting power, cached (true) or from the database (false).',
+      labelNames: ['cached'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2],
+      registers: r,
+    }),
+    votingPowerCacheRequests: new Counter<'result'>({
+      name: 'cb_voting_power_cache_requests_total',
+      help: 'Voting power look-ups in the cache: hit, miss.',
+      labelNames: ['result'],
+      registers: r,
+    }),
+    votingPowerMismatches: new Counter({
+      name: 'cb_voting_power_mismatches_total',
+      help: 'Cached voting powers that disagreed with a fresh computation (accuracy check).',
+      registers: r,
+    }),
+    votingPowerChecks: new Counter({
+      name: 'cb_voting_power_checks_total',
+      help: 'Voting powers recomputed by the accuracy check.',
+      registers: r,
+    }),
+    badgesPerHolder: new Histogram({
+      name: 'cb_badges_per_holder',
+      help: 'Badges held per member (the NFT distribution), sampled.',
+      buckets: [1, 2, 3, 5, 10, 20, 50, 100, 500, 1000],
+      registers: r,
+    }),
+
+    // ── Incidents (seed 3) ──────────────────────────────────────────────────
+    incidents: new Gauge<'severity' | 'state'>({
+      name: 'cb_incidents',
+      help: 'Incidents by severity (P0-P3) and state (triggered, acknowledged, resolved, closed).',
+      labelNames: ['severity', 'state'],
+      registers: r,
+    }),
+    incidentAck: new Histogram<'severity'>({
+      name: 'cb_incident_ack_seconds',
+      help: 'Time from an incident being triggered to its acknowledgement.',
+      labelNames: ['severity'],
+      buckets: [10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 28_800, 86_400],
+      registers: r,
+    }),
+    incidentResolve: new Histogram<'severity'>({
+      name: 'cb_incident_resolve_seconds',
+      help: 'Time from an incident being triggered to its resolution.',
+      labelNames: ['severity'],
+      buckets: [60, 300, 600, 1800, 3600, 7200, 14_400, 28_800, 86_400, 259_200],
+      registers: r,
+    }),
+    notifications: new Counter<'channel' | 'result'>({
+      name: 'cb_notifications_total',
+      help: 'Notification deliveries by channel (phone, sms, email, slack) and result: sent, failed, retried.',
+      labelNames: ['channel', 'result'],
+      registers: r,
+    }),
+    escalations: new Counter<'severity'>({
+      name: 'cb_escalations_total',
+      help: 'Escalations after a missed response target.',
+      labelNames: ['severity'],
+      registers: r,
+    }),
+
     // ── Readiness ───────────────────────────────────────────────────────────
     dependencyUp: new Gauge<'dependency'>({
       name: 'cb_dependency_up',
