@@ -4,10 +4,13 @@
  *
  * - README.md and docs/configuration.md: the configuration reference, from `SETTINGS`.
  * - docs/errors.md: the error code table, from `ERROR_CODES`.
+ * - src/chain/abi/AchievementBadge.ts: ABI and bytecode, compiled from the contract (~2 s; see
+ *   scripts/compile-contracts.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ERROR_CODES } from '../src/api/errors.ts';
 import { SETTINGS } from '../src/platform/config.ts';
+import { BADGE_MODULE, renderAchievementBadgeModule } from './compile-contracts.ts';
 
 export interface GeneratedFile {
   path: string;
@@ -43,6 +46,7 @@ export const GENERATED: GeneratedFile[] = [
   { path: 'docs/errors.md', render: (t) => replaceBetween(t, 'errors', errorTable()) },
   { path: 'README.md', render: (t) => replaceBetween(t, 'config', configTable()) },
   { path: 'docs/configuration.md', render: (t) => replaceBetween(t, 'config', configTable()) },
+  { path: BADGE_MODULE, render: () => renderAchievementBadgeModule() },
 ];
 
 /** Paths whose content differs from what `gen` would write. */
