@@ -461,6 +461,78 @@ export function createMetrics() {
       registers: r,
     }),
 
+    // ── Frontend, reported by the browser (seed 2.3 用户体验监控) ──────────────
+    webVital: new Histogram<'name' | 'page'>({
+      name: 'cb_web_vital_seconds',
+      help: 'Web Vitals as browsers measured them: FCP, LCP, INP, FID, TTFB, page_load; page = route pattern.',
+      labelNames: ['name', 'page'],
+      buckets: [0.05, 0.1, 0.2, 0.5, 1, 1.5, 2, 2.5, 3, 4, 6, 10],
+      registers: r,
+    }),
+    webCls: new Histogram<'page'>({
+      name: 'cb_web_cls',
+      help: 'Cumulative Layout Shift per page view (unitless).',
+      labelNames: ['page'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1],
+      registers: r,
+    }),
+    frontendApiDuration: new Histogram<'route'>({
+      name: 'cb_frontend_api_duration_seconds',
+      help: 'API call durations as the browser saw them, by API route pattern.',
+      labelNames: ['route'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers: r,
+    }),
+    frontendApiFailures: new Counter<'route' | 'kind'>({
+      name: 'cb_frontend_api_failures_total',
+      help: 'API calls that failed in the browser: error, timeout, incomplete (data missing).',
+      labelNames: ['route', 'kind'],
+      registers: r,
+    }),
+    frontendApiCalls: new Counter<'route'>({
+      name: 'cb_frontend_api_calls_total',
+      help: 'API calls made by the browser (denominator of the failure ratios).',
+      labelNames: ['route'],
+      registers: r,
+    }),
+    frontendErrors: new Counter<'page'>({
+      name: 'cb_frontend_errors_total',
+      help: 'JavaScript errors in the browser per page.',
+      labelNames: ['page'],
+      registers: r,
+    }),
+    frontendPageViews: new Counter<'page'>({
+      name: 'cb_frontend_page_views_total',
+      help: 'Page views per page.',
+      labelNames: ['page'],
+      registers: r,
+    }),
+    frontendTimeOnPage: new Histogram<'page'>({
+      name: 'cb_frontend_time_on_page_seconds',
+      help: 'Time spent on a page before leaving it.',
+      labelNames: ['page'],
+      buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800],
+      registers: r,
+    }),
+    frontendFeatureUse: new Counter<'feature'>({
+      name: 'cb_frontend_feature_use_total',
+      help: 'Uses of console features (vote, delegate, acknowledge…), a bounded set.',
+      labelNames: ['feature'],
+      registers: r,
+    }),
+    frontendSessions: new Counter<'outcome'>({
+      name: 'cb_frontend_sessions_total',
+      help: 'Browser sessions by outcome: bounced (left after one page) or engaged.',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    frontendConversions: new Counter<'goal'>({
+      name: 'cb_frontend_conversions_total',
+      help: 'Configured goals reached (e.g. first_vote after sign-in).',
+      labelNames: ['goal'],
+      registers: r,
+    }),
+
     // ── Readiness ───────────────────────────────────────────────────────────
     dependencyUp: new Gauge<'dependency'>({
       name: 'cb_dependency_up',
