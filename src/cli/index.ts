@@ -4,6 +4,7 @@
  * Exit codes: 0 ok, 1 error, 2 usage, 3 `reconcile` found differences (and did not fix them).
  */
 import { Command, CommanderError } from 'commander';
+import { registerChainDev } from '../chain/cli-chain-dev.ts';
 import { registerAchievements } from './achievements.ts';
 import { registerApikey } from './apikey.ts';
 import { registerMigrate } from './migrate.ts';
@@ -22,6 +23,8 @@ registerMigrate(program);
 registerApikey(program);
 registerAchievements(program);
 registerReconcile(program);
+const chain = program.command('chain').description('Local dev chain and chain maintenance.');
+registerChainDev(chain);
 
 try {
   await program.parseAsync(process.argv);
