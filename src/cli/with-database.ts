@@ -17,7 +17,10 @@ export interface CliContext {
  * data directory too), then closes it. On the embedded database this takes the data-directory lock:
  * stop a running `cb start` on the same directory first (the error says so).
  */
-export async function withDatabase<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  fn: (ctx: CliContext) => Promise<T>,
+  options: { migrate?: boolean } = {},
+): Promise<T> {
   const config = cliConfig();
   const logger = createLogger({
     service: 'cb',
@@ -36,7 +39,7 @@ export async function withDatabase<T>(fn: (ctx: CliContext) => Promise<T>): Prom
     metrics,
   });
   try {
-    await migrate(db, logger);
+    if (options.migrate !== false) await migrate(db, logger);
     return await fn({ config, db, logger, metrics });
   } finally {
     await db.close();
