@@ -146,6 +146,22 @@ export const ERROR_CODES = {
   CB_JOB_QUEUE_NOT_FOUND: { status: 404, meaning: 'No such queue, or the queue has no dead-letter queue.' },
   CB_JOB_NOT_FOUND: { status: 404, meaning: 'No dead-lettered job has this id in this queue.' },
 
+  // ── Chain ──────────────────────────────────────────────────────────────────
+  CB_RPC_UNAVAILABLE: {
+    status: 503,
+    meaning:
+      'No RPC endpoint answered (failed, timed out, circuit open or wrong chain); details.endpoints says why each.',
+  },
+  CB_RPC_WRONG_CHAIN: {
+    status: 500,
+    meaning:
+      'An RPC endpoint serves another chain than CB_CHAIN_ID (or the endpoints disagree); fix RPC_URLS.',
+  },
+  CB_RPC_ENDPOINTS_INVALID: {
+    status: 500,
+    meaning: 'RPC_URLS cannot build a pool: empty, a bad or repeated name, or an unsupported URL scheme.',
+  },
+
   // ── Achievements ───────────────────────────────────────────────────────────
   ACH_BATCH_TOO_LARGE: { status: 413, meaning: 'More than 1000 events in one request; split the batch.' },
   ACH_BAD_ADDRESS: {
