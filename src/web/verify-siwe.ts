@@ -1,0 +1,107 @@
+/**
+ * Checks a Sign-In with Ethereum (EIP-4361) message and its signature, each refusal with its own
+ * code: the message must be well formed, made for one of `domains` (domain and URI host), for
+ * `chainId` when one is required, within its validity (`expirationTime`, `notBefore`, and an
+ * `issuedAt` no older than `maxAgeMs`), and signed by its address. EOA signatures only
+ * (`personal_sign`); contract wallets (ERC-1271) would need an RPC client.
+ *
+ * The nonce is only checked for shape here: the caller consumes it (single use) afterwards.
+ */
+import { type Hex, isHex, verifyMessage } from 'viem';
+import { parseSiweMessage } from 'viem/siwe';
+import { SiweRefusedError, siweMessageInvalid } from './errors.ts';
+
+export interface VerifySiweParameters {
+  message: string;
+  signature: string;
+  /** Accepted `domain` values (RFC 3986 authority: host[:port]). */
+  domains: readonly string[];
+  /** Required chain id; any when undefined. */
+  chainId?: number | undefined;
+  /** Now, Unix ms. */
+  now: number;
+  /** Oldest `issuedAt` accepted, ms before now (the nonce lifetime). */
+  maxAgeMs: number;
+  /** Tolerated clock skew for `issuedAt`/`notBefore` in the future. @defaultValue 60_000 */
+  skewMs?: number | undefined;
+}
+
+export interface VerifiedSiwe {
+  address: Hex;
+  chainId: number;
+  nonce: string;
+  expirationTime: Date | undefined;
+}
+
+/** Verifies; throws `WEB_SIWE_*` errors (see errors.ts). */
+export async function verifySiwe(p: VerifySiweParameters): Promise<VerifiedSiwe> {
+  const skew = p.skewMs ?? 60_000;
+  const m = parseSiweMessage(p.message);
+  if (!m.domain || !m.address || !m.uri || !m.nonce || m.chainId === undefined)
+    throw siweMessageInvalid('not an EIP-4361 message (domain, address, URI, chain ID and nonce required)');
+  if (m.version !== '1') throw siweMessageInvalid('Version must be 1');
+  if (!m.issuedAt) throw siweMessageInvalid('Issued At is required');
+  for (const [field, value] of [
+    ['Issued At', m.issuedAt],
+    ['Expiration Time', m.expirationTime],
+    ['Not Before', m.notBefore],
+  ] as const) {
+    if (value && Number.isNaN(value.getTime())) throw siweMessageInvalid(`${field} is not an RFC 3339 time`);
+  }
+  if (!/^[a-zA-Z0-9]{8,}$/.test(m.nonce)) throw siweMessageInvalid('Nonce must be 8+ letters or digits');
+  if (!isHex(p.signature) || p.signature.length < 132)
+    throw siweMessageInvalid('the signature must be a 0x hex string of 65 bytes');
+
+  if (!p.domains.includes(m.domain)) {
+    throw new SiweRefusedError(
+      'WEB_SIWE_DOMAIN',
+      p.domains.length === 0
+        ? `sign-in is not possible at this address: set CB_PUBLIC_URL to the console's public URL`
+        : `the message is for ${m.domain}, not ${p.domains.join(' or ')}`,
+    );
+  }
+  let uriHost: string;
+  try {
+    uriHost = new URL(m.uri).host;
+  } catch {
+    throw siweMessageInvalid('URI is not a URI');
+  }
+  if (uriHost !== m.domain)
+    throw new SiweRefusedError('WEB_SIWE_DOMAIN', `the message URI ${m.uri} is not on ${m.domain}`);
+  if (p.chainId !== undefined && m.chainId !== p.chainId)
+    throw new SiweRefusedError('WEB_SIWE_CHAIN', `the message is for chain ${m.chainId}, not ${p.chainId}`);
+
+  if (m.expirationTime && m.expirationTime.getTime() <= p.now)
+    throw new SiweRefusedError(
+      'WEB_SIWE_EXPIRED',
+      `the message expired at ${m.expirationTime.toISOString()}`,
+    );
+  if (m.issuedAt.getTime() < p.now - p.maxAgeMs)
+    throw new SiweRefusedError(
+      'WEB_SIWE_EXPIRED',
+      `the message was issued at ${m.issuedAt.toISOString()}, more than ${Math.round(p.maxAgeMs / 1000)} s ago`,
+    );
+  if (m.issuedAt.getTime() > p.now + skew)
+    throw new SiweRefusedError(
+      'WEB_SIWE_NOT_YET_VALID',
+      `the message is issued in the future (${m.issuedAt.toISOString()})`,
+    );
+  if (m.notBefore && m.notBefore.getTime() > p.now + skew)
+    throw new SiweRefusedError(
+      'WEB_SIWE_NOT_YET_VALID',
+      `the message is valid from ${m.notBefore.toISOString()}`,
+    );
+
+  let valid = false;
+  try {
+    valid = await verifyMessage({ address: m.address, message: p.message, signature: p.signature });
+  } catch {
+    valid = false;
+  }
+  if (!valid)
+    throw new SiweRefusedError(
+      'WEB_SIWE_SIGNATURE',
+      `the signature is not by ${m.address} over this message`,
+    );
+  return { address: m.address, chainId: m.chainId, nonce: m.nonce, expirationTime: m.expirationTime };
+}
