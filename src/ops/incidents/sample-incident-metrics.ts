@@ -1,0 +1,17 @@
+/**
+ * `cb_incidents{severity,state}` sampled from the database, so every instance reports the same
+ * cluster-wide counts (and a restart loses nothing). Every severity × state is set, zeros included.
+ */
+import type { Queryable } from '../../platform/db/create-db.ts';
+import type { Metrics } from '../../platform/metrics.ts';
+import { INCIDENT_STATES, type IncidentState, SEVERITIES, type Severity } from './types.ts';
+
+export async function sampleIncidentMetrics(db: Queryable, metrics: Metrics): Promise<void> {
+  const { rows } = await db.query<{ severity: Severity; state: IncidentState; n: number }>(
+    'select severity, state, count(*)::int as n from ops_incidents group by severity, state',
+  );
+  const counts = new Map(rows.map((r) => [`${r.severity}/${r.state}`, r.n]));
+  for (const severity of SEVERITIES)
+    for (const state of INCIDENT_STATES)
+      metrics.incidents.set({ severity, state }, counts.get(`${severity}/${state}`) ?? 0);
+}

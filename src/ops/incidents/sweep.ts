@@ -1,0 +1,34 @@
+/**
+ * The safety net, run by a cron job (every minute by default) and by anyone who calls it: escalates
+ * incidents whose deadline passed without their timer firing (a lost job, a restart between commit
+ * and arming), and queues notifications whose delivery job was never sent. Both are idempotent.
+ */
+import { type IncidentsContext, queueDeliveries } from './context.ts';
+import { escalateIncident } from './escalate-incident.ts';
+import type { Channel } from './types.ts';
+
+export interface SweepResult {
+  escalated: number;
+  requeued: number;
+}
+
+export async function sweepIncidents(ctx: IncidentsContext): Promise<SweepResult> {
+  const now = ctx.options.now();
+  const due = await ctx.db.query<{ id: string; escalation_step: number }>(
+    `select id, escalation_step from ops_incidents
+      where state = 'triggered' and next_escalation_at <= $1 order by next_escalation_at limit 200`,
+    [now.toISOString()],
+  );
+  let escalated = 0;
+  for (const r of due.rows) {
+    if ((await escalateIncident(ctx, r.id, r.escalation_step)) === 'escalated') escalated++;
+  }
+  const lost = await ctx.db.query<{ id: string; channel: Channel }>(
+    `select id, channel from ops_notifications
+      where queued_at is null and state = 'pending' and created_at <= $1 order by id limit 2000`,
+    [new Date(now.getTime() - ctx.options.requeueAfterMs).toISOString()],
+  );
+  const requeued = await queueDeliveries(ctx, lost.rows);
+  if (escalated > 0 || requeued > 0) ctx.logger.info('incident sweep', { metrics: { escalated, requeued } });
+  return { escalated, requeued };
+}
