@@ -1,0 +1,254 @@
+/**
+ * `npm run bench:chain` (mint part) — batched badge minting throughput on the dev chain.
+ *
+ * For each case: a fresh dev chain with the badge deployed, a fresh database, R unlocks in the
+ * outbox (R distinct first-time holders: the costliest mints), then the real minter loop
+ * (`createMinter(...).start()`, 0 confirmations) until every request is `confirmed`. Prints
+ * tokens/s (first tick → last confirmation), transactions, blocks, transactions per block and the
+ * gas of each transaction.
+ *
+ * Cases: chain `in-process` (EDR in this process) and `node` (`hardhat node`, JSON-RPC over HTTP),
+ * each with `auto` mining (one block per transaction) and `interval` mining (several transactions
+ * per block).
+ *
+ * Usage: npm run bench:chain -- [--requests 20000] [--batch 250] [--chain both|in-process|node]
+ *                               [--mining both|auto|interval] [--interval-ms 250] [--driver pglite|pg]
+ *
+ * `runMintBench(options)` runs one case and returns its figures (for the combined chain benchmark).
+ */
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { createPublicClient, getAddress, type Hex, keccak256, numberToHex, slice } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { deployBadge, startDevChain } from '../src/chain/dev-chain.ts';
+import { createMinter } from '../src/chain/minter/index.ts';
+import { loadConfig } from '../src/platform/config.ts';
+import { createDb } from '../src/platform/db/create-db.ts';
+import { migrate } from '../src/platform/db/migrate.ts';
+import { createSilentLogger } from '../src/platform/logger.ts';
+import { createMetrics } from '../src/platform/metrics.ts';
+import { createShutdown } from '../src/platform/shutdown.ts';
+import { createTestDatabase } from '../test/services.ts';
+
+export interface MintBenchOptions {
+  /** Dev chain mode. @defaultValue 'in-process' */
+  chain?: 'in-process' | 'node';
+  /** `auto`: a block per transaction; `interval`: a block every `intervalMs` with what is pending. @defaultValue 'auto' */
+  mining?: 'auto' | 'interval';
+  /** @defaultValue 250 */
+  intervalMs?: number;
+  /** Unlocks to mint. @defaultValue 20000 */
+  requests?: number;
+  /** Mints per transaction. @defaultValue 250 */
+  batchSize?: number;
+  /** Transactions sent and not yet confirmed at most. @defaultValue 8 */
+  maxPendingTxs?: number;
+  /** @defaultValue 'pglite' */
+  driver?: 'pglite' | 'pg';
+}
+
+export interface MintBenchFigures {
+  chain: 'in-process' | 'node';
+  mining: 'auto' | 'interval';
+  driver: 'pglite' | 'pg';
+  requests: number;
+  batchSize: number;
+  seconds: number;
+  tokensPerSecond: number;
+  transactions: number;
+  blocks: number;
+  transactionsPerBlock: number;
+  gasPerTransaction: { min: number; mean: number; max: number };
+  gasPerToken: number;
+}
+
+/** `n` distinct fresh holder addresses (lower case, as the outbox stores them). */
+function holders(n: number): string[] {
+  return Array.from({ length: n }, (_, i) =>
+    getAddress(slice(keccak256(numberToHex(i + 7_000_000)), 12)).toLowerCase(),
+  );
+}
+
+export async function runMintBench(options: MintBenchOptions = {}): Promise<MintBenchFigures> {
+  const chainMode = options.chain ?? 'in-process';
+  const mining = options.mining ?? 'auto';
+  const requests = options.requests ?? 20_000;
+  const batchSize = options.batchSize ?? 250;
+  const driver = options.driver ?? 'pglite';
+  const logger = createSilentLogger();
+  const metrics = createMetrics();
+  const config = loadConfig({}, { logLevel: 'fatal' });
+  const common = { config, logger, metrics, shutdown: createShutdown({ graceMs: 1000, logger }) };
+
+  const dev = await startDevChain(chainMode === 'node' ? { mode: 'node', port: 0 } : { mode: 'in-process' });
+  const pgDb = driver === 'pg' ? await createTestDatabase() : undefined;
+  const db = await createDb({
+    databaseUrl: pgDb?.url,
+    dataDir: 'memory://',
+    poolMax: 4,
+    slowQueryMs: 60_000,
+    logger,
+    metrics,
+  });
+  const minter = { stop: async () => {} };
+  try {
+    await migrate(db, logger);
+    const { address: badgeAddress } = await deployBadge({
+      transport: dev.transport,
+      chain: dev.chain,
+      deployer: dev.deployer,
+      admin: dev.admin.address,
+      minter: dev.minter.address,
+      baseUri: '',
+      pollingIntervalMs: 10,
+    });
+    const users = holders(requests);
+    for (let i = 0; i < users.length; i += 10_000) {
+      const part = users.slice(i, i + 10_000);
+      await db.query(
+        `insert into ach_mint_outbox (user_address, achievement_id) select u, 'bench' from unnest($1::text[]) as t(u)`,
+        [part],
+      );
+    }
+    const request = dev.transport({ chain: dev.chain }).request as (a: {
+      method: string;
+      params?: unknown[];
+    }) => Promise<unknown>;
+    if (mining === 'interval') {
+      await dev.setAutomine(false);
+      await request({ method: 'evm_setIntervalMining', params: [options.intervalMs ?? 250] });
+    }
+
+    const m = createMinter({
+      common,
+      db,
+      transport: dev.transport,
+      chain: dev.chain,
+      badgeAddress,
+      account: privateKeyToAccount(dev.minter.privateKey),
+      options: {
+        batchSize,
+        confirmations: 0,
+        pollIntervalMs: 20,
+        maxPendingTxs: options.maxPendingTxs ?? 8,
+        gaugeIntervalMs: 1000,
+        balanceIntervalMs: 10_000,
+      },
+    });
+    minter.stop = m.stop;
+    const t0 = performance.now();
+    await m.start();
+    for (;;) {
+      const { rows } = await db.query<{ open: number; failed: number }>(
+        `select count(*) filter (where status in ('pending', 'submitted'))::int as open,
+                count(*) filter (where status = 'failed')::int as failed from ach_mint_outbox`,
+      );
+      if (rows[0]!.failed > 0) throw new Error(`${rows[0]!.failed} mints failed`);
+      if (rows[0]!.open === 0) break;
+      if (m.status().lastError) throw new Error(`minter: ${m.status().lastError}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    await m.stop();
+
+    const client = createPublicClient({ chain: dev.chain, transport: dev.transport });
+    const { rows: txs } = await db.query<{ tx_hash: Hex }>(
+      `select tx_hash from mint_txs where status = 'confirmed'`,
+    );
+    const receipts = await Promise.all(txs.map((t) => client.getTransactionReceipt({ hash: t.tx_hash })));
+    const gas = receipts.map((r) => Number(r.gasUsed));
+    const blocks = new Set(receipts.map((r) => r.blockNumber)).size;
+    const totalGas = gas.reduce((a, b) => a + b, 0);
+    return {
+      chain: chainMode,
+      mining,
+      driver,
+      requests,
+      batchSize,
+      seconds,
+      tokensPerSecond: requests / seconds,
+      transactions: receipts.length,
+      blocks,
+      transactionsPerBlock: receipts.length / blocks,
+      gasPerTransaction: { min: Math.min(...gas), mean: totalGas / gas.length, max: Math.max(...gas) },
+      gasPerToken: totalGas / requests,
+    };
+  } finally {
+    await minter.stop();
+    await db.close();
+    await pgDb?.drop();
+    await dev.stop();
+  }
+}
+
+/** One line per case, for the terminal. */
+export function formatMintFigures(f: MintBenchFigures): string {
+  const m = (n: number) => `${(n / 1e6).toFixed(2)}M`;
+  return [
+    f.chain.padEnd(10),
+    f.mining.padEnd(8),
+    f.driver.padEnd(6),
+    String(f.requests).padStart(7),
+    String(f.batchSize).padStart(5),
+    f.seconds.toFixed(2).padStart(7),
+    f.tokensPerSecond.toFixed(0).padStart(8),
+    String(f.transactions).padStart(4),
+    String(f.blocks).padStart(6),
+    f.transactionsPerBlock.toFixed(1).padStart(6),
+    `${m(f.gasPerTransaction.min)}/${m(f.gasPerTransaction.mean)}/${m(f.gasPerTransaction.max)}`.padStart(20),
+    f.gasPerToken.toFixed(0).padStart(7),
+  ].join(' ');
+}
+
+export const MINT_FIGURES_HEADER =
+  'chain      mining   db     tokens batch  secs  tokens/s  txs blocks tx/blk   gas/tx min/mean/max gas/tok';
+
+async function main() {
+  const { values: args } = parseArgs({
+    options: {
+      requests: { type: 'string', default: '20000' },
+      batch: { type: 'string', default: '250' },
+      chain: { type: 'string', default: 'both' },
+      mining: { type: 'string', default: 'both' },
+      'interval-ms': { type: 'string', default: '250' },
+      driver: { type: 'string', default: 'pglite' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (args.help) {
+    console.log(
+      'usage: npm run bench:chain -- [--requests N] [--batch N] [--chain both|in-process|node] [--mining both|auto|interval] [--interval-ms N] [--driver pglite|pg]',
+    );
+    return;
+  }
+  const requests = Number(args.requests);
+  const batchSize = Number(args.batch);
+  const intervalMs = Number(args['interval-ms']);
+  for (const [k, v] of Object.entries({ requests, batch: batchSize, 'interval-ms': intervalMs }))
+    if (!Number.isInteger(v) || v < 1) {
+      console.error(`bench:chain: --${k} must be a positive whole number`);
+      process.exit(2);
+    }
+  const pick = <T extends string>(value: string, all: readonly T[], name: string): T[] => {
+    if (value === 'both') return [...all];
+    if ((all as readonly string[]).includes(value)) return [value as T];
+    console.error(`bench:chain: --${name} takes both or ${all.join(' or ')}, got ${value}`);
+    process.exit(2);
+  };
+  const chains = pick(args.chain, ['in-process', 'node'] as const, 'chain');
+  const minings = pick(args.mining, ['auto', 'interval'] as const, 'mining');
+  const driver = pick(args.driver, ['pglite', 'pg'] as const, 'driver')[0]!;
+
+  console.log(
+    `bench:chain mint — ${requests} badges to first-time holders, batches of ${batchSize}; ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}`,
+  );
+  console.log(MINT_FIGURES_HEADER);
+  for (const chain of chains)
+    for (const mining of minings)
+      console.log(
+        formatMintFigures(await runMintBench({ chain, mining, requests, batchSize, intervalMs, driver })),
+      );
+  console.log('target: ≥ 2000 tokens/s');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,217 @@
+import { createPublicClient, createWalletClient, type Hex } from 'viem';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { metricValue } from '../../platform/cache/test-common.ts';
+import { MINTER_ERROR_CODES } from './errors.ts';
+import {
+  createMinterFixture,
+  faultySendTransport,
+  MINTER_ROLE,
+  type MinterFixture,
+  members,
+  tickUntil,
+} from './test-support.ts';
+
+let f: MinterFixture;
+const GWEI = 1_000_000_000n;
+
+beforeAll(async () => {
+  f = await createMinterFixture();
+});
+afterAll(async () => {
+  await f?.close();
+});
+beforeEach(async () => {
+  await f.reset();
+});
+afterEach(async () => {
+  await f.dev.setAutomine(true);
+});
+
+const client = () => createPublicClient({ chain: f.dev.chain, transport: f.dev.transport, cacheTime: 0 });
+const receiptStatus = async (hash: Hex) => {
+  try {
+    return (await client().getTransactionReceipt({ hash })).status;
+  } catch {
+    return 'none';
+  }
+};
+const statuses = async () => (await f.outbox()).map((r) => r.status);
+const allConfirmed = async () => (await statuses()).every((s) => s === 'confirmed');
+
+describe('createMinter: crashes, restarts, stuck and failed transactions', () => {
+  test('behavior: restart after a broadcast that never arrived: the next instance sends what was recorded', async () => {
+    await f.unlock(members(3, 10).map((user) => ({ user, achievement: 'restart' })));
+    const crashed = f.makeMinter({}, { transport: faultySendTransport(f.dev.transport, 'drop') });
+    const first = await crashed.tick();
+    expect(first.sentTxs).toBe(1);
+    // Recorded before the broadcast: submitted with a hash, nothing on chain.
+    const [tx] = await f.mintTxs();
+    expect(tx).toMatchObject({ nonce: expect.any(Number), status: 'submitted' });
+    expect(await statuses()).toEqual(['submitted', 'submitted', 'submitted']);
+    expect(await receiptStatus(tx!.txHash)).toBe('none');
+    // A failing broadcast holds back further batches.
+    await f.unlock(members(2, 11).map((user) => ({ user, achievement: 'restart' })));
+    expect((await crashed.tick()).sentTxs).toBe(0);
+    await crashed.stop();
+
+    const next = f.makeMinter();
+    await tickUntil(next, allConfirmed, 6);
+    const txs = await f.mintTxs();
+    expect(txs[0]).toMatchObject({ nonce: tx!.nonce, txHash: tx!.txHash, status: 'confirmed' });
+    expect(txs.map((t) => t.nonce)).toEqual([tx!.nonce, tx!.nonce + 1]);
+    expect(await f.read('totalSupply')).toBe(5n);
+    await next.stop();
+  });
+
+  test('behavior: restart after a broadcast whose answer was lost: found on chain, never minted twice', async () => {
+    await f.unlock(members(4, 12).map((user) => ({ user, achievement: 'lost-answer' })));
+    const crashed = f.makeMinter({}, { transport: faultySendTransport(f.dev.transport, 'lose-answer') });
+    await crashed.tick();
+    const [tx] = await f.mintTxs();
+    expect(await receiptStatus(tx!.txHash)).toBe('success'); // it did arrive (automine)
+    await crashed.stop();
+
+    const next = f.makeMinter();
+    await tickUntil(next, allConfirmed, 4);
+    expect(await f.mintTxs()).toHaveLength(1);
+    expect(await f.read('totalSupply')).toBe(4n);
+    expect((await f.outbox()).map((r) => r.tokenId)).toEqual(['1', '2', '3', '4']);
+    await next.stop();
+  });
+
+  test('behavior: stopped mid-flight: the next instance follows the pending transaction and continues at the next nonce', async () => {
+    await f.dev.setAutomine(false);
+    await f.unlock(members(3, 13).map((user) => ({ user, achievement: 'mid-flight' })));
+    const first = f.makeMinter();
+    await first.tick();
+    const [tx] = await f.mintTxs();
+    await first.stop();
+
+    await f.unlock(members(2, 14).map((user) => ({ user, achievement: 'mid-flight' })));
+    const next = f.makeMinter();
+    expect((await next.tick()).sentTxs).toBe(1);
+    expect(next.status().nextNonce).toBe(tx!.nonce + 2);
+    await f.dev.mine();
+    await tickUntil(next, allConfirmed, 3);
+    expect((await f.mintTxs()).map((t) => [t.nonce, t.status])).toEqual([
+      [tx!.nonce, 'confirmed'],
+      [tx!.nonce + 1, 'confirmed'],
+    ]);
+    expect(await f.read('totalSupply')).toBe(5n);
+    await next.stop();
+  });
+
+  test('behavior: a transaction not mined in time is replaced (fees ≥ +10 %); exactly one version is mined', async () => {
+    await f.dev.setAutomine(false);
+    const users = members(3, 15);
+    await f.unlock(users.map((user) => ({ user, achievement: 'stuck' })));
+    const minter = f.makeMinter({ replaceAfterMs: 200 });
+    await minter.tick();
+    const [sent] = await f.mintTxs();
+    expect((await minter.tick()).replacedTxs).toBe(0); // not yet due
+
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await minter.tick()).replacedTxs).toBe(1);
+    const [replaced] = await f.mintTxs();
+    expect(replaced).toMatchObject({
+      nonce: sent!.nonce,
+      previousHashes: [sent!.txHash],
+      status: 'submitted',
+    });
+    expect(replaced!.txHash).not.toBe(sent!.txHash);
+    expect(replaced!.maxFeePerGas * 10n).toBeGreaterThanOrEqual(sent!.maxFeePerGas * 11n);
+    expect(replaced!.maxPriorityFeePerGas * 10n).toBeGreaterThanOrEqual(sent!.maxPriorityFeePerGas * 11n);
+    expect(replaced!.maxFeePerGas).toBeLessThanOrEqual(500n * GWEI);
+    // Members see the current hash while it is pending.
+    expect((await f.outbox()).map((r) => r.txHash)).toEqual([
+      replaced!.txHash,
+      replaced!.txHash,
+      replaced!.txHash,
+    ]);
+    expect(await metricValue(f.common, 'cb_tx_replacements_total')).toBe(1);
+
+    await f.dev.mine();
+    await tickUntil(minter, allConfirmed, 3);
+    expect(await receiptStatus(replaced!.txHash)).toBe('success');
+    expect(await receiptStatus(sent!.txHash)).toBe('none');
+    expect((await f.outbox()).map((r) => [r.status, r.txHash, r.tokenId])).toEqual([
+      ['confirmed', replaced!.txHash, '1'],
+      ['confirmed', replaced!.txHash, '2'],
+      ['confirmed', replaced!.txHash, '3'],
+    ]);
+    expect(await f.read('totalSupply')).toBe(3n);
+    await minter.stop();
+  });
+
+  test('behavior: a transaction reverted on chain: the requests wait (role revoked), then mint once it is back', async () => {
+    await f.dev.setAutomine(false);
+    await f.unlock(members(3, 16).map((user) => ({ user, achievement: 'revoked' })));
+    const minter = f.makeMinter();
+    await minter.tick();
+    const [sent] = await f.mintTxs();
+    // The admin revokes the role with a higher tip: mined first in the same block, the mint reverts.
+    await f.adminWrite('revokeRole', [MINTER_ROLE, f.account.address], {
+      maxFeePerGas: 100n * GWEI,
+      maxPriorityFeePerGas: 50n * GWEI,
+    });
+    await f.dev.mine();
+    expect(await receiptStatus(sent!.txHash)).toBe('reverted');
+
+    // The mint is final and failed; re-simulating the requests shows the sender may not mint: they wait.
+    await expect(minter.tick()).rejects.toMatchObject({ code: MINTER_ERROR_CODES.roleMissing });
+    expect((await f.mintTxs())[0]).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/reverted/),
+    });
+    expect((await f.outbox()).map((r) => [r.status, r.attempts])).toEqual([
+      ['pending', 1],
+      ['pending', 1],
+      ['pending', 1],
+    ]);
+    expect(minter.status().lastError).toMatch(/MINTER_ROLE/);
+
+    await f.adminWrite('grantRole', [MINTER_ROLE, f.account.address], {
+      maxFeePerGas: 100n * GWEI,
+      maxPriorityFeePerGas: 50n * GWEI,
+    });
+    await f.dev.mine();
+    await minter.tick();
+    await f.dev.mine();
+    await tickUntil(minter, allConfirmed, 3);
+    expect((await f.outbox()).map((r) => r.attempts)).toEqual([2, 2, 2]);
+    expect(await f.read('totalSupply')).toBe(3n);
+    await minter.stop();
+  });
+
+  test('behavior: the nonce used by another transaction of the key: the requests go in a new transaction', async () => {
+    await f.dev.setAutomine(false);
+    await f.unlock(members(2, 17).map((user) => ({ user, achievement: 'nonce-taken' })));
+    const minter = f.makeMinter();
+    await minter.tick();
+    const [sent] = await f.mintTxs();
+    // Someone else uses the minter key: same nonce, higher fees → replaces ours in the mempool.
+    const other = createWalletClient({ account: f.account, chain: f.dev.chain, transport: f.dev.transport });
+    await other.sendTransaction({
+      to: f.account.address,
+      value: 0n,
+      nonce: sent!.nonce,
+      maxFeePerGas: 200n * GWEI,
+      maxPriorityFeePerGas: 100n * GWEI,
+    });
+    await f.dev.mine();
+
+    const result = await minter.tick();
+    expect(result.sentTxs).toBe(1);
+    const txs = await f.mintTxs();
+    expect(txs[0]).toMatchObject({
+      nonce: sent!.nonce,
+      status: 'failed',
+      error: expect.stringMatching(/nonce/),
+    });
+    expect(txs[1]).toMatchObject({ nonce: sent!.nonce + 1, status: 'submitted' });
+    await f.dev.mine();
+    await tickUntil(minter, allConfirmed, 3);
+    expect(await f.read('totalSupply')).toBe(2n);
+    await minter.stop();
+  });
+});

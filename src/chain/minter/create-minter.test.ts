@@ -1,0 +1,230 @@
+import { createPublicClient, getAddress, zeroAddress } from 'viem';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { captureLogs } from '../../../test/log-capture.ts';
+import { metricValue } from '../../platform/cache/test-common.ts';
+import { redact } from '../../platform/redact.ts';
+import { achievementTokenId } from '../contracts/achievement-token-id.ts';
+import { createRpcPool } from '../rpc/index.ts';
+import { createMinterFixture, type MinterFixture, members, tickUntil } from './test-support.ts';
+
+const logs = captureLogs('info', 'test');
+let f: MinterFixture;
+
+beforeAll(async () => {
+  f = await createMinterFixture({ logger: logs.logger });
+});
+afterAll(async () => {
+  await f?.close();
+});
+beforeEach(async () => {
+  await f.reset();
+});
+
+const redactedTokenId = (tokenId: string) => redact({ tokenId }) as { tokenId: string };
+const histogramCount = async (name: string) => {
+  const metric = await f.common.metrics.registry.getSingleMetric(name)?.get();
+  return metric?.values.find((v) => (v as { metricName?: string }).metricName === `${name}_count`)?.value;
+};
+const allFinal = async () =>
+  (await f.outbox()).every((r) => r.status === 'confirmed' || r.status === 'failed');
+
+describe('createMinter', () => {
+  test('default: an unlock becomes a confirmed badge (token id, tx hash, block), owned on chain', async () => {
+    const [user] = members(1, 1);
+    const [id] = await f.unlock([{ user: user!, achievement: 'first-commit' }]);
+    const minter = f.makeMinter();
+
+    const first = await minter.tick();
+    expect(first).toMatchObject({ standby: false, sentTxs: 1, submittedMints: 1 });
+    const [submitted] = await f.outbox();
+    // Automine: mined at once; with 0 confirmations the next tick confirms it.
+    expect(submitted).toMatchObject({ id, status: 'submitted', nonce: expect.any(String) });
+    expect(submitted!.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+
+    const second = await minter.tick();
+    expect(second.confirmedMints).toBe(1);
+    const [row] = await f.outbox();
+    expect(row).toMatchObject({ status: 'confirmed', tokenId: '1', txHash: submitted!.txHash, error: null });
+    expect(Number(row!.blockNumber)).toBeGreaterThan(0);
+    expect(await f.read('ownerOf', [1n])).toBe(getAddress(user!));
+    expect(await f.read('achievementOf', [1n])).toBe(achievementTokenId('first-commit'));
+
+    const [tx] = await f.mintTxs();
+    expect(tx).toMatchObject({
+      status: 'confirmed',
+      txHash: submitted!.txHash,
+      outboxIds: [id],
+      previousHashes: [],
+    });
+    expect(await metricValue(f.common, 'cb_mints_total', { result: 'confirmed' })).toBe(1);
+    expect(await histogramCount('cb_tx_confirmation_seconds')).toBe(1);
+    expect(await metricValue(f.common, 'cb_mint_requests_pending')).toBe(0);
+    expect(await metricValue(f.common, 'cb_tx_pending')).toBe(0);
+    expect(await metricValue(f.common, 'cb_minter_balance_wei')).toBeGreaterThan(0);
+
+    // The seed's log line, in the seed's shape, for the member.
+    const line = logs.entries().find((e) => e.message === 'Achievement unlocked successfully');
+    expect(Object.keys(line!).sort()).toEqual(
+      [
+        'context',
+        'instance',
+        'level',
+        'message',
+        'metrics',
+        'service',
+        'timestamp',
+        'traceId',
+        'userId',
+      ].sort(),
+    );
+    expect(line).toMatchObject({
+      level: 'INFO',
+      service: 'minter',
+      userId: user,
+      // Through the platform's redaction: today it hides every key containing "token" (tokenId too).
+      context: { achievementId: 'first-commit', ...redactedTokenId('1'), transactionHash: submitted!.txHash },
+      metrics: { processingTime: expect.any(Number), retryCount: 0 },
+    });
+    await minter.stop();
+  });
+
+  test('behavior: 250 requests go in one transaction under the per-transaction gas cap', async () => {
+    const users = members(250, 2);
+    await f.unlock(users.map((user) => ({ user, achievement: 'voter' })));
+    const minter = f.makeMinter({ batchSize: 250 });
+    const results = await tickUntil(minter, allFinal, 5);
+    expect(results.reduce((n, r) => n + r.sentTxs, 0)).toBe(1);
+    const rows = await f.outbox();
+    expect(rows.every((r) => r.status === 'confirmed')).toBe(true);
+    // Consecutive token ids in request order.
+    expect(rows.map((r) => Number(r.tokenId))).toEqual(users.map((_, i) => i + 1));
+    expect(await f.read('ownerOf', [250n])).toBe(getAddress(users[249]!));
+    expect(await f.read('totalSupply')).toBe(250n);
+    await minter.stop();
+  });
+
+  test('behavior: a batch estimated over the gas budget is split, each transaction under the cap', async () => {
+    const users = members(400, 3);
+    await f.unlock(users.map((user) => ({ user, achievement: 'voter' })));
+    const minter = f.makeMinter({ batchSize: 400 });
+    const results = await tickUntil(minter, allFinal, 5);
+    const txs = await f.mintTxs();
+    expect(results.reduce((n, r) => n + r.sentTxs, 0)).toBe(txs.length);
+    expect(txs.length).toBeGreaterThanOrEqual(2);
+    expect(txs.flatMap((t) => t.outboxIds)).toHaveLength(400);
+    const client = createPublicClient({ chain: f.dev.chain, transport: f.dev.transport });
+    for (const tx of txs) {
+      const receipt = await client.getTransactionReceipt({ hash: tx.txHash });
+      expect(receipt.status).toBe('success');
+      expect(receipt.gasUsed).toBeLessThan((16_777_216n * 9n) / 10n);
+    }
+    const rows = await f.outbox();
+    expect(new Set(rows.map((r) => r.tokenId)).size).toBe(400);
+    expect(await f.read('totalSupply')).toBe(400n);
+    await minter.stop();
+  });
+
+  test('behavior: a reverting request is isolated and dead-lettered with its reason; the rest confirm', async () => {
+    const users = members(10, 4);
+    const requests = users.map((user) => ({ user, achievement: 'reviewer' }));
+    requests[3] = { user: zeroAddress, achievement: 'reviewer' };
+    requests[7] = { user: '0xnot-an-address', achievement: 'reviewer' };
+    const ids = await f.unlock(requests);
+    const minter = f.makeMinter();
+    await tickUntil(minter, allFinal, 5);
+
+    const rows = await f.outbox();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(ids[3]!)).toMatchObject({
+      status: 'failed',
+      error: `ERC721InvalidReceiver(${zeroAddress})`,
+      tokenId: null,
+    });
+    expect(byId.get(ids[7]!)).toMatchObject({ status: 'failed', error: 'InvalidAddress(0xnot-an-address)' });
+    const confirmed = rows.filter((r) => r.status === 'confirmed');
+    expect(confirmed).toHaveLength(8);
+    expect(await f.read('totalSupply')).toBe(8n);
+    expect(await metricValue(f.common, 'cb_mints_total', { result: 'failed' })).toBeGreaterThanOrEqual(2);
+    const failedLine = logs
+      .entries()
+      .find((e) => e.message === 'Achievement badge mint failed' && e.userId === zeroAddress);
+    expect(failedLine).toMatchObject({
+      level: 'WARN',
+      context: { reason: `ERC721InvalidReceiver(${zeroAddress})` },
+    });
+    await minter.stop();
+  });
+
+  test('behavior: waits for N confirmations before a request is confirmed', async () => {
+    await f.unlock([{ user: members(1, 5)[0]!, achievement: 'first-commit' }]);
+    const minter = f.makeMinter({ confirmations: 2 });
+    await minter.tick();
+    await minter.tick();
+    expect((await f.outbox())[0]!.status).toBe('submitted');
+    expect((await f.mintTxs())[0]!.status).toBe('mined');
+    await f.dev.mine(1);
+    await minter.tick();
+    expect((await f.outbox())[0]!.status).toBe('submitted');
+    await f.dev.mine(1);
+    expect((await minter.tick()).confirmedMints).toBe(1);
+    expect((await f.outbox())[0]!.status).toBe('confirmed');
+    await minter.stop();
+  });
+
+  test('behavior: fees above the cap: nothing is sent, requests wait', async () => {
+    await f.unlock([{ user: members(1, 6)[0]!, achievement: 'first-commit' }]);
+    const minter = f.makeMinter({ maxFeePerGas: 1000n });
+    const result = await minter.tick();
+    expect(result).toMatchObject({ sentTxs: 0, waitingForFees: true });
+    expect(minter.status().waitingForFees).toBe(true);
+    expect((await f.outbox())[0]!.status).toBe('pending');
+    expect(await f.mintTxs()).toEqual([]);
+    expect(logs.entries().some((e) => e.message === 'mint fees above the cap: new mints wait')).toBe(true);
+    await minter.stop();
+  });
+
+  test('behavior: one active minter per key: a second instance stands by until the first stops', async () => {
+    await f.unlock([{ user: members(1, 7)[0]!, achievement: 'first-commit' }]);
+    const a = f.makeMinter();
+    const b = f.makeMinter();
+    expect((await a.tick()).standby).toBe(false);
+    expect(await b.tick()).toMatchObject({ standby: true, sentTxs: 0, confirmedMints: 0 });
+    await a.stop();
+    expect((await b.tick()).confirmedMints).toBe(1);
+    expect(b.status().active).toBe(true);
+    await b.stop();
+  });
+
+  test('behavior: works over the RPC pool transport', async () => {
+    const pool = createRpcPool({
+      common: f.common,
+      endpoints: [{ name: 'dev', transport: f.dev.transport }],
+    });
+    const users = members(5, 8);
+    const requests = users.map((user) => ({ user, achievement: 'pool' }));
+    requests[2] = { user: zeroAddress, achievement: 'pool' };
+    await f.unlock(requests);
+    const minter = f.makeMinter({}, { transport: pool.transport });
+    await minter.check();
+    await tickUntil(minter, allFinal, 5);
+    const rows = await f.outbox();
+    expect(rows.map((r) => r.status)).toEqual(['confirmed', 'confirmed', 'failed', 'confirmed', 'confirmed']);
+    expect(rows[2]!.error).toBe(`ERC721InvalidReceiver(${zeroAddress})`);
+    await minter.stop();
+    pool.stop();
+  });
+
+  test('behavior: start() runs the checks and mints in the background; stop() ends it', async () => {
+    const users = members(30, 9);
+    await f.unlock(users.map((user) => ({ user, achievement: 'loop' })));
+    const minter = f.makeMinter({ pollIntervalMs: 50, batchSize: 10 });
+    await minter.start();
+    const deadline = Date.now() + 10_000;
+    while (!(await allFinal()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    await minter.stop();
+    const rows = await f.outbox();
+    expect(rows.every((r) => r.status === 'confirmed')).toBe(true);
+    expect(await f.read('totalSupply')).toBe(30n);
+    expect(minter.status()).toMatchObject({ active: false, lastError: undefined });
+  });
+});

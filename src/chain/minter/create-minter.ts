@@ -1,0 +1,738 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type Address,
+  type Chain,
+  createPublicClient,
+  encodeFunctionData,
+  type Hex,
+  keccak256,
+  type PublicClient,
+  parseTransaction,
+  stringToBytes,
+  type TransactionReceipt,
+  type Transport,
+} from 'viem';
+import { contextFromTraceparent, runWithTrace } from '../../platform/trace.ts';
+import { achievementBadgeAbi } from '../abi/AchievementBadge.ts';
+import { achievementTokenId } from '../contracts/achievement-token-id.ts';
+import { bumpFees } from './bump-fees.ts';
+import { MINTER_ERROR_CODES, MinterError } from './errors.ts';
+import { createMinterStore, type FinishedRow, type OpenTx, type OutboxRow } from './minter-store.ts';
+import { type MintItem, planBatches } from './plan-batches.ts';
+import { type FeePolicy, type PricedFees, priceFees, scale } from './price-fees.ts';
+import {
+  classifySendError,
+  nodeAnswered,
+  revertOf,
+  type SendOutcome,
+  shortReason,
+} from './rpc-error-facts.ts';
+import { tokenIdsFromReceipt } from './token-ids-from-receipt.ts';
+import type { CreateMinterParameters, Minter, MinterTickResult } from './types.ts';
+
+const MINTER_ROLE = keccak256(stringToBytes('MINTER_ROLE'));
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const GWEI = 1_000_000_000n;
+/** A repeated warning (fees above the cap, a failing broadcast, tick errors) is logged at most this often. */
+const REPEAT_LOG_MS = 60_000;
+
+const gwei = (wei: bigint) => Number(wei) / 1e9;
+
+/** Builds the minter; see index.ts for the design. Nothing runs until `start()` or `tick()`. */
+export function createMinter(parameters: CreateMinterParameters): Minter {
+  const { common, db, transport, chain, badgeAddress, account } = parameters;
+  const o = parameters.options ?? {};
+  const config = common.config;
+  const metrics = common.metrics;
+  const log = common.logger.child('minter');
+
+  const batchSize = positive('batchSize', o.batchSize ?? config.mintBatchSize);
+  const confirmations = o.confirmations ?? config.chainConfirmations;
+  const pollIntervalMs = o.pollIntervalMs ?? config.chainPollIntervalMs;
+  const replaceAfterMs = o.replaceAfterMs ?? config.mintReplaceAfterMs;
+  const maxFeePerGas = o.maxFeePerGas ?? BigInt(config.mintMaxFeeGwei) * GWEI;
+  const maxPendingTxs = positive('maxPendingTxs', o.maxPendingTxs ?? 8);
+  const maxTxGas = o.maxTxGas ?? 16_777_216n;
+  const gasSafetyPercent = o.gasSafetyPercent ?? 90;
+  const gasLimitPercent = o.gasLimitPercent ?? 110;
+  const feeBumpPercent = o.feeBumpPercent ?? 12.5;
+  const maxAttempts = positive('maxAttempts', o.maxAttempts ?? 3);
+  const leaseMs = o.leaseMs ?? Math.max(30_000, 10 * pollIntervalMs);
+  const gaugeIntervalMs = o.gaugeIntervalMs ?? 5_000;
+  const balanceIntervalMs = o.balanceIntervalMs ?? 30_000;
+  if (feeBumpPercent < 10) throw new RangeError('createMinter: feeBumpPercent must be at least 10');
+  if (!(gasSafetyPercent > 0 && gasSafetyPercent <= 100))
+    throw new RangeError('createMinter: gasSafetyPercent must be in (0, 100]');
+  if (gasLimitPercent < 100) throw new RangeError('createMinter: gasLimitPercent must be at least 100');
+  const feePolicy: FeePolicy = {
+    maxFeePerGas,
+    baseFeeMultiplier: o.baseFeeMultiplier ?? 2,
+    priorityFeePercentile: o.priorityFeePercentile ?? 50,
+    feeHistoryBlocks: o.feeHistoryBlocks ?? 10,
+    minPriorityFeePerGas: o.minPriorityFeePerGas ?? 100_000_000n,
+  };
+
+  const client: PublicClient<Transport, Chain> = createPublicClient({
+    chain,
+    transport,
+    cacheTime: 0,
+    pollingInterval: pollIntervalMs,
+  });
+  const from = account.address.toLowerCase();
+  const store = createMinterStore(db, from);
+  const holder = `${config.instance}/${randomBytes(4).toString('hex')}`;
+
+  // ── State (only the lease holder acts on it) ──────────────────────────────
+  let holding = false;
+  let nextNonce: number | undefined;
+  /** Nonces whose bytes must be broadcast again → the last failure's reason (undefined: not tried yet). */
+  const rebroadcast = new Map<number, string | undefined>();
+  let waitingForFees = false;
+  let lastFeeWarnAt = 0;
+  let lastGaugesAt = Number.NEGATIVE_INFINITY;
+  let lastBalanceAt = Number.NEGATIVE_INFINITY;
+  let lastTickAt: string | undefined;
+  let lastError: string | undefined;
+  let lastErrorLoggedAt = 0;
+  let running: Promise<MinterTickResult> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let looping = false;
+  let registered = false;
+
+  // ── Logging helpers ────────────────────────────────────────────────────────
+  /** Logs about one request in its own trace (the unlock's traceparent), with the member as userId. */
+  const logRow = (
+    level: 'info' | 'warn',
+    message: string,
+    row: OutboxRow,
+    context: Record<string, unknown>,
+    rowMetrics: Record<string, number>,
+  ) =>
+    runWithTrace(contextFromTraceparent(row.traceparent), () =>
+      log[level](message, { userId: row.userAddress, context, metrics: rowMetrics }),
+    );
+
+  const reportFailed = (rows: readonly FinishedRow[], reasonOf: (row: FinishedRow) => string) => {
+    if (rows.length === 0) return;
+    metrics.mints.inc({ result: 'failed' }, rows.length);
+    for (const row of rows)
+      logRow(
+        'warn',
+        'Achievement badge mint failed',
+        row,
+        { achievementId: row.achievementId, outboxId: row.id, reason: reasonOf(row) },
+        { processingTime: row.ageMs, retryCount: Math.max(0, row.attempts - 1) },
+      );
+  };
+
+  // ── Chain helpers ──────────────────────────────────────────────────────────
+  const broadcast = async (raw: Hex): Promise<SendOutcome> => {
+    try {
+      await client.sendRawTransaction({ serializedTransaction: raw });
+      return { kind: 'sent' };
+    } catch (err) {
+      return classifySendError(err);
+    }
+  };
+
+  /** The receipt of whichever of `hashes` was mined, if any. */
+  const receiptOf = async (hashes: readonly Hex[]): Promise<TransactionReceipt | undefined> => {
+    const found = await Promise.all(
+      hashes.map(async (hash) => {
+        try {
+          return await client.getTransactionReceipt({ hash });
+        } catch (err) {
+          if ((err as Error).name === 'TransactionReceiptNotFoundError') return undefined;
+          throw err;
+        }
+      }),
+    );
+    return found.find((r) => r !== undefined);
+  };
+
+  // ── Lease and recovery ─────────────────────────────────────────────────────
+  /** After taking the lease (start, restart, takeover, or an error): nonce from the chain and the records. */
+  const recover = async () => {
+    const [pendingCount, maxRecorded, open] = await Promise.all([
+      client.getTransactionCount({ address: account.address, blockTag: 'pending' }),
+      store.maxNonce(),
+      store.openTxs(),
+    ]);
+    const afterRecorded = maxRecorded === undefined ? 0 : maxRecorded + 1;
+    nextNonce = Math.max(pendingCount, afterRecorded);
+    rebroadcast.clear();
+    // The process may have stopped between recording and broadcasting: send what was recorded again.
+    for (const tx of open) if (tx.status === 'submitted') rebroadcast.set(tx.nonce, undefined);
+    log.info('minter active', {
+      context: {
+        account: account.address,
+        holder,
+        nextNonce,
+        chainPendingNonce: pendingCount,
+        openTransactions: open.length,
+      },
+    });
+  };
+
+  // ── Following open transactions ────────────────────────────────────────────
+  const followOpen = async (head: bigint, result: MinterTickResult): Promise<number> => {
+    const open = await store.openTxs();
+    if (open.length === 0) return 0;
+    const receipts = await Promise.all(open.map((tx) => receiptOf([tx.txHash, ...tx.previousHashes])));
+    // The sender's nonce N blocks deep: a nonce below it without a receipt of ours was used by another transaction.
+    const finalNonce =
+      receipts.some((r) => r === undefined) && head >= BigInt(confirmations)
+        ? await client.getTransactionCount({
+            address: account.address,
+            blockNumber: head - BigInt(confirmations),
+          })
+        : undefined;
+    let market: PricedFees | undefined;
+    let stillOpen = 0;
+    for (const [i, tx] of open.entries()) {
+      const receipt = receipts[i];
+      if (receipt) {
+        rebroadcast.delete(tx.nonce);
+        if (head - receipt.blockNumber >= BigInt(confirmations)) {
+          if (receipt.status === 'success') await confirm(tx, receipt, result);
+          else await reverted(tx, receipt, result);
+          continue;
+        }
+        stillOpen++;
+        if (tx.status !== 'mined' || tx.minedBlock !== receipt.blockNumber)
+          await store.markMined(tx.nonce, receipt.blockNumber);
+        continue;
+      }
+      if (tx.status === 'mined') {
+        log.warn('mint transaction no longer mined (reorg): waiting for it again', {
+          context: { nonce: tx.nonce, transactionHash: tx.txHash, block: tx.minedBlock },
+        });
+        await store.markUnmined(tx.nonce);
+        rebroadcast.set(tx.nonce, undefined);
+      }
+      if (finalNonce !== undefined && finalNonce > tx.nonce) {
+        await nonceTaken(tx, result);
+        continue;
+      }
+      stillOpen++;
+      if (tx.sentAgeMs >= replaceAfterMs) {
+        market ??= await priceFees(client, feePolicy);
+        await replace(tx, market, result);
+      } else if (rebroadcast.has(tx.nonce)) await resend(tx);
+    }
+    return stillOpen;
+  };
+
+  const confirm = async (tx: OpenTx, receipt: TransactionReceipt, result: MinterTickResult) => {
+    const rows = await store.rowsOf(tx.outboxIds);
+    const tokenIds = tokenIdsFromReceipt(receipt, badgeAddress, rows);
+    const { submittedSeconds } = await store.confirmTx(tx, {
+      txHash: receipt.transactionHash,
+      blockNumber: receipt.blockNumber,
+      tokenIds,
+    });
+    metrics.txConfirmation.observe(submittedSeconds);
+    metrics.mints.inc({ result: 'confirmed' }, rows.length);
+    result.confirmedMints += rows.length;
+    const replacements = tx.previousHashes.length;
+    log.info('mint transaction confirmed', {
+      context: {
+        nonce: tx.nonce,
+        transactionHash: receipt.transactionHash,
+        blockNumber: receipt.blockNumber.toString(),
+        mints: rows.length,
+        gasUsed: receipt.gasUsed.toString(),
+        effectiveGasPriceGwei: gwei(receipt.effectiveGasPrice),
+        replacements,
+      },
+      metrics: { confirmationSeconds: Math.round(submittedSeconds * 1000) / 1000 },
+    });
+    if (log.isLevelEnabled('info'))
+      for (const [i, row] of rows.entries())
+        logRow(
+          'info',
+          'Achievement unlocked successfully',
+          row,
+          {
+            achievementId: row.achievementId,
+            tokenId: tokenIds[i]!.toString(),
+            transactionHash: receipt.transactionHash,
+            blockNumber: receipt.blockNumber.toString(),
+            outboxId: row.id,
+          },
+          { processingTime: row.ageMs, retryCount: Math.max(0, row.attempts - 1) + replacements },
+        );
+  };
+
+  const reverted = async (tx: OpenTx, receipt: TransactionReceipt, result: MinterTickResult) => {
+    const gasLimit = tx.rawTx ? parseTransaction(tx.rawTx).gas : undefined;
+    const outOfGas = gasLimit !== undefined && receipt.gasUsed >= gasLimit;
+    const error = `transaction ${receipt.transactionHash} reverted in block ${receipt.blockNumber}${outOfGas ? ' (out of gas)' : ''}`;
+    const released = await store.failTx(tx, error, maxAttempts, receipt.blockNumber);
+    // Requests back in `pending` are simulated again before the next send: one that reverts on its
+    // own is then dead-lettered with its decoded reason; the others go in another transaction.
+    log.warn('mint transaction reverted: its requests are retried', {
+      context: {
+        nonce: tx.nonce,
+        transactionHash: receipt.transactionHash,
+        blockNumber: receipt.blockNumber.toString(),
+        retried: released.pending.length,
+        failed: released.failed.length,
+      },
+    });
+    reportFailed(released.failed, () => error);
+    result.failedMints += released.failed.length;
+  };
+
+  const nonceTaken = async (tx: OpenTx, result: MinterTickResult) => {
+    // Checked again: a receipt may have appeared since (it would be mined at or after the head read).
+    if (await receiptOf([tx.txHash, ...tx.previousHashes])) return;
+    const error = `nonce ${tx.nonce} was used by another transaction of ${account.address}`;
+    const released = await store.failTx(tx, error, maxAttempts);
+    rebroadcast.delete(tx.nonce);
+    log.error(
+      'mint transaction dropped: another transaction used its nonce (is the minter key used elsewhere?)',
+      {
+        context: { nonce: tx.nonce, transactionHash: tx.txHash, retried: released.pending.length },
+      },
+    );
+    reportFailed(released.failed, () => error);
+    result.failedMints += released.failed.length;
+  };
+
+  const replace = async (tx: OpenTx, market: PricedFees, result: MinterTickResult) => {
+    const previous = { maxFeePerGas: tx.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas };
+    const fees = tx.rawTx ? bumpFees(previous, market, feeBumpPercent, maxFeePerGas) : undefined;
+    if (!tx.rawTx || !fees) {
+      // Cannot bump under the cap: keep waiting, and make sure the node still has the transaction.
+      warnRepeated(
+        `replace:${tx.nonce}`,
+        'mint transaction not mined and its fees cannot rise under the cap',
+        {
+          nonce: tx.nonce,
+          transactionHash: tx.txHash,
+          maxFeePerGasGwei: gwei(tx.maxFeePerGas),
+          capGwei: gwei(maxFeePerGas),
+        },
+      );
+      await resend(tx, true);
+      return;
+    }
+    const parsed = parseTransaction(tx.rawTx);
+    const raw = await account.signTransaction({
+      type: 'eip1559',
+      chainId: chain.id,
+      nonce: tx.nonce,
+      to: parsed.to ?? badgeAddress,
+      data: parsed.data ?? '0x',
+      gas: parsed.gas ?? maxTxGas,
+      value: 0n,
+      ...fees,
+    });
+    const txHash = keccak256(raw);
+    if (!(await store.recordReplacement(holder, tx, { txHash, rawTx: raw, ...fees }))) {
+      holding = false; // lost the lease (or the row changed): recover before doing anything else
+      return;
+    }
+    const outcome = await broadcast(raw);
+    metrics.txReplacements.inc();
+    result.replacedTxs++;
+    afterBroadcast(tx.nonce, outcome);
+    log.warn('mint transaction replaced: not mined in time', {
+      context: {
+        nonce: tx.nonce,
+        previousHash: tx.txHash,
+        transactionHash: txHash,
+        maxFeePerGasGwei: gwei(fees.maxFeePerGas),
+        maxPriorityFeePerGasGwei: gwei(fees.maxPriorityFeePerGas),
+        previousMaxFeePerGasGwei: gwei(tx.maxFeePerGas),
+        outcome: outcome.kind,
+      },
+      metrics: { replacements: tx.previousHashes.length + 1, waitedMs: Math.round(tx.sentAgeMs) },
+    });
+  };
+
+  /** Broadcasts the recorded bytes again (after a restart, a failed broadcast, or when a replacement is impossible). */
+  const resend = async (tx: OpenTx, touch = false) => {
+    if (!tx.rawTx) return;
+    const outcome = await broadcast(tx.rawTx);
+    afterBroadcast(tx.nonce, outcome);
+    if (touch) await store.touchSent(tx.nonce);
+  };
+
+  const afterBroadcast = (nonce: number, outcome: SendOutcome) => {
+    if (outcome.kind === 'sent' || outcome.kind === 'known') {
+      rebroadcast.delete(nonce);
+      return;
+    }
+    if (outcome.kind === 'nonceTooLow') {
+      // Mined (the receipt shows up next tick) or used by another transaction (detected N blocks deep).
+      rebroadcast.delete(nonce);
+      return;
+    }
+    const previous = rebroadcast.get(nonce);
+    rebroadcast.set(nonce, outcome.reason);
+    if (previous !== outcome.reason)
+      log.warn(
+        outcome.kind === 'unknown'
+          ? 'mint transaction broadcast got no answer: sending it again'
+          : 'mint transaction refused by the node: sending it again',
+        { context: { nonce, reason: outcome.reason } },
+      );
+  };
+
+  const warnedAt = new Map<string, number>();
+  const warnRepeated = (key: string, message: string, context: Record<string, unknown>) => {
+    const now = Date.now();
+    if (now - (warnedAt.get(key) ?? 0) < REPEAT_LOG_MS) return;
+    warnedAt.set(key, now);
+    log.warn(message, { context });
+  };
+
+  // ── Sending new batches ────────────────────────────────────────────────────
+  const sendNew = async (openCount: number, result: MinterTickResult) => {
+    if ([...rebroadcast.values()].some((reason) => reason !== undefined)) return; // a send is failing: do not pile up
+    const budget = maxPendingTxs - openCount;
+    if (budget <= 0) return;
+    const rows = await store.pendingRows(budget * batchSize);
+    if (rows.length === 0) return;
+
+    const fees = await priceFees(client, feePolicy);
+    if (fees.aboveCap) {
+      result.waitingForFees = true;
+      if (!waitingForFees || Date.now() - lastFeeWarnAt >= REPEAT_LOG_MS) {
+        lastFeeWarnAt = Date.now();
+        log.warn('mint fees above the cap: new mints wait', {
+          context: {
+            baseFeeGwei: gwei(fees.baseFeePerGas),
+            neededFeeGwei: gwei(fees.neededFeePerGas),
+            capGwei: gwei(maxFeePerGas),
+            waitingRequests: rows.length,
+          },
+        });
+      }
+      waitingForFees = true;
+      return;
+    }
+    if (waitingForFees) {
+      waitingForFees = false;
+      log.info('mint fees under the cap again: minting resumes', {
+        context: { baseFeeGwei: gwei(fees.baseFeePerGas), capGwei: gwei(maxFeePerGas) },
+      });
+    }
+
+    // Requests that cannot be encoded never reach the chain.
+    const invalid: { id: string; reason: string }[] = [];
+    const items: MintItem[] = [];
+    for (const row of rows) {
+      if (!ADDRESS.test(row.userAddress)) {
+        invalid.push({ id: row.id, reason: `InvalidAddress(${row.userAddress.slice(0, 64)})` });
+        continue;
+      }
+      if (row.achievementId.length === 0) {
+        invalid.push({ id: row.id, reason: 'InvalidAchievementId(empty)' });
+        continue;
+      }
+      items.push({
+        row,
+        to: row.userAddress as Address,
+        achievementKey: achievementTokenId(row.achievementId),
+      });
+    }
+    const failedNow = await store.deadLetter(invalid);
+    const invalidReason = new Map(invalid.map((i) => [i.id, i.reason]));
+    reportFailed(failedNow, (row) => invalidReason.get(row.id) ?? 'invalid');
+    result.failedMints += failedNow.length;
+
+    const block = await client.getBlock({ blockTag: 'latest' });
+    const txCap = block.gasLimit < maxTxGas ? block.gasLimit : maxTxGas;
+    const gasBudget = (txCap * BigInt(Math.round(gasSafetyPercent * 100))) / 10_000n;
+    const chunks: MintItem[][] = [];
+    for (let i = 0; i < items.length; i += batchSize) chunks.push(items.slice(i, i + batchSize));
+    const plans = await Promise.all(
+      chunks.map((chunk) =>
+        planBatches({ client, badgeAddress, account: account.address, items: chunk, gasBudget }),
+      ),
+    );
+    const reverts = plans.flatMap((p) => p.failed);
+    const revertReason = new Map(reverts.map((f) => [f.item.row.id, f.reason]));
+    const deadLettered = await store.deadLetter(
+      reverts.map((f) => ({ id: f.item.row.id, reason: f.reason })),
+    );
+    reportFailed(deadLettered, (row) => revertReason.get(row.id) ?? 'reverted');
+    result.failedMints += deadLettered.length;
+
+    let sent = 0;
+    for (const batch of plans.flatMap((p) => p.batches)) {
+      if (sent >= budget || nextNonce === undefined || !holding) break;
+      const nonce = nextNonce;
+      const gas = scale(batch.gas, gasLimitPercent / 100);
+      const raw = await account.signTransaction({
+        type: 'eip1559',
+        chainId: chain.id,
+        nonce,
+        to: badgeAddress,
+        data: encodeFunctionData({
+          abi: achievementBadgeAbi,
+          functionName: 'mintBatch',
+          args: [batch.items.map((i) => i.to), batch.items.map((i) => i.achievementKey)],
+        }),
+        gas: gas < txCap ? gas : txCap,
+        value: 0n,
+        maxFeePerGas: fees.maxFeePerGas,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      });
+      const txHash = keccak256(raw);
+      const outboxIds = batch.items.map((i) => i.row.id);
+      const recorded = await store.recordTx(holder, {
+        nonce,
+        txHash,
+        rawTx: raw,
+        outboxIds,
+        maxFeePerGas: fees.maxFeePerGas,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      });
+      if (!recorded) {
+        // Lost the lease, or a request changed meanwhile: nothing was sent, re-check before going on.
+        holding = false;
+        break;
+      }
+      nextNonce = nonce + 1;
+      const outcome = await broadcast(raw);
+      sent++;
+      result.sentTxs++;
+      result.submittedMints += outboxIds.length;
+      log.info('mint transaction sent', {
+        context: {
+          nonce,
+          transactionHash: txHash,
+          mints: outboxIds.length,
+          gasEstimate: batch.gas.toString(),
+          maxFeePerGasGwei: gwei(fees.maxFeePerGas),
+          maxPriorityFeePerGasGwei: gwei(fees.maxPriorityFeePerGas),
+          outcome: outcome.kind,
+        },
+      });
+      if (outcome.kind === 'nonceTooLow') {
+        // Our nonce is stale (the key sent elsewhere): this one is settled N blocks deep; resync first.
+        log.warn('minter nonce was stale: resyncing from the chain', {
+          context: { nonce, reason: outcome.reason },
+        });
+        holding = false;
+        break;
+      }
+      afterBroadcast(nonce, outcome);
+      if (rebroadcast.has(nonce)) break;
+    }
+  };
+
+  // ── Gauges ─────────────────────────────────────────────────────────────────
+  const refreshGauges = async (force = false) => {
+    const now = Date.now();
+    if (force || now - lastGaugesAt >= gaugeIntervalMs) {
+      lastGaugesAt = now;
+      const counts = await store.counts();
+      metrics.mintRequestsPending.set(counts.requests);
+      metrics.txPending.set(counts.txs);
+    }
+    if (force || now - lastBalanceAt >= balanceIntervalMs) {
+      lastBalanceAt = now;
+      metrics.minterBalance.set(Number(await client.getBalance({ address: account.address })));
+    }
+  };
+
+  // ── The tick ───────────────────────────────────────────────────────────────
+  const runTick = async (): Promise<MinterTickResult> => {
+    const result: MinterTickResult = {
+      standby: false,
+      sentTxs: 0,
+      submittedMints: 0,
+      replacedTxs: 0,
+      confirmedMints: 0,
+      failedMints: 0,
+      waitingForFees: false,
+    };
+    if (!(await store.acquireLease(holder, leaseMs))) {
+      if (holding) log.warn('minter lease taken by another instance: standing by', { context: { holder } });
+      holding = false;
+      nextNonce = undefined;
+      result.standby = true;
+      return result;
+    }
+    try {
+      if (!holding) {
+        await recover();
+        holding = true;
+      }
+      const head = await client.getBlockNumber();
+      const open = await followOpen(head, result);
+      if (holding) await sendNew(open, result);
+      await refreshGauges();
+    } catch (err) {
+      holding = false; // re-read nonce and open transactions before acting again
+      throw err;
+    }
+    return result;
+  };
+
+  const tick = (): Promise<MinterTickResult> => {
+    running ??= runTick()
+      .then((r) => {
+        lastTickAt = new Date().toISOString();
+        lastError = undefined;
+        return r;
+      })
+      .catch((err: unknown) => {
+        lastError = shortReason(err);
+        throw err;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+
+  const loop = async () => {
+    timer = undefined;
+    let busy = false;
+    try {
+      const r = await tick();
+      busy = r.sentTxs + r.confirmedMints + r.failedMints + r.replacedTxs > 0;
+    } catch (err) {
+      const now = Date.now();
+      if (now - lastErrorLoggedAt >= REPEAT_LOG_MS || lastError !== shortReason(err)) {
+        lastErrorLoggedAt = now;
+        log.error('minter tick failed: retrying', {
+          err,
+          context: { code: (err as { code?: unknown }).code, reason: shortReason(err) },
+        });
+      }
+    }
+    if (looping) timer = setTimeout(() => void loop(), busy ? 0 : pollIntervalMs);
+  };
+
+  const unreachable = (what: string, err: unknown) =>
+    new MinterError(
+      MINTER_ERROR_CODES.rpcUnreachable,
+      `the RPC endpoint does not answer ${what} (${shortReason(err)}): check RPC_URLS and the node`,
+    );
+
+  const check = async () => {
+    let chainId: number;
+    try {
+      chainId = await client.getChainId();
+    } catch (err) {
+      throw unreachable('eth_chainId', err);
+    }
+    if (chainId !== chain.id)
+      throw new MinterError(
+        MINTER_ERROR_CODES.wrongChain,
+        `the RPC endpoint serves chain ${chainId}, not the configured chain ${chain.id}: fix RPC_URLS or CB_CHAIN_ID`,
+        { details: { expected: chain.id, actual: chainId } },
+      );
+    let code: Hex | undefined;
+    try {
+      code = await client.getCode({ address: badgeAddress });
+    } catch (err) {
+      throw unreachable('eth_getCode', err);
+    }
+    if (!code || code === '0x')
+      throw new MinterError(
+        MINTER_ERROR_CODES.noContract,
+        `no contract at CB_BADGE_ADDRESS ${badgeAddress} on chain ${chainId}: wrong address or wrong chain`,
+      );
+    let hasRole: boolean;
+    try {
+      hasRole = await client.readContract({
+        address: badgeAddress,
+        abi: achievementBadgeAbi,
+        functionName: 'hasRole',
+        args: [MINTER_ROLE, account.address],
+      });
+    } catch (err) {
+      if (revertOf(err) || nodeAnswered(err))
+        throw new MinterError(
+          MINTER_ERROR_CODES.noContract,
+          `the contract at CB_BADGE_ADDRESS ${badgeAddress} is not an AchievementBadge (hasRole failed: ${shortReason(err)})`,
+        );
+      throw unreachable('eth_call', err);
+    }
+    if (!hasRole)
+      throw new MinterError(
+        MINTER_ERROR_CODES.roleMissing,
+        `the minter account ${account.address} lacks MINTER_ROLE on ${badgeAddress}: grant it (badge admin: grantRole(MINTER_ROLE, ${account.address}))`,
+      );
+    const [latestCount, maxFinal, balance] = await Promise.all([
+      client.getTransactionCount({ address: account.address, blockTag: 'latest' }),
+      store.maxFinalNonce(),
+      client.getBalance({ address: account.address }),
+    ]);
+    if (maxFinal !== undefined && latestCount <= maxFinal)
+      throw new MinterError(
+        MINTER_ERROR_CODES.nonceBehind,
+        `the chain has ${latestCount} transactions from ${account.address} but mint_txs records nonce ${maxFinal} as final: the chain was reset or the database belongs to another chain`,
+        { details: { chainNonce: latestCount, recordedNonce: maxFinal } },
+      );
+    metrics.minterBalance.set(Number(balance));
+    lastBalanceAt = Date.now();
+    if (balance === 0n)
+      log.warn('minter account has no funds: mints wait until it is funded', {
+        context: { account: account.address },
+      });
+  };
+
+  const stop = async () => {
+    looping = false;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    await running?.catch(() => {});
+    holding = false;
+    nextNonce = undefined;
+    try {
+      await store.releaseLease(holder);
+    } catch (err) {
+      log.warn('could not release the minter lease (another instance takes over when it expires)', { err });
+    }
+  };
+
+  return {
+    check,
+    async start() {
+      if (looping) return;
+      await check();
+      looping = true;
+      if (!registered) {
+        registered = true;
+        common.shutdown.add('minter', stop);
+      }
+      log.info('minter started', {
+        context: {
+          account: account.address,
+          badgeAddress,
+          chainId: chain.id,
+          batchSize,
+          confirmations,
+          maxFeeGwei: gwei(maxFeePerGas),
+          replaceAfterMs,
+        },
+      });
+      timer = setTimeout(() => void loop(), 0);
+    },
+    stop,
+    tick,
+    status: () => ({
+      account: account.address,
+      active: holding,
+      nextNonce,
+      waitingForFees,
+      lastTickAt,
+      lastError,
+    }),
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`createMinter: ${name} must be a positive whole number, got ${value}`);
+  return value;
+}
