@@ -6,7 +6,8 @@
 create table ops_incidents (
   id bigint generated always as identity primary key,
   group_key text not null,
-  dependency text,
+  group_labels jsonb not null default '{}'::jsonb,  -- Alertmanager's groupLabels (e.g. correlation)
+  dependency text,                                  -- the alerts' common dependency label, if any
   title text not null,
   severity text not null check (severity in ('P0', 'P1', 'P2', 'P3')),
   state text not null check (state in ('triggered', 'acknowledged', 'resolved', 'closed')),

@@ -57,6 +57,7 @@ export interface IncomingAlert {
 /** The group an incident is opened for. */
 export interface IncomingGroup {
   groupKey: string;
+  groupLabels: Record<string, string>;
   dependency: string | null;
   title: string;
   alerts: IncomingAlert[];
@@ -110,12 +111,16 @@ export function readPayload(
   }
   const alerts = [...byFingerprint.values()];
   const common = payload.commonAnnotations ?? {};
-  const dependency = payload.groupLabels?.dependency ?? payload.commonLabels?.dependency ?? null;
+  const groupLabels = payload.groupLabels ?? {};
+  // Alertmanager may group by a failure domain (`correlation`) wider than one dependency.
+  const dependency = payload.commonLabels?.dependency ?? groupLabels.dependency ?? null;
+  const scope =
+    groupLabels.dependency ?? groupLabels.correlation ?? dependency ?? Object.values(groupLabels)[0];
   const first = alerts.find((a) => a.status === 'firing') ?? alerts[0]!;
   const title =
     common.summary ??
     (alerts.length === 1
       ? (first.annotations.summary ?? first.alertname)
-      : `${alerts.length} alerts${dependency ? ` on ${dependency}` : ''}: ${[...new Set(alerts.map((a) => a.alertname))].join(', ')}`);
-  return { groupKey: payload.groupKey, dependency, title: title.slice(0, 500), alerts };
+      : `${alerts.length} alerts${scope ? ` on ${scope}` : ''}: ${[...new Set(alerts.map((a) => a.alertname))].join(', ')}`);
+  return { groupKey: payload.groupKey, groupLabels, dependency, title: title.slice(0, 500), alerts };
 }

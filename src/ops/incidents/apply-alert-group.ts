@@ -248,8 +248,8 @@ async function openIncident(
   const row = (
     await tx.query<IncidentRow>(
       `insert into ops_incidents (group_key, dependency, title, severity, state, previous_id, started_at,
-              created_at, escalation_step, ack_deadline, next_escalation_at, updated_at)
-       values ($1, $2, $3, $4, 'triggered', $5, $6, $7, 0, $8, $8, $7) returning *`,
+              created_at, escalation_step, ack_deadline, next_escalation_at, updated_at, group_labels)
+       values ($1, $2, $3, $4, 'triggered', $5, $6, $7, 0, $8, $8, $7, $9::jsonb) returning *`,
       [
         group.groupKey,
         group.dependency,
@@ -259,6 +259,7 @@ async function openIncident(
         startedAt.toISOString(),
         now.toISOString(),
         deadline.toISOString(),
+        JSON.stringify(group.groupLabels),
       ],
     )
   ).rows[0]!;

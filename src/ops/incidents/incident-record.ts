@@ -9,6 +9,7 @@ import type { Channel, IncidentState, NotificationKind, Severity } from './types
 export interface IncidentRow {
   id: string;
   group_key: string;
+  group_labels: Record<string, string>;
   dependency: string | null;
   title: string;
   severity: Severity;
@@ -77,6 +78,8 @@ export interface NotificationRow {
 export interface Incident {
   id: string;
   groupKey: string;
+  /** Alertmanager's groupLabels: what the group's alerts share (`correlation`, `dependency`). */
+  groupLabels: Record<string, string>;
   dependency: string | null;
   title: string;
   severity: Severity;
@@ -146,6 +149,7 @@ export function toIncident(
   return {
     id: row.id,
     groupKey: row.group_key,
+    groupLabels: row.group_labels,
     dependency: row.dependency,
     title: row.title,
     severity: row.severity,

@@ -1,0 +1,419 @@
+import { describe, expect, test } from 'vitest';
+import { renderSms, renderVoice } from '../notify/render-notice.ts';
+import { type AlertmanagerPayload, readPayload } from './alertmanager-payload.ts';
+import { diffAlerts, groupLockKey } from './apply-alert-group.ts';
+import { buildPostmortemDraft, cell, formatDuration } from './build-postmortem.ts';
+import { postmortemEdited } from './close-incident.ts';
+import type { AlertRow, IncidentRow, TimelineRow } from './incident-record.ts';
+import { reliability } from './incident-stats.ts';
+import { resolveIncidentsOptions } from './options.ts';
+import { planNotifications } from './plan-notifications.ts';
+import { tokenMatches } from './routes.ts';
+
+const T = (iso: string) => new Date(iso);
+
+describe('readPayload', () => {
+  const payload = (over: Partial<AlertmanagerPayload> = {}): AlertmanagerPayload => ({
+    version: '4',
+    groupKey: '{}/{severity=~"P1|P2"}:{correlation="serving"}',
+    status: 'firing',
+    receiver: 'cb-incidents',
+    groupLabels: { correlation: 'serving' },
+    commonLabels: { correlation: 'serving' },
+    commonAnnotations: {},
+    externalURL: 'http://127.0.0.1:9093',
+    alerts: [
+      {
+        status: 'firing',
+        labels: {
+          alertname: 'DatabaseSlowQueries',
+          severity: 'P2',
+          dependency: 'database',
+          correlation: 'serving',
+        },
+        annotations: { summary: 'slow queries' },
+        startsAt: '2026-03-04T10:00:00.123Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prom/graph',
+        fingerprint: 'aaa',
+      },
+      {
+        status: 'firing',
+        labels: { alertname: 'ApiErrorRateHigh', severity: 'p1', dependency: 'api', correlation: 'serving' },
+        annotations: {},
+        startsAt: '2026-03-04T10:01:00Z',
+        endsAt: '2026-03-04T10:10:00Z',
+        generatorURL: '',
+        fingerprint: '',
+      },
+      {
+        status: 'resolved',
+        labels: { alertname: 'Odd', severity: 'critical', correlation: 'serving' },
+        startsAt: '2026-03-04T09:00:00Z',
+        endsAt: '2026-03-04T09:30:00Z',
+        fingerprint: 'ccc',
+      },
+    ],
+    ...over,
+  });
+
+  test('default: a correlation group spanning dependencies becomes one titled group of alerts', () => {
+    const g = readPayload(payload(), 'P2', T('2026-03-04T10:02:00Z'));
+    expect(g).toMatchObject({
+      groupKey: '{}/{severity=~"P1|P2"}:{correlation="serving"}',
+      groupLabels: { correlation: 'serving' },
+      dependency: null,
+      title: '3 alerts on serving: DatabaseSlowQueries, ApiErrorRateHigh, Odd',
+    });
+    expect(g.alerts.map((a) => [a.alertname, a.severity, a.status, a.endsAt?.toISOString() ?? null])).toEqual(
+      [
+        ['DatabaseSlowQueries', 'P2', 'firing', null],
+        // A firing alert's endsAt is only Alertmanager's expiry guess.
+        ['ApiErrorRateHigh', 'P1', 'firing', null],
+        // "critical" is not P0-P3: the default applies.
+        ['Odd', 'P2', 'resolved', '2026-03-04T09:30:00.000Z'],
+      ],
+    );
+    expect(g.alerts[0]!.startsAt.toISOString()).toBe('2026-03-04T10:00:00.123Z');
+    expect(g.alerts[1]!.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(g.alerts[1]!.generatorUrl).toBeNull();
+  });
+
+  test('args: commonAnnotations.summary titles the group; one dependency names it', () => {
+    const one = payload({
+      groupLabels: { dependency: 'database' },
+      commonLabels: { dependency: 'database' },
+      commonAnnotations: { summary: 'The database is in trouble' },
+    });
+    expect(readPayload(one, 'P3', new Date())).toMatchObject({
+      dependency: 'database',
+      title: 'The database is in trouble',
+    });
+  });
+});
+
+describe('diffAlerts', () => {
+  const alert = (fingerprint: string, status: 'firing' | 'resolved', startsAt: string) => ({
+    fingerprint,
+    alertname: fingerprint,
+    severity: 'P2' as const,
+    status,
+    startsAt: T(startsAt),
+    endsAt: status === 'resolved' ? T('2026-01-01T02:00:00Z') : null,
+    labels: {},
+    annotations: {},
+    generatorUrl: null,
+  });
+  const known = new Map([
+    [
+      'a',
+      {
+        status: 'firing' as const,
+        startsAt: Date.parse('2026-01-01T00:00:00Z'),
+        severity: 'P2' as const,
+        endsAt: null,
+      },
+    ],
+    [
+      'b',
+      {
+        status: 'resolved' as const,
+        startsAt: Date.parse('2026-01-01T00:00:00Z'),
+        severity: 'P2' as const,
+        endsAt: 1,
+      },
+    ],
+  ]);
+
+  test('behavior: only new instances, new firings and resolutions of what fires are changes', () => {
+    const changes = diffAlerts(known, [
+      alert('a', 'firing', '2026-01-01T00:00:00Z'), // re-sent: nothing
+      alert('b', 'firing', '2026-01-01T00:00:00Z'), // late copy of a resolved instance: nothing
+      alert('b', 'firing', '2026-01-01T01:00:00Z'), // a new instance: fires again
+      alert('c', 'firing', '2026-01-01T01:00:00Z'), // new alert
+    ]);
+    expect(changes.map((c) => [c.alert.fingerprint, c.kind])).toEqual([
+      ['b', 'firing'],
+      ['c', 'firing'],
+    ]);
+    expect(diffAlerts(known, [alert('a', 'resolved', '2026-01-01T00:00:00Z')]).map((c) => c.kind)).toEqual([
+      'resolved',
+    ]);
+    // The resolution of an older instance does not resolve the current one.
+    expect(diffAlerts(known, [alert('a', 'resolved', '2025-12-31T00:00:00Z')])).toEqual([]);
+    expect(diffAlerts(known, [alert('b', 'resolved', '2026-01-01T00:00:00Z')])).toEqual([]);
+  });
+
+  test('args: the advisory lock key is a stable signed 64-bit integer per group', () => {
+    expect(groupLockKey('g')).toBe(groupLockKey('g'));
+    expect(groupLockKey('g')).not.toBe(groupLockKey('h'));
+    expect(BigInt(groupLockKey('g')) >= -(2n ** 63n) && BigInt(groupLockKey('g')) < 2n ** 63n).toBe(true);
+  });
+});
+
+describe('postmortem draft', () => {
+  const incident: IncidentRow = {
+    id: '42',
+    group_key: '{}:{dependency="database"}',
+    group_labels: { dependency: 'database' },
+    dependency: 'database',
+    title: 'Database | down',
+    severity: 'P0',
+    state: 'resolved',
+    assignee: 'alice',
+    previous_id: '41',
+    started_at: T('2026-03-04T09:58:30Z'),
+    created_at: T('2026-03-04T10:00:00Z'),
+    escalation_step: 1,
+    ack_deadline: T('2026-03-04T10:10:00Z'),
+    next_escalation_at: null,
+    acknowledged_at: T('2026-03-04T10:07:15Z'),
+    acknowledged_by: 'alice',
+    mitigated_at: T('2026-03-04T10:30:00Z'),
+    resolved_at: T('2026-03-04T11:02:03Z'),
+    resolved_by: 'alertmanager',
+    closed_at: null,
+    closed_by: null,
+    updated_at: T('2026-03-04T11:02:03Z'),
+  };
+  const alerts: AlertRow[] = [
+    {
+      incident_id: '42',
+      fingerprint: 'f1',
+      alertname: 'DatabaseDown',
+      severity: 'P0',
+      status: 'resolved',
+      starts_at: T('2026-03-04T09:58:30Z'),
+      ends_at: T('2026-03-04T11:02:03Z'),
+      labels: {},
+      annotations: { summary: 'PostgreSQL is unreachable', runbook_url: 'docs/runbooks/DatabaseDown.md' },
+      generator_url: null,
+      first_seen_at: T('2026-03-04T10:00:00Z'),
+      last_seen_at: T('2026-03-04T11:02:03Z'),
+    },
+  ];
+  const timeline: TimelineRow[] = [
+    {
+      id: '1',
+      incident_id: '42',
+      at: T('2026-03-04T10:00:00Z'),
+      kind: 'triggered',
+      actor: 'alertmanager',
+      message: 'P0 incident opened:\nline two',
+      data: {},
+    },
+  ];
+
+  test('default: summary, key times, alerts, timeline, sections to fill', () => {
+    const md = buildPostmortemDraft({
+      incident,
+      alerts,
+      timeline,
+      stepNames: ['primary', 'secondary'],
+      generatedAt: T('2026-03-04T11:02:03Z'),
+    });
+    expect(md.split('\n').slice(0, 20)).toEqual([
+      '# Postmortem: incident #42 — Database | down',
+      '',
+      '> Draft generated 2026-03-04T11:02:03Z from the incident record. Complete every section;',
+      '> the incident can be closed once this draft has been edited.',
+      '',
+      '## Summary',
+      '',
+      'PostgreSQL is unreachable',
+      '',
+      '- **Severity:** P0',
+      '- **Dependency:** database',
+      '- **Status:** resolved (resolved by alertmanager)',
+      '- **Assignee:** alice',
+      '- **Escalation reached:** step 2 (secondary)',
+      '- **Alertmanager group:** `{}:{dependency="database"}`',
+      '- **Re-trigger of:** incident #41',
+      '',
+      '## Key times',
+      '',
+      '| Measure | From → to | When | Duration |',
+    ]);
+    expect(md).toContain(
+      '| Time to detect | first alert started → incident created | 2026-03-04T09:58:30Z → 2026-03-04T10:00:00Z | 1m 30s |',
+    );
+    expect(md).toContain(
+      '| Time to acknowledge | incident created → acknowledged | 2026-03-04T10:07:15Z by alice | 7m 15s |',
+    );
+    expect(md).toContain(
+      '| Time to mitigate | incident created → update marked mitigated | 2026-03-04T10:30:00Z | 30m 00s |',
+    );
+    expect(md).toContain(
+      '| Time to resolve | incident created → resolved | 2026-03-04T11:02:03Z | 1h 02m 03s |',
+    );
+    expect(md).toContain(
+      '| Impact duration | first alert started → resolved | 2026-03-04T09:58:30Z → 2026-03-04T11:02:03Z | 1h 03m 33s |',
+    );
+    expect(md).toContain(
+      '| DatabaseDown | P0 | 2026-03-04T09:58:30Z | 2026-03-04T11:02:03Z | PostgreSQL is unreachable | [runbook](docs/runbooks/DatabaseDown.md) |',
+    );
+    expect(md).toContain(
+      '| 2026-03-04T10:00:00Z | triggered | alertmanager | P0 incident opened: line two |',
+    );
+    for (const s of [
+      '## Impact',
+      '## Root cause and contributing factors',
+      '## What went well, what went badly',
+      '## Action items',
+    ])
+      expect(md).toContain(s);
+  });
+
+  test('args: durations and table cells', () => {
+    expect(formatDuration(null)).toBe('—');
+    expect(formatDuration(999)).toBe('1s');
+    expect(formatDuration(3 * 86_400_000 + 3_600_000)).toBe('3d 01h 00m');
+    expect(cell('a|b\nc')).toBe('a\\|b c');
+    expect(cell('')).toBe('—');
+  });
+
+  test('behavior: only a real change counts as an edit', () => {
+    expect(postmortemEdited('a\n\nb', 'a b  ')).toBe(false);
+    expect(postmortemEdited('a b', 'a b c')).toBe(true);
+  });
+});
+
+describe('reliability', () => {
+  const row = (
+    severity: 'P1',
+    started: string,
+    created: string,
+    acked: string | null,
+    resolved: string | null,
+  ) => ({
+    severity,
+    started_at: T(started),
+    created_at: T(created),
+    acknowledged_at: acked ? T(acked) : null,
+    resolved_at: resolved ? T(resolved) : null,
+  });
+
+  test('behavior: overlapping impact windows count once; open incidents run to the period end', () => {
+    const rows = [
+      row(
+        'P1',
+        '2026-01-01T00:00:00Z',
+        '2026-01-01T00:00:00Z',
+        '2026-01-01T00:10:00Z',
+        '2026-01-01T02:00:00Z',
+      ),
+      row('P1', '2026-01-01T01:00:00Z', '2026-01-01T01:00:00Z', null, '2026-01-01T03:00:00Z'),
+      row('P1', '2026-01-01T22:00:00Z', '2026-01-01T22:00:00Z', null, null),
+    ];
+    const r = reliability(
+      rows,
+      Date.parse('2026-01-01T00:00:00Z'),
+      Date.parse('2026-01-02T00:00:00Z'),
+      Date.parse('2026-01-05T00:00:00Z'),
+    );
+    expect(r).toEqual({
+      incidents: 3,
+      acknowledged: 1,
+      resolved: 2,
+      mttaSeconds: 600,
+      mttrSeconds: (7200 + 7200) / 2,
+      downtimeSeconds: 3 * 3600 + 2 * 3600,
+      mtbfSeconds: Math.round((86_400 - 5 * 3600) / 3),
+    });
+    // An incident that began before the period counts for downtime, not as a failure of it.
+    const later = reliability(
+      rows,
+      Date.parse('2026-01-01T01:30:00Z'),
+      Date.parse('2026-01-01T04:00:00Z'),
+      Date.now(),
+    );
+    expect(later).toMatchObject({ incidents: 0, mtbfSeconds: null, downtimeSeconds: 5400 });
+  });
+});
+
+describe('options and planning', () => {
+  test('error: every bad option is listed at once', () => {
+    let error: unknown;
+    try {
+      resolveIncidentsOptions({
+        calendar: { timeZone: 'Nowhere/Land' },
+        channels: { P0: ['pager' as 'sms'] },
+        escalation: [
+          { name: 'primary', email: ['not-an-address'], sms: ['5551234'], slack: ['missing'] },
+          { name: 'primary' },
+        ],
+        delivery: { retryDelaySeconds: 0 },
+        publicUrl: 'ftp://x',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'OPS_OPTIONS_INVALID' });
+    expect((error as { issues: string[] }).issues).toEqual([
+      'calendar: time zone "Nowhere/Land" is not an IANA zone',
+      'channels.P0: "pager" is not one of phone, sms, email, slack',
+      'escalation[0].email "not-an-address" is not an address',
+      'escalation[0]: "5551234" is not an E.164 number (+ and 7-15 digits)',
+      'escalation[0].slack "missing" names no configured Slack webhook',
+      'escalation[1].name must be set and unique',
+      'delivery.retryDelaySeconds must be a whole number from 1 to 86400',
+      'publicUrl must be an http(s) URL',
+    ]);
+  });
+
+  test('behavior: plans cover configured channels with recipients, merged across steps', () => {
+    const o = resolveIncidentsOptions({
+      email: { host: 'smtp.test', from: 'a@cb.test' },
+      slack: { webhooks: { ops: 'https://hooks.slack.test/x', dev: 'https://hooks.slack.test/y' } },
+      escalation: [
+        { name: 'primary', email: ['p@cb.test'], sms: ['+15550000001'] },
+        { name: 'secondary', email: ['s@cb.test', 'p@cb.test'], slack: ['dev'] },
+      ],
+    });
+    // No SMS provider configured: the SMS recipients are skipped.
+    expect(planNotifications(o, [0], o.channels.P0)).toEqual([
+      { channel: 'email', step: 0, recipients: ['p@cb.test'] },
+      { channel: 'slack', step: 0, recipients: ['ops', 'dev'] },
+    ]);
+    expect(planNotifications(o, [0, 1], ['email', 'slack'])).toEqual([
+      { channel: 'email', step: 1, recipients: ['p@cb.test', 's@cb.test'] },
+      { channel: 'slack', step: 1, recipients: ['ops', 'dev'] },
+    ]);
+  });
+
+  test('args: the webhook token is compared whole', () => {
+    expect(tokenMatches('secret', 'secret')).toBe(true);
+    expect(tokenMatches('secre', 'secret')).toBe(false);
+    expect(tokenMatches(undefined, '')).toBe(false);
+  });
+});
+
+describe('rendering', () => {
+  const notice = {
+    kind: 'triggered' as const,
+    incidentId: '7',
+    title: 'x'.repeat(400),
+    severity: 'P1' as const,
+    previousSeverity: null,
+    state: 'triggered' as const,
+    dependency: 'api',
+    stepName: 'primary',
+    ackDeadline: T('2026-03-04T10:30:00Z'),
+    link: 'https://cb.test/v1/incidents/7',
+    alerts: [],
+    totalAlerts: 0,
+    updateText: null,
+    updateStatus: null,
+    author: null,
+    resolvedBy: null,
+  };
+  test('args: a text message fits two segments; a call says what happened', () => {
+    expect(renderSms(notice)).toHaveLength(320);
+    expect(renderSms({ ...notice, title: 'API errors' })).toBe(
+      '[P1] TRIGGERED #7: API errors | ack by 2026-03-04T10:30Z | https://cb.test/v1/incidents/7',
+    );
+    expect(renderVoice({ ...notice, title: 'API errors', kind: 'escalated', stepName: 'secondary' })).toBe(
+      'cb alert. priority one incident 7 was not acknowledged and has been escalated to secondary: API errors. Dependency api. Please acknowledge it in the cb console.',
+    );
+  });
+});
