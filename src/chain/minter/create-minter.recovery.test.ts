@@ -1,4 +1,5 @@
 import { createPublicClient, createWalletClient, type Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { metricValue } from '../../platform/cache/test-common.ts';
 import { MINTER_ERROR_CODES } from './errors.ts';
@@ -212,6 +213,34 @@ describe('createMinter: crashes, restarts, stuck and failed transactions', () =>
     await f.dev.mine();
     await tickUntil(minter, allConfirmed, 3);
     expect(await f.read('totalSupply')).toBe(2n);
+    await minter.stop();
+  });
+
+  test('behavior: the minter account runs out of funds: the transaction waits (no fee bumps, nothing new), then goes through once funded', async () => {
+    const poor = privateKeyToAccount(generatePrivateKey());
+    await f.adminWrite('grantRole', [MINTER_ROLE, poor.address]);
+    await f.unlock(members(2, 18).map((user) => ({ user, achievement: 'funds' })));
+    const minter = f.makeMinter({ replaceAfterMs: 100 }, { account: poor });
+    expect((await minter.tick()).sentTxs).toBe(1);
+    const [sent] = await f.mintTxs();
+    expect(await receiptStatus(sent!.txHash)).toBe('none');
+    await f.unlock(members(1, 19).map((user) => ({ user, achievement: 'funds' })));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await minter.tick()).toMatchObject({ sentTxs: 0, replacedTxs: 0 });
+    expect((await f.mintTxs())[0]!.txHash).toBe(sent!.txHash);
+
+    const funder = createWalletClient({
+      account: privateKeyToAccount(f.dev.accounts[6]!.privateKey),
+      chain: f.dev.chain,
+      transport: f.dev.transport,
+    });
+    await funder.sendTransaction({ to: poor.address, value: 10n ** 18n });
+    await tickUntil(minter, allConfirmed, 5);
+    expect((await f.mintTxs()).map((t) => [t.txHash === sent!.txHash, t.status])).toEqual([
+      [true, 'confirmed'],
+      [false, 'confirmed'],
+    ]);
+    expect(await f.read('totalSupply')).toBe(3n);
     await minter.stop();
   });
 });

@@ -129,6 +129,9 @@ describe('createMinter', () => {
     const requests = users.map((user) => ({ user, achievement: 'reviewer' }));
     requests[3] = { user: zeroAddress, achievement: 'reviewer' };
     requests[7] = { user: '0xnot-an-address', achievement: 'reviewer' };
+    // Mixed case with a wrong EIP-55 checksum: still this member's address, minted to it.
+    const mixed = `0x${users[5]!.slice(2).replace(/[a-f]/, (c) => c.toUpperCase())}`;
+    requests[5] = { user: mixed, achievement: 'reviewer' };
     const ids = await f.unlock(requests);
     const minter = f.makeMinter();
     await tickUntil(minter, allFinal, 5);
@@ -143,6 +146,9 @@ describe('createMinter', () => {
     expect(byId.get(ids[7]!)).toMatchObject({ status: 'failed', error: 'InvalidAddress(0xnot-an-address)' });
     const confirmed = rows.filter((r) => r.status === 'confirmed');
     expect(confirmed).toHaveLength(8);
+    const mixedRow = byId.get(ids[5]!)!;
+    expect(mixedRow.status).toBe('confirmed');
+    expect(await f.read('ownerOf', [BigInt(mixedRow.tokenId!)])).toBe(getAddress(users[5]!));
     expect(await f.read('totalSupply')).toBe(8n);
     expect(await metricValue(f.common, 'cb_mints_total', { result: 'failed' })).toBeGreaterThanOrEqual(2);
     const failedLine = logs

@@ -85,8 +85,8 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
   // ── State (only the lease holder acts on it) ──────────────────────────────
   let holding = false;
   let nextNonce: number | undefined;
-  /** Nonces whose bytes must be broadcast again → the last failure's reason (undefined: not tried yet). */
-  const rebroadcast = new Map<number, string | undefined>();
+  /** Nonces whose bytes must be broadcast again → the last failure (undefined: not tried yet). */
+  const rebroadcast = new Map<number, { reason: string; insufficientFunds: boolean } | undefined>();
   let waitingForFees = false;
   let lastFeeWarnAt = 0;
   let lastGaugesAt = Number.NEGATIVE_INFINITY;
@@ -194,8 +194,19 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       if (receipt) {
         rebroadcast.delete(tx.nonce);
         if (head - receipt.blockNumber >= BigInt(confirmations)) {
-          if (receipt.status === 'success') await confirm(tx, receipt, result);
-          else await reverted(tx, receipt, result);
+          try {
+            if (receipt.status === 'success') await confirm(tx, receipt, result);
+            else await reverted(tx, receipt, result);
+          } catch (err) {
+            if ((err as MinterError).code !== MINTER_ERROR_CODES.receiptMismatch) throw err;
+            // Stays open (and counted) until an operator looks; the others go on.
+            stillOpen++;
+            errorRepeated(
+              `mismatch:${tx.nonce}`,
+              'mint transaction receipt does not match its requests',
+              err,
+            );
+          }
           continue;
         }
         stillOpen++;
@@ -215,7 +226,8 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
         continue;
       }
       stillOpen++;
-      if (tx.sentAgeMs >= replaceAfterMs) {
+      const failing = rebroadcast.get(tx.nonce);
+      if (tx.sentAgeMs >= replaceAfterMs && !failing?.insufficientFunds) {
         market ??= await priceFees(client, feePolicy);
         await replace(tx, market, result);
       } else if (rebroadcast.has(tx.nonce)) await resend(tx);
@@ -371,8 +383,11 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       return;
     }
     const previous = rebroadcast.get(nonce);
-    rebroadcast.set(nonce, outcome.reason);
-    if (previous !== outcome.reason)
+    rebroadcast.set(nonce, {
+      reason: outcome.reason,
+      insufficientFunds: outcome.kind === 'rejected' && outcome.insufficientFunds,
+    });
+    if (previous?.reason !== outcome.reason)
       log.warn(
         outcome.kind === 'unknown'
           ? 'mint transaction broadcast got no answer: sending it again'
@@ -382,16 +397,22 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
   };
 
   const warnedAt = new Map<string, number>();
-  const warnRepeated = (key: string, message: string, context: Record<string, unknown>) => {
+  const due = (key: string) => {
     const now = Date.now();
-    if (now - (warnedAt.get(key) ?? 0) < REPEAT_LOG_MS) return;
+    if (now - (warnedAt.get(key) ?? 0) < REPEAT_LOG_MS) return false;
     warnedAt.set(key, now);
-    log.warn(message, { context });
+    return true;
+  };
+  const warnRepeated = (key: string, message: string, context: Record<string, unknown>) => {
+    if (due(key)) log.warn(message, { context });
+  };
+  const errorRepeated = (key: string, message: string, err: unknown) => {
+    if (due(key)) log.error(message, { err });
   };
 
   // ── Sending new batches ────────────────────────────────────────────────────
   const sendNew = async (openCount: number, result: MinterTickResult) => {
-    if ([...rebroadcast.values()].some((reason) => reason !== undefined)) return; // a send is failing: do not pile up
+    if ([...rebroadcast.values()].some((failure) => failure !== undefined)) return; // a send is failing: do not pile up
     const budget = maxPendingTxs - openCount;
     if (budget <= 0) return;
     const rows = await store.pendingRows(budget * batchSize);
@@ -435,7 +456,8 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       }
       items.push({
         row,
-        to: row.userAddress as Address,
+        // Lower case: a mixed-case address with a bad checksum would make viem refuse the whole batch.
+        to: row.userAddress.toLowerCase() as Address,
         achievementKey: achievementTokenId(row.achievementId),
       });
     }
