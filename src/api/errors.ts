@@ -157,6 +157,11 @@ export const ERROR_CODES = {
     meaning:
       'An RPC endpoint serves another chain than CB_CHAIN_ID (or the endpoints disagree); fix RPC_URLS.',
   },
+  CHAIN_IDENTITY_CHANGED: {
+    status: 500,
+    meaning:
+      'The database holds chain state for another chain or contract; check RPC_URLS, CB_CHAIN_ID, CB_BADGE_ADDRESS.',
+  },
   CB_RPC_ENDPOINTS_INVALID: {
     status: 500,
     meaning: 'RPC_URLS cannot build a pool: empty, a bad or repeated name, or an unsupported URL scheme.',
