@@ -1,0 +1,119 @@
+/**
+ * Signed governance requests (src/governance, docs/governance.md). The EIP-712 domain and types
+ * are read from `GET /v1/governance`, so the console signs exactly what the server verifies.
+ * Nonces are the current time in ms: always above the previous one, as the API requires.
+ */
+import type { Hex, TypedDataDefinition } from 'viem';
+import { api } from './api.ts';
+import type { Wallet } from './wallet.ts';
+
+export const SUPPORT_CODES = { against: 0, for: 1, abstain: 2 } as const;
+export type Support = keyof typeof SUPPORT_CODES;
+export const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
+
+export interface GovernanceInfo {
+  domain: { name: string; version: string; chainId: number };
+  types: Record<string, { name: string; type: string }[]>;
+  parameters: Record<string, unknown>;
+  latestIndexedBlock: string;
+  latestConfirmedBlock: string;
+}
+
+export interface Tally {
+  for: string;
+  against: string;
+  abstain: string;
+  voters: number;
+  participation: string;
+  quorumReached: boolean;
+  approved: boolean;
+  quorumRequired: string;
+}
+
+export interface Proposal {
+  id: string;
+  title: string;
+  body?: string;
+  type: string;
+  proposer: string;
+  state: string;
+  snapshotBlock: string;
+  totalPower: string;
+  settings: { quorum: string; approvalThreshold: string; allowVoteChange: boolean };
+  votingStartsAt: string;
+  votingEndsAt: string;
+  ballotsCloseAt: string;
+  eta: string | null;
+  executedAt: string | null;
+  createdAt: string;
+  tally: Tally;
+  vote?: {
+    support: Support;
+    weight: string;
+    nonce: string;
+    reason: string;
+    votedAt: string;
+    changes: number;
+  } | null;
+  transitions?: { from: string | null; to: string; actor: string; reason: string | null; at: string }[];
+}
+
+let info: Promise<GovernanceInfo> | undefined;
+export function governanceInfo(): Promise<GovernanceInfo> {
+  info ??= api<GovernanceInfo>('/v1/governance', {
+    check: (b) => typeof (b as GovernanceInfo).domain === 'object',
+  });
+  info.catch(() => {
+    info = undefined;
+  });
+  return info;
+}
+
+function typedData(
+  g: GovernanceInfo,
+  primaryType: string,
+  message: Record<string, unknown>,
+): TypedDataDefinition {
+  return { domain: g.domain, types: g.types, primaryType, message } as unknown as TypedDataDefinition;
+}
+
+export async function castBallot(wallet: Wallet, proposalId: string, support: Support, reason: string) {
+  const g = await governanceInfo();
+  const nonce = BigInt(Date.now());
+  const signature: Hex = await wallet.signTypedData(
+    typedData(g, 'Ballot', {
+      proposalId: BigInt(proposalId),
+      voter: wallet.address,
+      support: SUPPORT_CODES[support],
+      reason,
+      nonce,
+    }),
+  );
+  return api<{ ballotId: string; weight: string; replacedPrevious: boolean }>(
+    `/v1/proposals/${proposalId}/votes`,
+    {
+      method: 'POST',
+      body: { voter: wallet.address, support, reason, nonce: nonce.toString(), signature, domain: g.domain },
+    },
+  );
+}
+
+export async function delegate(wallet: Wallet, delegatee: string) {
+  const g = await governanceInfo();
+  const nonce = BigInt(Date.now());
+  const expiry = BigInt(Math.floor(Date.now() / 1000) + 600);
+  const signature: Hex = await wallet.signTypedData(
+    typedData(g, 'Delegation', { delegator: wallet.address, delegatee, nonce, expiry }),
+  );
+  return api<{ delegatee: string | null; effectiveFromBlock: string }>('/v1/delegations', {
+    method: 'POST',
+    body: {
+      delegator: wallet.address,
+      delegatee,
+      nonce: nonce.toString(),
+      expiry: expiry.toString(),
+      signature,
+      domain: g.domain,
+    },
+  });
+}

@@ -1,0 +1,278 @@
+/**
+ * A member's achievements (GET /v1/users/:address/achievements): unlocked ones with their badge
+ * and transaction, in-progress ones with a bar and — on request — what is still missing
+ * (…/:id/explain), and the ones not started. The signed-in member's by default; any address can
+ * be looked at (badges are public).
+ */
+import { type FormEvent, useId, useState } from 'react';
+import { api } from '../api.ts';
+import { useApi } from '../hooks.ts';
+import { type PageProps, usePageTitle } from '../page.ts';
+import { Link, navigate } from '../router.tsx';
+import { rumFeature } from '../rum.ts';
+import { useSession } from '../session.tsx';
+import {
+  Address,
+  ErrorNotice,
+  formatDate,
+  formatNumber,
+  Loaded,
+  Loading,
+  Pill,
+  ProgressBar,
+} from '../ui.tsx';
+
+export interface MemberAchievement {
+  achievementId: string;
+  name: string;
+  description: string;
+  category: string;
+  tier: string | null;
+  weight: number;
+  status: 'unlocked' | 'in_progress' | 'not_started';
+  current: number;
+  target: number;
+  percent: number;
+  unlockedAt: string | null;
+  tokenId: string | null;
+  txHash: string | null;
+  mintStatus: string | null;
+}
+
+interface Explanation {
+  unlocked: boolean;
+  missing: string[];
+  prerequisites: { achievementId: string; unlocked: boolean }[];
+  events: {
+    id: string;
+    source: string;
+    type: string;
+    occurredAt: string;
+    counted: boolean;
+    reason?: string;
+  }[];
+  truncated: boolean;
+}
+
+const isList = (b: unknown) => Array.isArray((b as { items?: unknown }).items);
+
+function Badge({ a }: { a: MemberAchievement }) {
+  return (
+    <span className={`badge tier-${a.tier ?? 'none'}`} aria-hidden="true">
+      {a.name
+        .split(/\s+/)
+        .map((w) => w[0])
+        .join('')
+        .slice(0, 2)
+        .toUpperCase()}
+    </span>
+  );
+}
+
+function mintText(a: MemberAchievement): string {
+  if (a.tokenId && a.mintStatus === 'confirmed') return `Badge #${a.tokenId} minted`;
+  if (a.mintStatus === null) return 'Badge not requested yet';
+  return `Badge ${a.mintStatus}`;
+}
+
+function Explain({ address, a }: { address: string; a: MemberAchievement }) {
+  const [state, setState] = useState<{ data?: Explanation; error?: unknown; loading: boolean }>({
+    loading: false,
+  });
+  const [open, setOpen] = useState(false);
+  const panelId = useId();
+  const toggle = async () => {
+    const next = !open;
+    setOpen(next);
+    if (!next || state.data) return;
+    rumFeature('explain_progress');
+    setState({ loading: true });
+    try {
+      const data = await api<Explanation>(
+        `/v1/users/${address}/achievements/${encodeURIComponent(a.achievementId)}/explain`,
+        { check: (b) => Array.isArray((b as Explanation).missing) },
+      );
+      setState({ data, loading: false });
+    } catch (error) {
+      setState({ error, loading: false });
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="button button-small button-quiet"
+        aria-expanded={open}
+        aria-controls={panelId}
+        onClick={toggle}
+      >
+        {open ? 'Hide details' : "What's missing?"}
+      </button>
+      <div id={panelId} hidden={!open} className="explain">
+        {state.loading ? <Loading what="the explanation" /> : null}
+        <ErrorNotice error={state.error} title="Could not explain this progress" />
+        {state.data ? (
+          <>
+            {state.data.missing.length > 0 ? (
+              <ul className="missing">
+                {state.data.missing.map((m) => (
+                  <li key={m}>{m}</li>
+                ))}
+              </ul>
+            ) : (
+              <p>Nothing is missing.</p>
+            )}
+            {state.data.events.length > 0 ? (
+              <details>
+                <summary>
+                  {state.data.events.filter((e) => e.counted).length} of {state.data.events.length} events
+                  counted
+                </summary>
+                <ul className="events">
+                  {state.data.events.map((e) => (
+                    <li key={`${e.source}:${e.id}`}>
+                      <span className={e.counted ? 'ok' : 'muted'}>{e.counted ? '✓' : '–'}</span> {e.type}{' '}
+                      from {e.source}, {formatDate(e.occurredAt)}
+                      {e.reason ? <span className="muted"> — {e.reason}</span> : null}
+                    </li>
+                  ))}
+                </ul>
+              </details>
+            ) : null}
+          </>
+        ) : null}
+      </div>
+    </>
+  );
+}
+
+function LookUp({ initial }: { initial: string }) {
+  const [value, setValue] = useState(initial);
+  const id = useId();
+  const valid = /^0x[0-9a-fA-F]{40}$/.test(value.trim());
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (valid) navigate(`/achievements?address=${value.trim()}`);
+  };
+  return (
+    <form className="inline-form" onSubmit={submit}>
+      <label htmlFor={id}>Look up a member</label>
+      <input
+        id={id}
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+        placeholder="0x…"
+        spellCheck={false}
+        autoComplete="off"
+        aria-invalid={value !== '' && !valid}
+      />
+      <button type="submit" className="button button-small" disabled={!valid}>
+        Show
+      </button>
+    </form>
+  );
+}
+
+export default function Achievements({ query }: PageProps) {
+  usePageTitle('Achievements');
+  const { session } = useSession();
+  const address = query.get('address') ?? session?.address ?? null;
+  const own = !!session && address?.toLowerCase() === session.address.toLowerCase();
+  const list = useApi<{ items: MemberAchievement[] }>(
+    address ? `/v1/users/${address}/achievements?limit=200` : null,
+    {
+      check: isList,
+      pollMs: 15_000,
+    },
+  );
+
+  return (
+    <section>
+      <h1>{own ? 'My achievements' : 'Achievements'}</h1>
+      {address ? (
+        <p className="muted">
+          {own ? 'Signed in as' : 'Member'} <Address value={address} />
+        </p>
+      ) : session === undefined ? (
+        <Loading what="your session" />
+      ) : (
+        <p>
+          <Link to="/sign-in?next=/achievements">Sign in</Link> to see yours, or look up any member.
+        </p>
+      )}
+      <LookUp initial={query.get('address') ?? ''} />
+      {address ? (
+        <Loaded state={list} what="achievements">
+          {(data) => {
+            const unlocked = data.items.filter((a) => a.status === 'unlocked');
+            const progress = data.items.filter((a) => a.status === 'in_progress');
+            const notStarted = data.items.filter((a) => a.status === 'not_started');
+            return (
+              <>
+                <h2>
+                  Unlocked <span className="count">{unlocked.length}</span>
+                </h2>
+                {unlocked.length === 0 ? <p className="muted">No badge yet.</p> : null}
+                <ul className="cards">
+                  {unlocked.map((a) => (
+                    <li key={a.achievementId} className="card achievement unlocked">
+                      <Badge a={a} />
+                      <div>
+                        <h3>{a.name}</h3>
+                        <p>{a.description}</p>
+                        <p className="small">
+                          Unlocked {formatDate(a.unlockedAt)} ·{' '}
+                          <Pill tone={a.mintStatus === 'confirmed' ? 'ok' : 'info'}>{mintText(a)}</Pill>
+                        </p>
+                        {a.txHash ? (
+                          <p className="small">
+                            Transaction <Address value={a.txHash} />
+                          </p>
+                        ) : null}
+                      </div>
+                    </li>
+                  ))}
+                </ul>
+                <h2>
+                  In progress <span className="count">{progress.length}</span>
+                </h2>
+                {progress.length === 0 ? <p className="muted">Nothing in progress.</p> : null}
+                <ul className="cards">
+                  {progress.map((a) => (
+                    <li key={a.achievementId} className="card achievement">
+                      <Badge a={a} />
+                      <div>
+                        <h3>{a.name}</h3>
+                        <p>{a.description}</p>
+                        <ProgressBar value={a.current} max={a.target} label={`${a.name} progress`} />
+                        <p className="small">
+                          {formatNumber(a.current)} / {formatNumber(a.target)} ({formatNumber(a.percent, 1)}{' '}
+                          %)
+                        </p>
+                        <Explain address={address} a={a} />
+                      </div>
+                    </li>
+                  ))}
+                </ul>
+                {notStarted.length > 0 ? (
+                  <details className="not-started">
+                    <summary>
+                      Not started <span className="count">{notStarted.length}</span>
+                    </summary>
+                    <ul className="plain">
+                      {notStarted.map((a) => (
+                        <li key={a.achievementId}>
+                          <strong>{a.name}</strong> — {a.description || a.category}
+                        </li>
+                      ))}
+                    </ul>
+                  </details>
+                ) : null}
+              </>
+            );
+          }}
+        </Loaded>
+      ) : null}
+    </section>
+  );
+}

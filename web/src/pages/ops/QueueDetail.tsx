@@ -1,0 +1,115 @@
+/**
+ * A queue's dead-lettered jobs (GET /v1/ops/queues/:queue/dead-letters) with their payload, last
+ * error and trace, and a retry of each (POST …/:id/retry, scope ops:write).
+ */
+import { useState } from 'react';
+import { api } from '../../api.ts';
+import { useApi } from '../../hooks.ts';
+import { type PageProps, usePageTitle } from '../../page.ts';
+import { Link } from '../../router.tsx';
+import { rumFeature } from '../../rum.ts';
+import { ErrorNotice, formatDate, Loaded } from '../../ui.tsx';
+import { OperatorGate } from './OperatorGate.tsx';
+
+interface DeadLetter {
+  id: string;
+  queue: string;
+  payload: unknown;
+  error: { code?: string; message?: string } | null;
+  traceparent: string | undefined;
+  deadLetteredAt: string;
+}
+
+export default function QueueDetail(props: PageProps) {
+  const queue = props.params.queue ?? '';
+  usePageTitle(`Queue ${queue}`);
+  return (
+    <OperatorGate title={`Queue ${queue}`}>
+      <Body queue={queue} />
+    </OperatorGate>
+  );
+}
+
+function Body({ queue }: { queue: string }) {
+  const state = useApi<{ items: DeadLetter[] }>(
+    `/v1/ops/queues/${encodeURIComponent(queue)}/dead-letters?limit=100`,
+    {
+      operator: true,
+      check: (b) => Array.isArray((b as { items?: unknown }).items),
+    },
+  );
+  const [busy, setBusy] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [done, setDone] = useState<string>();
+
+  const retry = async (d: DeadLetter) => {
+    setBusy(d.id);
+    setError(undefined);
+    setDone(undefined);
+    try {
+      const r = await api<{ jobId: string }>(
+        `/v1/ops/queues/${encodeURIComponent(queue)}/dead-letters/${d.id}/retry`,
+        { method: 'POST', operator: true },
+      );
+      rumFeature('dead_letter_retry');
+      setDone(`Job sent back to ${queue} as ${r.jobId}.`);
+      state.reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  return (
+    <section>
+      <p className="small">
+        <Link to="/ops/queues">← Queues</Link>
+      </p>
+      <h1>
+        Dead letters of <code>{queue}</code>
+      </h1>
+      {done ? (
+        <p className="notice notice-ok" role="status">
+          {done}
+        </p>
+      ) : null}
+      <ErrorNotice error={error} title="The retry was refused" />
+      <Loaded state={state} what="dead letters">
+        {(d) =>
+          d.items.length === 0 ? (
+            <p className="muted">No dead-lettered job in this queue.</p>
+          ) : (
+            <ul className="cards">
+              {d.items.map((j) => (
+                <li key={j.id} className="card">
+                  <p>
+                    <strong>{j.error?.code ?? 'error'}</strong> {j.error?.message ?? ''}
+                  </p>
+                  <p className="small muted">
+                    Dead-lettered {formatDate(j.deadLetteredAt)} · job {j.id}
+                    {j.traceparent ? ` · trace ${j.traceparent.split('-')[1] ?? ''}` : ''}
+                  </p>
+                  <details>
+                    <summary>Payload</summary>
+                    <pre>{JSON.stringify(j.payload, null, 2)}</pre>
+                  </details>
+                  <div className="actions">
+                    <button
+                      type="button"
+                      className="button button-small"
+                      disabled={busy !== undefined}
+                      onClick={() => retry(j)}
+                    >
+                      {busy === j.id ? 'Retrying…' : 'Retry this job'}
+                    </button>
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}

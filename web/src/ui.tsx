@@ -1,0 +1,132 @@
+/** Small shared pieces of the console's pages. */
+import { Component, type ErrorInfo, type ReactNode } from 'react';
+import { ApiError, isNotAvailable } from './api.ts';
+import { rumError } from './rum.ts';
+
+/** An error as the user should see it: the API's code and message, and each field problem. */
+export function ErrorNotice({ error, title }: { error: unknown; title?: string }) {
+  if (!error) return null;
+  const api = error instanceof ApiError ? error : undefined;
+  const issues = (api?.details as { issues?: { path: string; message: string }[] } | undefined)?.issues;
+  return (
+    <div className="notice notice-error" role="alert">
+      <p>
+        <strong>{title ?? 'Something went wrong'}</strong>
+        {api ? (
+          <>
+            {' '}
+            <code className="code">{api.code}</code>
+            {api.status > 0 ? <span className="muted"> (HTTP {api.status})</span> : null}
+          </>
+        ) : null}
+      </p>
+      <p>{error instanceof Error ? error.message : String(error)}</p>
+      {issues && issues.length > 0 ? (
+        <ul>
+          {issues.map((i) => (
+            <li key={`${i.path}:${i.message}`}>
+              <code>{i.path}</code>: {i.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+/** The page's data, its loading state, or its error — with "not available yet" for missing APIs. */
+export function Loaded<T>(props: {
+  state: { data: T | undefined; error: unknown; loading: boolean };
+  what: string;
+  module?: string;
+  children: (data: T) => ReactNode;
+}) {
+  const { data, error, loading } = props.state;
+  if (error && isNotAvailable(error)) return <NotAvailable module={props.module ?? props.what} />;
+  if (error && data === undefined)
+    return <ErrorNotice error={error} title={`Could not load ${props.what}`} />;
+  if (data === undefined) return loading ? <Loading what={props.what} /> : null;
+  return (
+    <>
+      {error ? <ErrorNotice error={error} title={`Could not refresh ${props.what}`} /> : null}
+      {props.children(data)}
+    </>
+  );
+}
+
+export function NotAvailable({ module }: { module: string }) {
+  return (
+    <div className="notice notice-info" role="status">
+      <p>
+        <strong>The {module} API is not available on this server yet.</strong>
+      </p>
+      <p>This page works as soon as the server provides it; nothing shown here is made up meanwhile.</p>
+    </div>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="muted" role="status" aria-live="polite">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function ProgressBar(props: { value: number; max: number; label: string; tone?: string }) {
+  const pct = props.max > 0 ? Math.min(100, (props.value / props.max) * 100) : 0;
+  return (
+    <div
+      className={`bar ${props.tone ?? ''}`}
+      role="progressbar"
+      aria-label={props.label}
+      aria-valuemin={0}
+      aria-valuemax={props.max}
+      aria-valuenow={props.value}
+      aria-valuetext={`${formatNumber(props.value)} of ${formatNumber(props.max)}`}
+    >
+      <span style={{ width: `${pct}%` }} />
+    </div>
+  );
+}
+
+export function Pill({ tone, children }: { tone: string; children: ReactNode }) {
+  return <span className={`pill pill-${tone}`}>{children}</span>;
+}
+
+export function Address({ value }: { value: string }) {
+  return (
+    <code className="address" title={value}>
+      {value.length > 14 ? `${value.slice(0, 6)}…${value.slice(-4)}` : value}
+    </code>
+  );
+}
+
+export function formatNumber(n: number | string, digits = 2): string {
+  const v = typeof n === 'string' ? Number(n) : n;
+  if (!Number.isFinite(v)) return String(n);
+  return v.toLocaleString('en', { maximumFractionDigits: digits });
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleString('en', { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** Catches a page's render errors: reports them and shows what happened instead of a blank page. */
+export class ErrorBoundary extends Component<{ children: ReactNode }, { error: Error | null }> {
+  override state = { error: null as Error | null };
+  static getDerivedStateFromError(error: Error) {
+    return { error };
+  }
+  override componentDidCatch(_error: Error, _info: ErrorInfo) {
+    rumError();
+  }
+  override render() {
+    if (this.state.error) return <ErrorNotice error={this.state.error} title="This page failed" />;
+    return this.props.children;
+  }
+}
