@@ -9,7 +9,6 @@ import {
   type PublicClient,
   parseTransaction,
   stringToBytes,
-  type TransactionReceipt,
   type Transport,
 } from 'viem';
 import { contextFromTraceparent, runWithTrace } from '../../platform/trace.ts';
@@ -17,6 +16,7 @@ import { achievementBadgeAbi } from '../abi/AchievementBadge.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
 import { bumpFees } from './bump-fees.ts';
 import { MINTER_ERROR_CODES, MinterError } from './errors.ts';
+import { fetchReceipt, type MintReceipt } from './fetch-receipt.ts';
 import { createMinterStore, type FinishedRow, type OpenTx, type OutboxRow } from './minter-store.ts';
 import { type MintItem, planBatches } from './plan-batches.ts';
 import { type FeePolicy, type PricedFees, priceFees, scale } from './price-fees.ts';
@@ -82,6 +82,18 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
   const store = createMinterStore(db, from);
   const holder = `${config.instance}/${randomBytes(4).toString('hex')}`;
 
+  /** achievementTokenId, memoised: a keccak per request and per receipt log adds up at 2000 mints/s. */
+  const keys = new Map<string, bigint>();
+  const keyOf = (slug: string): bigint => {
+    let key = keys.get(slug);
+    if (key === undefined) {
+      if (keys.size >= 100_000) keys.clear();
+      key = achievementTokenId(slug);
+      keys.set(slug, key);
+    }
+    return key;
+  };
+
   // ── State (only the lease holder acts on it) ──────────────────────────────
   let holding = false;
   let nextNonce: number | undefined;
@@ -94,6 +106,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
   let lastTickAt: string | undefined;
   let lastError: string | undefined;
   let lastErrorLoggedAt = 0;
+  let lastLoggedError: string | undefined;
   let running: Promise<MinterTickResult> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let looping = false;
@@ -136,17 +149,8 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
   };
 
   /** The receipt of whichever of `hashes` was mined, if any. */
-  const receiptOf = async (hashes: readonly Hex[]): Promise<TransactionReceipt | undefined> => {
-    const found = await Promise.all(
-      hashes.map(async (hash) => {
-        try {
-          return await client.getTransactionReceipt({ hash });
-        } catch (err) {
-          if ((err as Error).name === 'TransactionReceiptNotFoundError') return undefined;
-          throw err;
-        }
-      }),
-    );
+  const receiptOf = async (hashes: readonly Hex[]): Promise<MintReceipt | undefined> => {
+    const found = await Promise.all(hashes.map((hash) => fetchReceipt(client, hash)));
     return found.find((r) => r !== undefined);
   };
 
@@ -235,9 +239,9 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     return stillOpen;
   };
 
-  const confirm = async (tx: OpenTx, receipt: TransactionReceipt, result: MinterTickResult) => {
+  const confirm = async (tx: OpenTx, receipt: MintReceipt, result: MinterTickResult) => {
     const rows = await store.rowsOf(tx.outboxIds);
-    const tokenIds = tokenIdsFromReceipt(receipt, badgeAddress, rows);
+    const tokenIds = tokenIdsFromReceipt(receipt, badgeAddress, rows, keyOf);
     const { submittedSeconds } = await store.confirmTx(tx, {
       txHash: receipt.transactionHash,
       blockNumber: receipt.blockNumber,
@@ -276,7 +280,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
         );
   };
 
-  const reverted = async (tx: OpenTx, receipt: TransactionReceipt, result: MinterTickResult) => {
+  const reverted = async (tx: OpenTx, receipt: MintReceipt, result: MinterTickResult) => {
     const gasLimit = tx.rawTx ? parseTransaction(tx.rawTx).gas : undefined;
     const outOfGas = gasLimit !== undefined && receipt.gasUsed >= gasLimit;
     const error = `transaction ${receipt.transactionHash} reverted in block ${receipt.blockNumber}${outOfGas ? ' (out of gas)' : ''}`;
@@ -458,7 +462,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
         row,
         // Lower case: a mixed-case address with a bad checksum would make viem refuse the whole batch.
         to: row.userAddress.toLowerCase() as Address,
-        achievementKey: achievementTokenId(row.achievementId),
+        achievementKey: keyOf(row.achievementId),
       });
     }
     const failedNow = await store.deadLetter(invalid);
@@ -622,11 +626,14 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       busy = r.sentTxs + r.confirmedMints + r.failedMints + r.replacedTxs > 0;
     } catch (err) {
       const now = Date.now();
-      if (now - lastErrorLoggedAt >= REPEAT_LOG_MS || lastError !== shortReason(err)) {
+      const reason = shortReason(err);
+      if (now - lastErrorLoggedAt >= REPEAT_LOG_MS || lastLoggedError !== reason) {
         lastErrorLoggedAt = now;
+        lastLoggedError = reason;
+        // Our own errors are safe to log whole; a viem error's message and stack quote the RPC URL.
         log.error('minter tick failed: retrying', {
-          err,
-          context: { code: (err as { code?: unknown }).code, reason: shortReason(err) },
+          ...(err instanceof MinterError ? { err } : {}),
+          context: { code: (err as { code?: unknown }).code, error: (err as Error).name, reason },
         });
       }
     }

@@ -1,4 +1,4 @@
-import { type Address, encodeEventTopics, type Hex, isAddressEqual, type Log } from 'viem';
+import { type Address, encodeEventTopics, type Hex } from 'viem';
 import { achievementBadgeAbi } from '../abi/AchievementBadge.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
 import { MINTER_ERROR_CODES, MinterError } from './errors.ts';
@@ -9,21 +9,25 @@ const BADGE_MINTED = encodeEventTopics({ abi: achievementBadgeAbi, eventName: 'B
  * The token id of each request of a mined `mintBatch`, in the batch's order. `mintBatch` gives
  * consecutive ids from its firstTokenId in argument order, so request i got firstTokenId + i; each
  * BadgeMinted log is checked against its request (recipient and achievement id).
+ * `keyOf` maps a slug to its on-chain id (`achievementTokenId`, which a caller may memoise).
  * @throws MinterError CHAIN_MINTER_RECEIPT_MISMATCH when the logs do not match the requests.
  */
 export function tokenIdsFromReceipt(
-  receipt: { logs: readonly Pick<Log, 'address' | 'topics'>[]; transactionHash: Hex },
+  receipt: { logs: readonly { address: string; topics: readonly Hex[] }[]; transactionHash: Hex },
   badgeAddress: Address,
   requests: readonly { userAddress: string; achievementId: string }[],
+  keyOf: (slug: string) => bigint = achievementTokenId,
 ): bigint[] {
   // Every BadgeMinted field is indexed: read the topics directly (a 300-mint receipt has 900 logs,
   // and full ABI decoding of all of them costs more than the rest of the confirmation).
+  const badge = badgeAddress.toLowerCase();
   const minted = new Map<bigint, { to: string; achievementId: bigint }>();
   let first: bigint | undefined;
   for (const log of receipt.logs) {
     const [topic0, tokenTopic, toTopic, achievementTopic] = log.topics;
     if (topic0?.toLowerCase() !== BADGE_MINTED || !tokenTopic || !toTopic || !achievementTopic) continue;
-    if (!isAddressEqual(log.address, badgeAddress)) continue;
+    // Plain comparison: viem's isAddressEqual checksums both sides (two keccaks per log).
+    if (log.address.toLowerCase() !== badge) continue;
     const tokenId = BigInt(tokenTopic);
     minted.set(tokenId, {
       to: `0x${toTopic.slice(26).toLowerCase()}`,
@@ -45,7 +49,7 @@ export function tokenIdsFromReceipt(
     if (!log) throw mismatch(`no BadgeMinted log for token ${tokenId}`);
     if (log.to !== request.userAddress.toLowerCase())
       throw mismatch(`token ${tokenId} went to ${log.to}, expected ${request.userAddress}`);
-    if (log.achievementId !== achievementTokenId(request.achievementId))
+    if (log.achievementId !== keyOf(request.achievementId))
       throw mismatch(
         `token ${tokenId} is for achievement ${log.achievementId}, expected ${request.achievementId}`,
       );
