@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -36,7 +37,9 @@ export function toolsProblem(tools: readonly string[]): string | undefined {
 
 export interface RunResult {
   status: number | null;
+  /** stdout and stderr, interleaved. */
   output: string;
+  stdout: string;
 }
 
 /** Runs a tool to completion without blocking the event loop (so several can run at once). */
@@ -48,14 +51,16 @@ export function run(
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
+    let stdout = '';
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
+      stdout += d.toString();
     });
     child.stderr.on('data', (d: Buffer) => {
       output += d.toString();
     });
     child.on('error', reject);
-    child.on('close', (status) => resolve({ status, output }));
+    child.on('close', (status) => resolve({ status, output, stdout }));
   });
 }
 
@@ -72,6 +77,9 @@ export function renderTemplate(text: string, values: Readonly<Record<string, str
     return value;
   });
 }
+
+/** `${NAME}`, as it appears in a template. */
+export const placeholder = (name: string): string => `\${${name}}`;
 
 /** The placeholders a template uses. */
 export function placeholdersOf(text: string): string[] {
@@ -254,4 +262,131 @@ export async function waitFor<T>(
   throw new Error(
     `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
   );
+}
+
+/** One delivery to the webhook receiver: Alertmanager's payload and the Authorization header. */
+export interface Delivery {
+  authorization: string | undefined;
+  body: {
+    version: string;
+    groupKey: string;
+    status: 'firing' | 'resolved';
+    receiver: string;
+    groupLabels: Record<string, string>;
+    commonLabels: Record<string, string>;
+    alerts: { status: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+  };
+}
+
+export interface WebhookReceiver {
+  url: string;
+  deliveries: Delivery[];
+  close(): Promise<void>;
+}
+
+/** A stand-in for cb's incident webhook: records every POST (Alertmanager's payload, version 4). */
+export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+  const deliveries: Delivery[] = [];
+  const server = createHttpServer((req, res) => {
+    let raw = '';
+    req.on('data', (d: Buffer) => {
+      raw += d.toString();
+    });
+    req.on('end', () => {
+      deliveries.push({
+        authorization: req.headers.authorization,
+        body: JSON.parse(raw) as Delivery['body'],
+      });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  // Alertmanager keeps connections alive; a short server timeout makes its next delivery fail (EOF).
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address !== 'object') throw new Error('webhook receiver has no port');
+  return {
+    url: `http://127.0.0.1:${address.port}/v1/alerts/webhook`,
+    deliveries,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface Daemon {
+  url: string;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts a long-running binary and waits until `readyPath` on `port` answers 200. */
+export async function startDaemon(
+  cmd: string,
+  args: readonly string[],
+  port: number,
+  readyPath: string,
+): Promise<Daemon> {
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  try {
+    await waitFor(`${cmd} ready`, 20_000, async () => {
+      if (child.exitCode !== null) throw new Error(`${cmd} exited: ${output}`);
+      const res = await fetch(`${url}${readyPath}`);
+      return res.ok ? true : undefined;
+    });
+  } catch (err) {
+    await stop();
+    throw new Error(`${String(err)}\n${output}`);
+  }
+  return { url, output: () => output, stop };
+}
+
+/** Starts Alertmanager on a rendered config with its own storage and no cluster gossip. */
+export async function startAlertmanager(configFile: string, storageDir: string): Promise<Daemon> {
+  const port = await freePort();
+  return startDaemon(
+    'prometheus-alertmanager',
+    [
+      `--config.file=${configFile}`,
+      `--storage.path=${storageDir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    port,
+    '/-/ready',
+  );
+}
+
+/** Values for every placeholder of the shipped templates, for a local run. */
+export function localTemplateValues(
+  overrides: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return {
+    CB_PROMETHEUS_DIR: PROMETHEUS_DIR,
+    CB_TARGETS: JSON.stringify(['127.0.0.1:3000']),
+    CB_NODE_EXPORTER_TARGETS: JSON.stringify(['127.0.0.1:9100']),
+    CB_POSTGRES_EXPORTER_TARGETS: JSON.stringify(['127.0.0.1:9187']),
+    CB_REDIS_EXPORTER_TARGETS: JSON.stringify([]),
+    CB_ALERTMANAGER_TARGETS: JSON.stringify(['127.0.0.1:9093']),
+    CB_ALERT_WEBHOOK_URL: 'http://127.0.0.1:3000/v1/alerts/webhook',
+    CB_ALERT_WEBHOOK_TOKEN_FILE: '/run/cb/alert-webhook.token',
+    ...overrides,
+  };
 }

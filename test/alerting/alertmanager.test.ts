@@ -1,0 +1,263 @@
+/**
+ * deploy/alertmanager against seed 3.2: the rendered configs pass `amtool check-config`, each
+ * severity reaches its receiver (`amtool config routes test`), the test variant differs from
+ * production only in timings, and a real Alertmanager on the test variant groups correlated
+ * alerts into one notification, sends a change as an update of the same group, does not repeat an
+ * unchanged group within 5 minutes, inhibits lower alerts while a P0 fires, and sends the
+ * recovery — all with the bearer token from the credentials file. Skipped with a reason when the
+ * binaries are missing; failed in CI.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import YAML from 'yaml';
+import {
+  ALERTMANAGER_DIR,
+  type Daemon,
+  type Delivery,
+  DRIVER_PASS_SKIPPED,
+  localTemplateValues,
+  placeholder,
+  placeholdersOf,
+  renderTemplate,
+  run,
+  startAlertmanager,
+  startWebhookReceiver,
+  toolsProblem,
+  type WebhookReceiver,
+  waitFor,
+} from './support.ts';
+
+const problem = DRIVER_PASS_SKIPPED
+  ? 'embedded pass only'
+  : toolsProblem(['amtool', 'prometheus-alertmanager']);
+
+const template = (name: string) => readFileSync(join(ALERTMANAGER_DIR, name), 'utf8');
+
+/** Renders a shipped template into a fresh directory; returns the file's path. */
+function renderTo(dir: string, name: string, values: Record<string, string>): string {
+  const path = join(dir, name);
+  writeFileSync(path, renderTemplate(template(name), values));
+  return path;
+}
+
+describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-am-config-'));
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, 'not-a-real-token\n');
+  const values = localTemplateValues({ CB_ALERT_WEBHOOK_TOKEN_FILE: tokenFile });
+
+  test('default: both variants use exactly the documented placeholders', () => {
+    for (const name of ['alertmanager.yml', 'alertmanager.test.yml']) {
+      expect(placeholdersOf(template(name)), name).toEqual([
+        'CB_ALERT_WEBHOOK_TOKEN_FILE',
+        'CB_ALERT_WEBHOOK_URL',
+      ]);
+    }
+  });
+
+  test('behavior: amtool check-config accepts both rendered variants', async () => {
+    for (const name of ['alertmanager.yml', 'alertmanager.test.yml']) {
+      const r = await run('amtool', ['check-config', renderTo(dir, name, values)]);
+      expect(r.status, r.output).toBe(0);
+      expect(r.output).toMatch(/SUCCESS/);
+    }
+  });
+
+  test('behavior: the test variant differs from production only in group_wait and group_interval', () => {
+    const strip = (node: unknown): unknown => {
+      if (Array.isArray(node)) return node.map(strip);
+      if (node && typeof node === 'object') {
+        return Object.fromEntries(
+          Object.entries(node)
+            .filter(([k]) => k !== 'group_wait' && k !== 'group_interval')
+            .map(([k, v]) => [k, strip(v)]),
+        );
+      }
+      return node;
+    };
+    const prod = YAML.parse(template('alertmanager.yml'));
+    const fast = YAML.parse(template('alertmanager.test.yml'));
+    expect(strip(fast)).toEqual(strip(prod));
+    expect(prod.route.repeat_interval).toBe('5m');
+    expect(fast.route).toMatchObject({ group_wait: '1s', group_interval: '1s', repeat_interval: '5m' });
+    expect(prod.route.group_by).toEqual(['correlation']);
+    for (const r of prod.receivers) {
+      expect(r.webhook_configs[0]).toMatchObject({
+        url: placeholder('CB_ALERT_WEBHOOK_URL'),
+        send_resolved: true,
+        http_config: {
+          authorization: { type: 'Bearer', credentials_file: placeholder('CB_ALERT_WEBHOOK_TOKEN_FILE') },
+        },
+      });
+    }
+  });
+
+  test.each([
+    ['severity=P0 dependency=database correlation=serving alertname=DatabaseDown', 'cb-incidents-p0'],
+    ['severity=P1 dependency=api correlation=serving alertname=ApiErrorRateHigh', 'cb-incidents'],
+    ['severity=P2 dependency=database correlation=serving alertname=DatabaseSlowQueries', 'cb-incidents'],
+    ['severity=P3 dependency=api correlation=serving alertname=ApiThroughputAnomaly', 'cb-incidents-p3'],
+    ['alertname=SomethingWithoutSeverity', 'cb-incidents'],
+  ])('behavior: amtool config routes test %s → %s', async (labels, receiver) => {
+    const config = renderTo(dir, 'alertmanager.yml', values);
+    const r = await run('amtool', [
+      'config',
+      'routes',
+      'test',
+      `--config.file=${config}`,
+      `--verify.receivers=${receiver}`,
+      ...labels.split(' '),
+    ]);
+    expect(r.status, r.output).toBe(0);
+    expect(r.stdout.trim()).toBe(receiver);
+  });
+});
+
+describe.skipIf(problem !== undefined)('Alertmanager on the test configuration', () => {
+  let receiver: WebhookReceiver;
+  let am: Daemon;
+  const token = `test-${randomBytes(8).toString('hex')}`;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-am-'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, `${token}\n`);
+    receiver = await startWebhookReceiver();
+    const config = renderTo(
+      dir,
+      'alertmanager.test.yml',
+      localTemplateValues({ CB_ALERT_WEBHOOK_URL: receiver.url, CB_ALERT_WEBHOOK_TOKEN_FILE: tokenFile }),
+    );
+    am = await startAlertmanager(config, join(dir, 'data'));
+  });
+
+  afterAll(async () => {
+    await am?.stop();
+    await receiver?.close();
+  });
+
+  const alert = (labels: Record<string, string>, endsInMs = 10 * 60_000) => ({
+    labels,
+    annotations: { summary: labels.alertname ?? '', description: 'test' },
+    startsAt: new Date(Date.now() - 1000).toISOString(),
+    endsAt: new Date(Date.now() + endsInMs).toISOString(),
+  });
+  const post = async (alerts: ReturnType<typeof alert>[]) => {
+    const res = await fetch(`${am.url}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alerts),
+    });
+    expect(res.status).toBe(200);
+  };
+  const names = (d: Delivery, status?: string) =>
+    d.body.alerts
+      .filter((a) => !status || a.status === status)
+      .map((a) => a.labels.alertname)
+      .sort();
+  const delivery = (what: string, match: (d: Delivery) => boolean) =>
+    waitFor(what, 10_000, async () => receiver.deliveries.find(match));
+
+  const SLOW = {
+    alertname: 'DatabaseSlowQueries',
+    severity: 'P2',
+    dependency: 'database',
+    correlation: 'serving',
+  };
+  const ERRORS = { alertname: 'ApiErrorRateHigh', severity: 'P1', dependency: 'api', correlation: 'serving' };
+  const P95 = { alertname: 'ApiLatencyP95High', severity: 'P1', dependency: 'api', correlation: 'serving' };
+  const FIVEXX = { alertname: 'Api5xxRateHigh', severity: 'P2', dependency: 'api', correlation: 'serving' };
+  const LAG = { alertname: 'ChainSyncLagHigh', severity: 'P1', dependency: 'chain', correlation: 'chain' };
+
+  test('behavior: correlated alerts arrive as one notification, a change as an update, nothing repeats within 5 minutes, the recovery is sent', {
+    timeout: 60_000,
+  }, async () => {
+    // The seed's example: slow queries, API timeouts and errors — one root cause, one incident.
+    await post([alert(SLOW), alert(ERRORS), alert(P95), alert(LAG)]);
+    const serving = await delivery('the serving group', (d) => d.body.groupLabels.correlation === 'serving');
+    expect(serving.authorization).toBe(`Bearer ${token}`);
+    expect(serving.body).toMatchObject({ version: '4', status: 'firing', receiver: 'cb-incidents' });
+    expect(names(serving)).toEqual(['ApiErrorRateHigh', 'ApiLatencyP95High', 'DatabaseSlowQueries']);
+    const chain = await delivery('the chain group', (d) => d.body.groupLabels.correlation === 'chain');
+    expect(names(chain)).toEqual(['ChainSyncLagHigh']);
+    expect(chain.body.groupKey).not.toBe(serving.body.groupKey);
+
+    // A fourth alert of the group: an update of the same group (same groupKey), all four in it.
+    await post([alert(FIVEXX)]);
+    const update = await delivery(
+      'the update',
+      (d) => d.body.groupKey === serving.body.groupKey && d.body.alerts.length === 4,
+    );
+    expect(names(update, 'firing')).toEqual([
+      'Api5xxRateHigh',
+      'ApiErrorRateHigh',
+      'ApiLatencyP95High',
+      'DatabaseSlowQueries',
+    ]);
+
+    // Unchanged: no repeat before repeat_interval (5 minutes), although group_interval is 1 s.
+    const sent = receiver.deliveries.filter((d) => d.body.groupKey === serving.body.groupKey).length;
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(receiver.deliveries.filter((d) => d.body.groupKey === serving.body.groupKey)).toHaveLength(sent);
+
+    // Resolved: the recovery notification, with the token.
+    await post([alert(SLOW, -500), alert(ERRORS, -500), alert(P95, -500), alert(FIVEXX, -500)]);
+    const recovery = await delivery(
+      'the recovery',
+      (d) => d.body.groupKey === serving.body.groupKey && d.body.status === 'resolved',
+    );
+    expect(recovery.authorization).toBe(`Bearer ${token}`);
+    expect(names(recovery, 'resolved')).toHaveLength(4);
+  });
+
+  test('behavior: while DatabaseDown (P0) fires, the database and queue alerts it explains are inhibited', {
+    timeout: 30_000,
+  }, async () => {
+    const DOWN = {
+      alertname: 'DatabaseDown',
+      severity: 'P0',
+      dependency: 'database',
+      correlation: 'serving',
+    };
+    const LOCKS = {
+      alertname: 'DatabaseLockWaitHigh',
+      severity: 'P2',
+      dependency: 'database',
+      correlation: 'serving',
+    };
+    const DEPTH = {
+      alertname: 'QueueDepthHigh',
+      severity: 'P1',
+      dependency: 'queue',
+      correlation: 'pipeline',
+      queue: 'achievements.retroactive',
+    };
+    // The outage first (as it happens: its consequences follow), then the alerts it explains.
+    await post([alert(DOWN)]);
+    const page = await delivery('the P0 page', (d) => d.body.receiver === 'cb-incidents-p0');
+    expect(names(page)).toEqual(['DatabaseDown']);
+    const before = receiver.deliveries.length;
+    await post([alert(LOCKS), alert(DEPTH)]);
+
+    const states = await waitFor('the inhibitions', 10_000, async () => {
+      const res = await fetch(`${am.url}/api/v2/alerts`);
+      const all = (await res.json()) as {
+        labels: Record<string, string>;
+        status: { state: string; inhibitedBy: string[] };
+      }[];
+      const of = (n: string) => all.find((a) => a.labels.alertname === n)?.status;
+      const locks = of('DatabaseLockWaitHigh');
+      const depth = of('QueueDepthHigh');
+      return locks?.inhibitedBy.length && depth?.inhibitedBy.length ? { locks, depth } : undefined;
+    });
+    expect(states.locks.state).toBe('suppressed');
+    expect(states.depth.state).toBe('suppressed');
+    await new Promise((r) => setTimeout(r, 2500));
+    const later = receiver.deliveries.slice(before).flatMap((d) => names(d, 'firing'));
+    expect(later).not.toContain('DatabaseLockWaitHigh');
+    expect(later).not.toContain('QueueDepthHigh');
+  });
+});
