@@ -1,0 +1,152 @@
+/**
+ * What happens to an event once its block is final (checkpoint − confirmations), inside the
+ * transaction that makes it final:
+ *
+ * - it is posted to the achievement intake as `badge.minted` / `badge.revoked` (source `chain`,
+ *   id `chainId:txHash:logIndex`, user = holder), so achievements can be earned from chain events;
+ * - a BadgeMinted is matched to the `ach_mint_outbox` row of the same (holder, achievement) that is
+ *   not yet confirmed (user_address is stored lower case, like the holder), which becomes
+ *   `confirmed` with the token id, transaction and block. The
+ *   minter does the same from its receipts; either may come first, and a confirmed row is never
+ *   touched again (so nothing is downgraded). A `failed` row whose badge is on chain is confirmed:
+ *   the chain is the truth.
+ *
+ * Posting only final events is what keeps the append-only intake right under ordinary reorgs. See
+ * the listener's design note for a reorg deeper than the confirmation depth.
+ */
+import { ingestEvents } from '../../achievements/index.ts';
+import type { Db, Queryable } from '../../platform/db/create-db.ts';
+import type { Metrics } from '../../platform/metrics.ts';
+import type { AchievementIndex } from '../badges/achievement-index.ts';
+import { achievementTokenId } from '../contracts/achievement-token-id.ts';
+import type { BadgeEvent } from './decode-badge-logs.ts';
+import type { ChainIngest, ChainIntakeEvent, IngestSummary } from './types.ts';
+
+export interface PostFinalDeps {
+  chainId: () => Promise<number>;
+  achievements: AchievementIndex;
+  ingest: ChainIngest | false;
+}
+
+/**
+ * What posting needs from outside the database, read *before* the transaction opens (on PGlite a
+ * read through the Db inside a transaction waits forever).
+ */
+export interface PostFinalInputs {
+  chainId: number;
+  slugs: ReadonlyMap<bigint, { id: string }>;
+}
+
+/** Reads the {@link PostFinalInputs}. */
+export async function postFinalInputs(deps: PostFinalDeps): Promise<PostFinalInputs> {
+  const [chainId, slugs] = await Promise.all([deps.chainId(), deps.achievements.map()]);
+  return { chainId, slugs };
+}
+
+export interface PostFinalResult extends IngestSummary {
+  outboxConfirmed: number;
+}
+
+const INTAKE_LABELS = new Set(['chain', 'badge.minted', 'badge.revoked']);
+
+/** The default {@link ChainIngest}: `ingestEvents` of the achievement domain, inside `tx`. */
+export function intakeIngest(db: Db, metrics: Metrics): ChainIngest {
+  return async (items, tx, now) => {
+    // ingestEvents runs one statement through `db.query`; hand it the transaction's instead.
+    const txDb: Db = { ...db, query: (text, params) => tx.query(text, params) };
+    const results = await ingestEvents(
+      {
+        db: txDb,
+        metrics,
+        labelOf: (_kind, value) => (value !== undefined && INTAKE_LABELS.has(value) ? value : 'other'),
+      },
+      items,
+      now,
+    );
+    const summary = { accepted: 0, duplicates: 0, rejected: 0 };
+    for (const r of results) {
+      if (r.status === 'accepted') summary.accepted++;
+      else if (r.status === 'duplicate') summary.duplicates++;
+      else summary.rejected++;
+    }
+    return summary;
+  };
+}
+
+/** The intake form of `e`. */
+export function intakeEvent(chainId: number, e: BadgeEvent, slug: string | undefined): ChainIntakeEvent {
+  return {
+    id: `${chainId}:${e.txHash.toLowerCase()}:${e.logIndex}`,
+    source: 'chain',
+    type: e.event === 'BadgeMinted' ? 'badge.minted' : 'badge.revoked',
+    user: e.holder,
+    occurredAt: new Date(Number(e.blockTimestamp ?? 0n) * 1000).toISOString(),
+    data: {
+      tokenId: e.tokenId.toString(),
+      achievementId: slug ?? e.achievementKey.toString(),
+      block: Number(e.blockNumber),
+    },
+  };
+}
+
+/** Posts `events` (all final, chain order) and confirms their outbox rows, inside `tx`. */
+export async function postFinalEvents(
+  tx: Queryable,
+  deps: PostFinalDeps,
+  inputs: PostFinalInputs,
+  events: readonly BadgeEvent[],
+): Promise<PostFinalResult> {
+  const result: PostFinalResult = { accepted: 0, duplicates: 0, rejected: 0, outboxConfirmed: 0 };
+  if (events.length === 0) return result;
+  if (deps.ingest) {
+    const { chainId, slugs } = inputs;
+    let newest = 0;
+    const items = events.map((e) => {
+      const ts = Number(e.blockTimestamp ?? 0n) * 1000;
+      if (ts > newest) newest = ts;
+      return intakeEvent(chainId, e, slugs.get(e.achievementKey)?.id);
+    });
+    Object.assign(result, await deps.ingest(items, tx, Math.max(Date.now(), newest)));
+  }
+  result.outboxConfirmed = await confirmOutbox(tx, events);
+  return result;
+}
+
+/** Marks the outbox rows of these mints confirmed (first mint per holder and achievement wins). */
+export async function confirmOutbox(tx: Queryable, events: readonly BadgeEvent[]): Promise<number> {
+  const mints = events.filter((e) => e.event === 'BadgeMinted');
+  if (mints.length === 0) return 0;
+  const holders = [...new Set(mints.map((e) => e.holder))];
+  const { rows } = await tx.query<{ id: string; user_address: string; achievement_id: string }>(
+    `select id::text as id, user_address, achievement_id
+       from ach_mint_outbox where status <> 'confirmed' and user_address = any($1::text[])`,
+    [holders],
+  );
+  if (rows.length === 0) return 0;
+  const open = new Map<string, string>();
+  for (const r of rows) open.set(`${r.user_address}:${achievementTokenId(r.achievement_id)}`, r.id);
+  const ids: string[] = [];
+  const tokens: string[] = [];
+  const txs: string[] = [];
+  const blocks: string[] = [];
+  for (const e of mints) {
+    const key = `${e.holder}:${e.achievementKey}`;
+    const id = open.get(key);
+    if (id === undefined) continue;
+    open.delete(key);
+    ids.push(id);
+    tokens.push(e.tokenId.toString());
+    txs.push(e.txHash);
+    blocks.push(e.blockNumber.toString());
+  }
+  if (ids.length === 0) return 0;
+  const updated = await tx.query(
+    `update ach_mint_outbox o
+        set status = 'confirmed', token_id = x.tok, tx_hash = x.t, block_number = x.b, error = null,
+            updated_at = now()
+       from unnest($1::bigint[], $2::numeric[], $3::text[], $4::bigint[]) as x(id, tok, t, b)
+      where o.id = x.id and o.status <> 'confirmed'`,
+    [ids, tokens, txs, blocks],
+  );
+  return updated.rowCount;
+}
