@@ -8,7 +8,7 @@
  * binaries are missing; failed in CI.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -17,7 +17,6 @@ import {
   ALERTMANAGER_DIR,
   type Daemon,
   type Delivery,
-  DRIVER_PASS_SKIPPED,
   localTemplateValues,
   placeholder,
   placeholdersOf,
@@ -30,9 +29,7 @@ import {
   waitFor,
 } from './support.ts';
 
-const problem = DRIVER_PASS_SKIPPED
-  ? 'embedded pass only'
-  : toolsProblem(['amtool', 'prometheus-alertmanager']);
+const problem = toolsProblem(['amtool', 'prometheus-alertmanager']);
 
 const template = (name: string) => readFileSync(join(ALERTMANAGER_DIR, name), 'utf8');
 
@@ -45,6 +42,7 @@ function renderTo(dir: string, name: string, values: Record<string, string>): st
 
 describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cb-am-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, 'not-a-real-token\n');
   const values = localTemplateValues({ CB_ALERT_WEBHOOK_TOKEN_FILE: tokenFile });
@@ -120,9 +118,9 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
   let receiver: WebhookReceiver;
   let am: Daemon;
   const token = `test-${randomBytes(8).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'cb-am-'));
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-am-'));
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, `${token}\n`);
     receiver = await startWebhookReceiver();
@@ -137,6 +135,7 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
   afterAll(async () => {
     await am?.stop();
     await receiver?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const alert = (labels: Record<string, string>, endsInMs = 10 * 60_000) => ({

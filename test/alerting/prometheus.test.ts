@@ -6,7 +6,7 @@
  * a firing rule reaches the incident webhook with its labels and annotations. Skipped with a reason
  * when the binaries are missing; failed in CI.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,6 @@ import YAML from 'yaml';
 import {
   ALERTMANAGER_DIR,
   type Daemon,
-  DRIVER_PASS_SKIPPED,
   freePort,
   localTemplateValues,
   PROMETHEUS_DIR,
@@ -30,9 +29,7 @@ import {
   waitFor,
 } from './support.ts';
 
-const problem = DRIVER_PASS_SKIPPED
-  ? 'embedded pass only'
-  : toolsProblem(['promtool', 'prometheus', 'prometheus-alertmanager']);
+const problem = toolsProblem(['promtool', 'prometheus', 'prometheus-alertmanager']);
 
 const PLACEHOLDERS = [
   'CB_ALERTMANAGER_TARGETS',
@@ -87,6 +84,7 @@ describe.skipIf(problem !== undefined)('Prometheus configuration', () => {
         expect(r.output).toMatch(/SUCCESS: 10 rule files found/);
       }
     }
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import YAML from 'yaml';
 import {
-  DRIVER_PASS_SKIPPED,
   loadRules,
   ROOT,
   RULE_TESTS_DIR,
@@ -40,7 +39,7 @@ const CORRELATIONS = ['serving', 'pipeline', 'chain', 'governance', 'frontend'];
 const rules = loadRules();
 const alerts = rules.filter((r) => r.kind === 'alert');
 
-describe.skipIf(DRIVER_PASS_SKIPPED)('alert rules', () => {
+describe('alert rules', () => {
   test('default: there is one rules file per area and a test file for each', () => {
     expect(ruleFiles()).toEqual(
       [
@@ -140,7 +139,7 @@ describe.skipIf(DRIVER_PASS_SKIPPED)('alert rules', () => {
   });
 });
 
-describe.skipIf(DRIVER_PASS_SKIPPED)('docs/alerts.md against the seed and the rules', () => {
+describe('docs/alerts.md against the seed and the rules', () => {
   const tableRows = () =>
     readFileSync(join(ROOT, 'docs/alerts.md'), 'utf8')
       .split('\n')
@@ -203,7 +202,7 @@ describe.skipIf(DRIVER_PASS_SKIPPED)('docs/alerts.md against the seed and the ru
   });
 });
 
-const promtoolProblem = DRIVER_PASS_SKIPPED ? 'embedded pass only' : toolsProblem(['promtool']);
+const promtoolProblem = toolsProblem(['promtool']);
 
 describe.skipIf(promtoolProblem !== undefined)('promtool', () => {
   test('behavior: promtool check rules accepts every rules file', async () => {

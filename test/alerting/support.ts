@@ -18,9 +18,6 @@ export const ALERTMANAGER_DIR = join(ROOT, 'deploy/alertmanager');
 export const GRAFANA_DIR = join(ROOT, 'deploy/grafana');
 export const SEED = join(ROOT, '../shared/seed/000_55ef3ca61162a674.txt');
 
-/** The suites need no database: they run in the embedded pass of `npm test` only. */
-export const DRIVER_PASS_SKIPPED = process.env.CB_TEST_DRIVER === 'pg';
-
 /**
  * Why the given binaries cannot be used, or undefined when all are on PATH. With CI=true a missing
  * tool is an error (the suite must not pass by skipping); elsewhere the reason is printed and the
