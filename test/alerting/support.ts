@@ -63,24 +63,39 @@ export function run(
 
 /**
  * The templating convention of the shipped Prometheus and Alertmanager configs, as `cb monitor up`
- * applies it: every `${NAME}` (NAME = capitals, digits, underscores) is replaced by its value, and
- * a placeholder without a value is an error. `*_TARGETS` values are JSON arrays of "host:port"
- * (JSON is YAML); the others are plain strings placed inside the file's double quotes.
+ * applies it (src/ops/monitor/render-template.ts): every `${NAME}` is replaced by its value and
+ * `${NAME:-fallback}` by its value or the fallback; a placeholder with neither is an error; whole-
+ * line comments are copied as they are. `*_TARGETS` values are JSON arrays of "host:port" (JSON is
+ * YAML); the others are plain strings placed inside the file's double quotes.
  */
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const isComment = (line: string) => /^\s*#/.test(line);
+
 export function renderTemplate(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (_, name: string) => {
-    const value = values[name];
-    if (value === undefined) throw new Error(`no value for placeholder \${${name}}`);
-    return value;
-  });
+  return text
+    .split('\n')
+    .map((line) =>
+      isComment(line)
+        ? line
+        : line.replace(PLACEHOLDER, (_, name: string, fallback: string | undefined) => {
+            const value = values[name] ?? fallback;
+            if (value === undefined) throw new Error(`no value for placeholder \${${name}}`);
+            return value;
+          }),
+    )
+    .join('\n');
 }
 
 /** `${NAME}`, as it appears in a template. */
 export const placeholder = (name: string): string => `\${${name}}`;
 
-/** The placeholders a template uses. */
+/** The placeholders a template uses (comments aside). */
 export function placeholdersOf(text: string): string[] {
-  return [...new Set([...text.matchAll(/\$\{([A-Z][A-Z0-9_]*)\}/g)].map((m) => m[1]!))].sort();
+  const used = text
+    .split('\n')
+    .filter((line) => !isComment(line))
+    .join('\n');
+  return [...new Set([...used.matchAll(PLACEHOLDER)].map((m) => m[1]!))].sort();
 }
 
 export interface Rule {
