@@ -9,7 +9,7 @@
  * started). Quantiles are PromQL's `histogram_quantile` estimate. Gauges are read as they are.
  * Browser-side figures (Web Vitals) use the 75th percentile, as Core Web Vitals do.
  *
- * Each item: `value` (null when there is no data), `threshold`, `direction` (`max`: above it is a
+ * Each item: `value` (null when there is no data — for a ratio, fewer than 20 events in the window), `threshold`, `direction` (`max`: above it is a
  * breach; `min`: below it is), and `status`: `ok`, `warn` (within 80 % of a `max` threshold),
  * `breach`, or `no_data`. Items without a threshold (baselines in the seed) are `ok` when they
  * have data.
@@ -161,7 +161,9 @@ class Window {
   }
 }
 
-const ratio = (num: number, den: number): number | null => (den > 0 ? num / den : null);
+/** Fewest events in the window for a ratio to mean something (3 look-ups with 0 hits is not a 0 % hit rate). */
+export const MIN_RATIO_SAMPLES = 20;
+const ratio = (num: number, den: number): number | null => (den >= MIN_RATIO_SAMPLES ? num / den : null);
 const maxOf = (values: number[]): number | null => (values.length > 0 ? Math.max(...values) : null);
 
 function statusOf(value: number | null, threshold: number | null, direction: 'max' | 'min'): HealthStatus {

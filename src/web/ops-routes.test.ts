@@ -141,15 +141,22 @@ describe('ops routes', () => {
       now: () => now,
     });
     const route = { method: 'GET', route: '/v1/x', status_code: '500' };
-    for (let i = 0; i < 10; i++) metrics.httpRequestDuration.observe(route, 2);
+    for (let i = 0; i < 30; i++) metrics.httpRequestDuration.observe(route, 2);
     await health.sample();
     now += 30_000;
     await health.sample();
     now += 40_000; // the first sample is now outside the 60 s window, the second inside
-    for (let i = 0; i < 10; i++) metrics.httpRequestDuration.observe({ ...route, status_code: '200' }, 0.01);
+    for (let i = 0; i < 25; i++) metrics.httpRequestDuration.observe({ ...route, status_code: '200' }, 0.01);
     const report = await health.report();
     const rate = report.items.find((i) => i.id === 'api.error_rate')!;
     expect(rate.value).toBe(0);
     expect(report.windowSeconds).toBe(40);
+    // Too few events in the window: no data rather than a misleading ratio.
+    metrics.cacheRequests.inc({ cache: 'c', level: 'memory', result: 'miss' }, 3);
+    const sparse = await health.report();
+    expect(sparse.items.find((i) => i.id === 'cache.hit_rate')).toMatchObject({
+      value: null,
+      status: 'no_data',
+    });
   });
 });

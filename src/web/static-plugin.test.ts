@@ -60,6 +60,8 @@ describe('the console at /', () => {
     expect(plain.body).toBe(APP_JS);
     const br = await get('/assets/app-abc123.js', { 'accept-encoding': 'br, gzip' });
     expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(br.headers.vary).toMatch(/accept-encoding/i);
     expect(br.rawPayload.length).toBeLessThan(APP_JS.length / 10);
     const favicon = await get('/favicon.svg');
     expect(favicon.headers['cache-control']).toBe('public, max-age=3600');
@@ -70,6 +72,8 @@ describe('the console at /', () => {
       const res = await get(url);
       expect(res.statusCode, url).toBe(404);
       expect(res.json().error.code, url).toBe('CB_ROUTE_NOT_FOUND');
+      // A 404 is never cached as if it were an immutable asset.
+      expect(res.headers['cache-control'], url).toBeUndefined();
     }
     const post = await web.app.inject({ method: 'POST', url: '/proposals' });
     expect(post.statusCode).toBe(404);

@@ -13,7 +13,7 @@
  *   run `npm run build:web` (checked per request, so building while the server runs is enough).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { NotFoundError } from '../platform/errors.ts';
@@ -56,13 +56,23 @@ export function staticRoutes(options: StaticRoutesOptions): FastifyPluginAsync {
   const { distDir } = options;
   const indexFile = join(distDir, 'index.html');
 
-  const sendIndex = (reply: FastifyReply) => {
-    reply
-      .header('cache-control', 'no-cache')
-      .header('content-security-policy', CONSOLE_CSP)
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'same-origin');
-    return reply.sendFile('index.html', { cacheControl: false });
+  const assetsDir = join(distDir, 'assets') + sep;
+
+  // Headers of a file actually sent (never of a 404): chosen by what the file is.
+  const setHeaders = (reply: FastifyReply, path: string) => {
+    const file = path.replace(/\.(br|gz)$/, '');
+    if (file === indexFile) {
+      reply
+        .header('cache-control', 'no-cache')
+        .header('content-security-policy', CONSOLE_CSP)
+        .header('referrer-policy', 'same-origin');
+    } else {
+      reply.header(
+        'cache-control',
+        file.startsWith(assetsDir) ? 'public, max-age=31536000, immutable' : 'public, max-age=3600',
+      );
+    }
+    reply.header('x-content-type-options', 'nosniff');
   };
 
   return async (app) => {
@@ -71,7 +81,9 @@ export function staticRoutes(options: StaticRoutesOptions): FastifyPluginAsync {
       serve: false,
       preCompressed: true,
       dotfiles: 'ignore',
+      cacheControl: false,
       suppressWarning: true,
+      setHeaders,
     });
 
     app.get(
@@ -90,12 +102,8 @@ export function staticRoutes(options: StaticRoutesOptions): FastifyPluginAsync {
             .type('text/html; charset=utf-8')
             .send(NOT_BUILT_PAGE);
         }
-        if (path === '/index.html' || !HAS_EXTENSION.test(path)) return sendIndex(reply);
-        reply.header(
-          'cache-control',
-          path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=3600',
-        );
-        return reply.sendFile(path.slice(1), { cacheControl: false });
+        if (path === '/index.html' || !HAS_EXTENSION.test(path)) return reply.sendFile('index.html');
+        return reply.sendFile(path.slice(1));
       },
     );
   };

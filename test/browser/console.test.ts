@@ -189,6 +189,33 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
     }
   });
 
+  test("layout: no page shifts while its data arrives (CLS under the seed's 0.1), phone and desktop", async () => {
+    const CLS = `new Promise((resolve) => { let cls = 0; new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) cls += e.value; })
+      .observe({ type: 'layout-shift', buffered: true }); setTimeout(() => resolve(cls), 300); })`;
+    for (const viewport of [
+      { width: 375, height: 740 },
+      { width: 1280, height: 800 },
+    ]) {
+      const { page, context } = await newPage(viewport);
+      try {
+        await goToOps(page, server, '/ops/health');
+        for (const [path, ready] of [
+          ['/', 'h1'],
+          [`/achievements?address=${member.address}`, '.achievement'],
+          ['/ops/health', '.dep'],
+        ] as const) {
+          await page.goto(`${server.url}${path}`);
+          await page.locator(ready).first().waitFor();
+          const cls = await page.evaluate<number>(CLS);
+          expect(cls, `${path} at ${viewport.width} px`).toBeLessThan(0.1);
+        }
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
   test('operators: a refused key shows the code; with a key, health shows dependencies and thresholds', async () => {
     const { page, context } = await newPage();
     try {

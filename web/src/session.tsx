@@ -84,7 +84,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       const { nonce } = await api<{ nonce: string }>('/v1/auth/nonce');
       const message = siweMessage({
         address: connected.address,
-        chainId: config?.chainId ?? 1,
+        // The platform's chain; a server that names none takes the wallet's.
+        chainId: config?.chainId ?? (await connected.chainId()) ?? 1,
         nonce,
         statement: config?.siweStatement ?? 'Sign in to the cb community console.',
       });

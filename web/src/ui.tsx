@@ -97,7 +97,7 @@ export function Pill({ tone, children }: { tone: string; children: ReactNode }) 
 export function Address({ value }: { value: string }) {
   return (
     <code className="address" title={value}>
-      {value.length > 14 ? `${value.slice(0, 6)}…${value.slice(-4)}` : value}
+      {/^0x[0-9a-fA-F]{40,64}$/.test(value) ? `${value.slice(0, 6)}…${value.slice(-4)}` : value}
     </code>
   );
 }

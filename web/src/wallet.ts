@@ -12,6 +12,8 @@ import { createSiweMessage } from 'viem/siwe';
 export interface Wallet {
   kind: 'injected' | 'dev';
   address: Hex;
+  /** The chain the wallet is on (injected wallets), when known. */
+  chainId(): Promise<number | undefined>;
   signMessage(message: string): Promise<Hex>;
   signTypedData(data: TypedDataDefinition): Promise<Hex>;
 }
@@ -29,6 +31,7 @@ export function devWallet(privateKey: Hex): Wallet {
   return {
     kind: 'dev',
     address: account.address,
+    chainId: async () => undefined,
     signMessage: (message) => account.signMessage({ message }),
     signTypedData: (data) => account.signTypedData(data),
   };
@@ -43,6 +46,7 @@ export async function injectedWallet(chainId: number | null): Promise<Wallet> {
   return {
     kind: 'injected',
     address,
+    chainId: async () => Number(await provider.request({ method: 'eth_chainId' })),
     signMessage: async (message) =>
       (await provider.request({ method: 'personal_sign', params: [toHex(message), address] })) as Hex,
     signTypedData: async (data) => {

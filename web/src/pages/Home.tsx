@@ -14,6 +14,9 @@ export default function Home(_props: PageProps) {
         Earn badges for what you do in the community, and vote on proposals with the power your badges give
         you.
       </p>
+      <p className="small muted">
+        On call? The <Link to="/ops/health">operators' console</Link> takes an API key.
+      </p>
       {session ? (
         <ul className="tiles">
           <li>
@@ -38,9 +41,6 @@ export default function Home(_props: PageProps) {
       ) : (
         <SignInPanel />
       )}
-      <p className="small muted">
-        On call? The <Link to="/ops/health">operators' console</Link> takes an API key.
-      </p>
     </section>
   );
 }

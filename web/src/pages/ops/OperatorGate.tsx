@@ -6,7 +6,7 @@
 import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
 import { ApiError, api, operatorKey, setOperatorKey } from '../../api.ts';
 import { rumFeature } from '../../rum.ts';
-import { ErrorNotice, Loading } from '../../ui.tsx';
+import { ErrorNotice } from '../../ui.tsx';
 
 interface WhoAmI {
   id: string;
@@ -14,11 +14,31 @@ interface WhoAmI {
   scopes: string[];
 }
 
-let known: WhoAmI | undefined;
+const WHO_KEY = 'cb.operatorWho';
+
+/** The key's identity as last checked in this tab (shown at once on a reload, checked again behind). */
+function remembered(): WhoAmI | undefined {
+  try {
+    const raw = sessionStorage.getItem(WHO_KEY);
+    return raw && operatorKey() ? (JSON.parse(raw) as WhoAmI) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function remember(who: WhoAmI | undefined): void {
+  try {
+    if (who) sessionStorage.setItem(WHO_KEY, JSON.stringify(who));
+    else sessionStorage.removeItem(WHO_KEY);
+  } catch {
+    // storage unavailable: the name is checked on each load
+  }
+}
 
 export function OperatorGate({ children, title }: { children: ReactNode; title: string }) {
   const [key, setKey] = useState(operatorKey());
-  const [who, setWho] = useState<WhoAmI | undefined>(known);
+  const [who, setWho] = useState<WhoAmI | undefined>(remembered);
+  const [checked, setChecked] = useState(false);
   const [error, setError] = useState<unknown>();
   const [draft, setDraft] = useState('');
   const [busy, setBusy] = useState(false);
@@ -31,17 +51,22 @@ export function OperatorGate({ children, title }: { children: ReactNode; title: 
   }, []);
 
   useEffect(() => {
-    if (!key || who) return;
+    if (!key || checked) return;
+    setChecked(true);
     api<WhoAmI>('/v1/whoami', { operator: true })
       .then((w) => {
-        known = w;
+        remember(w);
         setWho(w);
       })
       .catch((e: unknown) => {
         setError(e);
-        if (e instanceof ApiError && e.status === 401) setOperatorKey(null);
+        if (e instanceof ApiError && e.status === 401) {
+          remember(undefined);
+          setWho(undefined);
+          setOperatorKey(null);
+        }
       });
-  }, [key, who]);
+  }, [key, checked]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -49,8 +74,10 @@ export function OperatorGate({ children, title }: { children: ReactNode; title: 
     setError(undefined);
     setOperatorKey(draft.trim());
     try {
-      known = await api<WhoAmI>('/v1/whoami', { operator: true });
-      setWho(known);
+      const w = await api<WhoAmI>('/v1/whoami', { operator: true });
+      remember(w);
+      setWho(w);
+      setChecked(true);
       setDraft('');
       rumFeature('operator_key');
     } catch (err) {
@@ -101,14 +128,15 @@ export function OperatorGate({ children, title }: { children: ReactNode; title: 
         ) : error ? (
           <ErrorNotice error={error} title="The key could not be checked" />
         ) : (
-          <Loading what="the key" />
+          <span className="muted">Checking the key…</span>
         )}
         <button
           type="button"
           className="button button-small button-quiet"
           onClick={() => {
-            known = undefined;
+            remember(undefined);
             setWho(undefined);
+            setChecked(false);
             setOperatorKey(null);
           }}
         >
