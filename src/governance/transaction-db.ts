@@ -1,0 +1,30 @@
+/**
+ * A `Db` whose statements and transactions run inside an open transaction: lets code that takes
+ * a `Db` and opens its own transaction (`saveAchievements`) join ours, so a proposal's changes
+ * commit or roll back together.
+ */
+import type { Db, Queryable } from '../platform/db/create-db.ts';
+
+export function transactionAsDb(db: Db, tx: Queryable): Db {
+  return {
+    ...db,
+    query: (text, params) => tx.query(text, params),
+    transaction: (fn) => fn(tx),
+  };
+}
+
+const ROLLBACK = Symbol('rollback');
+
+/** Runs `fn` in a transaction that is always rolled back (a dry run); returns what `fn` returned. */
+export async function dryRun<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  let out: { value: T } | undefined;
+  try {
+    await db.transaction(async (tx) => {
+      out = { value: await fn(tx) };
+      throw ROLLBACK;
+    });
+  } catch (err) {
+    if (err !== ROLLBACK) throw err;
+  }
+  return out!.value;
+}
