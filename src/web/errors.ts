@@ -1,6 +1,6 @@
 /**
  * Error codes of the web console's routes. Statuses come from the error classes (400, 401) until
- * the codes are added to the table in src/api/errors.ts; `WEB_CODES` lists each with its status
+ * the codes are added to the table in src/api/errors.ts; the table below lists each with its status
  * and meaning for that table and docs/errors.md.
  */
 import { UnauthorizedError, ValidationError } from '../platform/errors.ts';

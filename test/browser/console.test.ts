@@ -129,9 +129,13 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
       await page.getByText('Not started').click();
       await page.getByText('Voice heard').waitFor();
 
-      // The session survives a reload (httpOnly cookie).
+      // The session survives a reload (httpOnly cookie), and ends with Sign out.
       await page.reload();
       await page.getByRole('heading', { name: 'My achievements' }).waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.locator('header').getByRole('link', { name: 'Sign in' }).waitFor();
+      await page.reload();
+      await page.locator('header').getByRole('link', { name: 'Sign in' }).waitFor();
       expect(errors).toEqual([]);
     } finally {
       await context.close();
