@@ -69,7 +69,10 @@
  */
 export { applyEvents } from './apply-events.ts';
 export { type BlockHeader, type ChainRpc, createChainRpc, isTooLargeError } from './chain-rpc.ts';
-export { type Checkpoint, readCheckpoint } from './checkpoint.ts';
+// For the chain domain's other parts (reconcile): the shared core and its transactions.
+export { type Checkpoint, lockAll, readCheckpoint } from './checkpoint.ts';
+export { withChainContext } from './cli-chain-context.ts';
+export { registerChainReplay } from './cli-chain-replay.ts';
 export { createListener } from './create-listener.ts';
 export {
   BADGE_MINTED_TOPIC,
@@ -87,14 +90,16 @@ export {
   ReplayRangeError,
 } from './errors.ts';
 export { readLogs, readRange, readRanges } from './fetch-ranges.ts';
+export { createLimiter, type Limiter } from './limiter.ts';
 export { type BadgeHolding, listenerProgress, ownersAt, tokensOfAt } from './ownership.ts';
-export { intakeIngest } from './post-final.ts';
+export { intakeIngest, postFinalEvents, postFinalInputs } from './post-final.ts';
 export {
   type ReplayProgress,
   type ReplayRangeParameters,
   type ReplayReport,
   replayRange,
 } from './replay-range.ts';
+export { createSyncCore, type SyncCore } from './sync-core.ts';
 export type {
   ChainIngest,
   ChainIntakeEvent,

@@ -1,0 +1,48 @@
+/**
+ * For the chain commands (`cb chain replay`, `cb reconcile chain`): the configured database (via
+ * `withDatabase`) and chain (the RPC pool over RPC_URLS, checked for CB_CHAIN_ID), as a
+ * {@link ChainSyncContext}. The embedded dev chain lives inside `cb start` only, so these commands
+ * need RPC_URLS and CB_BADGE_ADDRESS.
+ */
+import { createEventProcessor } from '../../achievements/index.ts';
+import { CliError } from '../../cli/output.ts';
+import { type CliContext, withDatabase } from '../../cli/with-database.ts';
+import { createShutdown } from '../../platform/shutdown.ts';
+import { createRpcPool } from '../rpc/index.ts';
+import type { ChainSyncContext } from './types.ts';
+
+export async function withChainContext<T>(
+  command: string,
+  fn: (ctx: ChainSyncContext, cli: CliContext) => Promise<T>,
+): Promise<T> {
+  return withDatabase(async (cli) => {
+    const { config, db, logger, metrics } = cli;
+    const missing = [
+      ...(config.rpcEndpoints.length === 0 ? ['RPC_URLS'] : []),
+      ...(config.badgeAddress === undefined ? ['CB_BADGE_ADDRESS'] : []),
+    ];
+    if (missing.length > 0)
+      throw new CliError(
+        `${command} needs ${missing.join(' and ')} (the chain and the badge contract; the embedded dev chain exists only inside \`cb start\`)`,
+      );
+    const shutdown = createShutdown({ graceMs: config.shutdownGraceMs, logger });
+    const common = { config, logger, metrics, shutdown };
+    const pool = createRpcPool({ common, endpoints: config.rpcEndpoints });
+    try {
+      await pool.checkChainId();
+      const processor = createEventProcessor({ db, metrics, logger: logger.child('achievement-trigger') });
+      return await fn(
+        {
+          common,
+          db,
+          transport: pool.transport,
+          badgeAddress: config.badgeAddress as `0x${string}`,
+          catalogue: () => processor.catalogue(),
+        },
+        cli,
+      );
+    } finally {
+      await pool.stop();
+    }
+  });
+}
