@@ -18,7 +18,7 @@ import { bumpFees } from './bump-fees.ts';
 import { MINTER_ERROR_CODES, MinterError } from './errors.ts';
 import { fetchReceipt, type MintReceipt } from './fetch-receipt.ts';
 import { createMinterStore, type FinishedRow, type OpenTx, type OutboxRow } from './minter-store.ts';
-import { type MintItem, planBatches } from './plan-batches.ts';
+import { type MintItem, type PlannedBatch, planBatches } from './plan-batches.ts';
 import { type FeePolicy, type PricedFees, priceFees, scale } from './price-fees.ts';
 import {
   classifySendError,
@@ -179,9 +179,21 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
   };
 
   // ── Following open transactions ────────────────────────────────────────────
-  const followOpen = async (head: bigint, result: MinterTickResult): Promise<number> => {
+  /**
+   * Reads every open transaction's state (receipts, the settled nonce) and returns how many stay
+   * open plus the work to do about them (confirm, fail, replace, re-broadcast), which the tick runs
+   * while the next batches are being simulated.
+   */
+  const followOpen = async (
+    head: bigint,
+    result: MinterTickResult,
+  ): Promise<{ stillOpen: number; settle: () => Promise<void> }> => {
     const open = await store.openTxs();
-    if (open.length === 0) return 0;
+    const actions: (() => Promise<void>)[] = [];
+    const settle = async () => {
+      for (const action of actions) await action();
+    };
+    if (open.length === 0) return { stillOpen: 0, settle };
     const receipts = await Promise.all(open.map((tx) => receiptOf([tx.txHash, ...tx.previousHashes])));
     // The sender's nonce N blocks deep: a nonce below it without a receipt of ours was used by another transaction.
     const finalNonce =
@@ -198,45 +210,48 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       if (receipt) {
         rebroadcast.delete(tx.nonce);
         if (head - receipt.blockNumber >= BigInt(confirmations)) {
-          try {
-            if (receipt.status === 'success') await confirm(tx, receipt, result);
-            else await reverted(tx, receipt, result);
-          } catch (err) {
-            if ((err as MinterError).code !== MINTER_ERROR_CODES.receiptMismatch) throw err;
-            // Stays open (and counted) until an operator looks; the others go on.
-            stillOpen++;
-            errorRepeated(
-              `mismatch:${tx.nonce}`,
-              'mint transaction receipt does not match its requests',
-              err,
-            );
-          }
+          actions.push(async () => {
+            try {
+              if (receipt.status === 'success') await confirm(tx, receipt, result);
+              else await reverted(tx, receipt, result);
+            } catch (err) {
+              if ((err as MinterError).code !== MINTER_ERROR_CODES.receiptMismatch) throw err;
+              // Stays open until an operator looks; the others go on.
+              errorRepeated(
+                `mismatch:${tx.nonce}`,
+                'mint transaction receipt does not match its requests',
+                err,
+              );
+            }
+          });
           continue;
         }
         stillOpen++;
         if (tx.status !== 'mined' || tx.minedBlock !== receipt.blockNumber)
-          await store.markMined(tx.nonce, receipt.blockNumber);
+          actions.push(() => store.markMined(tx.nonce, receipt.blockNumber));
         continue;
       }
       if (tx.status === 'mined') {
         log.warn('mint transaction no longer mined (reorg): waiting for it again', {
           context: { nonce: tx.nonce, transactionHash: tx.txHash, block: tx.minedBlock },
         });
-        await store.markUnmined(tx.nonce);
+        actions.push(() => store.markUnmined(tx.nonce));
         rebroadcast.set(tx.nonce, undefined);
       }
       if (finalNonce !== undefined && finalNonce > tx.nonce) {
-        await nonceTaken(tx, result);
+        actions.push(() => nonceTaken(tx, result));
         continue;
       }
       stillOpen++;
       const failing = rebroadcast.get(tx.nonce);
-      if (tx.sentAgeMs >= replaceAfterMs && !failing?.insufficientFunds) {
-        market ??= await priceFees(client, feePolicy);
-        await replace(tx, market, result);
-      } else if (rebroadcast.has(tx.nonce)) await resend(tx);
+      if (tx.sentAgeMs >= replaceAfterMs && !failing?.insufficientFunds)
+        actions.push(async () => {
+          market ??= await priceFees(client, feePolicy);
+          await replace(tx, market, result);
+        });
+      else if (rebroadcast.has(tx.nonce)) actions.push(() => resend(tx));
     }
-    return stillOpen;
+    return { stillOpen, settle };
   };
 
   const confirm = async (tx: OpenTx, receipt: MintReceipt, result: MinterTickResult) => {
@@ -415,12 +430,21 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
   };
 
   // ── Sending new batches ────────────────────────────────────────────────────
-  const sendNew = async (openCount: number, result: MinterTickResult) => {
-    if ([...rebroadcast.values()].some((failure) => failure !== undefined)) return; // a send is failing: do not pile up
-    const budget = maxPendingTxs - openCount;
-    if (budget <= 0) return;
+  /** A send is failing (refused, or no answer): new batches would only pile up behind it. */
+  const sendBlocked = () => [...rebroadcast.values()].some((failure) => failure !== undefined);
+
+  interface Plan {
+    budget: number;
+    fees: Extract<PricedFees, { aboveCap: false }>;
+    txCap: bigint;
+    batches: PlannedBatch[];
+  }
+
+  /** Picks, validates and simulates the next batches (at most `budget` transactions); nothing is sent. */
+  const planNew = async (budget: number, result: MinterTickResult): Promise<Plan | undefined> => {
+    if (budget <= 0 || sendBlocked()) return undefined;
     const rows = await store.pendingRows(budget * batchSize);
-    if (rows.length === 0) return;
+    if (rows.length === 0) return undefined;
 
     const fees = await priceFees(client, feePolicy);
     if (fees.aboveCap) {
@@ -437,7 +461,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
         });
       }
       waitingForFees = true;
-      return;
+      return undefined;
     }
     if (waitingForFees) {
       waitingForFees = false;
@@ -487,9 +511,17 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     );
     reportFailed(deadLettered, (row) => revertReason.get(row.id) ?? 'reverted');
     result.failedMints += deadLettered.length;
+    return { budget, fees, txCap, batches: plans.flatMap((p) => p.batches) };
+  };
 
+  /**
+   * Signs, records and broadcasts planned batches, one at a time and in nonce order (an automining
+   * node refuses a nonce ahead of the one it expects).
+   */
+  const sendPlanned = async ({ budget, fees, txCap, batches }: Plan, result: MinterTickResult) => {
     let sent = 0;
-    for (const batch of plans.flatMap((p) => p.batches)) {
+    for (const batch of batches) {
+      if (sendBlocked()) break;
       if (sent >= budget || nextNonce === undefined || !holding) break;
       const nonce = nextNonce;
       const gas = scale(batch.gas, gasLimitPercent / 100);
@@ -591,8 +623,15 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
         holding = true;
       }
       const head = await client.getBlockNumber();
-      const open = await followOpen(head, result);
-      if (holding) await sendNew(open, result);
+      const { stillOpen, settle } = await followOpen(head, result);
+      // Settling (database work, replacements) overlaps with simulating the next batches (node work).
+      const [settled, planned] = await Promise.allSettled([
+        settle(),
+        planNew(maxPendingTxs - stillOpen, result),
+      ]);
+      if (settled.status === 'rejected') throw settled.reason;
+      if (planned.status === 'rejected') throw planned.reason;
+      if (planned.value && holding) await sendPlanned(planned.value, result);
       await refreshGauges();
     } catch (err) {
       holding = false; // re-read nonce and open transactions before acting again
