@@ -23,8 +23,14 @@ import { type AlertRow, type IncidentRow, loadAlerts } from './incident-record.t
 import { markResolved } from './mark-resolved.ts';
 import { insertNotifications, planNotifications, stepsUpTo } from './plan-notifications.ts';
 import { ackDeadline } from './response-targets.ts';
-import { appendTimeline, recordRepeat, type TimelineInput } from './timeline.ts';
-import { higherSeverity, isMoreUrgent, type Severity } from './types.ts';
+import {
+  appendTimeline,
+  recordRepeat,
+  type TimelineInput,
+  timelineRows,
+  timelineSelect,
+} from './timeline.ts';
+import { type Channel, higherSeverity, isMoreUrgent, type Severity } from './types.ts';
 
 export type ApplyOutcome = 'created' | 'updated' | 'resolved' | 'repeat' | 'ignored';
 
@@ -80,6 +86,25 @@ export function diffAlerts(known: ReadonlyMap<string, Known>, alerts: readonly I
   return changes;
 }
 
+const ALERT_COLUMNS = `fingerprint text, alertname text, severity text, status text, starts_at timestamptz,
+            ends_at timestamptz, labels jsonb, annotations jsonb, generator_url text`;
+
+function alertRows(changes: readonly Change[]): string {
+  return JSON.stringify(
+    changes.map(({ alert: a }) => ({
+      fingerprint: a.fingerprint,
+      alertname: a.alertname,
+      severity: a.severity,
+      status: a.status,
+      starts_at: a.startsAt.toISOString(),
+      ends_at: a.endsAt?.toISOString() ?? null,
+      labels: a.labels,
+      annotations: a.annotations,
+      generator_url: a.generatorUrl,
+    })),
+  );
+}
+
 async function upsertAlerts(tx: Queryable, incidentId: string, changes: readonly Change[], now: Date) {
   if (changes.length === 0) return;
   await tx.query(
@@ -88,30 +113,13 @@ async function upsertAlerts(tx: Queryable, incidentId: string, changes: readonly
         generator_url, first_seen_at, last_seen_at)
      select $1, x.fingerprint, x.alertname, x.severity, x.status, x.starts_at, x.ends_at, x.labels,
             x.annotations, x.generator_url, $2, $2
-       from jsonb_to_recordset($3::jsonb) as x(fingerprint text, alertname text, severity text, status text,
-            starts_at timestamptz, ends_at timestamptz, labels jsonb, annotations jsonb, generator_url text)
+       from jsonb_to_recordset($3::jsonb) as x(${ALERT_COLUMNS})
      on conflict (incident_id, fingerprint) do update set
        alertname = excluded.alertname, severity = excluded.severity, status = excluded.status,
        starts_at = excluded.starts_at, ends_at = excluded.ends_at, labels = excluded.labels,
        annotations = excluded.annotations, generator_url = excluded.generator_url,
        last_seen_at = excluded.last_seen_at`,
-    [
-      incidentId,
-      now.toISOString(),
-      JSON.stringify(
-        changes.map(({ alert: a }) => ({
-          fingerprint: a.fingerprint,
-          alertname: a.alertname,
-          severity: a.severity,
-          status: a.status,
-          starts_at: a.startsAt.toISOString(),
-          ends_at: a.endsAt?.toISOString() ?? null,
-          labels: a.labels,
-          annotations: a.annotations,
-          generator_url: a.generatorUrl,
-        })),
-      ),
-    ],
+    [incidentId, now.toISOString(), alertRows(changes)],
   );
 }
 
@@ -245,28 +253,9 @@ async function openIncident(
   const severity = alerts.map((a) => a.severity).reduce(higherSeverity);
   const startedAt = new Date(Math.min(...firing.map((a) => a.startsAt.getTime()), now.getTime()));
   const deadline = ackDeadline(severity, now, o.calendar, o.responseTargets);
-  const row = (
-    await tx.query<IncidentRow>(
-      `insert into ops_incidents (group_key, dependency, title, severity, state, previous_id, started_at,
-              created_at, escalation_step, ack_deadline, next_escalation_at, updated_at, group_labels)
-       values ($1, $2, $3, $4, 'triggered', $5, $6, $7, 0, $8, $8, $7, $9::jsonb) returning *`,
-      [
-        group.groupKey,
-        group.dependency,
-        group.title,
-        severity,
-        previous?.id ?? null,
-        startedAt.toISOString(),
-        now.toISOString(),
-        deadline.toISOString(),
-        JSON.stringify(group.groupLabels),
-      ],
-    )
-  ).rows[0]!;
   const changes = alerts.map((alert) => ({ alert, kind: alert.status }));
-  await upsertAlerts(tx, row.id, changes, now);
   const stepName = o.escalation[0]?.name ?? 'step 1';
-  await appendTimeline(tx, row.id, now, [
+  const entries: TimelineInput[] = [
     {
       kind: 'triggered',
       actor: 'alertmanager',
@@ -279,7 +268,52 @@ async function openIncident(
       },
     },
     ...alertEntries(changes),
-  ]);
+  ];
+  const plans = planNotifications(o, [0], o.channels[severity]);
+  // One statement: the incident, its alerts, its first timeline entries and its notifications.
+  const { rows } = await tx.query<IncidentRow & { notifications: { id: string; channel: Channel }[] }>(
+    `with inc as (
+       insert into ops_incidents (group_key, dependency, title, severity, state, previous_id, started_at,
+              created_at, escalation_step, ack_deadline, next_escalation_at, updated_at, group_labels)
+       values ($1, $2, $3, $4, 'triggered', $5, $6, $7, 0, $8, $8, $7, $9::jsonb) returning *
+     ), al as (
+       insert into ops_incident_alerts (incident_id, fingerprint, alertname, severity, status, starts_at, ends_at,
+              labels, annotations, generator_url, first_seen_at, last_seen_at)
+       select inc.id, x.fingerprint, x.alertname, x.severity, x.status, x.starts_at, x.ends_at, x.labels,
+              x.annotations, x.generator_url, $7, $7
+         from inc, jsonb_to_recordset($10::jsonb) as x(${ALERT_COLUMNS})
+     ), tl as (
+       insert into ops_incident_timeline (incident_id, at, kind, actor, message, data)
+       select inc.id, x.at, x.kind, x.actor, x.message, coalesce(x.data, '{}'::jsonb)
+         from inc, ${timelineSelect('$11')}
+        order by x.n
+     ), nt as (
+       insert into ops_notifications (incident_id, kind, channel, step, recipients, message, created_at)
+       select inc.id, 'triggered', x.channel, x.step, x.recipients, $12::jsonb, $7
+         from inc, jsonb_to_recordset($13::jsonb) as x(channel text, step int, recipients jsonb)
+       returning id, channel
+     )
+     select inc.*,
+            coalesce((select jsonb_agg(jsonb_build_object('id', nt.id::text, 'channel', nt.channel) order by nt.id)
+                        from nt), '[]'::jsonb) as notifications
+       from inc`,
+    [
+      group.groupKey,
+      group.dependency,
+      group.title,
+      severity,
+      previous?.id ?? null,
+      startedAt.toISOString(),
+      now.toISOString(),
+      deadline.toISOString(),
+      JSON.stringify(group.groupLabels),
+      alertRows(changes),
+      timelineRows(entries, now),
+      JSON.stringify({ severity }),
+      JSON.stringify(plans),
+    ],
+  );
+  const { notifications, ...row } = rows[0]!;
   if (previous) {
     await appendTimeline(tx, previous.id, now, [
       {
@@ -290,14 +324,6 @@ async function openIncident(
       },
     ]);
   }
-  const notifications = await insertNotifications(
-    tx,
-    row.id,
-    'triggered',
-    planNotifications(o, [0], o.channels[severity]),
-    { severity },
-    now,
-  );
   return {
     incidentId: row.id,
     outcome: 'created',

@@ -1,13 +1,13 @@
 /**
  * The job queues of incidents: one delivery queue per channel (`ops.notify.<channel>`, so a slow or
- * failing provider never holds up the others; retries with exponential backoff, then the
- * dead-letter queue), the escalation timer (`ops.incidents.escalate`, sent with `startAfter` = the
+ * failing provider never holds up the others; one job per notification, taken in batches; retries
+ * with exponential backoff, then the dead-letter queue), the escalation timer (`ops.incidents.escalate`, sent with `startAfter` = the
  * ack deadline), and the sweep (`ops.incidents.sweep`, cron).
  */
 import { Type } from 'typebox';
 import { defineJob, type Jobs } from '../../platform/jobs/index.ts';
 import type { IncidentJobs, IncidentsContext } from './context.ts';
-import { deliverNotification } from './deliver-notification.ts';
+import { deliverNotifications } from './deliver-notification.ts';
 import { escalateIncident } from './escalate-incident.ts';
 import type { ResolvedIncidentsOptions } from './options.ts';
 import { sweepIncidents } from './sweep.ts';
@@ -60,7 +60,7 @@ export function defineIncidentJobs(options: ResolvedIncidentsOptions): IncidentJ
 /** Registers the workers of every incident queue (before `jobs.start()`). */
 export function registerIncidentJobs(jobs: Jobs, ctx: IncidentsContext): void {
   for (const channel of CHANNELS)
-    jobs.register(ctx.defs.deliver[channel], (job) => deliverNotification(ctx, job));
+    jobs.registerBatch(ctx.defs.deliver[channel], (batch) => deliverNotifications(ctx, batch));
   jobs.register(ctx.defs.escalate, async (job) => {
     await escalateIncident(ctx, job.payload.incidentId, job.payload.step);
   });

@@ -47,9 +47,13 @@ export interface DeliveryOptions {
   retryLimit?: number;
   /** Base of the exponential backoff between retries, seconds (≥ 1). @defaultValue `10` */
   retryDelaySeconds?: number;
-  /** Parallel worker loops per channel queue per process. @defaultValue `2` */
+  /**
+   * Worker loops per channel queue per process. One is enough for most installs: a loop takes a
+   * batch, sends it in parallel and records it in one statement (more loops mostly add polling).
+   * @defaultValue `1`
+   */
   concurrency?: number;
-  /** Deliveries fetched per poll by one worker (run in parallel). @defaultValue `10` */
+  /** Deliveries one loop takes at a time (sent in parallel). @defaultValue `25` */
   batchSize?: number;
 }
 
@@ -196,8 +200,8 @@ export function resolveIncidentsOptions(options: IncidentsOptions = {}): Resolve
   const delivery = {
     retryLimit: options.delivery?.retryLimit ?? 5,
     retryDelaySeconds: options.delivery?.retryDelaySeconds ?? 10,
-    concurrency: options.delivery?.concurrency ?? 2,
-    batchSize: options.delivery?.batchSize ?? 10,
+    concurrency: options.delivery?.concurrency ?? 1,
+    batchSize: options.delivery?.batchSize ?? 25,
   };
   const intIn = (name: string, v: number, min: number, max: number) => {
     if (!Number.isInteger(v) || v < min || v > max)

@@ -33,6 +33,26 @@ export interface TimelineInput {
   at?: Date | undefined;
 }
 
+/** The JSON rows of `entries` for the insert (times default to `at`). */
+export function timelineRows(entries: readonly TimelineInput[], at: Date): string {
+  return JSON.stringify(
+    entries.map((e) => ({
+      at: (e.at ?? at).toISOString(),
+      kind: e.kind,
+      actor: e.actor ?? null,
+      message: e.message,
+      data: e.data ?? {},
+    })),
+  );
+}
+
+/** `select` of the rows of `timelineRows` (parameter `$n`), in order. */
+export function timelineSelect(param: string): string {
+  return `rows from (jsonb_to_recordset(${param}::jsonb)
+              as (at timestamptz, kind text, actor text, message text, data jsonb))
+            with ordinality as x(at, kind, actor, message, data, n)`;
+}
+
 /** Inserts `entries` in order; returns their ids. */
 export async function appendTimeline(
   tx: Queryable,
@@ -44,23 +64,10 @@ export async function appendTimeline(
   const { rows } = await tx.query<{ id: string }>(
     `insert into ops_incident_timeline (incident_id, at, kind, actor, message, data)
      select $1, x.at, x.kind, x.actor, x.message, coalesce(x.data, '{}'::jsonb)
-       from rows from (jsonb_to_recordset($2::jsonb)
-              as (at timestamptz, kind text, actor text, message text, data jsonb))
-            with ordinality as x(at, kind, actor, message, data, n)
+       from ${timelineSelect('$2')}
       order by x.n
      returning id`,
-    [
-      incidentId,
-      JSON.stringify(
-        entries.map((e) => ({
-          at: (e.at ?? at).toISOString(),
-          kind: e.kind,
-          actor: e.actor ?? null,
-          message: e.message,
-          data: e.data ?? {},
-        })),
-      ),
-    ],
+    [incidentId, timelineRows(entries, at)],
   );
   return rows.map((r) => r.id);
 }

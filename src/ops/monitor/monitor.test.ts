@@ -204,7 +204,7 @@ describe('cb monitor up', () => {
     const deploy = tempDir('cb-deploy-');
     mkdirSync(join(deploy, 'prometheus'));
     mkdirSync(join(deploy, 'alertmanager'));
-    writeFileSync(join(deploy, 'prometheus', 'prometheus.yml'), 'scrape_configs: ${CB_SOMETHING_NEW}\n');
+    writeFileSync(join(deploy, 'prometheus', 'prometheus.yml'), `scrape_configs: \${CB_SOMETHING_NEW}\n`);
     writeFileSync(join(deploy, 'alertmanager', 'alertmanager.yml'), 'route: { receiver: x }\n');
     await expect(
       startMonitor({
@@ -216,13 +216,15 @@ describe('cb monitor up', () => {
       }),
     ).rejects.toMatchObject({
       code: 'OPS_MONITOR_CONFIG_INVALID',
-      message: expect.stringContaining('placeholders without a value: ${CB_SOMETHING_NEW}'),
+      message: expect.stringContaining(`placeholders without a value: \${CB_SOMETHING_NEW}`),
     });
   });
 
   test('args: placeholders take values, then their fallback', () => {
-    expect(renderTemplate('a ${X} b ${Y:-fallback} c ${Z} ${Z}\n  # documents ${NAME}', { X: '1' })).toEqual({
-      text: 'a 1 b fallback c ${Z} ${Z}\n  # documents ${NAME}',
+    expect(
+      renderTemplate(`a \${X} b \${Y:-fallback} c \${Z} \${Z}\n  # documents \${NAME}`, { X: '1' }),
+    ).toEqual({
+      text: `a 1 b fallback c \${Z} \${Z}\n  # documents \${NAME}`,
       missing: ['Z'],
     });
   });

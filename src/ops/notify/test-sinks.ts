@@ -21,6 +21,8 @@ export interface ReceivedMail {
   username: string | undefined;
   /** True when the message arrived over TLS (after STARTTLS). */
   encrypted: boolean;
+  /** When the message was accepted (Unix ms). */
+  at: number;
 }
 
 export interface SmtpSinkOptions {
@@ -75,7 +77,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
             let body = rest.join('\r\n\r\n');
             if (headers['content-transfer-encoding'] === 'base64')
               body = Buffer.from(body.replace(/\r\n/g, ''), 'base64').toString('utf8');
-            messages.push({ from, to, raw, headers, body, username, encrypted });
+            messages.push({ from, to, raw, headers, body, username, encrypted, at: Date.now() });
             from = '';
             to = [];
             data = [];
