@@ -259,8 +259,7 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<DriverResult> {
     const note = (id: string | undefined, at: number) => {
       if (id && postedAt.has(id)) lastArrival.set(id, Math.max(lastArrival.get(id) ?? 0, at));
     };
-    for (const m of sinks.smtp.messages)
-      note(m.headers['x-cb-incident'], m.at);
+    for (const m of sinks.smtp.messages) note(m.headers['x-cb-incident'], m.at);
     for (const r of sinks.http.requests) {
       const text = r.form?.Body ?? String((r.json as { text?: string } | undefined)?.text ?? '');
       note(/#(\d+):/.exec(text)?.[1], r.at);
