@@ -17,6 +17,7 @@
  * `runMintBench(options)` runs one case and returns its figures (for the combined chain benchmark).
  */
 import { cpus, loadavg, totalmem } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createPublicClient, getAddress, type Hex, keccak256, numberToHex, slice } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -264,4 +265,4 @@ async function main() {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
