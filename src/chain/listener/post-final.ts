@@ -17,7 +17,7 @@
 import { ingestEvents } from '../../achievements/index.ts';
 import type { Db, Queryable } from '../../platform/db/create-db.ts';
 import type { Metrics } from '../../platform/metrics.ts';
-import type { AchievementIndex } from '../badges/achievement-index.ts';
+import type { AchievementIndex } from '../badges/index.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
 import type { BadgeEvent } from './decode-badge-logs.ts';
 import type { ChainIngest, ChainIntakeEvent, IngestSummary } from './types.ts';

@@ -6,7 +6,7 @@ import { type Address, getAddress } from 'viem';
 import type { Db, Queryable } from '../../platform/db/create-db.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
-import { createAchievementIndex } from '../badges/achievement-index.ts';
+import { createAchievementIndex } from '../badges/index.ts';
 import { applyEvents } from './apply-events.ts';
 import { minBig } from './bigint.ts';
 import { type BlockHeader, type ChainRpc, createChainRpc } from './chain-rpc.ts';
