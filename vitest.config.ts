@@ -14,6 +14,8 @@ const DRIVER_INDEPENDENT = [
   'src/platform/logger.test.ts',
   'src/platform/host-metrics.test.ts',
   'src/platform/metrics.test.ts',
+  'src/web/rum-catalogue.test.ts',
+  'src/web/histogram-quantile.test.ts',
   'scripts/**',
   'test/alerting/**',
   'test/browser/**',

@@ -22,7 +22,7 @@ describe('generated files and catalogues', () => {
     const used = new Set<string>();
     for (const file of sourceFiles('src')) {
       for (const m of readFileSync(file, 'utf8').matchAll(
-        /['"`]((?:CB|ACH|GOV|CHAIN|OPS)_[A-Z0-9_]{3,})['"`]/g,
+        /['"`]((?:CB|ACH|GOV|CHAIN|OPS|WEB)_[A-Z0-9_]{3,})['"`]/g,
       ))
         used.add(m[1]!);
     }

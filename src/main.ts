@@ -27,7 +27,7 @@ import {
   registerAchievementJobs,
   retroactiveJob,
 } from './achievements/index.ts';
-import { buildApp, databaseReadiness, listen, type ReadinessCheck } from './api/index.ts';
+import { buildApp, databaseReadiness, listen, type ReadinessCheck, type RoutesPlugin } from './api/index.ts';
 import { type ApiKeys, createApiKeys } from './platform/apikeys/index.ts';
 import { type Cache, createCache, createRedisSampler } from './platform/cache/index.ts';
 import type { Common } from './platform/common.ts';
@@ -41,6 +41,7 @@ import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics } from './platform/metrics.ts';
 import { closeRedis, createRedis } from './platform/redis.ts';
 import { createShutdown } from './platform/shutdown.ts';
+import { webRoutes } from './web/index.ts';
 
 export const ROLES = ['all', 'api', 'worker', 'listener'] as const;
 export type Role = (typeof ROLES)[number];
@@ -171,7 +172,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     knownTypes = new Set([...config.eventTypes, ...c.eventTypes]);
     return c;
   };
-  const routes = servesApi
+  const routes: RoutesPlugin[] = servesApi
     ? [
         achievementRoutes({
           db,
@@ -196,7 +197,26 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
         }),
       ]
     : [];
-  if (servesApi) await catalogue();
+  if (servesApi) {
+    await catalogue();
+    const devChain = config.rpcEndpoints.length === 0;
+    // The console comes last: its SPA fallback answers paths no other route claims.
+    routes.push(
+      ...webRoutes({
+        db,
+        metrics,
+        logger: logger.child('web'),
+        jobs,
+        readiness: platform.readiness,
+        readyTimeoutMs: config.readyTimeoutMs,
+        devMode: devChain,
+        chainId: config.chainId ?? (devChain ? 31337 : undefined),
+        publicUrl: config.publicUrl,
+        sessionSecret: config.sessionSecret,
+        sessionTtlMs: config.sessionTtlMs,
+      }),
+    );
+  }
 
   const app = await buildApp(
     { ...common, db, apiKeys: platform.apiKeys, readiness: platform.readiness, redis: platform.redis },

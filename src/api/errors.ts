@@ -26,6 +26,7 @@ import {
   ValidationError,
 } from '../platform/errors.ts';
 import { redactString } from '../platform/redact.ts';
+import { WEB_CODES } from '../web/errors.ts';
 
 /** One row of the code table. */
 export interface ErrorCodeInfo {
@@ -166,6 +167,9 @@ export const ERROR_CODES = {
     status: 500,
     meaning: 'RPC_URLS cannot build a pool: empty, a bad or repeated name, or an unsupported URL scheme.',
   },
+
+  // ── Web console (src/web/errors.ts) ─────────────────────────────────────────
+  ...WEB_CODES,
 
   // ── Achievements ───────────────────────────────────────────────────────────
   ACH_BATCH_TOO_LARGE: { status: 413, meaning: 'More than 1000 events in one request; split the batch.' },

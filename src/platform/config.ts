@@ -60,6 +60,8 @@ export interface Config {
   mintBatchSize: number;
   mintMaxFeeGwei: number;
   mintReplaceAfterMs: number;
+  sessionSecret: string | undefined;
+  sessionTtlMs: number;
 }
 
 type Parser<T> = (raw: string) => T;
@@ -149,6 +151,14 @@ const privateKey: Parser<string> = (raw) => {
     throw new SettingProblem('must be 0x followed by 64 hex digits (value not shown)');
   return raw.trim();
 };
+
+const secret =
+  (minLength: number): Parser<string> =>
+  (raw) => {
+    if (raw.length < minLength)
+      throw new SettingProblem(`must be at least ${minLength} characters (value not shown)`);
+    return raw;
+  };
 
 const list: Parser<readonly string[]> = (raw) =>
   raw
@@ -520,6 +530,22 @@ export const SETTINGS = [
     description: 'A mint transaction not mined within this is replaced with fees bumped by at least 10 %.',
     default: () => 60_000,
     parse: int(100, 86_400_000),
+  }),
+  setting({
+    key: 'sessionSecret',
+    env: 'CB_SESSION_SECRET',
+    defaultText: '(unset: generated once, kept in the database)',
+    description: "HMAC secret of the console's session cookies, at least 32 characters; never logged.",
+    default: () => undefined,
+    parse: secret(32),
+  }),
+  setting({
+    key: 'sessionTtlMs',
+    env: 'CB_SESSION_TTL_MS',
+    defaultText: '86400000',
+    description: 'Lifetime of a console sign-in session.',
+    default: () => 86_400_000,
+    parse: int(60_000, 90 * 86_400_000),
   }),
 ] as const;
 
