@@ -1,0 +1,225 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { createTestDatabase, TEST_DRIVER } from '../../../test/services.ts';
+import { CliError } from '../../cli/output.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { createDb, type Db } from '../../platform/db/create-db.ts';
+import { migrate } from '../../platform/db/migrate.ts';
+import { createSilentLogger } from '../../platform/logger.ts';
+import { createMetrics } from '../../platform/metrics.ts';
+import { createShutdown } from '../../platform/shutdown.ts';
+import { achievementTokenId } from '../contracts/achievement-token-id.ts';
+import { type DevChain, deployBadge, startDevChain } from '../dev-chain.ts';
+import { createListener, registerChainReplay } from '../listener/index.ts';
+import { memberAddresses, mintBadges, revokeBadge } from '../listener/test-support.ts';
+import { registerReconcileChain } from './cli-reconcile-chain.ts';
+
+let chain: DevChain;
+let badge: `0x${string}`;
+let startBlock: bigint;
+let lastBlock: bigint;
+let target: { databaseUrl: string | undefined; dataDir: string; drop: () => Promise<void> };
+const saved = { ...process.env };
+
+/** Opens the command's database (the embedded one is locked while open: close before running a command). */
+async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const quiet = createSilentLogger();
+  const db = await createDb({
+    ...target,
+    poolMax: 2,
+    slowQueryMs: 10_000,
+    logger: quiet,
+    metrics: createMetrics(),
+  });
+  try {
+    await migrate(db, quiet);
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Runs `cb <args>` in-process; returns stdout, stderr and the exit code set. */
+async function cb(...args: string[]): Promise<{ out: string; err: string; exitCode: number | undefined }> {
+  const program = new Command('cb')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  registerChainReplay(program.command('chain'));
+  registerReconcileChain(program.command('reconcile'));
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err += String(chunk);
+    return true;
+  });
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(['node', 'cb', ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const exitCode = process.exitCode as number | undefined;
+  process.exitCode = undefined;
+  return { out, err, exitCode };
+}
+
+beforeAll(async () => {
+  chain = await startDevChain({ mode: 'node', port: 0 });
+  const deployed = await deployBadge({
+    transport: chain.transport,
+    chain: chain.chain,
+    deployer: chain.deployer,
+    admin: chain.admin.address,
+    minter: chain.minter.address,
+    baseUri: 'http://cb.test/v1/badges/',
+    pollingIntervalMs: 10,
+  });
+  badge = deployed.address;
+  startBlock = deployed.blockNumber;
+  const writer = { transport: chain.transport, chain: chain.chain, address: badge };
+  const members = memberAddresses(5, 21);
+  await mintBadges(
+    writer,
+    chain.minter,
+    Array.from({ length: 20 }, (_, i) => ({
+      to: members[i % 5]!,
+      achievementId: achievementTokenId(`c${i % 3}`),
+    })),
+    { batchSize: 6 },
+  );
+  lastBlock = (await revokeBadge(writer, chain.admin, 2n)).blockNumber;
+
+  if (TEST_DRIVER === 'pg') {
+    const d = await createTestDatabase();
+    target = { databaseUrl: d.url, dataDir: 'memory://', drop: d.drop };
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-chain-cli-'));
+    target = {
+      databaseUrl: undefined,
+      dataDir: dir,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  Object.assign(process.env, {
+    RPC_URLS: `dev=${chain.rpcUrl}`,
+    CB_BADGE_ADDRESS: badge,
+    CB_CHAIN_ID: '31337',
+    CB_CHAIN_START_BLOCK: String(startBlock),
+    CB_CHAIN_CONFIRMATIONS: '0',
+    CB_DATA_DIR: target.dataDir,
+    CB_LOG_LEVEL: 'error',
+    ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),
+  });
+  const config = loadConfig(process.env);
+  await withDb(async (db) => {
+    const quiet = createSilentLogger();
+    await createListener({
+      common: {
+        config,
+        logger: quiet,
+        metrics: createMetrics(),
+        shutdown: createShutdown({ graceMs: 100, logger: quiet }),
+      },
+      db,
+      transport: chain.transport,
+      chain: chain.chain,
+      badgeAddress: badge,
+    }).syncOnce();
+  });
+}, 60_000);
+
+afterAll(async () => {
+  process.env = saved;
+  await target?.drop();
+  await chain?.stop();
+});
+
+describe('cb chain replay', () => {
+  test('default: replays final blocks and reports in JSON', async () => {
+    const { out, exitCode } = await cb('chain', 'replay', '--from-block', String(startBlock), '--json');
+    expect(exitCode).toBeUndefined();
+    expect(JSON.parse(out)).toMatchObject({
+      contract: badge,
+      fromBlock: String(startBlock),
+      toBlock: String(lastBlock),
+      eventsRead: 21,
+      eventsUndone: 0,
+      posted: { accepted: 0, duplicates: 21, rejected: 0 },
+    });
+  });
+
+  test('behavior: text output names what it did', async () => {
+    const { out } = await cb(
+      'chain',
+      'replay',
+      '--from-block',
+      String(startBlock),
+      '--to-block',
+      String(startBlock + 2n),
+    );
+    expect(out).toContain(`replayed blocks ${startBlock}..${startBlock + 2n}`);
+    expect(out).toMatch(/achievement intake: +0 added, \d+ already there, 0 rejected/);
+  });
+
+  test('error: bad or missing input is one clear line', async () => {
+    await expect(cb('chain', 'replay', '--from-block', 'abc')).rejects.toThrow(
+      new CliError('--from-block must be a block number (0 or more), got "abc"'),
+    );
+    await expect(cb('chain', 'replay')).rejects.toMatchObject({
+      code: 'commander.missingMandatoryOptionValue',
+    });
+    await expect(
+      cb('chain', 'replay', '--from-block', '0', '--to-block', String(lastBlock + 5n)),
+    ).rejects.toMatchObject({
+      code: 'CHAIN_REPLAY_RANGE_INVALID',
+    });
+    const rpc = process.env.RPC_URLS;
+    delete process.env.RPC_URLS;
+    try {
+      await expect(cb('chain', 'replay', '--from-block', '1')).rejects.toThrow(
+        /cb chain replay needs RPC_URLS/,
+      );
+    } finally {
+      process.env.RPC_URLS = rpc;
+    }
+  });
+});
+
+describe('cb reconcile chain', () => {
+  test('default: no difference, exit code 0', async () => {
+    const { out, exitCode } = await cb('reconcile', 'chain');
+    expect(out).toContain('checked 20 token(s)');
+    expect(out).toContain(': 0 difference(s)');
+    expect(exitCode).toBeUndefined();
+  });
+
+  test('behavior: differences exit 3 until --fix repairs them', async () => {
+    await withDb((db) =>
+      db.query(
+        "update badge_tokens set owner = '0x000000000000000000000000000000000000dead' where token_id = 4",
+      ),
+    );
+    const found = await cb('reconcile', 'chain', '--json');
+    expect(found.exitCode).toBe(3);
+    expect(JSON.parse(found.out).differences).toEqual([
+      {
+        kind: 'wrong_owner',
+        tokenId: '4',
+        db: { owner: '0x000000000000000000000000000000000000dead' },
+        chain: { owner: expect.any(String) },
+      },
+    ]);
+    const fixed = await cb('reconcile', 'chain', '--fix');
+    expect(fixed.exitCode).toBeUndefined();
+    expect(fixed.out).toMatch(/fixed: token 4: rebuilt from 1 chain event\(s\): 0x0+dead → 0x[0-9a-f]{40}/);
+    expect((await cb('reconcile', 'chain')).exitCode).toBeUndefined();
+  });
+});
