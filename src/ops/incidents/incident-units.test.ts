@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { renderSms, renderVoice } from '../notify/render-notice.ts';
 import { type AlertmanagerPayload, readPayload } from './alertmanager-payload.ts';
@@ -9,6 +12,16 @@ import { reliability } from './incident-stats.ts';
 import { resolveIncidentsOptions } from './options.ts';
 import { planNotifications } from './plan-notifications.ts';
 import { tokenMatches } from './routes.ts';
+import {
+  incidentsOptionsFromSettings,
+  parseChannelPolicy,
+  parseEscalationPolicy,
+  parseSlackWebhooks,
+  parseSmtpUrl,
+  parseWeekdays,
+  parseWorkingHours,
+  readWebhookToken,
+} from './settings.ts';
 
 const T = (iso: string) => new Date(iso);
 
@@ -415,5 +428,102 @@ describe('rendering', () => {
     expect(renderVoice({ ...notice, title: 'API errors', kind: 'escalated', stepName: 'secondary' })).toBe(
       'cb alert. priority one incident 7 was not acknowledged and has been escalated to secondary: API errors. Dependency api. Please acknowledge it in the cb console.',
     );
+  });
+});
+
+describe('settings', () => {
+  test('args: SMTP URLs, Slack webhooks, weekdays, hours, channels', () => {
+    expect(parseSmtpUrl('smtp://alerts%40x.org:p%40ss@mail.x.org:2525?starttls=required')).toEqual({
+      host: 'mail.x.org',
+      port: 2525,
+      secure: false,
+      startTls: 'required',
+      username: 'alerts@x.org',
+      password: 'p@ss',
+    });
+    expect(parseSmtpUrl('smtps://mail.x.org')).toMatchObject({ port: 465, secure: true });
+    expect(parseSmtpUrl('smtp://relay.local:25?insecure_auth=1')).toMatchObject({
+      port: 25,
+      allowInsecureAuth: true,
+    });
+    expect(parseSlackWebhooks('https://hooks.slack.com/services/T/B/X')).toEqual({
+      default: 'https://hooks.slack.com/services/T/B/X',
+    });
+    expect(parseSlackWebhooks('ops=https://h/1, dev=https://h/2')).toEqual({
+      ops: 'https://h/1',
+      dev: 'https://h/2',
+    });
+    expect(parseWeekdays('mon-fri')).toEqual([1, 2, 3, 4, 5]);
+    expect(parseWeekdays('1-5')).toEqual([1, 2, 3, 4, 5]);
+    expect(parseWeekdays('sat-mon')).toEqual([1, 6, 7]);
+    expect(parseWeekdays('mon,wed,fri')).toEqual([1, 3, 5]);
+    expect(parseWorkingHours('08:30 - 17:30')).toEqual({ start: '08:30', end: '17:30' });
+    expect(parseChannelPolicy('P0=phone+sms, p3=slack')).toEqual({ P0: ['phone', 'sms'], P3: ['slack'] });
+  });
+
+  test('error: bad settings say what is wrong without echoing secrets', () => {
+    expect(() => parseSmtpUrl('smtp//user:secret-pw@host')).toThrow(
+      'is not a URL like smtp://user:password@host:587 (value not shown)',
+    );
+    expect(() => parseSmtpUrl('http://host')).toThrow('must use smtp: or smtps:, got http:');
+    expect(() => parseSlackWebhooks('ops=not-a-url-secret')).toThrow(
+      'webhook "ops" is not an http(s) URL (value not shown)',
+    );
+    expect(() => parseWeekdays('someday')).toThrow('"someday" is not a weekday');
+    expect(() => parseWorkingHours('9-5')).toThrow('must look like 09:00-18:00');
+    expect(() => parseChannelPolicy('P1=sms+pager')).toThrow(
+      'P1: pager is not one of phone, sms, email, slack',
+    );
+    expect(() => parseEscalationPolicy('{')).toThrow('must be a JSON array of steps');
+    expect(() => parseEscalationPolicy('[{"email":[]}]')).toThrow('step 1 needs a "name"');
+    expect(() => parseEscalationPolicy('[{"name":"a","emails":[]}]')).toThrow(
+      'step 1 (a): unknown field emails',
+    );
+    expect(() => parseEscalationPolicy('[{"name":"a","sms":"+1555"}]')).toThrow(
+      '"sms" must be an array of strings',
+    );
+  });
+
+  test('default: settings become options; the token file wins and is read once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-settings-'));
+    try {
+      writeFileSync(join(dir, 'token'), ' from-file \n');
+      expect(
+        readWebhookToken({ alertWebhookToken: 'inline', alertWebhookTokenFile: join(dir, 'token') }),
+      ).toBe('from-file');
+      expect(readWebhookToken({ alertWebhookToken: 'inline' })).toBe('inline');
+      expect(() => readWebhookToken({ alertWebhookTokenFile: join(dir, 'missing') })).toThrow(
+        'cannot read CB_ALERT_WEBHOOK_TOKEN_FILE: ENOENT',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const o = incidentsOptionsFromSettings({
+      alertWebhookToken: 'tok',
+      incidentTimeZone: 'Asia/Shanghai',
+      incidentWorkingDays: [1, 2, 3, 4, 5],
+      incidentWorkingHours: { start: '09:00', end: '18:00' },
+      incidentHolidays: ['2026-10-01'],
+      oncallEmail: ['oncall@x.org'],
+      oncallSms: ['+8613800000001'],
+      smtp: parseSmtpUrl('smtp://mail.x.org'),
+      slackWebhooks: parseSlackWebhooks('https://hooks.slack.test/1'),
+      twilioAccountSid: 'AC1',
+      twilioAuthToken: 't',
+      twilioFrom: '+15550000000',
+      notifyRetryLimit: 3,
+    });
+    expect(o).toMatchObject({
+      webhookToken: 'tok',
+      calendar: { timeZone: 'Asia/Shanghai', start: '09:00', end: '18:00', holidays: ['2026-10-01'] },
+      escalation: [{ name: 'primary', email: ['oncall@x.org'], sms: ['+8613800000001'], phone: [] }],
+      email: { host: 'mail.x.org', from: 'cb alerts <cb-alerts@localhost>' },
+      slack: { webhooks: { default: 'https://hooks.slack.test/1' } },
+      twilio: { accountSid: 'AC1', from: '+15550000000' },
+      delivery: { retryLimit: 3 },
+    });
+    // What comes out is accepted by createIncidents' checks.
+    expect(() => resolveIncidentsOptions(o)).not.toThrow();
+    expect(() => resolveIncidentsOptions(incidentsOptionsFromSettings({}))).not.toThrow();
   });
 });

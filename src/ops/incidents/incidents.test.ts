@@ -295,6 +295,29 @@ describe('webhook → incident', () => {
   });
 });
 
+describe('large groups', () => {
+  test('behavior: a group bigger than the API body limit is taken whole, in one incident', async () => {
+    const alerts = Array.from({ length: 2000 }, (_, k) => ({
+      alertname: `Bulk${k % 7}`,
+      severity: k === 1999 ? 'P1' : 'P3',
+      startsAt: ago(60),
+      fingerprint: `fp-bulk-${k}`,
+      labels: { shard: String(k), note: 'x'.repeat(400) },
+    }));
+    const body = alertmanagerPayload('bulk', alerts);
+    expect(JSON.stringify(body).length).toBeGreaterThan(h.common.config.bodyLimitBytes);
+    const r = await postWebhook(h.app, body);
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ outcome: 'created', alerts: 2000 });
+    const id = r.json().incidentId as string;
+    const i = await incident(id);
+    expect(i.severity).toBe('P1');
+    expect(i.alerts).toHaveLength(2000);
+    expect(entries(i, 'alert_firing')).toHaveLength(2000);
+    await act(id, 'resolve');
+  });
+});
+
 describe('delivery failures', () => {
   test('behavior: a failing channel is retried with backoff and recorded while the others deliver', async () => {
     let failures = 0;

@@ -82,6 +82,11 @@ export interface IncidentsOptions {
   delivery?: DeliveryOptions;
   /** Base URL of the API, for links in messages. */
   publicUrl?: string | undefined;
+  /**
+   * Largest webhook body accepted (Alertmanager sends a whole group in one call; a 413 would be
+   * retried forever). @defaultValue `16 MiB`
+   */
+  webhookBodyLimitBytes?: number;
   /** Severity of an alert whose `severity` label is missing or not P0-P3. @defaultValue `'P2'` */
   defaultSeverity?: Severity;
   /** How often `cb_incidents` is sampled from the database, ms. @defaultValue `15000` */
@@ -108,6 +113,7 @@ export interface ResolvedIncidentsOptions {
   readonly twilio: TwilioSettings | undefined;
   readonly delivery: Readonly<Required<DeliveryOptions>>;
   readonly publicUrl: string | undefined;
+  readonly webhookBodyLimitBytes: number;
   readonly defaultSeverity: Severity;
   readonly sampleIntervalMs: number;
   readonly sweepCron: string;
@@ -215,6 +221,8 @@ export function resolveIncidentsOptions(options: IncidentsOptions = {}): Resolve
   intIn('sampleIntervalMs', sampleIntervalMs, 10, 3_600_000);
   const requeueAfterMs = options.requeueAfterMs ?? 30_000;
   intIn('requeueAfterMs', requeueAfterMs, 0, 86_400_000);
+  const webhookBodyLimitBytes = options.webhookBodyLimitBytes ?? 16 * 1024 * 1024;
+  intIn('webhookBodyLimitBytes', webhookBodyLimitBytes, 1024, 1024 * 1024 * 1024);
   const defaultSeverity = options.defaultSeverity ?? 'P2';
   if (!SEVERITIES.includes(defaultSeverity))
     issues.push(`defaultSeverity must be one of ${SEVERITIES.join(', ')}`);
@@ -235,6 +243,7 @@ export function resolveIncidentsOptions(options: IncidentsOptions = {}): Resolve
     twilio: options.twilio,
     delivery: Object.freeze(delivery),
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
+    webhookBodyLimitBytes,
     defaultSeverity,
     sampleIntervalMs,
     sweepCron: options.sweepCron ?? '* * * * *',

@@ -125,6 +125,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync {
       '/v1/alerts/webhook',
       {
         config: { scope: 'public', rateLimit: false },
+        bodyLimit: ctx.options.webhookBodyLimitBytes,
         onRequest: async (request) => {
           if (token === undefined) throw new WebhookNotConfiguredError();
           if (!tokenMatches(bearer(request), token)) throw new WebhookUnauthorizedError();
