@@ -140,7 +140,9 @@ export async function applyAlertGroup(
 ): Promise<ApplyResult> {
   const o = ctx.options;
   return ctx.db.transaction(async (tx): Promise<ApplyResult> => {
-    await tx.query('select pg_advisory_xact_lock($1::bigint)', [groupLockKey(group.groupKey)]);
+    // PGlite runs one transaction at a time: the lock matters on PostgreSQL only.
+    if (ctx.db.driver === 'pg')
+      await tx.query('select pg_advisory_xact_lock($1::bigint)', [groupLockKey(group.groupKey)]);
     const latest = (
       await tx.query<IncidentRow>(
         'select * from ops_incidents where group_key = $1 order by id desc limit 1 for update',
@@ -183,6 +185,7 @@ export async function applyAlertGroup(
     let severity = row.severity;
     for (const k of merged.values()) severity = higherSeverity(severity, k.severity);
     const raised = isMoreUrgent(severity, row.severity);
+    const allResolved = [...merged.values()].every((k) => k.status === 'resolved');
 
     if (raised) {
       entries.push({
@@ -191,6 +194,25 @@ export async function applyAlertGroup(
         message: `severity raised from ${row.severity} to ${severity}`,
         data: { from: row.severity, to: severity },
       });
+    }
+    if (allResolved) {
+      // The incident ends with this change: one resolution (its severity included), no re-page.
+      const lastEnd = Math.max(...[...merged.values()].map((k) => k.endsAt ?? now.getTime()));
+      const resolved = await markResolved(
+        tx,
+        ctx,
+        { ...row, severity },
+        {
+          actor: 'alertmanager',
+          resolvedAt: new Date(Math.min(lastEnd, now.getTime())),
+          now,
+          message: 'every alert of the group resolved',
+          before: entries,
+        },
+      );
+      return { incidentId: row.id, outcome: 'resolved', effects: resolved.effects };
+    }
+    if (raised) {
       let deadline = row.next_escalation_at;
       if (row.state === 'triggered') {
         const sooner = ackDeadline(severity, now, o.calendar, o.responseTargets);
@@ -217,24 +239,7 @@ export async function applyAlertGroup(
       await tx.query('update ops_incidents set updated_at = $2 where id = $1', [row.id, now.toISOString()]);
     }
     await appendTimeline(tx, row.id, now, entries);
-
-    const allResolved = [...merged.values()].every((k) => k.status === 'resolved');
-    if (!allResolved) return { incidentId: row.id, outcome: 'updated', effects };
-    const lastEnd = Math.max(...[...merged.values()].map((k) => k.endsAt ?? now.getTime()));
-    const resolved = await markResolved(
-      tx,
-      ctx,
-      { ...row, severity },
-      {
-        actor: 'alertmanager',
-        resolvedAt: new Date(Math.min(lastEnd, now.getTime())),
-        now,
-        message: 'every alert of the group resolved',
-      },
-    );
-    effects.notifications.push(...resolved.effects.notifications);
-    effects.resolved = resolved.effects.resolved;
-    return { incidentId: row.id, outcome: 'resolved', effects };
+    return { incidentId: row.id, outcome: 'updated', effects };
   });
 }
 
