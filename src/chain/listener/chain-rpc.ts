@@ -168,12 +168,10 @@ function* causes(error: unknown): Generator<object> {
 function isTransportFailure(error: unknown): boolean {
   if (isTooLargeError(error)) return false;
   for (const e of causes(error)) {
-    const { code, name } = e as { code?: unknown; name?: unknown };
+    const { code } = e as { code?: unknown };
     if (typeof code === 'number') return false; // a JSON-RPC error: the node answered
     if (typeof code === 'string' && /^(UND_ERR_|ECONN|EPIPE|ETIMEDOUT|EAI_AGAIN|ENOTFOUND)/.test(code))
       return true;
-    if (name === 'HttpRequestError' && (e as { status?: unknown }).status === undefined) {
-    }
   }
   return false;
 }

@@ -5,6 +5,7 @@
  * need RPC_URLS and CB_BADGE_ADDRESS.
  */
 import { createEventProcessor } from '../../achievements/index.ts';
+import { cliConfig } from '../../cli/load-config.ts';
 import { CliError } from '../../cli/output.ts';
 import { type CliContext, withDatabase } from '../../cli/with-database.ts';
 import { createShutdown } from '../../platform/shutdown.ts';
@@ -15,16 +16,18 @@ export async function withChainContext<T>(
   command: string,
   fn: (ctx: ChainSyncContext, cli: CliContext) => Promise<T>,
 ): Promise<T> {
+  // Checked before the database is opened (which takes the embedded database's lock).
+  const settings = cliConfig();
+  const missing = [
+    ...(settings.rpcEndpoints.length === 0 ? ['RPC_URLS'] : []),
+    ...(settings.badgeAddress === undefined ? ['CB_BADGE_ADDRESS'] : []),
+  ];
+  if (missing.length > 0)
+    throw new CliError(
+      `${command} needs ${missing.join(' and ')} (the chain and the badge contract; the embedded dev chain exists only inside \`cb start\`)`,
+    );
   return withDatabase(async (cli) => {
     const { config, db, logger, metrics } = cli;
-    const missing = [
-      ...(config.rpcEndpoints.length === 0 ? ['RPC_URLS'] : []),
-      ...(config.badgeAddress === undefined ? ['CB_BADGE_ADDRESS'] : []),
-    ];
-    if (missing.length > 0)
-      throw new CliError(
-        `${command} needs ${missing.join(' and ')} (the chain and the badge contract; the embedded dev chain exists only inside \`cb start\`)`,
-      );
     const shutdown = createShutdown({ graceMs: config.shutdownGraceMs, logger });
     const common = { config, logger, metrics, shutdown };
     const pool = createRpcPool({ common, endpoints: config.rpcEndpoints });

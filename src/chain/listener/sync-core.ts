@@ -140,6 +140,7 @@ export interface ApplyRangeInput {
  */
 export async function applyRange(core: SyncCore, input: ApplyRangeInput): Promise<Set<string>> {
   return core.db.transaction(async (tx) => {
+    await relaxDurability(tx);
     await lockApplied(tx, core.contract, input.expected);
     const holders = await applyEvents(tx, input.events);
     await storeBlocks(tx, input.blocks);
@@ -165,6 +166,7 @@ export interface FinalizeInput {
 export async function finalizeTo(core: SyncCore, input: FinalizeInput): Promise<PostFinalResult> {
   const inputs = await postFinalInputs(core.post);
   return core.db.transaction(async (tx) => {
+    await relaxDurability(tx);
     await takeLock(tx, core.contract, 'finalize');
     const cp = await readCheckpoint(tx, core.contract);
     if (!cp || cp.finalized !== input.expectedFinal)
@@ -184,6 +186,18 @@ export async function finalizeTo(core: SyncCore, input: FinalizeInput): Promise<
     await writeFinalized(tx, core.contract, input.newFinal);
     return posted;
   });
+}
+
+/**
+ * `synchronous_commit = off` for this transaction: its commit does not wait for the WAL flush.
+ * Safe here because everything the listener writes is derived from the chain: a database crash
+ * can lose only the last commits (≤ 3 × wal_writer_delay), checkpoint included and never torn
+ * (WAL order is kept), and the listener reads those blocks again. The intake events posted in a
+ * lost commit are lost together with the finalized cursor that says they were posted, so they are
+ * posted again.
+ */
+export async function relaxDurability(tx: Queryable): Promise<void> {
+  await tx.query('set local synchronous_commit = off');
 }
 
 /** Upserts block headers into chain_blocks. */

@@ -1,0 +1,346 @@
+/**
+ * `npm run bench:chain` — the chain listener's backfill: badge events from a local hardhat node into
+ * the database (ownership history, tokens, events, and the achievement intake), in decoded events/s,
+ * next to the raw `eth_getLogs` read rate of the same node over the same range, same chunks and
+ * concurrency (the ceiling: what the node serves when nothing is decoded or written).
+ *
+ *   1. setup: a `hardhat node` (child process) with AchievementBadge deployed, N badges minted by
+ *      `mintBatch` of 250 — or, with --rpc-url/--badge (e.g. a `cb chain dev` node), that chain,
+ *      topped up to N badges, so a second run reuses the first one's mints;
+ *   2. raw: eth_getLogs (topics BadgeMinted|BadgeRevoked) over [deployment, head], JSON parsed,
+ *      nothing else;
+ *   3. backfill: a fresh database (PGlite in memory, or a fresh PostgreSQL database with
+ *      --driver pg), `createListener(...).syncOnce()` with confirmations 0: every event decoded,
+ *      applied and posted to the intake, one transaction per chunk.
+ *
+ * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
+ *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
+ */
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { type Address, createPublicClient, getAddress, type Hex, http, type Transport } from 'viem';
+import { createEventProcessor } from '../src/achievements/index.ts';
+import { achievementBadgeAbi } from '../src/chain/abi/AchievementBadge.ts';
+import { achievementTokenId } from '../src/chain/contracts/achievement-token-id.ts';
+import { type DevChain, deployBadge, startDevChain } from '../src/chain/dev-chain.ts';
+import { BADGE_TOPICS, createChainRpc, createListener } from '../src/chain/listener/index.ts';
+import { memberAddresses, mintBadges } from '../src/chain/listener/test-support.ts';
+import { loadConfig } from '../src/platform/config.ts';
+import { createDb } from '../src/platform/db/create-db.ts';
+import { migrate } from '../src/platform/db/migrate.ts';
+import { createSilentLogger } from '../src/platform/logger.ts';
+import { createMetrics } from '../src/platform/metrics.ts';
+import { createShutdown } from '../src/platform/shutdown.ts';
+
+const PG_ADMIN = process.env.CB_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Hardhat's dev minter (account #1): holds MINTER_ROLE on a badge deployed by `cb chain dev`. */
+const DEV_MINTER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' as Hex;
+
+export interface BackfillBenchOptions {
+  /** Badge events wanted on the chain. @defaultValue 50000 */
+  events?: number | undefined;
+  /** Database(s) to write to. @defaultValue 'pglite' */
+  drivers?: readonly ('pglite' | 'pg')[] | undefined;
+  /** Blocks per eth_getLogs (raw and listener alike). @defaultValue 20 (5000 events, ~3.5 MB) */
+  chunkBlocks?: number | undefined;
+  /** Requests in flight (raw and listener alike). @defaultValue 4 */
+  concurrency?: number | undefined;
+  /** Post every event to the achievement intake too. @defaultValue true */
+  ingest?: boolean | undefined;
+  /** Reuse this chain (a `cb chain dev` node) instead of starting one. */
+  rpcUrl?: string | undefined;
+  /** The badge on `rpcUrl`. */
+  badgeAddress?: Address | undefined;
+  /** Progress lines. */
+  log?: ((line: string) => void) | undefined;
+}
+
+export interface BackfillDriverResult {
+  driver: 'pglite' | 'pg';
+  ms: number;
+  eventsPerSecond: number;
+  ranges: number;
+  /** eventsPerSecond ÷ raw logsPerSecond. */
+  ratioToRaw: number;
+}
+
+export interface BackfillBenchResult {
+  events: number;
+  fromBlock: bigint;
+  toBlock: bigint;
+  chunkBlocks: number;
+  concurrency: number;
+  ingest: boolean;
+  setup: { ms: number; minted: number; reusedChain: boolean };
+  raw: { ms: number; logsPerSecond: number };
+  backfill: BackfillDriverResult[];
+}
+
+export async function runBackfillBench(options: BackfillBenchOptions = {}): Promise<BackfillBenchResult> {
+  const events = options.events ?? 50_000;
+  const chunkBlocks = options.chunkBlocks ?? 20;
+  const concurrency = options.concurrency ?? 4;
+  const ingest = options.ingest ?? true;
+  const drivers = options.drivers ?? ['pglite'];
+  const log = options.log ?? (() => {});
+
+  // 1. The chain.
+  const setupStart = performance.now();
+  let devChain: DevChain | undefined;
+  let transport: Transport;
+  let badge: Address;
+  let fromBlock: bigint;
+  let minterKey: Hex;
+  if (options.rpcUrl) {
+    if (!options.badgeAddress) throw new Error('--rpc-url needs --badge');
+    transport = http(options.rpcUrl, { retryCount: 0, timeout: 60_000 });
+    badge = getAddress(options.badgeAddress);
+    fromBlock = 0n;
+    minterKey = DEV_MINTER_KEY;
+  } else {
+    devChain = await startDevChain({ mode: 'node', port: 0 });
+    transport = http(devChain.rpcUrl!, { retryCount: 0, timeout: 60_000 });
+    const deployed = await deployBadge({
+      transport,
+      chain: devChain.chain,
+      deployer: devChain.deployer,
+      admin: devChain.admin.address,
+      minter: devChain.minter.address,
+      baseUri: 'http://127.0.0.1:3000/v1/badges/',
+    });
+    badge = deployed.address;
+    fromBlock = deployed.blockNumber;
+    minterKey = devChain.minter.privateKey;
+  }
+  try {
+    const client = createPublicClient({ transport });
+    const chainId = await client.getChainId();
+    const chain = {
+      id: chainId,
+      name: 'bench',
+      nativeCurrency: { name: 'ETH', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [] } },
+    } as const;
+    const existing =
+      (await client.readContract({ address: badge, abi: achievementBadgeAbi, functionName: 'nextTokenId' })) -
+      1n;
+    const missing = Math.max(0, events - Number(existing));
+    if (missing > 0) {
+      log(
+        `setup: minting ${missing} badges (${existing} already on chain) in mintBatch transactions of 250…`,
+      );
+      const members = memberAddresses(1000);
+      const slugs = Array.from({ length: 40 }, (_, i) => achievementTokenId(`bench-achievement-${i}`));
+      const mints = Array.from({ length: missing }, (_, i) => ({
+        to: members[i % members.length]!,
+        achievementId: slugs[i % slugs.length]!,
+      }));
+      await mintBadges({ transport, chain: { ...chain }, address: badge }, { privateKey: minterKey }, mints, {
+        batchSize: 250,
+        onBatch: (done) => {
+          if (done % 10_000 < 250) log(`setup: ${done}/${missing} minted`);
+        },
+      });
+    }
+    const setupMs = performance.now() - setupStart;
+    const toBlock = await client.getBlockNumber();
+    const onChain = Number(existing) + missing;
+    log(`setup: ${onChain} badges in blocks ${fromBlock}..${toBlock} (${(setupMs / 1000).toFixed(1)} s)`);
+
+    // 2. Raw eth_getLogs: same ranges, same concurrency, nothing decoded or written.
+    const rpc = createChainRpc(transport);
+    const raw = await timeRaw(rpc, badge, fromBlock, toBlock, chunkBlocks, concurrency);
+    log(`raw eth_getLogs: ${raw.logs} logs in ${raw.ms.toFixed(0)} ms`);
+
+    // 3. The listener's backfill, per driver.
+    const backfill: BackfillDriverResult[] = [];
+    for (const driver of drivers) {
+      const target = driver === 'pg' ? await createPgDatabase() : { url: undefined, drop: async () => {} };
+      const quiet = createSilentLogger();
+      const metrics = createMetrics();
+      const db = await createDb({
+        databaseUrl: target.url,
+        dataDir: 'memory://',
+        poolMax: 4,
+        slowQueryMs: 60_000,
+        logger: quiet,
+        metrics,
+      });
+      try {
+        await migrate(db, quiet);
+        const config = loadConfig({}, { chainConfirmations: 0, logLevel: 'warn' });
+        const processor = createEventProcessor({ db, metrics, logger: quiet });
+        const listener = createListener({
+          common: {
+            config,
+            logger: quiet,
+            metrics,
+            shutdown: createShutdown({ graceMs: 1000, logger: quiet }),
+          },
+          db,
+          transport,
+          chain: { ...chain },
+          badgeAddress: badge,
+          options: { startBlock: fromBlock, confirmations: 0, chunkBlocks, concurrency },
+          catalogue: () => processor.catalogue(),
+          ...(ingest ? {} : { ingest: false as const }),
+        });
+        const t0 = performance.now();
+        const result = await listener.syncOnce();
+        const ms = performance.now() - t0;
+        const stored = Number(
+          (await db.query<{ n: string }>('select count(*) as n from badge_ownership')).rows[0]!.n,
+        );
+        if (result.events !== raw.logs || stored !== raw.logs)
+          throw new Error(
+            `backfill applied ${result.events} events (${stored} stored), raw read ${raw.logs}`,
+          );
+        const eventsPerSecond = result.events / (ms / 1000);
+        backfill.push({
+          driver,
+          ms,
+          eventsPerSecond,
+          ranges: result.ranges,
+          ratioToRaw: eventsPerSecond / raw.logsPerSecond,
+        });
+        log(`backfill on ${driver}: ${result.events} events in ${ms.toFixed(0)} ms`);
+      } finally {
+        await db.close();
+        await target.drop();
+      }
+    }
+    return {
+      events: raw.logs,
+      fromBlock,
+      toBlock,
+      chunkBlocks,
+      concurrency,
+      ingest,
+      setup: { ms: setupMs, minted: missing, reusedChain: options.rpcUrl !== undefined },
+      raw: { ms: raw.ms, logsPerSecond: raw.logsPerSecond },
+      backfill,
+    };
+  } finally {
+    await devChain?.stop();
+  }
+}
+
+async function timeRaw(
+  rpc: ReturnType<typeof createChainRpc>,
+  address: Address,
+  from: bigint,
+  to: bigint,
+  chunkBlocks: number,
+  concurrency: number,
+): Promise<{ ms: number; logs: number; logsPerSecond: number }> {
+  const ranges: [bigint, bigint][] = [];
+  for (let a = from; a <= to; a += BigInt(chunkBlocks)) {
+    const b = a + BigInt(chunkBlocks) - 1n;
+    ranges.push([a, b > to ? to : b]);
+  }
+  let next = 0;
+  let logs = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ranges.length) {
+        const [a, b] = ranges[next++]!;
+        const found = await rpc.logs({ address, fromBlock: a, toBlock: b, topics: [BADGE_TOPICS] });
+        logs += found.length;
+      }
+    }),
+  );
+  const ms = performance.now() - t0;
+  return { ms, logs, logsPerSecond: logs / (ms / 1000) };
+}
+
+async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `cb_bench_chain_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      events: { type: 'string', default: '50000' },
+      driver: { type: 'string', default: 'both' },
+      'chunk-blocks': { type: 'string', default: '20' },
+      concurrency: { type: 'string', default: '4' },
+      'no-ingest': { type: 'boolean', default: false },
+      'rpc-url': { type: 'string' },
+      badge: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (args.help) {
+    console.log(
+      'usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20] [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]',
+    );
+    return;
+  }
+  const num = (name: string, raw: string) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) {
+      console.error(`bench:chain: --${name} must be a positive whole number, got "${raw}"`);
+      process.exit(2);
+    }
+    return n;
+  };
+  const drivers = args.driver === 'both' ? (['pglite', 'pg'] as const) : [args.driver as 'pglite' | 'pg'];
+  if (!drivers.every((d) => d === 'pglite' || d === 'pg')) {
+    console.error(`bench:chain: --driver must be pglite, pg or both, got "${args.driver}"`);
+    process.exit(2);
+  }
+  const result = await runBackfillBench({
+    events: num('events', args.events),
+    drivers,
+    chunkBlocks: num('chunk-blocks', args['chunk-blocks']),
+    concurrency: num('concurrency', args.concurrency),
+    ingest: !args['no-ingest'],
+    rpcUrl: args['rpc-url'],
+    badgeAddress: args.badge as Address | undefined,
+    log: args.json ? undefined : (line) => console.log(line),
+  });
+  if (args.json) {
+    console.log(JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+    return;
+  }
+  console.log('');
+  console.log(
+    `bench:chain — ${result.events} badge events in blocks ${result.fromBlock}..${result.toBlock}, eth_getLogs chunks of ${result.chunkBlocks} blocks, ${result.concurrency} in flight, intake ${result.ingest ? 'on' : 'off'}; node ${process.version}`,
+  );
+  console.log(
+    `setup: ${(result.setup.ms / 1000).toFixed(1)} s (${result.setup.minted} minted${result.setup.reusedChain ? ', chain reused' : ''})`,
+  );
+  console.log(
+    `raw eth_getLogs             ${result.raw.logsPerSecond.toFixed(0).padStart(8)} logs/s   (${result.raw.ms.toFixed(0)} ms)`,
+  );
+  for (const b of result.backfill) {
+    console.log(
+      `backfill → ${b.driver.padEnd(6)}           ${b.eventsPerSecond.toFixed(0).padStart(8)} events/s (${b.ms.toFixed(0)} ms, ${b.ranges} ranges) = ${(b.ratioToRaw * 100).toFixed(0)} % of raw`,
+    );
+  }
+  console.log('target: backfill ≥ 50 % of the raw eth_getLogs rate');
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\/bench\//, '/bench/'))) {
+  main().catch((err) => {
+    console.error(`bench:chain: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
