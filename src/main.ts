@@ -6,12 +6,15 @@
  * starts what a role runs and serves HTTP. Every role serves `/healthz`, `/readyz`, `/metrics` and
  * `/openapi.json`; the `api` and `all` roles also mount the business routes under `/v1`.
  *
- * | role     | HTTP /v1 | jobs & schedules | event processor | chain listener          |
- * |----------|----------|------------------|-----------------|-------------------------|
- * | all      | yes      | yes              | yes             | (arrives with chain)    |
- * | api      | yes      | send only        | no              | no                      |
- * | worker   | no       | yes              | yes             | no                      |
- * | listener | no       | send only        | no              | (arrives with chain)    |
+ * | role     | HTTP /v1 | jobs & schedules | events, minter  | chain listener |
+ * |----------|----------|------------------|-----------------|----------------|
+ * | all      | yes      | yes              | yes             | yes            |
+ * | api      | yes      | send only        | no              | no             |
+ * | worker   | no       | yes              | yes             | no             |
+ * | listener | no       | send only        | no              | yes            |
+ *
+ * Without RPC_URLS the chain is an in-memory dev chain with the badge contract deployed; it lives
+ * in one process, so only `all` runs it (other roles then do no chain work).
  *
  * Shutdown runs in reverse order of registration: HTTP stops accepting and drains, then jobs and
  * the processor finish their work, then samplers, cache, Redis and finally the database close.
@@ -28,6 +31,8 @@ import {
   retroactiveJob,
 } from './achievements/index.ts';
 import { buildApp, databaseReadiness, listen, type ReadinessCheck, type RoutesPlugin } from './api/index.ts';
+import { badgeRoutes } from './chain/badges/index.ts';
+import { type ChainModule, createChain } from './chain/create-chain.ts';
 import { type ApiKeys, createApiKeys } from './platform/apikeys/index.ts';
 import { type Cache, createCache, createRedisSampler } from './platform/cache/index.ts';
 import type { Common } from './platform/common.ts';
@@ -172,6 +177,29 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     knownTypes = new Set([...config.eventTypes, ...c.eventTypes]);
     return c;
   };
+
+  // The chain: a real one through RPC_URLS for any role; the in-memory dev chain only in `all`.
+  let chainModule: ChainModule | undefined;
+  if (config.rpcEndpoints.length > 0 || role === 'all') {
+    chainModule = await createChain({
+      common,
+      db,
+      catalogue,
+      onEventsPosted: runsWork ? () => processor.wake() : undefined,
+      publicUrl: `http://${config.host}:${config.port}`,
+    });
+    platform.readiness.push(chainModule.readiness);
+    if (chainModule.minter && runsWork) {
+      await chainModule.minter.start();
+      shutdown.add('minter', () => chainModule!.minter!.stop());
+    }
+    if (role === 'all' || role === 'listener') chainModule.listener.start();
+  } else {
+    logger.info(
+      'no RPC_URLS: the embedded dev chain runs with --role all only; this process does no chain work',
+      { context: { role } },
+    );
+  }
   const routes: RoutesPlugin[] = servesApi
     ? [
         achievementRoutes({
@@ -199,6 +227,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     : [];
   if (servesApi) {
     await catalogue();
+    routes.push(badgeRoutes({ db, catalogue }));
     const devChain = config.rpcEndpoints.length === 0;
     // The console comes last: its SPA fallback answers paths no other route claims.
     routes.push(

@@ -126,7 +126,9 @@ describe('cb start (real process)', () => {
       const ready = await fetch(`${cb.url}/readyz`);
       expect(ready.status).toBe(200);
       const checks = ((await ready.json()) as { checks: Record<string, string> }).checks;
-      expect(checks).toEqual(TEST_DRIVER === 'pg' ? { database: 'up', redis: 'up' } : { database: 'up' });
+      expect(checks).toEqual(
+        TEST_DRIVER === 'pg' ? { database: 'up', redis: 'up', rpc: 'up' } : { database: 'up', rpc: 'up' },
+      );
       const metrics = await (await fetch(`${cb.url}/metrics`)).text();
       expect(metrics).toMatch(/^cb_http_request_duration_seconds_bucket\{.*route="\/readyz"/m);
 
