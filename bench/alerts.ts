@@ -221,6 +221,14 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<DriverResult> {
     let expected = groups * CHANNELS_PER_INCIDENT;
     await waitArrived(expected, 120_000);
     const e2eSeconds = (performance.now() - t0) / 1000;
+    const dbTime = (await metrics.dbQueryDuration.get()).values;
+    const per = (op: string, suffix: string) =>
+      dbTime.find((v) => v.labels.operation === op && v.metricName?.endsWith(suffix))?.value ?? 0;
+    process.stderr.write(
+      `  ${driver}: burst database time ${['select', 'insert', 'update', 'delete', 'other']
+        .map((op) => `${op} ${per(op, '_count')}× ${(per(op, '_sum') * 1000).toFixed(0)} ms`)
+        .join(', ')} over ${e2eSeconds.toFixed(1)} s\n`,
+    );
 
     // 2. Resolve every group: recovery notices.
     const t1 = performance.now();
