@@ -15,7 +15,8 @@
  * Usage: npm run bench:governance -- [--voters 4000] [--concurrency 32] [--tally 100000]
  *                                     [--driver both|pg|pglite] [--workers N]
  */
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { keccak256, stringToBytes } from 'viem';
@@ -146,10 +147,31 @@ async function grant(
   return next;
 }
 
+/** CPU seconds used so far by the PostgreSQL backends serving `db` (Linux /proc; 0 elsewhere or on PGlite). */
+async function backendCpuSeconds(db: Db, pids: Set<number>): Promise<number> {
+  if (db.driver !== 'pg') return 0;
+  const { rows } = await db.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = current_database()',
+  );
+  for (const r of rows) pids.add(r.pid);
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
+    } catch {
+      // the backend exited
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
+
 interface Result {
   driver: string;
   ballotsPerSecInThread: number;
   ballotsPerSecPool: number;
+  /** CPU milliseconds per ballot: this process (all threads) + the database backends. */
+  cpuMsPerBallot: { node: number; postgres: number };
   power: Record<string, { uncached: { p50: number; p99: number }; cached: { p50: number; p99: number } }>;
   tally: { p50: number; p99: number };
   bulkPowerMs: number;
@@ -216,6 +238,8 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
 
     // 1. Ballots per second, recovery in the event loop, then in the worker pool.
     const rates: number[] = [];
+    let cpuMsPerBallot = { node: 0, postgres: 0 };
+    const pids = new Set<number>();
     for (const [round, workers] of [0, WORKERS].entries()) {
       const governance = make(workers);
       const ctx = governance.context;
@@ -246,6 +270,8 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
         }),
       );
       let next = 0;
+      const pg0 = await backendCpuSeconds(db, pids);
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
@@ -257,6 +283,13 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
         }),
       );
       rates.push(ballots.length / ((performance.now() - t0) / 1000));
+      const cpu = process.cpuUsage(cpu0);
+      const pgCpu = (await backendCpuSeconds(db, pids)) - pg0;
+      if (round === 0)
+        cpuMsPerBallot = {
+          node: (cpu.user + cpu.system) / 1000 / ballots.length,
+          postgres: (pgCpu * 1000) / ballots.length,
+        };
       await governance.close();
     }
 
@@ -320,6 +353,7 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
       driver,
       ballotsPerSecInThread: rates[0]!,
       ballotsPerSecPool: rates[1]!,
+      cpuMsPerBallot,
       power,
       tally: stats(tallyMs),
       bulkPowerMs,
@@ -333,7 +367,7 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
 
 const drivers = args.driver === 'both' ? (['pglite', 'pg'] as const) : [args.driver as 'pg' | 'pglite'];
 console.log(
-  `bench:governance — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`,
+  `bench:governance — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`,
 );
 console.log(
   `voters ${VOTERS} per round, ${CONCURRENCY} in flight, ${WORKERS} signature workers, tally of ${TALLY} votes\n`,
@@ -342,9 +376,17 @@ const f = (n: number) => n.toFixed(n < 1 ? 3 : n < 10 ? 2 : 1);
 for (const driver of drivers) {
   process.stderr.write(`running on ${driver}…\n`);
   const r = await benchDriver(driver);
-  console.log(`── ${driver} ──`);
+  console.log(
+    `── ${driver} ── (load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
   console.log(
     `ballots accepted/s (verify + power + write): ${r.ballotsPerSecInThread.toFixed(0)} in-thread, ${r.ballotsPerSecPool.toFixed(0)} with ${WORKERS} workers   (target ≥ 1000)`,
+  );
+  const cpuMs = r.cpuMsPerBallot.node + r.cpuMsPerBallot.postgres;
+  console.log(
+    `   CPU per ballot: ${f(r.cpuMsPerBallot.node)} ms node${driver === 'pg' ? ` + ${f(r.cpuMsPerBallot.postgres)} ms postgres` : ''} → at most ${((cpus().length * 1000) / cpuMs).toFixed(0)} ballots/s on ${cpus().length} idle cores`,
   );
   for (const [n, p] of Object.entries(r.power))
     console.log(

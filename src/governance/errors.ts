@@ -3,7 +3,6 @@
  * `ERROR_CODES` of src/api/errors.ts; the class gives the status when a code is not (yet) there.
  */
 import {
-  BaseError,
   ConflictError,
   ForbiddenError,
   NotFoundError,
@@ -83,12 +82,4 @@ export function notProposer(): ForbiddenError {
     'only the proposer (or a guardian key) may cancel this proposal',
     'GOV_NOT_PROPOSER',
   );
-}
-
-/** An execution attempt failed; the proposal stays queued and the attempt is recorded (retryable). */
-export class ExecutionFailedError extends BaseError {
-  override name = 'ExecutionFailedError';
-  constructor(message: string, cause?: unknown) {
-    super('GOV_EXECUTION_FAILED', message, { cause, retryable: true });
-  }
 }

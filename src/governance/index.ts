@@ -84,4 +84,5 @@ export {
   type SignatureVerifier,
 } from './verify-signature.ts';
 export { type TallyVerification, verifyTally } from './verify-tally.ts';
+export { type ViemOnchainCallerParameters, viemOnchainCaller } from './viem-onchain-caller.ts';
 export { computePowersAt, computeVotingPower, type PowerBreakdown, totalPowerAt } from './voting-power.ts';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { governanceTick } from './jobs.ts';
+import { createJobs } from '../platform/jobs/index.ts';
+import { badgeDistributionJob, governanceTick, powerAccuracyJob, tickJob } from './jobs.ts';
 import {
   ballotBody,
   CHAIN_ID,
@@ -438,10 +439,20 @@ describe('proposals: creation rules, cancel, timelock expiry, listing', () => {
     await tick();
     expect((await g.inject('GET', `/v1/proposals/${a}`)).json().state).toBe('queued');
 
-    const noScope = await g.inject('POST', `/v1/proposals/${b}/cancel`, { reason: 'bad idea' }, g.adminKey);
-    expect(noScope.statusCode).toBe(200); // governance:admin includes governance:guardian
-    const guardian = await g.inject('POST', `/v1/proposals/${b}/cancel`, { reason: 'x' }, g.guardianKey);
-    expect(guardian.statusCode).toBe(409);
+    const guardian = await g.inject(
+      'POST',
+      `/v1/proposals/${b}/cancel`,
+      { reason: 'bad idea' },
+      g.guardianKey,
+    );
+    expect(guardian.statusCode).toBe(200);
+    expect(guardian.json().state).toBe('canceled');
+    // governance:admin includes governance:guardian; a canceled proposal cannot be canceled again.
+    const again = await g.inject('POST', `/v1/proposals/${b}/cancel`, { reason: 'x' }, g.adminKey);
+    expect(again.statusCode).toBe(409);
+    const transitions = (await g.inject('GET', `/v1/proposals/${b}`)).json().transitions;
+    expect(transitions.at(-1)).toMatchObject({ from: 'queued', to: 'canceled', reason: 'bad idea' });
+    expect(transitions.at(-1).actor).toMatch(/^key:gov-guardian-/);
 
     // Jump past eta + grace (600 + 3600 s) with no tick in between: it expires, it never executes.
     g.clock.advance(600 + 3600);
@@ -454,6 +465,18 @@ describe('proposals: creation rules, cancel, timelock expiry, listing', () => {
     expect(exec.json().error.code).toBe('GOV_NOT_EXECUTABLE');
     const params = (await g.inject('GET', '/v1/governance')).json();
     expect(params.parameters.lateBallotGraceSeconds).toBe(60);
+  });
+
+  test('default: the jobs register with the job system (tick every minute, accuracy check, badge distribution)', () => {
+    const jobs = createJobs({ common: g.t.context().ctx, db: g.t.db });
+    expect(() => g.governance.registerJobs(jobs)).not.toThrow();
+    expect([tickJob, powerAccuracyJob, badgeDistributionJob].map((j) => [j.queue, j.schedule?.cron])).toEqual(
+      [
+        ['governance.tick', '* * * * *'],
+        ['governance.power-accuracy', '*/10 * * * *'],
+        ['governance.badge-distribution', '*/15 * * * *'],
+      ],
+    );
   });
 
   test('default: proposals by state, newest first, with cursor pagination', async () => {
