@@ -8,8 +8,8 @@
  *   pending | active ──(proposer or guardian)──► canceled;  succeeded | queued ──(guardian)──► canceled
  *
  * Each transition runs with the proposal row locked and is recorded in `gov_proposal_transitions`
- * with its actor (`clock` here) and time. `next_due_at` says when the clock next has something to
- * do, so the tick job finds due proposals by an index.
+ * with its actor (`clock` here) and time. `next_due_at` says when the clock next moves the proposal
+ * (start, end + grace, expiry), so the tick job and reads find due proposals by an index.
  */
 import type { Queryable } from '../platform/db/create-db.ts';
 import { scaledToNumber } from './amounts.ts';
@@ -75,11 +75,12 @@ export async function advanceLocked(
     } else if (p.state === 'succeeded' && p.type !== 'signal') {
       const eta = new Date(t + p.timelock_delay_seconds * 1000);
       const expiresAt = new Date(eta.getTime() + p.execution_grace_seconds * 1000);
+      // The clock's next move is the expiry; execution after the eta is the tick's (executeDue).
       p = await move(tx, p, 'queued', now, `timelock until ${eta.toISOString()}`, {
         queued_at: now,
         eta,
         expires_at: expiresAt,
-        next_due_at: eta,
+        next_due_at: expiresAt,
       });
     } else if (p.state === 'queued' && p.expires_at && t >= p.expires_at.getTime()) {
       p = await move(tx, p, 'expired', now, 'not executed within the execution grace period', {

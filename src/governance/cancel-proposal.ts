@@ -9,6 +9,7 @@ import { advanceLocked, move } from './advance-proposal.ts';
 import type { GovernanceContext } from './context.ts';
 import { domainProblem, governanceDomain, type StatedDomain, typedPayload } from './eip712.ts';
 import { badRequest, conflict, notProposer, SignatureError } from './errors.ts';
+import { STALE_RUNNING_MS } from './execute-proposal.ts';
 import { loadProposal, type ProposalRow, type ProposalState } from './proposal-row.ts';
 
 export type CancelInput =
@@ -56,6 +57,18 @@ export async function cancelProposal(
   const now = ctx.now();
   const canceled = await ctx.db.transaction(async (tx) => {
     const current = await advanceLocked(ctx, tx, await loadProposal(tx, id, 'for update'), now);
+    if (current.last_execution_status === 'running') {
+      const { rows } = await tx.query<{ started_at: Date }>(
+        `select started_at from gov_executions where proposal_id = $1 and status = 'running' order by attempt desc limit 1`,
+        [id],
+      );
+      const started = rows[0]?.started_at;
+      if (started && now.getTime() - started.getTime() < STALE_RUNNING_MS)
+        throw conflict(
+          'GOV_EXECUTION_IN_PROGRESS',
+          `proposal ${id} is being executed; cancel it once the attempt ended`,
+        );
+    }
     if (!allowed.includes(current.state))
       throw conflict(
         'GOV_CANCEL_NOT_ALLOWED',

@@ -169,12 +169,14 @@ async function finish(
   );
   await tx.query(
     `update gov_proposals set execution_attempts = $2, last_execution_status = $3, updated_at = now(),
-       next_due_at = case when $3 = 'ok' then null else expires_at end,
-       executed_at = case when $3 = 'ok' then $4::timestamptz else executed_at end
+       next_due_at = case when $3 = 'ok' and state = 'queued' then null else next_due_at end,
+       executed_at = case when $3 = 'ok' and state = 'queued' then $4::timestamptz else executed_at end
       where id = $1`,
     [p.id, attempt, status, now],
   );
-  if (status === 'ok')
+  // A proposal canceled by a guardian while its calls were in flight stays canceled (the attempt
+  // and its outcomes are recorded, and logged by the caller).
+  if (status === 'ok' && p.state === 'queued')
     await move(
       tx,
       { ...p, execution_attempts: attempt },
