@@ -18,6 +18,12 @@ export interface ApplyOptions {
    * (replaying a mint whose revoke lies after the replayed range). @defaultValue false
    */
   closeRevoked?: boolean | undefined;
+  /**
+   * Awaited once, after the inserts (events, minted tokens and their ownership rows) and before
+   * the updates (revokes), e.g. to take the checkpoint lock: inserts of different ranges never
+   * touch the same rows, so they may run before it, while a revoke must see the mint it closes.
+   */
+  beforeUpdates?: (() => Promise<unknown>) | undefined;
 }
 
 /** Applies `events` (chain order) inside `tx`; returns the holders concerned. */
@@ -27,7 +33,10 @@ export async function applyEvents(
   options: ApplyOptions = {},
 ): Promise<Set<string>> {
   const holders = new Set<string>();
-  if (events.length === 0) return holders;
+  if (events.length === 0) {
+    await options.beforeUpdates?.();
+    return holders;
+  }
   const mints: BadgeEvent[] = [];
   const revokes: BadgeEvent[] = [];
   for (const e of events) {
@@ -98,6 +107,7 @@ export async function applyEvents(
     }
   }
 
+  await options.beforeUpdates?.();
   if (revokes.length > 0) {
     const tokenIds = revokes.map((e) => e.tokenId.toString());
     const blocks = revokes.map((e) => e.blockNumber.toString());

@@ -9,7 +9,7 @@ import type { BlockHeader } from './chain-rpc.ts';
 import { type Checkpoint, lockAll, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { BADGE_TOPICS, type BadgeEvent, decodeBadgeLogs } from './decode-badge-logs.ts';
 import { ChainMovedError, CheckpointMovedError, ReorgTooDeepError } from './errors.ts';
-import { readHeaders, readLogs, readRanges } from './fetch-ranges.ts';
+import { type FetchedRange, readHeaders, readLogs, readRanges } from './fetch-ranges.ts';
 import { rollbackAbove } from './rollback.ts';
 import {
   type ApplyRangeInput,
@@ -23,6 +23,11 @@ import type { CreateListenerParameters, Listener, ListenerStatus, SyncResult } f
 
 /** A backfill logs its progress at most this often. */
 const PROGRESS_LOG_MS = 10_000;
+/**
+ * Apply transactions of a backfill in flight: the next one inserts while the previous one takes the
+ * lock and commits (on PostgreSQL; PGlite runs them one after the other anyway).
+ */
+const APPLIES_IN_FLIGHT = 2;
 /** Longest wait between attempts after failures. */
 const MAX_BACKOFF_MS = 30_000;
 
@@ -53,10 +58,19 @@ export function createListener(params: CreateListenerParameters): Listener {
   };
 
   /** Applies a range (one transaction); counts its events ok, or failed and rethrows. */
-  const apply = async (input: ApplyRangeInput, head: bigint): Promise<void> => {
+  const apply = (
+    input: ApplyRangeInput,
+    head: bigint,
+  ): { committed: Promise<unknown>; done: Promise<void> } => {
+    const committed = applyRange(core, input);
+    committed.catch(() => {}); // observed through `done`
+    return { committed, done: afterApply(committed, input, head) };
+  };
+
+  const afterApply = async (committed: Promise<Set<string>>, input: ApplyRangeInput, head: bigint) => {
     let holders: Set<string>;
     try {
-      holders = await applyRange(core, input);
+      holders = await committed;
     } catch (err) {
       countEvents(input.events, 'failed');
       throw err;
@@ -215,14 +229,42 @@ export function createListener(params: CreateListenerParameters): Listener {
     let lastLog = t0;
     let events = 0;
     let ranges = 0;
+    /** The last range handed to an apply transaction (its end is the next one's expected cursor). */
+    let scheduled: Pick<Checkpoint, 'block' | 'hash'> = cp;
+    /** The last range whose apply committed. */
     let applied: Pick<Checkpoint, 'block' | 'hash'> = cp;
     let final = cp.finalized;
+    const applying: { committed: Promise<unknown>; done: Promise<void>; range: FetchedRange }[] = [];
     let finalizing: Promise<void> | undefined;
     if (safe - from > core.reader.sizer.current)
       log.info('backfilling badge events', {
         context: { fromBlock: from.toString(), toBlock: safe.toString(), headBlock: head.toString() },
         metrics: { chunkBlocks: Number(core.reader.sizer.current), concurrency: options.concurrency },
       });
+
+    /** Waits for the oldest apply, then hands its events to the (single, ordered) finalize chain. */
+    const settleOldest = async () => {
+      const { done, range } = applying.shift()!;
+      await done;
+      applied = { block: range.end.number, hash: range.end.hash };
+      ranges++;
+      events += range.events.length;
+      // The previous chunk's posting must be done (and its errors seen) before this one's starts.
+      if (finalizing) await finalizing;
+      finalizing = undefined;
+      const newFinal = minBig(range.end.number, safe);
+      if (newFinal > final) {
+        const p = finalize({
+          expectedFinal: final,
+          newFinal,
+          memory: { after: range.fromBlock - 1n, events: range.events },
+        });
+        p.catch(() => {}); // awaited in order; this only keeps it from going unhandled meanwhile
+        finalizing = p;
+        final = newFinal;
+      }
+    };
+
     try {
       for await (const range of readRanges(
         core.reader,
@@ -231,34 +273,22 @@ export function createListener(params: CreateListenerParameters): Listener {
         [BADGE_TOPICS],
         options.concurrency * 2,
       )) {
-        await apply(
+        const { committed, done } = apply(
           {
-            expected: applied.hash === null ? undefined : applied,
-            after: applied.block,
+            expected: scheduled.hash === null ? undefined : scheduled,
+            after: scheduled.block,
             to: range.end,
             events: range.events,
             blocks: await anchorHeaders(range.fromBlock, range.end, head),
+            previous: applying.at(-1)?.committed,
           },
           head,
         );
-        applied = { block: range.end.number, hash: range.end.hash };
-        ranges++;
-        events += range.events.length;
+        done.catch(() => {}); // awaited in order by settleOldest
+        applying.push({ committed, done, range });
+        scheduled = { block: range.end.number, hash: range.end.hash };
         status.chunkBlocks = Number(core.reader.sizer.current);
-        // The previous chunk's posting must be done (and its errors seen) before this one's starts.
-        if (finalizing) await finalizing;
-        finalizing = undefined;
-        const newFinal = minBig(range.end.number, safe);
-        if (newFinal > final) {
-          const p = finalize({
-            expectedFinal: final,
-            newFinal,
-            memory: { after: range.fromBlock - 1n, events: range.events },
-          });
-          p.catch(() => {}); // awaited above or below; this only keeps it from going unhandled meanwhile
-          finalizing = p;
-          final = newFinal;
-        }
+        while (applying.length >= APPLIES_IN_FLIGHT) await settleOldest();
         if (performance.now() - lastLog > PROGRESS_LOG_MS) {
           lastLog = performance.now();
           log.info('backfill progress', {
@@ -268,9 +298,11 @@ export function createListener(params: CreateListenerParameters): Listener {
         }
         if (stopping) break;
       }
+      while (applying.length > 0) await settleOldest();
       if (finalizing) await finalizing;
     } finally {
-      if (finalizing) await finalizing.catch(() => {});
+      // After a failure: let what is in flight end (a later apply fails on the moved cursor).
+      await Promise.allSettled([...applying.map((a) => a.done), finalizing]);
     }
     return { checkpoint: { block: applied.block, hash: applied.hash, finalized: final }, events, ranges };
   };
@@ -305,7 +337,7 @@ export function createListener(params: CreateListenerParameters): Listener {
     await apply(
       { expected: cp.hash === null ? undefined : cp, after: cp.block, to: last, events, blocks },
       head,
-    );
+    ).done;
     return {
       reorg: false as const,
       checkpoint: { block: last.number, hash: last.hash, finalized: cp.finalized },

@@ -131,18 +131,30 @@ export interface ApplyRangeInput {
   events: readonly BadgeEvent[];
   /** Headers to keep in chain_blocks (the non-final blocks, and the range's last ones). */
   blocks: readonly BlockHeader[];
+  /**
+   * The previous range's apply transaction, when still running: this one inserts meanwhile, and
+   * waits for it to commit before taking the lock (the lock alone does not keep the order).
+   */
+  previous?: Promise<unknown> | undefined;
 }
 
 /**
  * Applies a range and moves the applied cursor in one transaction (the events, their ownership
- * rows and tokens, the block hashes); returns the holders concerned.
+ * rows and tokens, the block hashes); returns the holders concerned. The apply lock is taken after
+ * the inserts, so the next range's transaction can insert while this one commits (a failed check
+ * rolls its inserts back with it).
  * @throws CheckpointMovedError when another writer moved the cursor meanwhile.
  */
 export async function applyRange(core: SyncCore, input: ApplyRangeInput): Promise<Set<string>> {
   return core.db.transaction(async (tx) => {
     await relaxDurability(tx);
-    await lockApplied(tx, core.contract, input.expected);
-    const holders = await applyEvents(tx, input.events);
+    // The inserts go first, the lock after them: applying range k+1 overlaps with range k's commit.
+    const holders = await applyEvents(tx, input.events, {
+      beforeUpdates: async () => {
+        await input.previous;
+        await lockApplied(tx, core.contract, input.expected);
+      },
+    });
     await storeBlocks(tx, input.blocks);
     await writeApplied(tx, core.contract, input.to.number, input.to.hash, input.after);
     return holders;
