@@ -442,6 +442,36 @@ describe('createListener', () => {
     });
   });
 
+  test('error: a chunk failing in the middle of a backfill stops it there; earlier chunks stay, later ones roll back', async () => {
+    const receipts = await mintBadges(
+      bed.writer,
+      bed.chain.minter,
+      memberAddresses(40).map((to) => ({ to, achievementId: VOTER })),
+      { batchSize: 5 },
+    );
+    await bed.db.query(
+      `create function cb_test_refuse() returns trigger language plpgsql as $$
+         begin if new.token_id = 23 then raise exception 'token 23 refused'; end if; return new; end $$;
+       create trigger cb_test_refuse before insert on badge_ownership for each row execute function cb_test_refuse();`,
+    );
+    const { ctx } = bed.context({ options: { chunkBlocks: 2, concurrency: 4 } });
+    const listener = createListener(ctx);
+    try {
+      await expect(listener.syncOnce()).rejects.toThrow('token 23 refused');
+    } finally {
+      await bed.db.query('drop trigger cb_test_refuse on badge_ownership; drop function cb_test_refuse();');
+    }
+    // Token 23 is in the 5th block of mints; the chunk holding it and everything after it is absent.
+    const progress = await listenerProgress(bed.db, bed.writer.address);
+    expect(progress!.processedBlock).toBeLessThan(receipts[4]!.blockNumber);
+    const applied = await count('badge_tokens');
+    expect(applied).toBe(receipts.filter((r) => r.blockNumber <= progress!.processedBlock).length * 5);
+    expect(await count('badge_ownership')).toBe(applied);
+    await listener.syncOnce();
+    expect(await count('badge_tokens')).toBe(40);
+    expect(await count("ach_events where source = 'chain'")).toBe(40);
+  });
+
   test('error: an intake failure keeps the events unposted (finalized cursor stays) until a later round', async () => {
     const [receipt] = await mintBadges(bed.writer, bed.chain.minter, [{ to: alice, achievementId: VOTER }]);
     const { ctx } = bed.context();
