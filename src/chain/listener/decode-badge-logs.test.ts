@@ -129,5 +129,15 @@ describe('createLimiter', () => {
     const c = late(async () => void seen.push('c'));
     await Promise.all([b, c]);
     expect(seen).toEqual(['a', 'b', 'c']);
+    // An urgent call waits ahead of the others.
+    const order2: string[] = [];
+    const first = late(async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      order2.push('first');
+    });
+    const normal = late(async () => void order2.push('normal'));
+    const urgent = late(async () => void order2.push('urgent'), { urgent: true });
+    await Promise.all([first, normal, urgent]);
+    expect(order2).toEqual(['first', 'urgent', 'normal']);
   });
 });

@@ -101,7 +101,9 @@ export async function readHeaders(
   numbers: Iterable<bigint>,
 ): Promise<Map<bigint, BlockHeader>> {
   const list = [...new Set(numbers)];
-  const headers = await Promise.all(list.map((n) => reader.limit(() => reader.rpc.header(n))));
+  const headers = await Promise.all(
+    list.map((n) => reader.limit(() => reader.rpc.header(n), { urgent: true })),
+  );
   const out = new Map<bigint, BlockHeader>();
   headers.forEach((h, i) => {
     if (!h) throw new ChainMovedError(`block ${list[i]} is not on the node (any more)`);
