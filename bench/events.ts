@@ -21,7 +21,7 @@ import { achievementRoutes, createEventProcessor, saveAchievements } from '../sr
 import { buildApp, listen } from '../src/api/index.ts';
 import { createApiKeys } from '../src/platform/apikeys/index.ts';
 import { loadConfig } from '../src/platform/config.ts';
-import { createDb, type Db } from '../src/platform/db/create-db.ts';
+import { createDb } from '../src/platform/db/create-db.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
 import { createSilentLogger } from '../src/platform/logger.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
@@ -39,7 +39,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench:events -- [--events N] [--users N] [--rate N] [--seconds N] [--driver both|pg|pglite] [--workers N]');
+  console.log(
+    'usage: npm run bench:events -- [--events N] [--users N] [--rate N] [--seconds N] [--driver both|pg|pglite] [--workers N]',
+  );
   process.exit(0);
 }
 const N = Number(args.events);
@@ -48,7 +50,13 @@ const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const WORKERS = Number(args.workers);
 const PG_ADMIN = process.env.CB_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-for (const [k, v] of Object.entries({ events: N, users: USERS, rate: RATE, seconds: SECONDS, workers: WORKERS })) {
+for (const [k, v] of Object.entries({
+  events: N,
+  users: USERS,
+  rate: RATE,
+  seconds: SECONDS,
+  workers: WORKERS,
+})) {
   if (!Number.isInteger(v) || v < 1) {
     console.error(`bench:events: --${k} must be a positive whole number`);
     process.exit(2);
@@ -61,21 +69,67 @@ const TYPES = ['commit', 'trade', 'vote', 'login', 'post', 'review', 'stake', 'q
 function catalogue(): unknown[] {
   const out: unknown[] = [];
   TYPES.forEach((type, i) => {
-    out.push({ id: `${type}-count-5`, name: `${type} ×5`, category: type, rule: { type: 'count', filter: { types: [type] }, target: 5 } });
-    out.push({ id: `${type}-count-25`, name: `${type} ×25`, category: type, rule: { type: 'count', filter: { types: [type] }, target: 25 } });
-    out.push({ id: `${type}-sum`, name: `${type} volume`, category: type, rule: { type: 'sum', filter: { types: [type] }, field: 'amount', target: 500 } });
-    out.push({ id: `${type}-distinct`, name: `${type} variety`, category: type, rule: { type: 'distinct', filter: { types: [type] }, field: 'topic', target: 4 } });
+    out.push({
+      id: `${type}-count-5`,
+      name: `${type} ×5`,
+      category: type,
+      rule: { type: 'count', filter: { types: [type] }, target: 5 },
+    });
+    out.push({
+      id: `${type}-count-25`,
+      name: `${type} ×25`,
+      category: type,
+      rule: { type: 'count', filter: { types: [type] }, target: 25 },
+    });
+    out.push({
+      id: `${type}-sum`,
+      name: `${type} volume`,
+      category: type,
+      rule: { type: 'sum', filter: { types: [type] }, field: 'amount', target: 500 },
+    });
+    out.push({
+      id: `${type}-distinct`,
+      name: `${type} variety`,
+      category: type,
+      rule: { type: 'distinct', filter: { types: [type] }, field: 'topic', target: 4 },
+    });
     out.push({
       id: `${type}-streak`,
       name: `${type} streak`,
       category: type,
-      rule: { type: 'streak', filter: { types: [type] }, period: i % 2 === 0 ? 'day' : 'week', timeZone: i % 3 === 0 ? 'Asia/Tokyo' : 'UTC', target: 3 },
+      rule: {
+        type: 'streak',
+        filter: { types: [type] },
+        period: i % 2 === 0 ? 'day' : 'week',
+        timeZone: i % 3 === 0 ? 'Asia/Tokyo' : 'UTC',
+        target: 3,
+      },
     });
-    out.push({ id: `${type}-burst`, name: `${type} burst`, category: type, rule: { type: 'window', filter: { types: [type], conditions: [{ field: 'amount', op: 'gte', value: 10 }] }, windowSeconds: 86_400, target: 3 } });
+    out.push({
+      id: `${type}-burst`,
+      name: `${type} burst`,
+      category: type,
+      rule: {
+        type: 'window',
+        filter: { types: [type], conditions: [{ field: 'amount', op: 'gte', value: 10 }] },
+        windowSeconds: 86_400,
+        target: 3,
+      },
+    });
   });
   // 48 so far; two composites make 50.
-  out.push({ id: 'all-rounder', name: 'All-rounder', category: 'meta', rule: { type: 'composite', mode: 'at_least', n: 4, achievements: TYPES.map((t) => `${t}-count-5`) } });
-  out.push({ id: 'devoted', name: 'Devoted', category: 'meta', rule: { type: 'composite', mode: 'all', achievements: ['commit-count-25', 'vote-count-25'] } });
+  out.push({
+    id: 'all-rounder',
+    name: 'All-rounder',
+    category: 'meta',
+    rule: { type: 'composite', mode: 'at_least', n: 4, achievements: TYPES.map((t) => `${t}-count-5`) },
+  });
+  out.push({
+    id: 'devoted',
+    name: 'Devoted',
+    category: 'meta',
+    rule: { type: 'composite', mode: 'all', achievements: ['commit-count-25', 'vote-count-25'] },
+  });
   return out;
 }
 
@@ -93,7 +147,8 @@ function event(i: number, prefix: string) {
   };
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 interface DriverResult {
   driver: string;
@@ -132,15 +187,40 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<DriverResult> {
   try {
     await migrate(db, logger);
     await saveAchievements(db, catalogue(), { actor: 'bench', mode: 'upsert' });
-    const config = loadConfig({}, { logLevel: 'fatal', rateLimitMax: 10_000_000, bodyLimitBytes: 8 * 1024 * 1024, port: 0 });
-    const processor = createEventProcessor({ db, metrics, logger, concurrency: WORKERS, batchSize: 2000, pollIntervalMs: 50 });
+    const config = loadConfig(
+      {},
+      { logLevel: 'fatal', rateLimitMax: 10_000_000, bodyLimitBytes: 8 * 1024 * 1024, port: 0 },
+    );
+    const processor = createEventProcessor({
+      db,
+      metrics,
+      logger,
+      concurrency: WORKERS,
+      batchSize: 2000,
+      pollIntervalMs: 50,
+    });
     const apiKeys = createApiKeys({ db, logger });
     const { key } = await apiKeys.create({ name: 'bench', scopes: ['events:write'] });
     const app = await buildApp(
-      { config, logger, metrics, shutdown: createShutdown({ graceMs: 1000, logger }), db, apiKeys, readiness: [] },
+      {
+        config,
+        logger,
+        metrics,
+        shutdown: createShutdown({ graceMs: 1000, logger }),
+        db,
+        apiKeys,
+        readiness: [],
+      },
       {
         routes: [
-          achievementRoutes({ db, metrics, logger, catalogue: () => processor.catalogue(), labelOf: (_k, v) => v ?? 'other', onEventsAccepted: () => processor.wake() }),
+          achievementRoutes({
+            db,
+            metrics,
+            logger,
+            catalogue: () => processor.catalogue(),
+            labelOf: (_k, v) => v ?? 'other',
+            onEventsAccepted: () => processor.wake(),
+          }),
         ],
       },
     );
@@ -155,7 +235,9 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<DriverResult> {
       const body = (await r.json()) as { accepted: number };
       if (body.accepted !== events.length) throw new Error(`accepted ${body.accepted} of ${events.length}`);
     };
-    const pending = async () => (await db.query<{ n: number }>(`select count(*)::int as n from ach_events where status = 'received'`)).rows[0]!.n;
+    const pending = async () =>
+      (await db.query<{ n: number }>(`select count(*)::int as n from ach_events where status = 'received'`))
+        .rows[0]!.n;
 
     // 1. Ingest with the processor running.
     processor.start();
@@ -189,7 +271,9 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<DriverResult> {
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       while (inFlight.size >= 16) await Promise.race(inFlight);
-      const p: Promise<void> = post(Array.from({ length: perTick }, (_, k) => event(N + sent + k, 's'))).finally(() => inFlight.delete(p));
+      const p: Promise<void> = post(
+        Array.from({ length: perTick }, (_, k) => event(N + sent + k, 's')),
+      ).finally(() => inFlight.delete(p));
       inFlight.add(p);
       sent += perTick;
     }
@@ -227,13 +311,23 @@ async function rawUnnestRate(): Promise<number> {
   const c = new pg.Client({ connectionString: PG_ADMIN });
   await c.connect();
   try {
-    await c.query(`create temp table raw_events (source text, external_id text, type text, user_address text, occurred_at timestamptz, data jsonb, partition smallint)`);
+    await c.query(
+      `create temp table raw_events (source text, external_id text, type text, user_address text, occurred_at timestamptz, data jsonb, partition smallint)`,
+    );
     const t0 = performance.now();
     for (let from = 0; from < N; from += 10_000) {
       const rows = Array.from({ length: Math.min(10_000, N - from) }, (_, k) => event(from + k, 'r'));
       await c.query(
         `insert into raw_events select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::smallint[])`,
-        [rows.map((r) => r.source), rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.user), rows.map((r) => r.occurredAt), rows.map((r) => JSON.stringify(r.data)), rows.map((_, k) => k % 16)],
+        [
+          rows.map((r) => r.source),
+          rows.map((r) => r.id),
+          rows.map((r) => r.type),
+          rows.map((r) => r.user),
+          rows.map((r) => r.occurredAt),
+          rows.map((r) => JSON.stringify(r.data)),
+          rows.map((_, k) => k % 16),
+        ],
       );
     }
     return N / ((performance.now() - t0) / 1000);
@@ -253,20 +347,28 @@ async function pgReachable(): Promise<boolean> {
   }
 }
 
-const drivers: ('pg' | 'pglite')[] = args.driver === 'both' ? ['pglite', 'pg'] : [args.driver as 'pg' | 'pglite'];
+const drivers: ('pg' | 'pglite')[] =
+  args.driver === 'both' ? ['pglite', 'pg'] : [args.driver as 'pg' | 'pglite'];
 if (drivers.includes('pg') && !(await pgReachable())) {
   console.error(`bench:events: PostgreSQL unreachable at ${PG_ADMIN}`);
   process.exit(1);
 }
-console.log(`bench:events — ${N} events, ${USERS} members, 50 achievements; ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}`);
+console.log(
+  `bench:events — ${N} events, ${USERS} members, 50 achievements; ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}`,
+);
 const results: DriverResult[] = [];
 for (const d of drivers) results.push(await benchDriver(d));
 console.log('');
-console.log('driver  ingest ev/s  end-to-end ev/s  drain s  unlocks  sustained ev/s  p50 delay ms  p99 delay ms');
+console.log(
+  'driver  ingest ev/s  end-to-end ev/s  drain s  unlocks  sustained ev/s  p50 delay ms  p99 delay ms',
+);
 for (const r of results) {
   console.log(
     `${r.driver.padEnd(7)} ${r.ingestPerSec.toFixed(0).padStart(11)} ${r.e2ePerSec.toFixed(0).padStart(16)} ${r.drainSeconds.toFixed(1).padStart(8)} ${String(r.unlocks).padStart(8)} ${r.sustainedRate.toFixed(0).padStart(15)} ${r.p50DelayMs.toFixed(0).padStart(13)} ${r.p99DelayMs.toFixed(0).padStart(13)}`,
   );
 }
-if (drivers.includes('pg')) console.log(`\nraw PostgreSQL unnest insert of the same rows: ${(await rawUnnestRate()).toFixed(0)} rows/s`);
+if (drivers.includes('pg'))
+  console.log(
+    `\nraw PostgreSQL unnest insert of the same rows: ${(await rawUnnestRate()).toFixed(0)} rows/s`,
+  );
 console.log('targets (PostgreSQL, 2 cores): end-to-end ≥ 10000 ev/s; p99 delay < 2000 ms at 2000 ev/s');

@@ -21,6 +21,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { createPublicClient } from 'viem';
 import {
   achievementRoutes,
   type Catalogue,
@@ -32,7 +33,11 @@ import {
 } from './achievements/index.ts';
 import { buildApp, databaseReadiness, listen, type ReadinessCheck, type RoutesPlugin } from './api/index.ts';
 import { badgeRoutes } from './chain/badges/index.ts';
+import { achievementTokenId } from './chain/contracts/achievement-token-id.ts';
 import { type ChainModule, createChain } from './chain/create-chain.ts';
+import { type ContractSignatureVerifier, createGovernance, type Governance } from './governance/index.ts';
+import { incidentSettingsFromConfig } from './incident-settings.ts';
+import { createIncidents, type Incidents, incidentsOptionsFromSettings } from './ops/index.ts';
 import { type ApiKeys, createApiKeys } from './platform/apikeys/index.ts';
 import { type Cache, createCache, createRedisSampler } from './platform/cache/index.ts';
 import type { Common } from './platform/common.ts';
@@ -59,6 +64,7 @@ export interface Platform {
   apiKeys: ApiKeys;
   redis: Redis | undefined;
   processor: EventProcessor;
+  incidents: Incidents;
   readiness: ReadinessCheck[];
 }
 
@@ -120,10 +126,17 @@ export async function createPlatform(
     batchSize: config.eventBatchSize,
   });
   registerAchievementJobs(jobs, { db, metrics, logger: achievementsLogger });
+  const incidents = createIncidents({
+    common,
+    db,
+    jobs,
+    options: incidentsOptionsFromSettings(incidentSettingsFromConfig(config)),
+  });
+  incidents.registerJobs();
 
   const readiness: ReadinessCheck[] = [databaseReadiness(db)];
   if (config.redisUrl) readiness.push({ name: 'redis', check: (timeoutMs) => cache.ping(timeoutMs) });
-  return { common, db, cache, jobs, apiKeys, redis, processor, readiness };
+  return { common, db, cache, jobs, apiKeys, redis, processor, incidents, readiness };
 }
 
 export interface RunningPlatform {
@@ -163,11 +176,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
   }
 
   const runsWork = role === 'all' || role === 'worker';
-  if (runsWork) {
-    processor.start();
-    shutdown.add('event-processor', () => processor.stop());
-  }
-  await jobs.start({ workers: runsWork });
+  shutdown.add('incident-sampler', platform.incidents.startSampler());
 
   const servesApi = role === 'all' || role === 'api';
   let knownTypes: ReadonlySet<string> = new Set(config.eventTypes);
@@ -180,26 +189,59 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
 
   // The chain: a real one through RPC_URLS for any role; the in-memory dev chain only in `all`.
   let chainModule: ChainModule | undefined;
+  let governance: Governance | undefined;
   if (config.rpcEndpoints.length > 0 || role === 'all') {
     chainModule = await createChain({
       common,
       db,
       catalogue,
       onEventsPosted: runsWork ? () => processor.wake() : undefined,
+      onOwnershipChanged: (addresses, fromBlock) => governance?.onOwnershipChanged(addresses, fromBlock),
       publicUrl: `http://${config.host}:${config.port}`,
     });
     platform.readiness.push(chainModule.readiness);
-    if (chainModule.minter && runsWork) {
-      await chainModule.minter.start();
-      shutdown.add('minter', () => chainModule!.minter!.stop());
-    }
-    if (role === 'all' || role === 'listener') chainModule.listener.start();
   } else {
     logger.info(
       'no RPC_URLS: the embedded dev chain runs with --role all only; this process does no chain work',
       { context: { role } },
     );
   }
+
+  governance = createGovernance({
+    common,
+    db,
+    cache: platform.cache,
+    catalogue,
+    achievementKey: achievementTokenId,
+    chainId: chainModule?.chain.id ?? config.chainId ?? 31337,
+    apiKeys: platform.apiKeys,
+    // viem's client checks EOA and ERC-1271 (smart wallet) signatures alike.
+    contractVerifier: chainModule ? erc1271Verifier(chainModule) : undefined,
+    onAchievementsSaved: async (saved) => {
+      for (const s of saved) {
+        if (s.needsRetroactive) {
+          await jobs.send(retroactiveJob, { achievementId: s.id }, { singletonKey: `${s.id}@${s.version}` });
+        }
+      }
+    },
+  });
+  const gov = governance;
+  gov.registerJobs(jobs);
+  shutdown.add('governance', () => gov.close());
+  shutdown.add('governance-sampler', gov.startSampler(config.dbSampleIntervalMs));
+
+  if (runsWork) {
+    processor.start();
+    shutdown.add('event-processor', () => processor.stop());
+  }
+  await jobs.start({ workers: runsWork });
+  const minter = chainModule?.minter;
+  if (minter && runsWork) {
+    await minter.start();
+    shutdown.add('minter', () => minter.stop());
+  }
+  if (chainModule && (role === 'all' || role === 'listener')) chainModule.listener.start();
+
   const routes: RoutesPlugin[] = servesApi
     ? [
         achievementRoutes({
@@ -227,7 +269,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     : [];
   if (servesApi) {
     await catalogue();
-    routes.push(badgeRoutes({ db, catalogue }));
+    routes.push(badgeRoutes({ db, catalogue }), platform.incidents.routes, gov.routes());
     const devChain = config.rpcEndpoints.length === 0;
     // The console comes last: its SPA fallback answers paths no other route claims.
     routes.push(
@@ -278,4 +320,12 @@ function startNearCompletionSampler(platform: Platform, intervalMs: number): () 
   const timer = setInterval(() => void sample(), intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+function erc1271Verifier(chain: ChainModule): ContractSignatureVerifier {
+  const client = createPublicClient({ transport: chain.transport, chain: chain.chain });
+  return {
+    verifyTypedData: (p) =>
+      client.verifyTypedData(p as unknown as Parameters<typeof client.verifyTypedData>[0]),
+  };
 }

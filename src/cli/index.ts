@@ -5,6 +5,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerChainDev } from '../chain/cli-chain-dev.ts';
+import { registerChainReplay } from '../chain/listener/cli-chain-replay.ts';
+import { registerReconcileChain } from '../chain/reconcile/cli-reconcile-chain.ts';
+import { registerGovernance } from '../governance/cli.ts';
+import { registerMonitor } from '../ops/index.ts';
 import { registerAchievements } from './achievements.ts';
 import { registerApikey } from './apikey.ts';
 import { registerMigrate } from './migrate.ts';
@@ -22,9 +26,13 @@ registerStart(program);
 registerMigrate(program);
 registerApikey(program);
 registerAchievements(program);
-registerReconcile(program);
+const reconcile = registerReconcile(program);
+registerReconcileChain(reconcile);
 const chain = program.command('chain').description('Local dev chain and chain maintenance.');
 registerChainDev(chain);
+registerChainReplay(chain);
+registerGovernance(program);
+registerMonitor(program);
 
 try {
   await program.parseAsync(process.argv);

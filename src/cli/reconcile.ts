@@ -3,7 +3,7 @@ import { normalizeAddress, reconcileProgress } from '../achievements/index.ts';
 import { CliError, printJson, printLine, printTable } from './output.ts';
 import { withDatabase } from './with-database.ts';
 
-export function registerReconcile(program: Command): void {
+export function registerReconcile(program: Command): Command {
   const reconcile = program
     .command('reconcile')
     .description(
@@ -52,4 +52,5 @@ export function registerReconcile(program: Command): void {
       }
       if (!report.fixed && report.mismatches.length > 0) process.exitCode = 3;
     });
+  return reconcile;
 }

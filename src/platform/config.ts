@@ -62,6 +62,26 @@ export interface Config {
   mintReplaceAfterMs: number;
   sessionSecret: string | undefined;
   sessionTtlMs: number;
+  alertWebhookToken: string | undefined;
+  alertWebhookTokenFile: string | undefined;
+  incidentTimeZone: string | undefined;
+  incidentWorkingDays: string | undefined;
+  incidentWorkingHours: string | undefined;
+  incidentHolidays: string | undefined;
+  incidentResponseTargets: string | undefined;
+  incidentChannels: string | undefined;
+  incidentEscalation: string | undefined;
+  oncallEmail: string | undefined;
+  oncallSms: string | undefined;
+  oncallPhone: string | undefined;
+  smtpUrl: string | undefined;
+  smtpFrom: string | undefined;
+  slackWebhookUrls: string | undefined;
+  twilioBaseUrl: string | undefined;
+  twilioAccountSid: string | undefined;
+  twilioAuthToken: string | undefined;
+  twilioFrom: string | undefined;
+  twilioVoiceUrl: string | undefined;
 }
 
 type Parser<T> = (raw: string) => T;
@@ -546,6 +566,167 @@ export const SETTINGS = [
     description: 'Lifetime of a console sign-in session.',
     default: () => 86_400_000,
     parse: int(60_000, 90 * 86_400_000),
+  }),
+  setting({
+    key: 'alertWebhookToken',
+    env: 'CB_ALERT_WEBHOOK_TOKEN',
+    defaultText: '(unset: webhook refused)',
+    description: 'Bearer token Alertmanager sends to POST /v1/alerts/webhook; never logged.',
+    default: () => undefined,
+    parse: secret(16),
+  }),
+  setting({
+    key: 'alertWebhookTokenFile',
+    env: 'CB_ALERT_WEBHOOK_TOKEN_FILE',
+    defaultText: '(unset)',
+    description: 'File holding the webhook token (wins over CB_ALERT_WEBHOOK_TOKEN).',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'incidentTimeZone',
+    env: 'CB_INCIDENT_TIME_ZONE',
+    defaultText: 'UTC',
+    description: 'IANA time zone of the on-call working-hours calendar.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'incidentWorkingDays',
+    env: 'CB_INCIDENT_WORKING_DAYS',
+    defaultText: 'mon-fri',
+    description: 'Working days, e.g. `mon-fri` or `mon,tue,wed,thu,fri`.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'incidentWorkingHours',
+    env: 'CB_INCIDENT_WORKING_HOURS',
+    defaultText: '09:00-18:00',
+    description: 'Working hours in the calendar time zone.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'incidentHolidays',
+    env: 'CB_INCIDENT_HOLIDAYS',
+    defaultText: '(unset)',
+    description: 'Holidays as comma-separated YYYY-MM-DD.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'incidentResponseTargets',
+    env: 'CB_INCIDENT_RESPONSE_TARGETS',
+    defaultText: '(seed 3.1)',
+    description: 'Override ack targets, e.g. `P1=30m/2h,P2=2h/next-working-day` (see docs/incidents.md).',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'incidentChannels',
+    env: 'CB_INCIDENT_CHANNELS',
+    defaultText: '(seed 3.1)',
+    description: 'Channels per severity, e.g. `P0=phone+sms+email+slack,P1=sms+email+slack`.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'incidentEscalation',
+    env: 'CB_INCIDENT_ESCALATION',
+    defaultText: '(one step: the CB_ONCALL_* lists)',
+    description: 'Escalation policy steps (see docs/incidents.md).',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'oncallEmail',
+    env: 'CB_ONCALL_EMAIL',
+    defaultText: '(unset)',
+    description: 'On-call e-mail addresses, comma-separated.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'oncallSms',
+    env: 'CB_ONCALL_SMS',
+    defaultText: '(unset)',
+    description: 'On-call SMS numbers (E.164), comma-separated.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'oncallPhone',
+    env: 'CB_ONCALL_PHONE',
+    defaultText: '(unset)',
+    description: 'On-call phone numbers for voice calls (E.164), comma-separated.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'smtpUrl',
+    env: 'CB_SMTP_URL',
+    defaultText: '(unset: no e-mail)',
+    description: 'SMTP server, `smtp://user:pass@host:587` (STARTTLS) or `smtps://…`; password never logged.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'smtpFrom',
+    env: 'CB_SMTP_FROM',
+    defaultText: '(unset)',
+    description: 'From address of incident e-mails.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'slackWebhookUrls',
+    env: 'CB_SLACK_WEBHOOK_URLS',
+    defaultText: '(unset: no Slack)',
+    description:
+      'Slack incoming-webhook URLs, `default=https://hooks…` (comma-separated, named); never logged.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'twilioBaseUrl',
+    env: 'CB_TWILIO_BASE_URL',
+    defaultText: 'https://api.twilio.com',
+    description: 'Base URL of the Twilio-style SMS/voice API.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'twilioAccountSid',
+    env: 'CB_TWILIO_ACCOUNT_SID',
+    defaultText: '(unset: no SMS/voice)',
+    description: 'Account SID of the SMS/voice provider.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'twilioAuthToken',
+    env: 'CB_TWILIO_AUTH_TOKEN',
+    defaultText: '(unset)',
+    description: 'Auth token of the SMS/voice provider; never logged.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'twilioFrom',
+    env: 'CB_TWILIO_FROM',
+    defaultText: '(unset)',
+    description: 'Sender number of SMS and calls.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'twilioVoiceUrl',
+    env: 'CB_TWILIO_VOICE_URL',
+    defaultText: '(unset)',
+    description: 'TwiML URL for voice calls (else a spoken summary is sent inline).',
+    default: () => undefined,
+    parse: nonEmpty,
   }),
 ] as const;
 

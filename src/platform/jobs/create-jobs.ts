@@ -3,6 +3,7 @@
  * registered queues, cron schedules, heartbeats, the metrics sampler and the missed-run check.
  * See `index.ts` for the design note.
  */
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import type { Common } from '../common.ts';
@@ -144,6 +145,8 @@ export function createJobs({ common, db, options = {} }: CreateJobsParameters): 
   const timers: NodeJS.Timeout[] = [];
   const ticks = new Set<Promise<void>>();
   const stopping = new AbortController();
+  // Every worker loop (one per queue and concurrency slot) waits on this one signal.
+  setMaxListeners(0, stopping.signal);
   let state: State = 'idle';
   let workersOn = false;
   let boss: PgBoss | undefined;

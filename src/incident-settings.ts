@@ -1,0 +1,62 @@
+/**
+ * The incident settings of the configuration (raw strings in `Config`) parsed with the incident
+ * module's parsers. Every bad setting is reported at once, by name, like the rest of the config.
+ * Lives at the composition root: the platform's config knows no domain, the domain reads no env.
+ */
+import {
+  type IncidentSettings,
+  parseChannelPolicy,
+  parseEscalationPolicy,
+  parseResponseTargets,
+  parseSlackWebhooks,
+  parseSmtpUrl,
+  parseWeekdays,
+  parseWorkingHours,
+} from './ops/index.ts';
+import type { Config } from './platform/config.ts';
+import { ConfigError } from './platform/errors.ts';
+
+const list = (raw: string | undefined) =>
+  raw
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+export function incidentSettingsFromConfig(config: Readonly<Config>): IncidentSettings {
+  const issues: { setting: string; message: string }[] = [];
+  const parse = <T>(setting: string, raw: string | undefined, parser: (text: string) => T): T | undefined => {
+    if (raw === undefined) return undefined;
+    try {
+      return parser(raw);
+    } catch (err) {
+      issues.push({ setting, message: (err as Error).message });
+      return undefined;
+    }
+  };
+  const settings: IncidentSettings = {
+    alertWebhookToken: config.alertWebhookToken,
+    alertWebhookTokenFile: config.alertWebhookTokenFile,
+    incidentTimeZone: config.incidentTimeZone,
+    incidentWorkingDays: parse('CB_INCIDENT_WORKING_DAYS', config.incidentWorkingDays, parseWeekdays),
+    incidentWorkingHours: parse('CB_INCIDENT_WORKING_HOURS', config.incidentWorkingHours, parseWorkingHours),
+    incidentHolidays: list(config.incidentHolidays),
+    incidentResponseTargets: parse('CB_INCIDENT_RESPONSE_TARGETS', config.incidentResponseTargets, (t) =>
+      parseResponseTargets(t),
+    ),
+    incidentChannels: parse('CB_INCIDENT_CHANNELS', config.incidentChannels, parseChannelPolicy),
+    incidentEscalation: parse('CB_INCIDENT_ESCALATION', config.incidentEscalation, parseEscalationPolicy),
+    oncallEmail: list(config.oncallEmail),
+    oncallSms: list(config.oncallSms),
+    oncallPhone: list(config.oncallPhone),
+    smtp: parse('CB_SMTP_URL', config.smtpUrl, parseSmtpUrl),
+    smtpFrom: config.smtpFrom,
+    slackWebhooks: parse('CB_SLACK_WEBHOOK_URLS', config.slackWebhookUrls, parseSlackWebhooks),
+    twilioBaseUrl: config.twilioBaseUrl,
+    twilioAccountSid: config.twilioAccountSid,
+    twilioAuthToken: config.twilioAuthToken,
+    twilioFrom: config.twilioFrom,
+    twilioVoiceUrl: config.twilioVoiceUrl,
+  };
+  if (issues.length > 0) throw new ConfigError(issues);
+  return settings;
+}
