@@ -13,6 +13,7 @@
  *
  * Usage: npm run bench:chain -- [--requests 20000] [--batch 250] [--chain both|in-process|node]
  *                               [--mining both|auto|interval] [--interval-ms 250] [--driver pglite|pg]
+ *                               [--max-pending 8]
  *
  * `runMintBench(options)` runs one case and returns its figures (for the combined chain benchmark).
  */
@@ -135,7 +136,9 @@ export async function runMintBench(options: MintBenchOptions = {}): Promise<Mint
       options: {
         batchSize,
         confirmations: 0,
-        pollIntervalMs: 20,
+        // Idle ticks cost CPU the chain could use: poll a few times per block when blocks are timed.
+        pollIntervalMs:
+          mining === 'interval' ? Math.max(20, Math.round((options.intervalMs ?? 250) / 5)) : 20,
         maxPendingTxs: options.maxPendingTxs ?? 8,
         gaugeIntervalMs: 1000,
         balanceIntervalMs: 10_000,
@@ -222,19 +225,26 @@ async function main() {
       mining: { type: 'string', default: 'both' },
       'interval-ms': { type: 'string', default: '250' },
       driver: { type: 'string', default: 'pglite' },
+      'max-pending': { type: 'string', default: '8' },
       help: { type: 'boolean', default: false },
     },
   });
   if (args.help) {
     console.log(
-      'usage: npm run bench:chain -- [--requests N] [--batch N] [--chain both|in-process|node] [--mining both|auto|interval] [--interval-ms N] [--driver pglite|pg]',
+      'usage: npm run bench:chain -- [--requests N] [--batch N] [--chain both|in-process|node] [--mining both|auto|interval] [--interval-ms N] [--driver pglite|pg] [--max-pending N]',
     );
     return;
   }
   const requests = Number(args.requests);
   const batchSize = Number(args.batch);
   const intervalMs = Number(args['interval-ms']);
-  for (const [k, v] of Object.entries({ requests, batch: batchSize, 'interval-ms': intervalMs }))
+  const maxPendingTxs = Number(args['max-pending']);
+  for (const [k, v] of Object.entries({
+    requests,
+    batch: batchSize,
+    'interval-ms': intervalMs,
+    'max-pending': maxPendingTxs,
+  }))
     if (!Number.isInteger(v) || v < 1) {
       console.error(`bench:chain: --${k} must be a positive whole number`);
       process.exit(2);
