@@ -217,7 +217,7 @@ describe('ERROR_CODES', () => {
   test('default: every code is domain-prefixed (CB_, ACH_…) upper snake case with a status and one line of meaning', () => {
     for (const [code, info] of Object.entries(ERROR_CODES)) {
       expect(code).toMatch(/^(CB|ACH|GOV|CHAIN|OPS|WEB)_[A-Z0-9_]+$/);
-      expect([400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503]).toContain(info.status);
+      expect([400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 502, 503]).toContain(info.status);
       expect(info.meaning).not.toContain('\n');
       expect(info.meaning.length).toBeGreaterThan(10);
     }

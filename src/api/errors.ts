@@ -171,6 +171,195 @@ export const ERROR_CODES = {
   // ── Web console (src/web/errors.ts) ─────────────────────────────────────────
   ...WEB_CODES,
 
+  // ── Governance, chain, operations ──────────────────────────────────────────
+  GOV_BAD_ADDRESS: {
+    status: 400,
+    meaning: 'Not a 0x address of 40 hex digits (mixed case must be a valid EIP-55 checksum).',
+  },
+  GOV_REQUEST_INVALID: {
+    status: 400,
+    meaning: 'The governance request does not have the documented shape; details.issues lists each problem.',
+  },
+  GOV_SIGNATURE_INVALID: {
+    status: 401,
+    meaning: 'The EIP-712 signature is not by the stated signer (EOA or ERC-1271 wallet).',
+  },
+  GOV_DOMAIN_MISMATCH: {
+    status: 401,
+    meaning:
+      "The EIP-712 domain (name, version, chain id, contract) is not this platform's; sign with GET /v1/governance/domain.",
+  },
+  GOV_SIGNATURE_EXPIRED: {
+    status: 401,
+    meaning: 'The signed request is too old or dated in the future; sign it again.',
+  },
+  GOV_NOT_PROPOSER: {
+    status: 403,
+    meaning: 'Only the proposer (or a guardian key) may do this to the proposal.',
+  },
+  GOV_PROPOSAL_NOT_FOUND: { status: 404, meaning: 'No proposal has this id.' },
+  GOV_PROPOSAL_NOT_ACTIVE: {
+    status: 409,
+    meaning: 'The proposal is not Active: ballots are taken only during its voting period.',
+  },
+  GOV_VOTE_CHANGE_NOT_ALLOWED: {
+    status: 409,
+    meaning: 'This proposal does not allow changing a vote once cast.',
+  },
+  GOV_NONCE_STALE: {
+    status: 409,
+    meaning: 'A newer signed request of this signer was already accepted; sign with a fresh nonce.',
+  },
+  GOV_NONCE_USED: { status: 409, meaning: 'This signed request was already used (a replay).' },
+  GOV_CANCEL_NOT_ALLOWED: { status: 409, meaning: 'The proposal cannot be canceled in its current state.' },
+  GOV_NOT_EXECUTABLE: {
+    status: 409,
+    meaning: 'The proposal is not Queued past its timelock, or its grace period has passed.',
+  },
+  GOV_EXECUTION_IN_PROGRESS: {
+    status: 409,
+    meaning: 'Another execution of this proposal is running; retry once it finishes.',
+  },
+  GOV_NO_VOTING_POWER: {
+    status: 422,
+    meaning: "The voter has no voting power at the proposal's snapshot block.",
+  },
+  GOV_BELOW_PROPOSAL_THRESHOLD: {
+    status: 422,
+    meaning: "The proposer's voting power at the latest confirmed block is below the proposal threshold.",
+  },
+  GOV_PROPOSAL_INVALID: {
+    status: 422,
+    meaning: 'The proposal or one of its actions is invalid or could not apply; details say which.',
+  },
+  GOV_SELF_DELEGATION: { status: 422, meaning: 'A member cannot delegate to themselves.' },
+  GOV_BLOCK_NOT_INDEXED: { status: 422, meaning: 'The requested block is not indexed and confirmed yet.' },
+  GOV_ONCHAIN_DISABLED: {
+    status: 422,
+    meaning: 'On-chain actions are not available: no executor is configured.',
+  },
+  GOV_VERIFIER_UNAVAILABLE: {
+    status: 503,
+    meaning: 'Smart-wallet (ERC-1271) signatures cannot be checked: no chain connection; retry later.',
+  },
+  GOV_WEIGHT_SET_MISSING: {
+    status: 500,
+    meaning: 'The weight set a proposal was created with is missing (database tampered with).',
+  },
+  CHAIN_BADGE_ADDRESS_MISSING: { status: 500, meaning: 'RPC_URLS is set but CB_BADGE_ADDRESS is not.' },
+  CHAIN_BADGE_NOT_FOUND: { status: 404, meaning: 'No badge has this token id.' },
+  CHAIN_BAD_TOKEN_ID: { status: 400, meaning: 'A token id is a positive whole number.' },
+  CHAIN_REPLAY_RANGE_INVALID: {
+    status: 400,
+    meaning: 'The replay range is invalid (from after to, or beyond the head).',
+  },
+  CHAIN_CHECKPOINT_MOVED: {
+    status: 409,
+    meaning: 'Another listener moved the checkpoint meanwhile; the range is retried.',
+  },
+  CHAIN_INCONSISTENT_ANSWER: {
+    status: 503,
+    meaning:
+      'The RPC endpoints gave answers that do not fit together (e.g. a log from an unknown block); retried.',
+  },
+  CHAIN_LOGS_TOO_LARGE: {
+    status: 503,
+    meaning: 'eth_getLogs refused a range as too large even at one block; check the endpoint.',
+  },
+  CHAIN_REORG_TOO_DEEP: {
+    status: 500,
+    meaning: 'A reorganisation deeper than the kept block hashes: run cb chain replay from before it.',
+  },
+  CHAIN_MINTER_KEY_INVALID: {
+    status: 500,
+    meaning: 'CB_MINTER_PRIVATE_KEY or the key file is not a usable private key (value never shown).',
+  },
+  CHAIN_MINTER_KEY_FILE_UNREADABLE: { status: 500, meaning: 'CB_MINTER_KEY_FILE cannot be read.' },
+  CHAIN_MINTER_KEY_CONFLICT: {
+    status: 500,
+    meaning: 'Both CB_MINTER_PRIVATE_KEY and CB_MINTER_KEY_FILE are set: set one.',
+  },
+  CHAIN_MINTER_KEY_MISSING: {
+    status: 500,
+    meaning: 'A minter key is required (CB_MINTER_KEY_FILE or CB_MINTER_PRIVATE_KEY).',
+  },
+  CHAIN_MINTER_RPC_UNREACHABLE: {
+    status: 503,
+    meaning: 'The minter cannot reach the chain RPC at start-up.',
+  },
+  CHAIN_MINTER_WRONG_CHAIN: { status: 500, meaning: 'The RPC serves another chain than configured.' },
+  CHAIN_MINTER_NO_CONTRACT: { status: 500, meaning: 'No contract code at CB_BADGE_ADDRESS on this chain.' },
+  CHAIN_MINTER_ROLE_MISSING: {
+    status: 500,
+    meaning: 'The minter account lacks MINTER_ROLE on the badge contract: grant it.',
+  },
+  CHAIN_MINTER_NONCE_BEHIND: {
+    status: 500,
+    meaning: 'The chain knows fewer minter transactions than the database: another chain or a reset.',
+  },
+  CHAIN_MINTER_INSUFFICIENT_FUNDS: {
+    status: 503,
+    meaning: 'The minter account cannot pay for gas; fund it (cb_minter_balance_wei).',
+  },
+  CHAIN_MINTER_RECEIPT_MISMATCH: {
+    status: 500,
+    meaning:
+      "A mined batch's BadgeMinted logs do not match its requests; they stay submitted for inspection.",
+  },
+  OPS_WEBHOOK_UNAUTHORIZED: {
+    status: 401,
+    meaning: 'The Alertmanager webhook bearer token is missing or wrong.',
+  },
+  OPS_WEBHOOK_NOT_CONFIGURED: {
+    status: 503,
+    meaning: 'No webhook token is configured (CB_ALERT_WEBHOOK_TOKEN[_FILE]); Alertmanager retries.',
+  },
+  OPS_INCIDENT_NOT_FOUND: { status: 404, meaning: 'No incident has this id.' },
+  OPS_INCIDENT_STATE: {
+    status: 409,
+    meaning: "The action is not allowed in the incident's current state (details.state, details.action).",
+  },
+  OPS_POSTMORTEM_NOT_FOUND: {
+    status: 404,
+    meaning: 'No postmortem yet: it is written when the incident resolves.',
+  },
+  OPS_POSTMORTEM_UNEDITED: {
+    status: 422,
+    meaning: 'Closing needs a postmortem edited beyond the generated draft.',
+  },
+  OPS_OPTIONS_INVALID: {
+    status: 500,
+    meaning: 'Incident settings are invalid; start-up lists every problem.',
+  },
+  OPS_NOTIFY_FAILED: {
+    status: 502,
+    meaning: 'A notification provider failed or timed out; the delivery is retried.',
+  },
+  OPS_NOTIFY_REJECTED: {
+    status: 502,
+    meaning: 'A notification provider refused the message for good (4xx); dead-lettered.',
+  },
+  OPS_NOTIFY_NOT_CONFIGURED: {
+    status: 500,
+    meaning: 'The channel has no settings (SMTP, Slack webhook, SMS provider); dead-lettered.',
+  },
+  OPS_SMTP_FAILED: {
+    status: 502,
+    meaning: 'The SMTP conversation failed (4xx/connection: retried; 5xx: dead-lettered).',
+  },
+  OPS_MONITOR_BINARY_MISSING: {
+    status: 500,
+    meaning: 'Prometheus or Alertmanager is not installed; the message names the Debian package.',
+  },
+  OPS_MONITOR_CONFIG_INVALID: {
+    status: 500,
+    meaning: 'A shipped monitoring config is missing or has a placeholder without a value.',
+  },
+  OPS_MONITOR_START_FAILED: {
+    status: 503,
+    meaning: 'A monitoring process exited or never became ready; the message quotes its log.',
+  },
+
   // ── Achievements ───────────────────────────────────────────────────────────
   ACH_BATCH_TOO_LARGE: { status: 413, meaning: 'More than 1000 events in one request; split the batch.' },
   ACH_BAD_ADDRESS: {
