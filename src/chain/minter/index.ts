@@ -30,6 +30,8 @@
  *    - no receipt for `replaceAfterMs` since the last broadcast → replaced: same nonce, data and gas,
  *      maxFeePerGas and maxPriorityFeePerGas raised ≥ `feeBumpPercent` (12.5 %; nodes refuse < 10 %)
  *      and at least to the market, never above the cap (then it waits and re-broadcasts as is).
+ *    The receipts are read first; the resulting database work and replacements then run while the
+ *    next batches are simulated (step 3), so node and database work overlap.
  * 3. Send new batches while fewer than `maxPendingTxs` are open: price fees from `eth_feeHistory`
  *    (next base fee × 2 + median of the 50th-percentile rewards, floor 0.1 gwei, clamped to
  *    `mintMaxFeeGwei`; when base fee + priority fee alone exceed the cap, wait — WARN, nothing sent);
@@ -55,6 +57,10 @@
  * successfully", userId = member, context { achievementId, tokenId, transactionHash, blockNumber,
  * outboxId }, metrics { processingTime (ms since the unlock), retryCount } — in the unlock's trace
  * (its traceparent); per transaction "mint transaction sent / confirmed / replaced / reverted".
+ *
+ * **Throughput** (`bench/chain-mint.ts`): batches of 250 fresh holders cost 12.65M gas (50.6k a
+ * badge); per batch the node runs estimateGas and the transaction, the minter signs (~2 keccaks of
+ * 20 kB), writes two small transactions and reads one receipt raw (750 logs, topics only).
  *
  * **Start-up checks** (`check()`, run by `start()`): RPC reachable, chain id = `chain.id`, contract
  * code at the badge address, `hasRole(MINTER_ROLE, account)`, chain nonce not behind mint_txs.
