@@ -17,7 +17,6 @@ import {
   createSyncCore,
   type FinalizeInput,
   finalizeTo,
-  type SyncCore,
 } from './sync-core.ts';
 import type { CreateListenerParameters, Listener, ListenerStatus, SyncResult } from './types.ts';
 
@@ -497,5 +496,3 @@ export function createListener(params: CreateListenerParameters): Listener {
     status: () => ({ ...status }),
   };
 }
-
-export type { SyncCore };

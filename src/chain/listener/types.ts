@@ -12,9 +12,9 @@ export interface ListenerOptions {
    */
   startBlock?: bigint | number | undefined;
   /**
-   * Depth at which a block is final: head − confirmations. Blocks above it are applied one by one
-   * with their hashes kept (rolled back on a reorg); events are posted to the achievement intake and
-   * matched to the mint outbox only once final.
+   * Depth at which a block is final: head − confirmations. Blocks above it are applied header by
+   * header with their hashes kept (rolled back on a reorg); events are posted to the achievement
+   * intake and matched to the mint outbox only once final. Choose it deeper than the chain's reorgs.
    * @defaultValue `config.chainConfirmations` (2)
    */
   confirmations?: number | undefined;
