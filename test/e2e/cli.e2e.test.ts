@@ -99,7 +99,8 @@ async function waitFor<T>(
   }
 }
 
-describe('cb start (real process)', () => {
+// Real processes on a 2-core machine that may be busy: generous per-test time.
+describe('cb start (real process)', { timeout: 180_000 }, () => {
   let env: Record<string, string>;
   let drop: () => Promise<void> = async () => {};
   let adminKey: string;
@@ -237,7 +238,7 @@ describe('cb start (real process)', () => {
   );
 });
 
-describe('cb start refuses bad configuration', () => {
+describe('cb start refuses bad configuration', { timeout: 60_000 }, () => {
   test('error: each bad setting on its own line, by name, exit 1', () => {
     const r = runCli(['start'], {
       CB_PORT: 'eighty',
