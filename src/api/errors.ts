@@ -251,7 +251,7 @@ export const ERROR_CODES = {
   CHAIN_BAD_TOKEN_ID: { status: 400, meaning: 'A token id is a positive whole number.' },
   CHAIN_REPLAY_RANGE_INVALID: {
     status: 400,
-    meaning: 'The replay range is invalid (from after to, or beyond the head).',
+    meaning: "The replay range is empty or goes beyond the listener's finalized block.",
   },
   CHAIN_CHECKPOINT_MOVED: {
     status: 409,
