@@ -1,4 +1,4 @@
-import { createPublicClient, createWalletClient, type Hex } from 'viem';
+import { createPublicClient, createWalletClient, custom, type Hex, type Transport } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { metricValue } from '../../platform/cache/test-common.ts';
@@ -245,6 +245,35 @@ describe('createMinter: crashes, restarts, stuck and failed transactions', () =>
       [false, 'confirmed'],
     ]);
     expect(await f.read('totalSupply')).toBe(3n);
+    await minter.stop();
+  });
+
+  test('behavior: while no block is mined, receipts are not asked again', async () => {
+    await f.dev.setAutomine(false);
+    await f.unlock(members(1, 21).map((user) => ({ user, achievement: 'quiet' })));
+    const calls = new Map<string, number>();
+    const counting: Transport = (params) => {
+      const inner = f.dev.transport({ ...params, retryCount: 0 });
+      return custom(
+        {
+          request(args: { method: string; params?: unknown }) {
+            calls.set(args.method, (calls.get(args.method) ?? 0) + 1);
+            return inner.request(args as never);
+          },
+        },
+        { retryCount: 0 },
+      )(params);
+    };
+    const minter = f.makeMinter({}, { transport: counting });
+    expect((await minter.tick()).sentTxs).toBe(1);
+    const receiptsAfterSend = calls.get('eth_getTransactionReceipt') ?? 0;
+    await minter.tick();
+    await minter.tick();
+    expect((await f.mintTxs())[0]!.status).toBe('submitted');
+    expect(calls.get('eth_getTransactionReceipt') ?? 0).toBe(receiptsAfterSend);
+    await f.dev.mine();
+    await tickUntil(minter, allConfirmed, 3);
+    expect(calls.get('eth_getTransactionReceipt')).toBeGreaterThan(receiptsAfterSend);
     await minter.stop();
   });
 });

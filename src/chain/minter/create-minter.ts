@@ -104,6 +104,9 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
   let lastGaugesAt = Number.NEGATIVE_INFINITY;
   let lastBalanceAt = Number.NEGATIVE_INFINITY;
   let lastTickAt: string | undefined;
+  let lastLeaseAt = 0;
+  /** The head whose receipts were all read and acted on: until a new block, no receipt can change. */
+  let followedHead: bigint | undefined;
   let lastError: string | undefined;
   let lastErrorLoggedAt = 0;
   let lastLoggedError: string | undefined;
@@ -186,6 +189,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
    */
   const followOpen = async (
     head: bigint,
+    newHead: boolean,
     result: MinterTickResult,
   ): Promise<{ stillOpen: number; settle: () => Promise<void> }> => {
     const open = await store.openTxs();
@@ -194,6 +198,17 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       for (const action of actions) await action();
     };
     if (open.length === 0) return { stillOpen: 0, settle };
+    // One fee quote per round, shared by its replacements.
+    let market: Promise<PricedFees> | undefined;
+    const quote = () => {
+      market ??= priceFees(client, feePolicy);
+      return market;
+    };
+    if (!newHead) {
+      // Same head as the last complete round: receipts cannot have changed; only timers can.
+      for (const tx of open) if (tx.status === 'submitted') unmined(tx, actions, quote, result);
+      return { stillOpen: open.length, settle };
+    }
     const receipts = await Promise.all(open.map((tx) => receiptOf([tx.txHash, ...tx.previousHashes])));
     // The sender's nonce N blocks deep: a nonce below it without a receipt of ours was used by another transaction.
     const finalNonce =
@@ -203,7 +218,6 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
             blockNumber: head - BigInt(confirmations),
           })
         : undefined;
-    let market: PricedFees | undefined;
     let stillOpen = 0;
     for (const [i, tx] of open.entries()) {
       const receipt = receipts[i];
@@ -243,15 +257,22 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
         continue;
       }
       stillOpen++;
-      const failing = rebroadcast.get(tx.nonce);
-      if (tx.sentAgeMs >= replaceAfterMs && !failing?.insufficientFunds)
-        actions.push(async () => {
-          market ??= await priceFees(client, feePolicy);
-          await replace(tx, market, result);
-        });
-      else if (rebroadcast.has(tx.nonce)) actions.push(() => resend(tx));
+      unmined(tx, actions, quote, result);
     }
     return { stillOpen, settle };
+  };
+
+  /** A transaction without a receipt: replaced when overdue, else sent again if its broadcast failed. */
+  const unmined = (
+    tx: OpenTx,
+    actions: (() => Promise<void>)[],
+    quote: () => Promise<PricedFees>,
+    result: MinterTickResult,
+  ) => {
+    const failing = rebroadcast.get(tx.nonce);
+    if (tx.sentAgeMs >= replaceAfterMs && !failing?.insufficientFunds)
+      actions.push(async () => replace(tx, await quote(), result));
+    else if (rebroadcast.has(tx.nonce)) actions.push(() => resend(tx));
   };
 
   const confirm = async (tx: OpenTx, receipt: MintReceipt, result: MinterTickResult) => {
@@ -610,20 +631,24 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       failedMints: 0,
       waitingForFees: false,
     };
-    if (!(await store.acquireLease(holder, leaseMs))) {
+    // The lease is renewed when a third of its lifetime has passed (not every tick: that is a write).
+    const leaseCheckedAt = Date.now();
+    const leaseFresh = holding && leaseCheckedAt - lastLeaseAt < leaseMs / 3;
+    if (!leaseFresh && !(await store.acquireLease(holder, leaseMs))) {
       if (holding) log.warn('minter lease taken by another instance: standing by', { context: { holder } });
       holding = false;
       nextNonce = undefined;
       result.standby = true;
       return result;
     }
+    if (!leaseFresh) lastLeaseAt = leaseCheckedAt;
     try {
       if (!holding) {
         await recover();
         holding = true;
       }
       const head = await client.getBlockNumber();
-      const { stillOpen, settle } = await followOpen(head, result);
+      const { stillOpen, settle } = await followOpen(head, head !== followedHead, result);
       // Settling (database work, replacements) overlaps with simulating the next batches (node work).
       const [settled, planned] = await Promise.allSettled([
         settle(),
@@ -631,10 +656,12 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       ]);
       if (settled.status === 'rejected') throw settled.reason;
       if (planned.status === 'rejected') throw planned.reason;
+      followedHead = head;
       if (planned.value && holding) await sendPlanned(planned.value, result);
       await refreshGauges();
     } catch (err) {
       holding = false; // re-read nonce and open transactions before acting again
+      followedHead = undefined;
       throw err;
     }
     return result;

@@ -62,6 +62,9 @@ export async function planBatches(parameters: PlanBatchesParameters): Promise<Pl
       functionName: 'mintBatch',
       args: [items.map((i) => i.to), items.map((i) => i.achievementKey)],
       account,
+      // Not 'pending': a node then executes every pending transaction first (our earlier batches),
+      // and whether a request reverts does not depend on them.
+      blockTag: 'latest',
     });
 
   const splitInto = async (items: MintItem[], parts: number): Promise<PlanBatchesResult> => {
