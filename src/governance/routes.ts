@@ -200,7 +200,7 @@ export function governanceRoutes(deps: GovernanceRoutesDeps): FastifyPluginAsync
         const [given, received] = await Promise.all([
           ctx.db.query<{ delegatee: string; from_block: string; to_block: string | null; nonce: string }>(
             `select delegatee, from_block::text as from_block, to_block::text as to_block, nonce::text as nonce
-               from gov_delegations where delegator = $1 order by from_block desc, id desc limit 50`,
+               from gov_delegations where delegator = $1 order by gov_delegations.from_block desc, gov_delegations.id desc limit 50`,
             [address],
           ),
           ctx.db.query<{ delegator: string; from_block: string }>(

@@ -75,7 +75,7 @@ export async function verifyTally(
     signature: string;
   }>(
     `select id::text as id, voter, support, reason, nonce::text as nonce, signature
-       from gov_ballots where proposal_id = $1 order by id`,
+       from gov_ballots where proposal_id = $1 order by gov_ballots.id`,
     [p.id],
   );
 

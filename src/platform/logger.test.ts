@@ -57,6 +57,7 @@ describe('logger', () => {
         privateKey: '0x'.padEnd(66, '1'),
         nested: { password: 'p4ss', authorization: 'Bearer xyz' },
         txHash: '0x'.padEnd(66, '2'),
+        tokenId: '17',
       },
       err: new Error('redis://:redispass@cache:6379 refused'),
     });
@@ -65,6 +66,7 @@ describe('logger', () => {
       expect(line).not.toContain(secret);
     }
     expect(line).toContain('0x'.padEnd(66, '2'));
+    expect(line).toContain('"tokenId":"17"'); // the seed's own example field is public
     expect(logs.entries()[0]!.context).toMatchObject({ error: { name: 'Error' } });
   });
 

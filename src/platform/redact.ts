@@ -9,6 +9,9 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]*)(?::([^/\s@]*))?@/
 const QUERY_SECRETS = /([?&](?:api[-_]?key|key|token|access_token|secret|password)=)[^&\s#]+/gi;
 const API_KEY = /\bcbk_[A-Za-z0-9_-]{8,}/g;
 
+/** Field names that look secret by the pattern above but are public identifiers (NFT token ids). */
+const PUBLIC_KEY = /^token_?ids?$/i;
+
 export const REDACTED = '[REDACTED]';
 
 /** Redacts secrets inside one string (URLs with credentials, `?apikey=` parameters, cb API keys). */
@@ -39,7 +42,7 @@ export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()):
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     out[k] =
-      SECRET_KEY.test(k) && v !== undefined && v !== null && typeof v !== 'boolean'
+      SECRET_KEY.test(k) && !PUBLIC_KEY.test(k) && v !== undefined && v !== null && typeof v !== 'boolean'
         ? REDACTED
         : redact(v, depth + 1, seen);
   }

@@ -231,3 +231,24 @@ describe('retroactive evaluation', () => {
     );
   });
 });
+
+describe('recompute', () => {
+  beforeEach(freshDb);
+
+  test('behavior: paging through the event log in small chunks sees every event (numeric order, not text)', async () => {
+    const { recomputePartition } = await import('./recompute.ts');
+    const { loadCatalogue } = await import('./catalogue.ts');
+    const { partitionOf } = await import('../partition.ts');
+    const u = user(42);
+    // Sequence numbers past 9, 99: text order would put "10" before "9" and skip events between pages.
+    await ingestEvents(
+      { db, metrics, labelOf },
+      Array.from({ length: 25 }, () => event(u, 'trade', { amount: 1 })),
+    );
+    await createEventProcessor({ db, metrics, logger }).drain();
+    const fresh = await db.transaction(async (tx) =>
+      recomputePartition(tx, await loadCatalogue(tx), partitionOf(u), { users: [u], chunkSize: 4 }),
+    );
+    expect(fresh.members.get(u)?.progress.get('big-spender')?.progress.current).toBe(25);
+  });
+});

@@ -65,7 +65,7 @@ export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Pr
     const { rows } = await tx.query<EventRow>(
       `select seq::text as seq, type, source, user_address, occurred_at, received_at, data, traceparent
          from ach_events where partition = $1 and status = 'received'
-        order by seq limit $2`,
+        order by ach_events.seq limit $2`,
       [partition, maxEvents],
     );
     const catalogue = await deps.catalogue(tx);

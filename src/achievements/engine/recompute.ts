@@ -70,7 +70,7 @@ export async function recomputePartition(
       `select seq::text as seq, type, source, user_address, occurred_at, data from ach_events
         where partition = $1 and status = 'processed' and type = any($2::text[]) and seq > $3::bigint
           ${scope.users ? 'and user_address = any($5::text[])' : ''}
-        order by seq limit $4`,
+        order by ach_events.seq limit $4`,
       params,
     );
     if (rows.length === 0) break;

@@ -304,7 +304,7 @@ async function outboxProblems(
 ): Promise<ChainDifference[]> {
   const { rows } = await core.db.query<OutboxRow>(
     `select id::text as id, user_address, achievement_id, status, token_id::text as token_id
-       from ach_mint_outbox order by id`,
+       from ach_mint_outbox order by ach_mint_outbox.id`,
   );
   if (rows.length === 0) return [];
   const held = heldIndex(chain);
