@@ -32,6 +32,7 @@ import { createJobs } from '../src/platform/jobs/index.ts';
 import { createSilentLogger } from '../src/platform/logger.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
 import { createShutdown } from '../src/platform/shutdown.ts';
+import { createTestDatabase } from '../test/services.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -135,20 +136,10 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<DriverResult> {
   let databaseUrl: string | undefined;
   let dropPg: (() => Promise<void>) | undefined;
   if (driver === 'pg') {
-    const name = `cb_bench_alerts_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const u = new URL(PG_ADMIN);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
-    dropPg = async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    };
+    // A fresh database of its own, dropped at the end (the test suites' helper).
+    const created = await createTestDatabase();
+    databaseUrl = created.url;
+    dropPg = created.drop;
   }
   const db = await createDb({ databaseUrl, dataDir, poolMax: 16, slowQueryMs: 60_000, logger, metrics });
   const sinks: Sinks = { smtp: await startSmtpSink(), http: await startHttpSink() };

@@ -26,6 +26,7 @@ import { migrate } from '../src/platform/db/migrate.ts';
 import { createSilentLogger } from '../src/platform/logger.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
 import { createShutdown } from '../src/platform/shutdown.ts';
+import { createTestDatabase } from '../test/services.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -168,20 +169,10 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<DriverResult> {
   let databaseUrl: string | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'cb-bench-'));
   if (driver === 'pg') {
-    const name = `cb_bench_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const u = new URL(PG_ADMIN);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
-    dropPg = async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    };
+    // A fresh database of its own, dropped at the end (the test suites' helper).
+    const created = await createTestDatabase();
+    databaseUrl = created.url;
+    dropPg = created.drop;
   }
   const db = await createDb({ databaseUrl, dataDir, poolMax: 10, slowQueryMs: 60_000, logger, metrics });
   try {

@@ -18,7 +18,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { keccak256, stringToBytes } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createEventProcessor, saveAchievements } from '../src/achievements/index.ts';
@@ -40,6 +39,7 @@ import { migrate } from '../src/platform/db/migrate.ts';
 import { createSilentLogger } from '../src/platform/logger.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
 import { createShutdown } from '../src/platform/shutdown.ts';
+import { createTestDatabase } from '../test/services.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -67,7 +67,6 @@ for (const [k, v] of Object.entries({ voters: VOTERS, concurrency: CONCURRENCY, 
     process.exit(2);
   }
 }
-const PG_ADMIN = process.env.CB_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CHAIN_ID = 31337;
 const SNAPSHOT = 1000n;
 const achievementKey = (slug: string) => BigInt(keccak256(stringToBytes(slug)).slice(0, 18));
@@ -86,20 +85,10 @@ async function openDb(
   let databaseUrl: string | undefined;
   let drop = async () => {};
   if (driver === 'pg') {
-    const name = `cb_bench_gov_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const u = new URL(PG_ADMIN);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
-    drop = async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    };
+    // A fresh database of its own, dropped at the end (the test suites' helper).
+    const created = await createTestDatabase();
+    databaseUrl = created.url;
+    drop = created.drop;
   }
   const db = await createDb({
     databaseUrl,
