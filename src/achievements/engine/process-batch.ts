@@ -51,91 +51,94 @@ interface EventRow {
 
 export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Promise<BatchResult> {
   const t0 = performance.now();
-  const result = await deps.db.transaction(async (tx): Promise<BatchResult & { delays: number[] }> => {
-    const part = await tx.query<{ id: number }>(
-      `select p.id from ach_partitions p
+  const result = await deps.db.transaction(
+    async (tx): Promise<BatchResult & { delays: number[]; catalogue?: Catalogue }> => {
+      const part = await tx.query<{ id: number }>(
+        `select p.id from ach_partitions p
         where exists (select 1 from ach_events e where e.partition = p.id and e.status = 'received')
         order by p.last_processed_at nulls first
         for update skip locked limit 1`,
-    );
-    const partition = part.rows[0]?.id;
-    if (partition === undefined)
-      return { partition, events: 0, failed: 0, progressRows: 0, unlocks: [], delays: [] };
+      );
+      const partition = part.rows[0]?.id;
+      if (partition === undefined)
+        return { partition, events: 0, failed: 0, progressRows: 0, unlocks: [], delays: [] };
 
-    const { rows } = await tx.query<EventRow>(
-      `select seq::text as seq, type, source, user_address, occurred_at, received_at, data, traceparent
+      const { rows } = await tx.query<EventRow>(
+        `select seq::text as seq, type, source, user_address, occurred_at, received_at, data, traceparent
          from ach_events where partition = $1 and status = 'received'
         order by ach_events.seq limit $2`,
-      [partition, maxEvents],
-    );
-    const catalogue = await deps.catalogue(tx);
-    const relevant = rows.filter((r) => catalogue.byEventType.has(r.type));
-    const users = [...new Set(relevant.map((r) => r.user_address))];
-    const members = await loadMemberStates(tx, users);
+        [partition, maxEvents],
+      );
+      const catalogue = await deps.catalogue(tx);
+      const relevant = rows.filter((r) => catalogue.byEventType.has(r.type));
+      const users = [...new Set(relevant.map((r) => r.user_address))];
+      const members = await loadMemberStates(tx, users);
 
-    // Evaluate member by member so one bad event fails alone: its member's changes are dropped,
-    // the event is marked failed with the error, and the rest of the batch goes on.
-    const byUser = new Map<string, EventRow[]>();
-    for (const r of relevant) {
-      const list = byUser.get(r.user_address) ?? [];
-      list.push(r);
-      byUser.set(r.user_address, list);
-    }
-    const unlocks: NewUnlock[] = [];
-    const failed = new Map<string, unknown>();
-    for (const [user, events] of byUser) {
-      const member = members.get(user)!;
-      const snapshot = cloneMember(member);
-      try {
-        const evaluated: EvaluatedEvent[] = events.map((e) => ({
-          seq: e.seq,
-          user,
-          type: e.type,
-          source: e.source,
-          occurredAtMs: e.occurred_at.getTime(),
-          data: e.data,
-        }));
-        unlocks.push(...evaluateEvents(catalogue, members, evaluated));
-      } catch (err) {
-        members.set(user, snapshot);
-        for (const e of events) failed.set(e.seq, err);
-        deps.logger.error('event evaluation failed', {
-          userId: user,
-          err,
-          context: { events: events.map((e) => e.seq) },
-        });
+      // Evaluate member by member so one bad event fails alone: its member's changes are dropped,
+      // the event is marked failed with the error, and the rest of the batch goes on.
+      const byUser = new Map<string, EventRow[]>();
+      for (const r of relevant) {
+        const list = byUser.get(r.user_address) ?? [];
+        list.push(r);
+        byUser.set(r.user_address, list);
       }
-    }
+      const unlocks: NewUnlock[] = [];
+      const failed = new Map<string, unknown>();
+      for (const [user, events] of byUser) {
+        const member = members.get(user)!;
+        const snapshot = cloneMember(member);
+        try {
+          const evaluated: EvaluatedEvent[] = events.map((e) => ({
+            seq: e.seq,
+            user,
+            type: e.type,
+            source: e.source,
+            occurredAtMs: e.occurred_at.getTime(),
+            data: e.data,
+          }));
+          unlocks.push(...evaluateEvents(catalogue, members, evaluated));
+        } catch (err) {
+          members.set(user, snapshot);
+          for (const e of events) failed.set(e.seq, err);
+          deps.logger.error('event evaluation failed', {
+            userId: user,
+            err,
+            context: { events: events.map((e) => e.seq) },
+          });
+        }
+      }
 
-    const progressRows = await saveProgress(tx, members);
-    const traceparent = rows.find((r) => r.traceparent)?.traceparent ?? null;
-    const made = await saveUnlocks(tx, unlocks, traceparent);
-    const okSeqs = rows.filter((r) => !failed.has(r.seq)).map((r) => r.seq);
-    const marked = await tx.query<{ delay: number }>(
-      `update ach_events set status = 'processed', processed_at = now()
+      const progressRows = await saveProgress(tx, members);
+      const traceparent = rows.find((r) => r.traceparent)?.traceparent ?? null;
+      const made = await saveUnlocks(tx, unlocks, traceparent);
+      const okSeqs = rows.filter((r) => !failed.has(r.seq)).map((r) => r.seq);
+      const marked = await tx.query<{ delay: number }>(
+        `update ach_events set status = 'processed', processed_at = now()
         where seq = any($1::bigint[])
         returning extract(epoch from (processed_at - received_at))::float8 as delay`,
-      [okSeqs],
-    );
-    if (failed.size > 0) {
-      await tx.query(
-        `update ach_events set status = 'failed', processed_at = now(), error = x.error
+        [okSeqs],
+      );
+      if (failed.size > 0) {
+        await tx.query(
+          `update ach_events set status = 'failed', processed_at = now(), error = x.error
            from jsonb_to_recordset($1::jsonb) as x(seq bigint, error jsonb)
           where ach_events.seq = x.seq`,
-        [JSON.stringify([...failed].map(([seq, err]) => ({ seq, error: describeError(err) })))],
-      );
-    }
-    await tx.query('update ach_partitions set last_processed_at = now() where id = $1', [partition]);
-    await deps.beforeCommit?.({ partition, events: rows.length });
-    return {
-      partition,
-      events: rows.length,
-      failed: failed.size,
-      progressRows,
-      unlocks: made,
-      delays: marked.rows.map((r) => r.delay),
-    };
-  });
+          [JSON.stringify([...failed].map(([seq, err]) => ({ seq, error: describeError(err) })))],
+        );
+      }
+      await tx.query('update ach_partitions set last_processed_at = now() where id = $1', [partition]);
+      await deps.beforeCommit?.({ partition, events: rows.length });
+      return {
+        partition,
+        events: rows.length,
+        failed: failed.size,
+        progressRows,
+        unlocks: made,
+        delays: marked.rows.map((r) => r.delay),
+        catalogue,
+      };
+    },
+  );
 
   if (result.events > 0) {
     const { metrics } = deps;
@@ -143,10 +146,10 @@ export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Pr
     if (result.failed > 0) metrics.eventsProcessed.inc({ result: 'failed' }, result.failed);
     for (const d of result.delays) metrics.eventProcessingDelay.observe(d);
     metrics.progressUpdates.inc({ result: 'ok' }, result.progressRows);
-    const catalogue = await deps.catalogue(deps.db);
+    // The catalogue the batch was evaluated with: no second look-up after the commit.
     for (const u of result.unlocks) {
       metrics.achievementUnlocks.inc({
-        category: catalogue.entries.get(u.achievementId)?.def.category ?? 'other',
+        category: result.catalogue?.entries.get(u.achievementId)?.def.category ?? 'other',
         result: 'ok',
       });
       deps.logger.info('Achievement unlocked successfully', {
@@ -165,7 +168,7 @@ export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Pr
       },
     });
   }
-  const { delays: _delays, ...rest } = result;
+  const { delays: _delays, catalogue: _catalogue, ...rest } = result;
   return rest;
 }
 
