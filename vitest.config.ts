@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
 const DRIVER_INDEPENDENT = [
   'src/achievements/rules/**',
   'src/achievements/address.test.ts',
+  'src/governance/recover-signer.test.ts',
   'src/chain/contracts/**',
   'src/chain/dev-chain.test.ts',
   'src/chain/rpc/**',
