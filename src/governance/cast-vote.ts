@@ -95,10 +95,11 @@ select p.id::text as id, p.state, p.chain_id::text as chain_id, p.snapshot_block
  where p.id = $1`;
 
 /**
- * The write, one statement: share-locks the proposal while voting is open at $9 (a result being
- * fixed holds it exclusively, so a ballot lands before the tally or not at all), stores the ballot
- * and makes it the voter's vote when its nonce is higher (and a change is allowed, $10). No row
- * back = refused; the caller's transaction then rolls the ballot back.
+ * The write, one statement (its own transaction): share-locks the proposal while voting is open at
+ * $9 (a result being fixed holds it exclusively, so a ballot lands before the tally or not at all),
+ * makes the ballot the voter's vote when its nonce is higher (and a change is allowed, $10), and
+ * only then stores the ballot, under the id the vote points at (the foreign key is checked at the
+ * end of the statement). No row back = refused, and nothing was written.
  */
 const WRITE_BALLOT = `
 with p as (
@@ -106,20 +107,20 @@ with p as (
    where id = $1 and state in ('pending', 'active')
      and voting_starts_at <= $9 and voting_ends_at + late_ballot_grace_seconds * interval '1 second' > $9
    for share
+), v as (
+  insert into gov_votes (proposal_id, voter, ballot_id, support, weight, nonce, updated_at)
+  select p.id, $2, nextval('gov_ballots_id_seq'), $3, $8, $5, $9 from p
+  on conflict (proposal_id, voter) do update
+     set ballot_id = excluded.ballot_id, support = excluded.support, weight = excluded.weight,
+         nonce = excluded.nonce, updated_at = excluded.updated_at
+   where gov_votes.nonce < excluded.nonce and $10::boolean
+  returning proposal_id, ballot_id
 ), b as (
-  insert into gov_ballots (proposal_id, voter, support, reason, nonce, signature, signer_kind, weight, received_at)
-  select p.id, $2, $3, $4, $5, $6, $7, $8, $9 from p
-  returning id, proposal_id, voter, support, weight, nonce, received_at
+  insert into gov_ballots (id, proposal_id, voter, support, reason, nonce, signature, signer_kind, weight, received_at)
+  select v.ballot_id, v.proposal_id, $2, $3, $4, $5, $6, $7, $8, $9 from v
+  returning id
 )
-insert into gov_votes (proposal_id, voter, ballot_id, support, weight, nonce, updated_at)
-select proposal_id, voter, id, support, weight, nonce, received_at from b
-on conflict (proposal_id, voter) do update
-   set ballot_id = excluded.ballot_id, support = excluded.support, weight = excluded.weight,
-       nonce = excluded.nonce, updated_at = excluded.updated_at
- where gov_votes.nonce < excluded.nonce and $10::boolean
-returning ballot_id::text as ballot_id`;
-
-class Refused extends Error {}
+select id::text as ballot_id from b`;
 
 export async function castVote(
   ctx: GovernanceContext,
@@ -165,7 +166,9 @@ async function cast(
   if (!/^\d{1,18}$/.test(proposalId)) throw proposalNotFound(proposalId);
 
   const read = async () => {
-    const { rows } = await ctx.db.query<VotingRow>(VOTING_ROW, [proposalId, voter, nonce.toString()]);
+    const { rows } = await ctx.db.query<VotingRow>(VOTING_ROW, [proposalId, voter, nonce.toString()], {
+      name: 'gov_voting_row',
+    });
     if (!rows[0]) throw proposalNotFound(proposalId);
     return rows[0];
   };
@@ -246,10 +249,11 @@ async function cast(
   if (row.state === 'pending') await advanceProposal(ctx, row.id);
 
   const at = ctx.now();
-  let ballotId: string;
+  let ballotId: string | undefined;
   try {
-    ballotId = await ctx.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ ballot_id: string }>(WRITE_BALLOT, [
+    const { rows } = await ctx.db.query<{ ballot_id: string }>(
+      WRITE_BALLOT,
+      [
         row.id,
         voter,
         support,
@@ -260,13 +264,14 @@ async function cast(
         power.total.toString(),
         at,
         row.allow_vote_change,
-      ]);
-      if (!rows[0]) throw new Refused();
-      return rows[0].ballot_id;
-    });
+      ],
+      { name: 'gov_write_ballot' },
+    );
+    ballotId = rows[0]?.ballot_id;
   } catch (err) {
-    const lost = err instanceof Refused || (err as { code?: unknown }).code === '23505';
-    if (!lost) throw err;
+    if ((err as { code?: unknown }).code !== '23505') throw err;
+  }
+  if (ballotId === undefined) {
     // Voting closed meanwhile, or another ballot of this voter got in first: say which.
     const again = await read();
     const replayed = replayOf(again);

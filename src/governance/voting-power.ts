@@ -82,7 +82,7 @@ export async function computeVotingPower(
     key: string;
     n: number | null;
     tokens: string[] | null;
-  }>(POWER_SQL, [address, block.toString()]);
+  }>(POWER_SQL, [address, block.toString()], { name: 'gov_power' });
   let delegatedTo: string | null = null;
   const received = new Map<string, bigint>();
   const held: { key: string; tokens: string[] }[] = [];

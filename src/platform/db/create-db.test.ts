@@ -137,3 +137,57 @@ describe('transaction', () => {
     expect((await db.query<{ x: number }>('select x from tx_t')).rows).toEqual([{ x: 1 }]);
   });
 });
+
+/** How many insert statements cb_db_query_duration_seconds has timed. */
+async function insertsTimed(): Promise<number> {
+  const text = await metrics.registry.getSingleMetricAsString('cb_db_query_duration_seconds');
+  return Number(/cb_db_query_duration_seconds_count\{operation="insert"\} (\d+)/.exec(text)?.[1] ?? 0);
+}
+
+describe('named statements', () => {
+  test('behavior: run prepared in and out of transactions, with the same results and timings', async () => {
+    await db.query('create table named_t (x int primary key, y text)');
+    const before = await insertsTimed();
+    for (let i = 0; i < 8; i++)
+      await db.query('insert into named_t (x, y) values ($1, $2)', [i, `v${i}`], { name: 'named_t_insert' });
+    await db.transaction(async (tx) => {
+      await tx.query('insert into named_t (x, y) values ($1, $2)', [100, 'tx'], { name: 'named_t_insert' });
+      const { rows, rowCount } = await tx.query<{ y: string }>(
+        'select y from named_t where x >= $1 order by x',
+        [6],
+        { name: 'named_t_from' },
+      );
+      expect(rows.map((r) => r.y)).toEqual(['v6', 'v7', 'tx']);
+      expect(rowCount).toBe(3);
+    });
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('insert into named_t (x, y) values ($1, $2)', [200, 'gone'], {
+          name: 'named_t_insert',
+        });
+        await tx.query('insert into named_t (x, y) values ($1, $2)', [0, 'duplicate'], {
+          name: 'named_t_insert',
+        });
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    const { rows } = await db.query<{ n: number }>(
+      'select count(*)::int as n from named_t where x = $1',
+      [200],
+      {
+        name: 'named_t_count',
+      },
+    );
+    expect(rows).toEqual([{ n: 0 }]);
+    expect((await insertsTimed()) - before).toBe(11);
+  });
+
+  test('behavior: a script inside a transaction runs every statement', async () => {
+    const n = await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ n: number }>(
+        'create temp table script_t (x int); insert into script_t values (1),(2),(3); select count(*)::int as n from script_t',
+      );
+      return rows[0]?.n;
+    });
+    expect(n).toBe(3);
+  });
+});

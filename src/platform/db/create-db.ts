@@ -1,7 +1,8 @@
 /**
  * The database: a `pg` pool when DATABASE_URL is set, otherwise in-process PGlite under the data
- * directory (guarded by a lock file). Both are reached through Kysely, and every statement — Kysely,
- * raw, or pg-boss's — is timed into `cb_db_query_duration_seconds` and, when slow, counted and logged.
+ * directory (guarded by a lock file). Both are reached through Kysely — on pg, transactions and named
+ * (prepared) statements go to the pool directly — and every statement — Kysely, raw, or pg-boss's —
+ * is timed into `cb_db_query_duration_seconds` and, when slow, counted and logged.
  *
  * Values parse the same on both drivers: int8 and numeric as strings (exact), timestamptz as Date,
  * json/jsonb as objects.
@@ -29,16 +30,34 @@ export interface QueryResultRows<R> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Runs the statement as a named prepared statement on PostgreSQL: parsed and planned once per
+   * connection instead of on every call (the plan is most of a small statement's server CPU). For
+   * hot, fixed SQL texts only: one name always means one text, and each connection keeps every
+   * name it has seen. PGlite ignores it.
+   */
+  name?: string | undefined;
+}
+
 /** Something that runs parameterised SQL: the database, or one transaction of it. */
 export interface Queryable {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResultRows<R>>;
+  query<R = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResultRows<R>>;
 }
 
 export interface Db extends Queryable {
   readonly driver: 'pg' | 'pglite';
   readonly kysely: Kysely<Database>;
   /** One parameterised statement (or, without params, a script of several). */
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResultRows<R>>;
+  query<R = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResultRows<R>>;
   /**
    * Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it
    * throws. Statements inside must use `tx`, never the Db itself (on PGlite that would wait forever).
@@ -110,20 +129,54 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
     });
     pool.on('error', (err) => logger.warn('idle database connection failed', { err }));
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
+    /** A statement straight on pg (no Kysely in between), timed like Kysely's. */
+    const run = async <R>(
+      on: pg.Pool | pg.PoolClient,
+      text: string,
+      params: readonly unknown[],
+      name: string | undefined,
+    ): Promise<QueryResultRows<R>> => {
+      const t0 = performance.now();
+      try {
+        const results = (await on.query({ text, values: [...params], ...(name ? { name } : {}) })) as
+          | pg.QueryResult
+          | pg.QueryResult[];
+        return lastResult<R>(results);
+      } finally {
+        observe(text, performance.now() - t0);
+      }
+    };
     const db: Db = {
       driver: 'pg',
       kysely,
-      query: async <R>(text: string, params: readonly unknown[] = []) => {
+      query: async <R>(text: string, params: readonly unknown[] = [], options?: QueryOptions) => {
+        if (options?.name) return run<R>(pool, text, params, options.name);
         if (params.length > 0 || !MULTI_STATEMENT.test(text)) return runRaw<R>(kysely, text, params);
         // A script: pg answers with one result per statement; Kysely would keep none of them.
-        const t0 = performance.now();
-        const results = (await pool.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
-        observe(text, performance.now() - t0);
-        const list = Array.isArray(results) ? results : [results];
-        const last = [...list].reverse().find((r) => r.fields.length > 0) ?? list[list.length - 1];
-        return { rows: (last?.rows ?? []) as R[], rowCount: last?.rowCount ?? 0 };
+        return run<R>(pool, text, [], undefined);
       },
-      transaction: (fn) => transaction(kysely, fn),
+      transaction: async (fn) => {
+        const client = await pool.connect();
+        let broken: Error | undefined;
+        try {
+          await run(client, 'begin', [], undefined);
+          const result = await fn({
+            query: (text, params = [], options) => run(client, text, params, options?.name),
+          });
+          await run(client, 'commit', [], undefined);
+          return result;
+        } catch (err) {
+          try {
+            await run(client, 'rollback', [], undefined);
+          } catch (rollbackFailed) {
+            // The connection is unusable (it went away mid-transaction): drop it from the pool.
+            broken = rollbackFailed as Error;
+          }
+          throw err;
+        } finally {
+          client.release(broken);
+        }
+      },
       ping: (timeoutMs) => ping(kysely, timeoutMs),
       poolStats: () => ({
         active: pool.totalCount - pool.idleCount,
@@ -186,6 +239,14 @@ async function runRaw<R>(
   return { rows: result.rows, rowCount: Number(result.numAffectedRows ?? BigInt(result.rows.length)) };
 }
 
+/** A script answers with one result per statement: the last that returns rows (or the last). */
+function lastResult<R>(results: pg.QueryResult | pg.QueryResult[]): QueryResultRows<R> {
+  const list = Array.isArray(results) ? results : [results];
+  const last = [...list].reverse().find((r) => r.fields.length > 0) ?? list[list.length - 1];
+  return { rows: (last?.rows ?? []) as R[], rowCount: last?.rowCount ?? last?.rows.length ?? 0 };
+}
+
+/** A Kysely transaction (PGlite: Kysely's dialect owns its single connection). */
 function transaction<T>(kysely: Kysely<Database>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
   return kysely
     .transaction()

@@ -30,15 +30,10 @@ class PGliteConnection implements DatabaseConnection {
     if (params.length === 0 && MULTI_STATEMENT.test(compiled.sql)) {
       const results = await this.pglite.exec(compiled.sql);
       const last = [...results].reverse().find((r) => r.fields.length > 0) ?? results[results.length - 1];
-      const affected = last?.affectedRows;
-      return {
-        rows: (last?.rows ?? []) as R[],
-        ...(affected === undefined ? {} : { numAffectedRows: BigInt(affected) }),
-      };
+      return withRowCount((last?.rows ?? []) as R[], last?.affectedRows);
     }
     const result = await this.pglite.query<R>(compiled.sql, params);
-    const affected = result.affectedRows;
-    return { rows: result.rows, ...(affected === undefined ? {} : { numAffectedRows: BigInt(affected) }) };
+    return withRowCount(result.rows, result.affectedRows);
   }
 
   // biome-ignore lint/correctness/useYield: streaming is not supported by PGlite's API; Kysely only calls this for .stream()
@@ -106,4 +101,13 @@ export class PGliteDialect implements Dialect {
   createIntrospector(db: Parameters<Dialect['createIntrospector']>[0]) {
     return new PostgresIntrospector(db);
   }
+}
+
+/**
+ * The row count as pg reports it: rows affected by insert/update/delete, rows returned by a select
+ * (PGlite says 0 affected for a select).
+ */
+function withRowCount<R>(rows: R[], affected: number | undefined): QueryResult<R> {
+  const count = Math.max(affected ?? 0, rows.length);
+  return affected === undefined && rows.length === 0 ? { rows } : { rows, numAffectedRows: BigInt(count) };
 }
