@@ -254,11 +254,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `check` every 100 ms until it returns a value (not undefined) or `timeoutMs` passes. */
+/**
+ * Polls `check` every 100 ms until it returns a value (not undefined) or `timeoutMs` passes; a
+ * check that throws (a server not answering yet) is tried again, and its last error is reported.
+ */
 export async function waitFor<T>(
   what: string,
   timeoutMs: number,
-  check: () => Promise<T | undefined>,
+  check: () => Promise<T | undefined> | T | undefined,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
