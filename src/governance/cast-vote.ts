@@ -7,13 +7,15 @@
  *
  * The latest ballot (highest nonce) counts: `gov_votes` holds it, `gov_ballots` keeps every one with
  * its signature. The proposal row is share-locked while a ballot is written and locked exclusively
- * when the result is fixed, so no ballot slips in after the tally.
+ * when the result is fixed, so no ballot slips in after the tally. The reads and the write are
+ * batched across concurrent ballots (ballot-store.ts).
  */
 import type { Address, Hex } from 'viem';
 import { BaseError } from '../platform/errors.ts';
 import { memberAddress, uint } from './address.ts';
 import { advanceProposal } from './advance-proposal.ts';
 import { formatScaled, scaledToNumber } from './amounts.ts';
+import type { VotingRow } from './ballot-store.ts';
 import type { GovernanceContext } from './context.ts';
 import {
   domainProblem,
@@ -61,67 +63,6 @@ export function parseSupport(value: unknown): Support | undefined {
   return undefined;
 }
 
-/** The proposal's voting facts, the voter's ballot with this nonce (if any) and current vote. */
-interface VotingRow
-  extends Pick<
-    ProposalRow,
-    | 'id'
-    | 'state'
-    | 'chain_id'
-    | 'snapshot_block'
-    | 'weight_set'
-    | 'allow_vote_change'
-    | 'voting_starts_at'
-    | 'voting_ends_at'
-    | 'late_ballot_grace_seconds'
-  > {
-  b_id: string | null;
-  b_support: Support | null;
-  b_reason: string | null;
-  b_signature: string | null;
-  b_signer_kind: 'eoa' | 'erc1271' | null;
-  b_weight: string | null;
-  v_nonce: string | null;
-}
-
-const VOTING_ROW = `
-select p.id::text as id, p.state, p.chain_id::text as chain_id, p.snapshot_block::text as snapshot_block,
-       p.weight_set, p.allow_vote_change, p.voting_starts_at, p.voting_ends_at, p.late_ballot_grace_seconds,
-       b.id::text as b_id, b.support as b_support, b.reason as b_reason, b.signature as b_signature,
-       b.signer_kind as b_signer_kind, b.weight::text as b_weight, v.nonce::text as v_nonce
-  from gov_proposals p
-  left join gov_ballots b on b.proposal_id = p.id and b.voter = $2 and b.nonce = $3
-  left join gov_votes v on v.proposal_id = p.id and v.voter = $2
- where p.id = $1`;
-
-/**
- * The write, one statement (its own transaction): share-locks the proposal while voting is open at
- * $9 (a result being fixed holds it exclusively, so a ballot lands before the tally or not at all),
- * makes the ballot the voter's vote when its nonce is higher (and a change is allowed, $10), and
- * only then stores the ballot, under the id the vote points at (the foreign key is checked at the
- * end of the statement). No row back = refused, and nothing was written.
- */
-const WRITE_BALLOT = `
-with p as (
-  select id from gov_proposals
-   where id = $1 and state in ('pending', 'active')
-     and voting_starts_at <= $9 and voting_ends_at + late_ballot_grace_seconds * interval '1 second' > $9
-   for share
-), v as (
-  insert into gov_votes (proposal_id, voter, ballot_id, support, weight, nonce, updated_at)
-  select p.id, $2, nextval('gov_ballots_id_seq'), $3, $8, $5, $9 from p
-  on conflict (proposal_id, voter) do update
-     set ballot_id = excluded.ballot_id, support = excluded.support, weight = excluded.weight,
-         nonce = excluded.nonce, updated_at = excluded.updated_at
-   where gov_votes.nonce < excluded.nonce and $10::boolean
-  returning proposal_id, ballot_id
-), b as (
-  insert into gov_ballots (id, proposal_id, voter, support, reason, nonce, signature, signer_kind, weight, received_at)
-  select v.ballot_id, v.proposal_id, $2, $3, $4, $5, $6, $7, $8, $9 from v
-  returning id
-)
-select id::text as ballot_id from b`;
-
 export async function castVote(
   ctx: GovernanceContext,
   proposalId: string,
@@ -166,11 +107,9 @@ async function cast(
   if (!/^\d{1,18}$/.test(proposalId)) throw proposalNotFound(proposalId);
 
   const read = async () => {
-    const { rows } = await ctx.db.query<VotingRow>(VOTING_ROW, [proposalId, voter, nonce.toString()], {
-      name: 'gov_voting_row',
-    });
-    if (!rows[0]) throw proposalNotFound(proposalId);
-    return rows[0];
+    const row = await ctx.ballots.votingRow(proposalId, voter, nonce);
+    if (!row) throw proposalNotFound(proposalId);
+    return row;
   };
   const base = { proposalId, voter, nonce: nonce.toString() };
   /** The same ballot accepted before: a no-op. A different one with this nonce: a conflict. */
@@ -251,23 +190,17 @@ async function cast(
   const at = ctx.now();
   let ballotId: string | undefined;
   try {
-    const { rows } = await ctx.db.query<{ ballot_id: string }>(
-      WRITE_BALLOT,
-      [
-        row.id,
-        voter,
-        support,
-        reason,
-        nonce.toString(),
-        signature,
-        signerKind,
-        power.total.toString(),
-        at,
-        row.allow_vote_change,
-      ],
-      { name: 'gov_write_ballot' },
-    );
-    ballotId = rows[0]?.ballot_id;
+    ballotId = await ctx.ballots.write({
+      proposalId: row.id,
+      voter,
+      support,
+      reason,
+      nonce,
+      signature,
+      signerKind,
+      weight: power.total,
+      at,
+    });
   } catch (err) {
     if ((err as { code?: unknown }).code !== '23505') throw err;
   }

@@ -5,6 +5,7 @@ import type { SavedAchievement } from '../achievements/index.ts';
 import type { Db } from '../platform/db/create-db.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
+import type { BallotStore } from './ballot-store.ts';
 import type { BlockSource } from './chain-blocks.ts';
 import type { OnchainCaller } from './onchain-caller.ts';
 import type { GovernanceParameters } from './parameters.ts';
@@ -20,6 +21,8 @@ export interface GovernanceContext {
   chainId: number;
   blocks: BlockSource;
   power: VotingPower;
+  /** Ballot reads and writes, batched across concurrent ballots. */
+  ballots: BallotStore;
   weights: WeightSets;
   signatures: SignatureVerifier;
   /** Parameters in force when `gov_parameters` has no row for them. */

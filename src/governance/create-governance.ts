@@ -9,6 +9,7 @@ import type { Cache } from '../platform/cache/index.ts';
 import type { Common } from '../platform/common.ts';
 import type { Db } from '../platform/db/create-db.ts';
 import type { Jobs } from '../platform/jobs/index.ts';
+import { createBallotStore } from './ballot-store.ts';
 import { type BlockSource, checkpointBlocks } from './chain-blocks.ts';
 import { type AccuracyReport, checkPowerAccuracy } from './check-power-accuracy.ts';
 import type { GovernanceContext } from './context.ts';
@@ -112,6 +113,7 @@ export function createGovernance(params: CreateGovernanceParameters): Governance
     chainId: params.chainId,
     blocks: params.blocks ?? checkpointBlocks(db, common.config.chainConfirmations),
     power,
+    ballots: createBallotStore(db),
     weights: createWeightSets({ db, catalogue: params.catalogue, achievementKey: params.achievementKey }),
     signatures: createSignatureVerifier({
       contractVerifier: params.contractVerifier,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ZERO_ADDRESS } from './address.ts';
 import { readParameters } from './parameters.ts';
 import { createGovernanceTest, delegationBody, type GovernanceTest, member } from './test-support.ts';
-import { computePowersAt, totalPowerAt } from './voting-power.ts';
+import { computePowersAt, computeVotingPower, computeVotingPowers, totalPowerAt } from './voting-power.ts';
 
 let g: GovernanceTest;
 const alice = member(1);
@@ -179,6 +179,27 @@ describe('delegation', () => {
     );
     expect(expired.statusCode).toBe(401);
     expect(expired.json().error.code).toBe('GOV_SIGNATURE_EXPIRED');
+  });
+});
+
+describe('powers computed together', () => {
+  test('behavior: each is what it is computed alone, delegations included (batched cache misses too)', async () => {
+    const ctx = g.governance.context;
+    const weights = await ctx.weights.current(await readParameters(g.t.db, ctx.defaults));
+    const everyone = [alice, bob, carol, dave, member(9)].map((m) => m.address);
+    for (const block of [50n, 101n, 106n, 111n]) {
+      const alone = await Promise.all(everyone.map((a) => computeVotingPower(g.t.db, a, block, weights)));
+      const together = await computeVotingPowers(g.t.db, [...everyone, everyone[0]!], block, weights);
+      expect(together.size).toBe(everyone.length);
+      expect(everyone.map((a) => together.get(a))).toEqual(alone);
+      // Concurrent cache misses go through one batch and come back the same.
+      await ctx.power.invalidateAll();
+      expect(await Promise.all(everyone.map((a) => ctx.power.at(a, block, weights)))).toEqual(alone);
+    }
+    // At 101 bob holds his own and alice's delegated power: the batch must not mix them up.
+    const at101 = await computeVotingPowers(g.t.db, [alice.address, bob.address], 101n, weights);
+    expect(at101.get(bob.address)!.delegations).toEqual([{ delegator: alice.address, power: 2_500_001n }]);
+    expect(at101.get(alice.address)!.total).toBe(0n);
   });
 });
 

@@ -11,7 +11,10 @@
  *
  * `createVotingPower` caches results in the platform cache (namespace `voting-power`, keyed by
  * weight set, address and block); any ownership or delegation change bumps the namespace version.
+ * Cache misses arriving together (concurrent ballots) are computed in one round trip per block and
+ * weight set.
  */
+import { createBatcher } from '../platform/batcher.ts';
 import type { CacheNamespace } from '../platform/cache/index.ts';
 import type { Queryable } from '../platform/db/create-db.ts';
 import type { Metrics } from '../platform/metrics.ts';
@@ -48,26 +51,35 @@ export interface PowerBreakdown {
 }
 
 /**
- * One statement: the delegation links of `$1` active at `$2`, and the badges held at `$2` by `$1`
- * and by those who delegated to it, grouped by holder and achievement (token ids listed for `$1`
- * only). Badges come out grouped by achievement key, token ids ascending within each.
+ * One statement for the addresses `$1` at block `$2`: the delegation links active at `$2` that
+ * start or end at one of them, and the badges held at `$2` by them and by those who delegated to
+ * them, grouped by holder and achievement (token ids listed for the addresses themselves only).
  */
 const POWER_SQL = `
 with links as (
   select delegator, delegatee from gov_delegations
-   where (delegatee = $1 or delegator = $1) and from_block <= $2 and (to_block is null or to_block > $2)
+   where (delegatee = any($1::text[]) or delegator = any($1::text[]))
+     and from_block <= $2 and (to_block is null or to_block > $2)
 ), owners as (
-  select $1::text as owner
+  select unnest($1::text[]) as owner
   union
-  select delegator from links where delegatee = $1 and delegator <> $1
+  select delegator from links where delegatee = any($1::text[]) and delegator <> delegatee
 )
 select 'link' as kind, delegator as owner, delegatee as key, null::int as n, null::text[] as tokens from links
 union all
 select 'held', o.owner, t.achievement_key::text, count(*)::int,
-       case when o.owner = $1 then array_agg(o.token_id::text order by o.token_id) end
+       case when o.owner = any($1::text[]) then array_agg(o.token_id::text order by o.token_id) end
   from badge_ownership o join badge_tokens t on t.token_id = o.token_id
  where o.owner in (select owner from owners) and o.from_block <= $2 and (o.to_block is null or o.to_block > $2)
  group by o.owner, t.achievement_key`;
+
+interface PowerRow {
+  kind: 'link' | 'held';
+  owner: string;
+  key: string;
+  n: number | null;
+  tokens: string[] | null;
+}
 
 /** Computes a power from the database, without any cache. */
 export async function computeVotingPower(
@@ -76,37 +88,62 @@ export async function computeVotingPower(
   block: bigint,
   weights: WeightSet,
 ): Promise<PowerBreakdown> {
-  const { rows } = await q.query<{
-    kind: 'link' | 'held';
-    owner: string;
-    key: string;
-    n: number | null;
-    tokens: string[] | null;
-  }>(POWER_SQL, [address, block.toString()], { name: 'gov_power' });
+  return (await computeVotingPowers(q, [address], block, weights)).get(address)!;
+}
+
+/**
+ * The powers of a few addresses at one block, in one round trip (concurrent ballots share it), each
+ * exactly as {@link computeVotingPower} computes it alone. For thousands, {@link computePowersAt}.
+ */
+export async function computeVotingPowers(
+  q: Queryable,
+  addresses: readonly string[],
+  block: bigint,
+  weights: WeightSet,
+): Promise<Map<string, PowerBreakdown>> {
+  const unique = [...new Set(addresses)];
+  const { rows } = await q.query<PowerRow>(POWER_SQL, [unique, block.toString()], { name: 'gov_powers' });
+  const links = rows.filter((r) => r.kind === 'link');
+  const held = new Map<string, PowerRow[]>();
+  for (const r of rows) {
+    if (r.kind !== 'held') continue;
+    const list = held.get(r.owner);
+    if (list) list.push(r);
+    else held.set(r.owner, [r]);
+  }
+  const out = new Map<string, PowerBreakdown>();
+  for (const address of unique) out.set(address, breakdown(address, block, weights, links, held));
+  return out;
+}
+
+/** One address's power from the rows of {@link POWER_SQL}. */
+function breakdown(
+  address: string,
+  block: bigint,
+  weights: WeightSet,
+  links: readonly PowerRow[],
+  heldBy: ReadonlyMap<string, readonly PowerRow[]>,
+): PowerBreakdown {
+  const weighed = (row: PowerRow) => (weights.byKey.get(row.key)?.weight ?? 0n) * BigInt(row.n ?? 0);
   let delegatedTo: string | null = null;
   const received = new Map<string, bigint>();
-  const held: { key: string; tokens: string[] }[] = [];
-  let own = 0n;
-  for (const row of rows) {
-    if (row.kind === 'link') {
-      // owner = delegator, key = delegatee
-      if (row.owner === address) delegatedTo = row.key;
-      else if (row.key === address) received.set(row.owner, received.get(row.owner) ?? 0n);
-      continue;
-    }
-    const weight = weights.byKey.get(row.key)?.weight ?? 0n;
-    if (row.owner === address) {
-      own += weight * BigInt(row.n ?? 0);
-      held.push({ key: row.key, tokens: row.tokens ?? [] });
-    } else received.set(row.owner, (received.get(row.owner) ?? 0n) + weight * BigInt(row.n ?? 0));
+  for (const link of links) {
+    // owner = delegator, key = delegatee
+    if (link.owner === address) delegatedTo = link.key;
+    else if (link.key === address) received.set(link.owner, 0n);
   }
-  held.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const delegator of received.keys())
+    for (const row of heldBy.get(delegator) ?? [])
+      received.set(delegator, received.get(delegator)! + weighed(row));
+  let own = 0n;
+  const held = [...(heldBy.get(address) ?? [])].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const badges: BadgePower[] = [];
-  for (const h of held) {
-    const entry = weights.byKey.get(h.key);
+  for (const row of held) {
+    own += weighed(row);
+    const entry = weights.byKey.get(row.key);
     const achievementId = entry?.achievementId ?? null;
     const weight = entry?.weight ?? 0n;
-    for (const tokenId of h.tokens) badges.push({ tokenId, achievementId, weight });
+    for (const tokenId of row.tokens ?? []) badges.push({ tokenId, achievementId, weight });
   }
   const delegations = [...received]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -170,6 +207,30 @@ export function createVotingPower(deps: {
   const recent = new Map<string, { address: string; block: bigint; weightSet: string }>();
   const key = (address: string, block: bigint, weightSet: string) =>
     `${weightSet.slice(0, 16)}:${address}:${block}`;
+  /** Misses of concurrent calls, computed together per (block, weight set). */
+  const misses = createBatcher<{ address: string; block: bigint; weights: WeightSet }, PowerBreakdown>({
+    async run(items) {
+      const groups = new Map<string, typeof items>();
+      for (const item of items) {
+        const g = `${item.block}:${item.weights.hash}`;
+        const list = groups.get(g);
+        if (list) list.push(item);
+        else groups.set(g, [item]);
+      }
+      const computed = new Map<string, PowerBreakdown>();
+      for (const [g, list] of groups) {
+        const first = list[0]!;
+        const powers = await computeVotingPowers(
+          db,
+          list.map((i) => i.address),
+          first.block,
+          first.weights,
+        );
+        for (const [address, p] of powers) computed.set(`${g}:${address}`, p);
+      }
+      return items.map((i) => computed.get(`${i.block}:${i.weights.hash}:${i.address}`)!);
+    },
+  });
 
   return {
     cache,
@@ -180,7 +241,7 @@ export function createVotingPower(deps: {
       let loaded = false;
       const value = await cache.getOrLoad(k, async () => {
         loaded = true;
-        return computeVotingPower(db, address, block, weights);
+        return misses.load({ address, block, weights });
       });
       (loaded ? miss : hit).inc();
       (loaded ? computedDuration : cachedDuration).observe((performance.now() - t0) / 1000);
