@@ -4,11 +4,12 @@
  * address and a contract verifier is configured — by asking the chain (ERC-1271
  * `isValidSignature` on a smart wallet; viem's `publicClient.verifyTypedData` does this).
  */
-import { type Address, type Hex, hashTypedData } from 'viem';
+import type { Address, Hex } from 'viem';
 import { UnavailableError } from '../platform/errors.ts';
 import type { GovernancePrimaryType, TypedPayload } from './eip712.ts';
-import { recoverSigner } from './recover-signer.mjs';
 import { SignatureError } from './errors.ts';
+import { recoverSigner } from './recover-signer.mjs';
+import { hashGovernanceMessage } from './typed-hash.ts';
 
 /** What governance needs from a public client to check smart-wallet signatures (a viem PublicClient fits). */
 export interface ContractSignatureVerifier {
@@ -63,7 +64,12 @@ export function createSignatureVerifier(options: {
         throw invalid();
       const wanted = signer.toLowerCase();
       if (signature.length === 132) {
-        const hash = hashTypedData(payload as unknown as Parameters<typeof hashTypedData>[0]);
+        let hash: Hex;
+        try {
+          hash = hashGovernanceMessage(payload);
+        } catch {
+          throw invalid(); // a field the type cannot hold: nobody signed it
+        }
         if ((await recover(hash, signature as Hex)) === wanted) return 'eoa';
       }
       if (options.contractVerifier) {
