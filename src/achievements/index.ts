@@ -16,6 +16,11 @@ export { createEventProcessor, type EventProcessor } from './engine/event-proces
 export { type ReconcileProgressReport, reconcileProgress } from './engine/reconcile-progress.ts';
 export { runRetroactive } from './engine/retroactive.ts';
 export { ingestEvents } from './events/ingest-events.ts';
+export {
+  ingestTrustedEvents,
+  type TrustedEventBatch,
+  type TrustedIngestSummary,
+} from './events/ingest-trusted.ts';
 export { consistencyJob, registerAchievementJobs, retroactiveJob } from './jobs.ts';
 export { nearCompletionCounts } from './reads/achievement-stats.ts';
 export { type AchievementRoutesDeps, achievementRoutes, MAX_EVENTS_PER_REQUEST } from './routes.ts';
