@@ -9,6 +9,7 @@
  *   at the revoke block.
  * - Every event → `chain_events` (by chain position; a re-read replaces the row).
  */
+import { arrayLiteral } from '../../platform/db/array-literal.ts';
 import type { Queryable } from '../../platform/db/create-db.ts';
 import type { BadgeEvent } from './decode-badge-logs.ts';
 
@@ -24,7 +25,57 @@ export interface ApplyOptions {
    * touch the same rows, so they may run before it, while a revoke must see the mint it closes.
    */
   beforeUpdates?: (() => Promise<unknown>) | undefined;
+  /**
+   * The events are above everything applied so far (the listener's next range): insert without
+   * `on conflict` — cheaper per row — falling back to the upserts if a row exists after all.
+   * @defaultValue false
+   */
+  fresh?: boolean | undefined;
 }
+
+const UNIQUE_VIOLATION = '23505';
+
+/** The batch as rows, once for the three tables (materialized: unnest runs once). */
+const ROWS = `with x as materialized (
+    select * from unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::float8[]) as x(b, h, t, l, e, tok, holder, ach, ts))`;
+const EVENT_ROW = `select b, h, t, l, e,
+            jsonb_build_object('tokenId', tok, case when e = 'BadgeMinted' then 'to' else 'owner' end, holder,
+                               'achievementId', ach),
+            to_timestamp(ts)
+       from x`;
+const TOKEN_ROW = `select tok::numeric, ach::numeric, holder, b, t, now() from x where e = 'BadgeMinted'`;
+const OWNERSHIP_ROW = `select tok::numeric, holder, b, t, l, h from x where e = 'BadgeMinted'`;
+
+const INSERT_FRESH = `${ROWS},
+  events as (insert into chain_events (block_number, block_hash, tx_hash, log_index, event, args, block_timestamp)
+     ${EVENT_ROW}),
+  tokens as (insert into badge_tokens (token_id, achievement_key, owner, minted_block, minted_tx, updated_at)
+     ${TOKEN_ROW})
+  insert into badge_ownership (token_id, owner, from_block, tx_hash, log_index, block_hash)
+     ${OWNERSHIP_ROW}`;
+
+/** Idempotent: a re-read event replaces its row; a token revoked at or after its mint keeps the revoke. */
+const UPSERT = `${ROWS},
+  events as (insert into chain_events (block_number, block_hash, tx_hash, log_index, event, args, block_timestamp)
+     ${EVENT_ROW}
+     on conflict (block_number, log_index) do update
+       set block_hash = excluded.block_hash, tx_hash = excluded.tx_hash, event = excluded.event,
+           args = excluded.args, block_timestamp = excluded.block_timestamp),
+  tokens as (insert into badge_tokens (token_id, achievement_key, owner, minted_block, minted_tx, updated_at)
+     ${TOKEN_ROW}
+     on conflict (token_id) do update set
+       achievement_key = excluded.achievement_key,
+       minted_block = excluded.minted_block,
+       minted_tx = excluded.minted_tx,
+       owner = case when badge_tokens.revoked_block >= excluded.minted_block then null else excluded.owner end,
+       revoked_block = case when badge_tokens.revoked_block >= excluded.minted_block then badge_tokens.revoked_block end,
+       updated_at = now())
+  insert into badge_ownership (token_id, owner, from_block, tx_hash, log_index, block_hash)
+     ${OWNERSHIP_ROW}
+     on conflict (token_id, from_block) do update
+       set owner = excluded.owner, tx_hash = excluded.tx_hash, log_index = excluded.log_index,
+           block_hash = excluded.block_hash`;
 
 /** Applies `events` (chain order) inside `tx`; returns the holders concerned. */
 export async function applyEvents(
@@ -44,67 +95,55 @@ export async function applyEvents(
     (e.event === 'BadgeMinted' ? mints : revokes).push(e);
   }
 
-  await tx.query(
-    `insert into chain_events (block_number, block_hash, tx_hash, log_index, event, args, block_timestamp)
-     select b, h, t, l, e,
-            jsonb_build_object('tokenId', tok, case when e = 'BadgeMinted' then 'to' else 'owner' end, holder,
-                               'achievementId', ach),
-            to_timestamp(ts)
-       from unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
-                   $9::float8[]) as x(b, h, t, l, e, tok, holder, ach, ts)
-     on conflict (block_number, log_index) do update
-       set block_hash = excluded.block_hash, tx_hash = excluded.tx_hash, event = excluded.event,
-           args = excluded.args, block_timestamp = excluded.block_timestamp`,
-    [
-      events.map((e) => e.blockNumber.toString()),
-      events.map((e) => e.blockHash),
-      events.map((e) => e.txHash),
-      events.map((e) => e.logIndex),
-      events.map((e) => e.event),
-      events.map((e) => e.tokenId.toString()),
-      events.map((e) => e.holder),
-      events.map((e) => e.achievementKey.toString()),
-      events.map((e) => (e.blockTimestamp === undefined ? null : Number(e.blockTimestamp))),
-    ],
+  const n = events.length;
+  const blocks = new Array<string>(n);
+  const blockHashes = new Array<string>(n);
+  const txs = new Array<string>(n);
+  const logIndexes = new Array<number>(n);
+  const names = new Array<string>(n);
+  const tokenIds = new Array<string>(n);
+  const owners = new Array<string>(n);
+  const keys = new Array<string>(n);
+  const times = new Array<number | null>(n);
+  for (let i = 0; i < n; i++) {
+    const e = events[i]!;
+    blocks[i] = e.blockNumber.toString();
+    blockHashes[i] = e.blockHash;
+    txs[i] = e.txHash;
+    logIndexes[i] = e.logIndex;
+    names[i] = e.event;
+    tokenIds[i] = e.tokenId.toString();
+    owners[i] = e.holder;
+    keys[i] = e.achievementKey.toString();
+    times[i] = e.blockTimestamp === undefined ? null : Number(e.blockTimestamp);
+  }
+  // Hex, addresses and decimals: array literals (see arrayLiteral), each sent once for all three tables.
+  const params = [blocks, blockHashes, txs, logIndexes, names, tokenIds, owners, keys, times].map(
+    arrayLiteral,
   );
-
-  if (mints.length > 0) {
-    const tokenIds = mints.map((e) => e.tokenId.toString());
-    const blocks = mints.map((e) => e.blockNumber.toString());
-    const owners = mints.map((e) => e.holder);
-    const txs = mints.map((e) => e.txHash);
-    await tx.query(
-      `insert into badge_tokens (token_id, achievement_key, owner, minted_block, minted_tx, updated_at)
-       select tok, ach, holder, b, t, now()
-         from unnest($1::numeric[], $2::numeric[], $3::text[], $4::bigint[], $5::text[]) as x(tok, ach, holder, b, t)
-       on conflict (token_id) do update set
-         achievement_key = excluded.achievement_key,
-         minted_block = excluded.minted_block,
-         minted_tx = excluded.minted_tx,
-         owner = case when badge_tokens.revoked_block >= excluded.minted_block then null else excluded.owner end,
-         revoked_block = case when badge_tokens.revoked_block >= excluded.minted_block then badge_tokens.revoked_block end,
-         updated_at = now()`,
-      [tokenIds, mints.map((e) => e.achievementKey.toString()), owners, blocks, txs],
-    );
-    await tx.query(
-      `insert into badge_ownership (token_id, owner, from_block, tx_hash, log_index, block_hash)
-       select tok, holder, b, t, l, h
-         from unnest($1::numeric[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[])
-              as x(tok, holder, b, t, l, h)
-       on conflict (token_id, from_block) do update
-         set owner = excluded.owner, tx_hash = excluded.tx_hash, log_index = excluded.log_index,
-             block_hash = excluded.block_hash`,
-      [tokenIds, owners, blocks, txs, mints.map((e) => e.logIndex), mints.map((e) => e.blockHash)],
-    );
-    if (options.closeRevoked) {
-      await tx.query(
-        `update badge_ownership o set to_block = t.revoked_block
-           from badge_tokens t
-          where t.token_id = any($1::numeric[]) and o.token_id = t.token_id and o.to_block is null
-            and t.revoked_block is not null and o.from_block <= t.revoked_block`,
-        [tokenIds],
-      );
+  if (options.fresh) {
+    // Plain inserts (no speculative insertion per row); a row that is there after all sends the
+    // chunk through the upserts instead, within the same transaction.
+    await tx.query('savepoint cb_apply_fresh');
+    try {
+      await tx.query(INSERT_FRESH, params);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+      await tx.query('rollback to savepoint cb_apply_fresh');
+      await tx.query(UPSERT, params);
     }
+  } else {
+    await tx.query(UPSERT, params);
+  }
+
+  if (mints.length > 0 && options.closeRevoked) {
+    await tx.query(
+      `update badge_ownership o set to_block = t.revoked_block
+         from badge_tokens t
+        where t.token_id = any($1::numeric[]) and o.token_id = t.token_id and o.to_block is null
+          and t.revoked_block is not null and o.from_block <= t.revoked_block`,
+      [mints.map((e) => e.tokenId.toString())],
+    );
   }
 
   await options.beforeUpdates?.();

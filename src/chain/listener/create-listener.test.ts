@@ -413,6 +413,44 @@ describe('createListener', () => {
     ]);
   });
 
+  test('behavior: rows already there above the checkpoint (a reconcile --fix that read further) are upserted', async () => {
+    const [receipt] = await mintBadges(bed.writer, bed.chain.minter, [
+      { to: alice, achievementId: VOTER },
+      { to: bob, achievementId: VOTER },
+    ]);
+    const block = receipt!.blockNumber.toString();
+    // Token 2 as another writer left it, stale: wrong owner, and its event row at the same position.
+    await bed.db.query(
+      `insert into badge_tokens (token_id, achievement_key, owner, minted_block, minted_tx) values (2, 1, $1, $2, '0xold');
+       insert into badge_ownership (token_id, owner, from_block, tx_hash, log_index) values (2, $1, $2, '0xold', 5);
+       insert into chain_events (block_number, block_hash, tx_hash, log_index, event, args)
+         values ($2, '0xold', '0xold', 5, 'BadgeMinted', '{}')`
+        .replace(/\$1/g, `'${carol.toLowerCase()}'`)
+        .replace(/\$2/g, block),
+    );
+    const result = await createListener(bed.context().ctx).syncOnce();
+    expect(result.events).toBe(2);
+    const tokens = await bed.db.query<{ token_id: string; owner: string; minted_tx: string }>(
+      'select token_id::text as token_id, owner, minted_tx from badge_tokens order by token_id',
+    );
+    expect(tokens.rows).toEqual([
+      { token_id: '1', owner: alice.toLowerCase(), minted_tx: receipt!.transactionHash },
+      { token_id: '2', owner: bob.toLowerCase(), minted_tx: receipt!.transactionHash },
+    ]);
+    expect((await ownersAt(bed.db, receipt!.blockNumber)).map((h) => h.owner)).toEqual([
+      alice.toLowerCase(),
+      bob.toLowerCase(),
+    ]);
+    expect(
+      await count("chain_events where tx_hash = $1 and args->>'to' = $2", [
+        receipt!.transactionHash,
+        bob.toLowerCase(),
+      ]),
+    ).toBe(1);
+    expect(await count('chain_events')).toBe(2);
+    expect(await count("ach_events where source = 'chain'")).toBe(2);
+  });
+
   test('error: a range the database refuses leaves no trace; the next round applies it', async () => {
     const [receipt] = await mintBadges(bed.writer, bed.chain.minter, [{ to: alice, achievementId: VOTER }]);
     await bed.db.query(

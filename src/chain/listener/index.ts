@@ -108,7 +108,7 @@ export {
 export { readLogs, readRange, readRanges } from './fetch-ranges.ts';
 export { createLimiter, type Limiter } from './limiter.ts';
 export { type BadgeHolding, listenerProgress, ownersAt, tokensOfAt } from './ownership.ts';
-export { intakeIngest, postFinalEvents, postFinalInputs } from './post-final.ts';
+export { intakeIngest, postFinalEvents, postFinalInputs, postToIntake } from './post-final.ts';
 export {
   type ReplayProgress,
   type ReplayRangeParameters,

@@ -14,7 +14,7 @@
  * Posting only final events is what keeps the append-only intake right under ordinary reorgs. See
  * the listener's design note for a reorg deeper than the confirmation depth.
  */
-import { ingestEvents } from '../../achievements/index.ts';
+import { ingestEvents, ingestTrustedEvents } from '../../achievements/index.ts';
 import type { Db, Queryable } from '../../platform/db/create-db.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { AchievementIndex } from '../badges/index.ts';
@@ -25,7 +25,13 @@ import type { ChainIngest, ChainIntakeEvent, IngestSummary } from './types.ts';
 export interface PostFinalDeps {
   chainId: () => Promise<number>;
   achievements: AchievementIndex;
-  ingest: ChainIngest | false;
+  /**
+   * `intake`: the achievement intake's bulk path for events we decoded ourselves
+   * (`ingestTrustedEvents`, {@link postToIntake}); a {@link ChainIngest}: that, with one object per
+   * event; false: nothing.
+   */
+  ingest: 'intake' | ChainIngest | false;
+  metrics: Metrics;
 }
 
 /**
@@ -49,7 +55,11 @@ export interface PostFinalResult extends IngestSummary {
 
 const INTAKE_LABELS = new Set(['chain', 'badge.minted', 'badge.revoked']);
 
-/** The default {@link ChainIngest}: `ingestEvents` of the achievement domain, inside `tx`. */
+/**
+ * A {@link ChainIngest} through `ingestEvents` (the HTTP intake's path: every item validated).
+ * The listener's default is the bulk path instead ({@link postToIntake}); this one stays for callers
+ * that want the intake's per-item results.
+ */
 export function intakeIngest(db: Db, metrics: Metrics): ChainIngest {
   return async (items, tx, now) => {
     // ingestEvents runs one statement through `db.query`; hand it the transaction's instead.
@@ -98,7 +108,9 @@ export async function postFinalEvents(
 ): Promise<PostFinalResult> {
   const result: PostFinalResult = { accepted: 0, duplicates: 0, rejected: 0, outboxConfirmed: 0 };
   if (events.length === 0) return result;
-  if (deps.ingest) {
+  if (deps.ingest === 'intake') {
+    Object.assign(result, await postToIntake(tx, deps.metrics, inputs, events));
+  } else if (deps.ingest) {
     const { chainId, slugs } = inputs;
     let newest = 0;
     const items = events.map((e) => {
@@ -110,6 +122,55 @@ export async function postFinalEvents(
   }
   result.outboxConfirmed = await confirmOutbox(tx, events);
   return result;
+}
+
+/**
+ * Posts `events` to the achievement intake through its bulk path, inside `tx`: the same rows as
+ * {@link intakeEvent} through `ingestEvents`, built as columns straight from the decoded events.
+ * Nothing to validate: ids, holders (lower-case, from a topic) and types are ours.
+ */
+export async function postToIntake(
+  tx: Queryable,
+  metrics: Metrics,
+  inputs: PostFinalInputs,
+  events: readonly BadgeEvent[],
+): Promise<IngestSummary> {
+  const { chainId, slugs } = inputs;
+  const n = events.length;
+  const ids = new Array<string>(n);
+  const types = new Array<string>(n);
+  const users = new Array<string>(n);
+  const occurredAt = new Array<number>(n);
+  const tokenIds = new Array<string>(n);
+  const achievementIds = new Array<string>(n);
+  const blocks = new Array<number>(n);
+  const prefix = `${chainId}:`;
+  for (let i = 0; i < n; i++) {
+    const e = events[i]!;
+    ids[i] = `${prefix}${e.txHash.toLowerCase()}:${e.logIndex}`;
+    types[i] = e.event === 'BadgeMinted' ? 'badge.minted' : 'badge.revoked';
+    users[i] = e.holder;
+    occurredAt[i] = Number(e.blockTimestamp ?? 0n);
+    tokenIds[i] = e.tokenId.toString();
+    achievementIds[i] = slugs.get(e.achievementKey)?.id ?? e.achievementKey.toString();
+    blocks[i] = Number(e.blockNumber);
+  }
+  const summary = await ingestTrustedEvents(
+    tx,
+    {
+      metrics,
+      labelOf: (_kind, value) => (value !== undefined && INTAKE_LABELS.has(value) ? value : 'other'),
+    },
+    {
+      source: 'chain',
+      ids,
+      types,
+      users,
+      occurredAt,
+      data: { tokenId: tokenIds, achievementId: achievementIds, block: blocks },
+    },
+  );
+  return { ...summary, rejected: 0 };
 }
 
 /** Marks the outbox rows of these mints confirmed (first mint per holder and achievement wins). */

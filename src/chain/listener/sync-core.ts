@@ -22,13 +22,7 @@ import type { BadgeEvent } from './decode-badge-logs.ts';
 import { CheckpointMovedError } from './errors.ts';
 import { createChunkSizer, type EventReader } from './fetch-ranges.ts';
 import { createLimiter } from './limiter.ts';
-import {
-  intakeIngest,
-  type PostFinalDeps,
-  type PostFinalResult,
-  postFinalEvents,
-  postFinalInputs,
-} from './post-final.ts';
+import { type PostFinalDeps, type PostFinalResult, postFinalEvents, postFinalInputs } from './post-final.ts';
 import { storedEvents } from './stored-events.ts';
 import type { ChainSyncContext } from './types.ts';
 
@@ -104,7 +98,8 @@ export function createSyncCore(ctx: ChainSyncContext, logName = 'chain-listener'
         return chainId;
       },
       achievements: createAchievementIndex(ctx.catalogue),
-      ingest: ctx.ingest === undefined ? intakeIngest(ctx.db, ctx.common.metrics) : ctx.ingest,
+      ingest: ctx.ingest === undefined ? 'intake' : ctx.ingest,
+      metrics: ctx.common.metrics,
     },
     async notifyOwnership(holders, fromBlock) {
       const list = [...new Set(holders)].sort();
@@ -150,6 +145,8 @@ export async function applyRange(core: SyncCore, input: ApplyRangeInput): Promis
     await relaxDurability(tx);
     // The inserts go first, the lock after them: applying range k+1 overlaps with range k's commit.
     const holders = await applyEvents(tx, input.events, {
+      // Above the applied cursor: a rollback deleted whatever was there (see applyEvents).
+      fresh: true,
       beforeUpdates: async () => {
         await input.previous;
         await lockApplied(tx, core.contract, input.expected);

@@ -91,8 +91,8 @@ export interface ChainSyncContext {
    */
   onOwnershipChanged?: ((addresses: string[], fromBlock: bigint) => void | Promise<void>) | undefined;
   /**
-   * Where final events go. Default: the achievement intake (`ingestEvents`, source `chain`) in the
-   * same transaction; `false` posts nothing.
+   * Where final events go. Default: the achievement intake (its bulk path for events we decoded,
+   * `ingestTrustedEvents`, source `chain`) in the same transaction; `false` posts nothing.
    */
   ingest?: ChainIngest | false | undefined;
   /** Events were accepted by the intake (wake the event processor). */
