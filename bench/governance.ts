@@ -4,7 +4,9 @@
  * For each driver, on a fresh database:
  *   1. ballots: V members (one badge each) cast pre-signed EIP-712 ballots on one active proposal
  *      through `castVote` (signature recovery + voting power at the snapshot + the write), C in
- *      flight, with signature recovery in the event loop and in a worker pool → ballots/s;
+ *      flight, with signature recovery in the event loop and in a worker pool → ballots/s; then V
+ *      more over HTTP (`POST /v1/proposals/:id/votes` on the real app, C keep-alive connections
+ *      from a node:http client in this same process: its CPU counts against the server's);
  *   2. voting power of holders of 1, 100 and 1,000 badges (among ~20k other badges), uncached
  *      (straight from the database) and cached (in-process L1 hit) → p50/p99 ms;
  *   3. tally: 100,000 current votes on one proposal, the live tally recomputed → p50/p99 ms, and
@@ -16,11 +18,13 @@
  *                                     [--driver both|pg|pglite] [--workers N]
  */
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { keccak256, stringToBytes } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createEventProcessor, saveAchievements } from '../src/achievements/index.ts';
+import { buildApp } from '../src/api/index.ts';
 import {
   castVote,
   computePowersAt,
@@ -31,6 +35,7 @@ import {
   typedPayload,
 } from '../src/governance/index.ts';
 import { computeTally } from '../src/governance/tally.ts';
+import { createApiKeys } from '../src/platform/apikeys/index.ts';
 import { type Cache, createCache } from '../src/platform/cache/index.ts';
 import type { Common } from '../src/platform/common.ts';
 import { loadConfig } from '../src/platform/config.ts';
@@ -136,6 +141,31 @@ async function grant(
   return next;
 }
 
+/** A POST over a keep-alive agent (node:http: far lighter on the CPU than fetch). */
+function post(agent: Agent, url: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** CPU seconds used so far by the PostgreSQL backends serving `db` (Linux /proc; 0 elsewhere or on PGlite). */
 async function backendCpuSeconds(db: Db, pids: Set<number>): Promise<number> {
   if (db.driver !== 'pg') return 0;
@@ -159,6 +189,7 @@ interface Result {
   driver: string;
   ballotsPerSecInThread: number;
   ballotsPerSecPool: number;
+  ballotsPerSecHttp: number;
   /** CPU milliseconds per ballot: this process (all threads) + the database backends. */
   cpuMsPerBallot: { node: number; postgres: number };
   power: Record<string, { uncached: { p50: number; p99: number }; cached: { p50: number; p99: number } }>;
@@ -168,7 +199,7 @@ interface Result {
 
 async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
   const logger = createSilentLogger();
-  const config = loadConfig({}, { logLevel: 'fatal', cacheMaxEntries: 200_000 });
+  const config = loadConfig({}, { logLevel: 'fatal', cacheMaxEntries: 200_000, rateLimitMax: 1_000_000 });
   const common: Common = {
     config,
     logger,
@@ -205,7 +236,7 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
       });
 
     // Data: the voters (1 badge each), background holders (~20k badges), the 1/100/1000 holders.
-    const voters = Array.from({ length: 2 * VOTERS }, () => privateKeyToAccount(generatePrivateKey()));
+    const voters = Array.from({ length: 3 * VOTERS }, () => privateKeyToAccount(generatePrivateKey()));
     let token = await grant(
       db,
       voters.map((v) => v.address.toLowerCase()),
@@ -229,7 +260,12 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
     const rates: number[] = [];
     let cpuMsPerBallot = { node: 0, postgres: 0 };
     const pids = new Set<number>();
-    for (const [round, workers] of [0, WORKERS].entries()) {
+    const rounds = [
+      { workers: 0, http: false },
+      { workers: WORKERS, http: false },
+      { workers: 0, http: true },
+    ];
+    for (const [round, { workers, http }] of rounds.entries()) {
       const governance = make(workers);
       const ctx = governance.context;
       const { proposal } = await createProposal(ctx, {
@@ -258,6 +294,23 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
           return { voter: account.address, support, reason: 'bench', nonce: '1', signature };
         }),
       );
+      const app = http
+        ? await buildApp(
+            { ...common, db, apiKeys: createApiKeys({ db, logger }), readiness: [] },
+            { routes: [governance.routes()] },
+          )
+        : undefined;
+      const url = app
+        ? `${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/proposals/${proposal.id}/votes`
+        : '';
+      const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+      const cast = app
+        ? async (b: (typeof ballots)[number]) => {
+            const { status, body } = await post(agent, url, JSON.stringify(b));
+            if (status !== 201) throw new Error(`ballot refused: ${status} ${body}`);
+            return JSON.parse(body) as { replayed?: boolean };
+          }
+        : (b: (typeof ballots)[number]) => castVote(ctx, proposal.id, b);
       let next = 0;
       const pg0 = await backendCpuSeconds(db, pids);
       const cpu0 = process.cpuUsage();
@@ -265,13 +318,14 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
           while (next < ballots.length) {
-            const b = ballots[next++]!;
-            const r = await castVote(ctx, proposal.id, b);
+            const r = await cast(ballots[next++]!);
             if (r.replayed) throw new Error('unexpected replay');
           }
         }),
       );
       rates.push(ballots.length / ((performance.now() - t0) / 1000));
+      agent.destroy();
+      await app?.close();
       const cpu = process.cpuUsage(cpu0);
       const pgCpu = (await backendCpuSeconds(db, pids)) - pg0;
       if (round === 0)
@@ -342,6 +396,7 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
       driver,
       ballotsPerSecInThread: rates[0]!,
       ballotsPerSecPool: rates[1]!,
+      ballotsPerSecHttp: rates[2]!,
       cpuMsPerBallot,
       power,
       tally: stats(tallyMs),
@@ -371,7 +426,7 @@ for (const driver of drivers) {
       .join(' ')})`,
   );
   console.log(
-    `ballots accepted/s (verify + power + write): ${r.ballotsPerSecInThread.toFixed(0)} in-thread, ${r.ballotsPerSecPool.toFixed(0)} with ${WORKERS} workers   (target ≥ 1000)`,
+    `ballots accepted/s (verify + power + write): ${r.ballotsPerSecInThread.toFixed(0)} in-thread, ${r.ballotsPerSecPool.toFixed(0)} with ${WORKERS} workers, ${r.ballotsPerSecHttp.toFixed(0)} over HTTP   (target ≥ 1000)`,
   );
   const cpuMs = r.cpuMsPerBallot.node + r.cpuMsPerBallot.postgres;
   console.log(
