@@ -8,6 +8,8 @@ const DRIVER_INDEPENDENT = [
   'src/achievements/rules/**',
   'src/achievements/address.test.ts',
   'src/governance/recover-signer.test.ts',
+  'src/governance/typed-hash.test.ts',
+  'src/governance-settings.test.ts',
   'src/chain/contracts/**',
   'src/chain/dev-chain.test.ts',
   'src/chain/rpc/**',

@@ -35,7 +35,13 @@ import { buildApp, databaseReadiness, listen, type ReadinessCheck, type RoutesPl
 import { badgeRoutes } from './chain/badges/index.ts';
 import { achievementTokenId } from './chain/contracts/achievement-token-id.ts';
 import { type ChainModule, createChain } from './chain/create-chain.ts';
-import { type ContractSignatureVerifier, createGovernance, type Governance } from './governance/index.ts';
+import {
+  type ContractSignatureVerifier,
+  createGovernance,
+  type Governance,
+  type GovernanceOptions,
+} from './governance/index.ts';
+import { governanceOptionsFromConfig } from './governance-settings.ts';
 import { incidentSettingsFromConfig } from './incident-settings.ts';
 import { createIncidents, type Incidents, incidentsOptionsFromSettings } from './ops/index.ts';
 import { type ApiKeys, createApiKeys } from './platform/apikeys/index.ts';
@@ -65,6 +71,8 @@ export interface Platform {
   redis: Redis | undefined;
   processor: EventProcessor;
   incidents: Incidents;
+  /** Governance's options from the CB_GOVERNANCE_* settings (checked before anything opens). */
+  governanceOptions: GovernanceOptions;
   readiness: ReadinessCheck[];
 }
 
@@ -79,6 +87,7 @@ export async function createPlatform(
   config: Readonly<Config>,
   options: CreatePlatformOptions = {},
 ): Promise<Platform> {
+  const governanceOptions = governanceOptionsFromConfig(config);
   const logger =
     options.logger ??
     createLogger({
@@ -136,7 +145,7 @@ export async function createPlatform(
 
   const readiness: ReadinessCheck[] = [databaseReadiness(db)];
   if (config.redisUrl) readiness.push({ name: 'redis', check: (timeoutMs) => cache.ping(timeoutMs) });
-  return { common, db, cache, jobs, apiKeys, redis, processor, incidents, readiness };
+  return { common, db, cache, jobs, apiKeys, redis, processor, incidents, governanceOptions, readiness };
 }
 
 export interface RunningPlatform {
@@ -217,6 +226,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     apiKeys: platform.apiKeys,
     // viem's client checks EOA and ERC-1271 (smart wallet) signatures alike.
     contractVerifier: chainModule ? erc1271Verifier(chainModule) : undefined,
+    options: platform.governanceOptions,
     onAchievementsSaved: async (saved) => {
       for (const s of saved) {
         if (s.needsRetroactive) {

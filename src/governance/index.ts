@@ -69,6 +69,7 @@ export type { OnchainCall, OnchainCaller, OnchainCallResult } from './onchain-ca
 export {
   DEFAULT_PARAMETERS,
   type GovernanceParameters,
+  parameterFromText,
   parametersToWire,
   readParameters,
   resolveDefaults,

@@ -158,6 +158,40 @@ export function parametersToWire(p: GovernanceParameters): Record<WireParameterN
   return out as Record<WireParameterName, unknown>;
 }
 
+/**
+ * One parameter from its text form (an environment variable) to its wire form, checked: seconds
+ * and decimals as written, `allowVoteChange` as 1/0, true/false, yes/no or on/off, multipliers as
+ * `name=decimal,…`. Throws an Error saying what is expected.
+ */
+export function parameterFromText(wireName: WireParameterName, text: string): unknown {
+  const name = BY_WIRE.get(wireName)!;
+  let value: unknown = text.trim();
+  if (name === 'allowVoteChange') {
+    const v = text.trim().toLowerCase();
+    value = ['1', 'true', 'yes', 'on'].includes(v)
+      ? true
+      : ['0', 'false', 'no', 'off'].includes(v)
+        ? false
+        : text;
+  } else if (name === 'categoryMultipliers' || name === 'tierMultipliers') {
+    const entries: [string, string][] = [];
+    for (const part of text.split(',')) {
+      const [k, v, ...rest] = part.split('=').map((x) => x.trim());
+      if (!k || v === undefined || rest.length > 0)
+        throw new Error(
+          `must be name=decimal pairs separated by commas (e.g. gold=3,silver=2), got "${text}"`,
+        );
+      entries.push([k, v]);
+    }
+    value = Object.fromEntries(entries);
+  } else if (/Seconds$/.test(name)) {
+    value = /^\d+$/.test(text.trim()) ? Number(text.trim()) : text;
+  }
+  const parsed = parseParameter(wireName, value, wireName);
+  if (!parsed.ok) throw new Error(parsed.issue.message);
+  return value;
+}
+
 /** Parses one parameter given by wire name; an issue at `path` when the name or value is bad. */
 export function parseParameter(
   wireName: unknown,

@@ -26,7 +26,9 @@ async function signed() {
 
 describe('recoverSigner', () => {
   it('runs libsecp256k1 natively on the platforms its package ships a binding for', () => {
-    const shipped = ['linux-x64', 'darwin-arm64', 'win32-x64'].includes(`${process.platform}-${process.arch}`);
+    const shipped = ['linux-x64', 'darwin-arm64', 'win32-x64'].includes(
+      `${process.platform}-${process.arch}`,
+    );
     expect(nativeRecovery).toBe(shipped);
   });
 

@@ -62,6 +62,19 @@ export interface Config {
   mintReplaceAfterMs: number;
   sessionSecret: string | undefined;
   sessionTtlMs: number;
+  governanceVotingDelaySeconds: string | undefined;
+  governanceVotingPeriodSeconds: string | undefined;
+  governanceQuorum: string | undefined;
+  governanceApprovalThreshold: string | undefined;
+  governanceProposalThreshold: string | undefined;
+  governanceTimelockSeconds: string | undefined;
+  governanceExecutionGraceSeconds: string | undefined;
+  governanceLateBallotGraceSeconds: string | undefined;
+  governanceAllowVoteChange: string | undefined;
+  governanceCategoryMultipliers: string | undefined;
+  governanceTierMultipliers: string | undefined;
+  governancePowerCacheTtlMs: number;
+  governanceSignatureWorkers: number;
   alertWebhookToken: string | undefined;
   alertWebhookTokenFile: string | undefined;
   incidentTimeZone: string | undefined;
@@ -550,6 +563,122 @@ export const SETTINGS = [
     description: 'A mint transaction not mined within this is replaced with fees bumped by at least 10 %.',
     default: () => 60_000,
     parse: int(100, 86_400_000),
+  }),
+  setting({
+    key: 'governanceVotingDelaySeconds',
+    env: 'CB_GOVERNANCE_VOTING_DELAY_SECONDS',
+    defaultText: '300',
+    description:
+      "Default seconds from a proposal's creation to the start of voting (`votingDelaySeconds`). A value set by a `parameter_change` proposal wins.",
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'governanceVotingPeriodSeconds',
+    env: 'CB_GOVERNANCE_VOTING_PERIOD_SECONDS',
+    defaultText: '259200',
+    description:
+      'Default seconds voting stays open (`votingPeriodSeconds`). A value set by a `parameter_change` proposal wins.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'governanceQuorum',
+    env: 'CB_GOVERNANCE_QUORUM',
+    defaultText: '0.04',
+    description:
+      'Default share of the total power at the snapshot that must vote for or abstain (`quorum`). A value set by a `parameter_change` proposal wins.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'governanceApprovalThreshold',
+    env: 'CB_GOVERNANCE_APPROVAL_THRESHOLD',
+    defaultText: '0.5',
+    description:
+      'Default share of for / (for + against) a proposal needs (`approvalThreshold`). A value set by a `parameter_change` proposal wins.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'governanceProposalThreshold',
+    env: 'CB_GOVERNANCE_PROPOSAL_THRESHOLD',
+    defaultText: '1',
+    description:
+      'Voting power a member needs to propose (`proposalThreshold`). A value set by a `parameter_change` proposal wins.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'governanceTimelockSeconds',
+    env: 'CB_GOVERNANCE_TIMELOCK_SECONDS',
+    defaultText: '86400',
+    description:
+      'Default seconds a succeeded proposal waits before it may execute (`timelockDelaySeconds`). A value set by a `parameter_change` proposal wins.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'governanceExecutionGraceSeconds',
+    env: 'CB_GOVERNANCE_EXECUTION_GRACE_SECONDS',
+    defaultText: '1209600',
+    description:
+      'Default seconds after the timelock during which execution may happen (`executionGraceSeconds`). A value set by a `parameter_change` proposal wins.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'governanceLateBallotGraceSeconds',
+    env: 'CB_GOVERNANCE_LATE_BALLOT_GRACE_SECONDS',
+    defaultText: '60',
+    description:
+      'Default seconds after the end of voting during which ballots are still accepted (`lateBallotGraceSeconds`). A value set by a `parameter_change` proposal wins.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'governanceAllowVoteChange',
+    env: 'CB_GOVERNANCE_ALLOW_VOTE_CHANGE',
+    defaultText: '1',
+    description:
+      'Whether voters may replace their ballot by default (`allowVoteChange`; 1/0). A value set by a `parameter_change` proposal wins.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'governanceCategoryMultipliers',
+    env: 'CB_GOVERNANCE_CATEGORY_MULTIPLIERS',
+    defaultText: '(none)',
+    description:
+      'Default badge weight multipliers per achievement category, as `code=2,review=1.5`. A value set by a `parameter_change` proposal wins.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'governanceTierMultipliers',
+    env: 'CB_GOVERNANCE_TIER_MULTIPLIERS',
+    defaultText: '(none)',
+    description:
+      'Default badge weight multipliers per tier, as `gold=3,silver=2`. A value set by a `parameter_change` proposal wins.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'governancePowerCacheTtlMs',
+    env: 'CB_GOVERNANCE_POWER_CACHE_TTL_MS',
+    defaultText: '600000',
+    description: 'Lifetime of a cached voting power (invalidation is explicit; this bounds a missed one).',
+    default: () => 600_000,
+    parse: int(1000, 86_400_000),
+  }),
+  setting({
+    key: 'governanceSignatureWorkers',
+    env: 'CB_GOVERNANCE_SIGNATURE_WORKERS',
+    defaultText: '0',
+    description:
+      'Worker threads recovering ballot signatures (0: in the event loop). Only worth it where the native secp256k1 binding does not load.',
+    default: () => 0,
+    parse: int(0, 64),
   }),
   setting({
     key: 'sessionSecret',
