@@ -168,11 +168,9 @@ export function parameterFromText(wireName: WireParameterName, text: string): un
   let value: unknown = text.trim();
   if (name === 'allowVoteChange') {
     const v = text.trim().toLowerCase();
-    value = ['1', 'true', 'yes', 'on'].includes(v)
-      ? true
-      : ['0', 'false', 'no', 'off'].includes(v)
-        ? false
-        : text;
+    if (['1', 'true', 'yes', 'on'].includes(v)) value = true;
+    else if (['0', 'false', 'no', 'off'].includes(v)) value = false;
+    else throw new Error(`must be 1/0, true/false, yes/no or on/off, got "${text}"`);
   } else if (name === 'categoryMultipliers' || name === 'tierMultipliers') {
     const entries: [string, string][] = [];
     for (const part of text.split(',')) {
