@@ -24,7 +24,6 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import YAML from 'yaml';
 import { createPlatform, type Platform, type RunningPlatform, startRole } from '../../src/main.ts';
@@ -233,8 +232,9 @@ describe.skipIf(problem !== undefined)(
         CB_INSTANCE: 'alert-e2e',
         CB_LOG_LEVEL: 'warn',
         REDIS_URL: redis.url,
-        // Test timings: the Redis and database samplers every second, like the scrapes.
-        CB_DB_SAMPLE_INTERVAL_MS: '1000',
+        // Test timing: Redis (and the database) sampled every 2 s rather than 15 s. Every second
+        // made the instance's /metrics slower (PGlite is one session) against the 1 s scrape timeout.
+        CB_DB_SAMPLE_INTERVAL_MS: '2000',
         CB_ALERT_WEBHOOK_TOKEN_FILE: tokenFile,
         CB_SLACK_WEBHOOK_URLS: `ops=${http.url}${SLACK_PATH}`,
         CB_SMTP_URL: `smtp://cb:${SMTP_PASSWORD}@127.0.0.1:${smtp.port}?starttls=never&insecure_auth=1`,
@@ -292,6 +292,15 @@ describe.skipIf(problem !== undefined)(
     }, 120_000);
 
     afterAll(async () => {
+      // How the scrapes of the instance went (a failed one leaves a gap that can make alerts flap).
+      if (monitor && figures.breakToBreachMs !== undefined) {
+        const failed = await promQuery(
+          'sum(count_over_time(up{job="cb"}[10m]) - sum_over_time(up{job="cb"}[10m]))',
+        );
+        const slowest = await promQuery('max(max_over_time(scrape_duration_seconds{job="cb"}[10m]))');
+        figures.cbScrapesFailed = Number(failed[0]?.value[1] ?? Number.NaN);
+        figures.cbScrapeMaxMs = Math.round(Number(slowest[0]?.value[1] ?? Number.NaN) * 1000);
+      }
       await monitor?.stop();
       await platform?.common.shutdown.run('end of test');
       await redis?.dispose();
@@ -310,6 +319,7 @@ describe.skipIf(problem !== undefined)(
         runs.push({ at: new Date().toISOString(), ...figures });
         writeFileSync(file, `${JSON.stringify(runs, null, 2)}\n`);
         process.stdout.write(`alert latency (ms): ${JSON.stringify(figures)} → ${file}\n`);
+        writeFileSync(join(ROOT, '.tmp', 'alert-e2e-cb.log'), `${logLines.join('\n')}\n`);
       }
     }, 60_000);
 
@@ -343,6 +353,10 @@ describe.skipIf(problem !== undefined)(
       // What the pipeline adds to the rule's own hold: from `for` satisfied to the first notification.
       figures.redisDown_forSatisfiedToFirstNotificationMs =
         firstAt - (Date.parse(prom.activeAt) + REDIS_DOWN_FOR_MS);
+      // Never before the rule's hold; the issue's target is 10 s with these timings, a loaded CI
+      // box gets 30.
+      expect(figures.redisDown_forSatisfiedToFirstNotificationMs).toBeGreaterThanOrEqual(0);
+      expect(figures.redisDown_forSatisfiedToFirstNotificationMs).toBeLessThanOrEqual(30_000);
 
       expect(await incidentsWith('RedisDown')).toHaveLength(1);
       redisDownId = incident!.id;
@@ -494,16 +508,18 @@ describe.skipIf(problem !== undefined)(
       const firstNotice = Math.min(...ids.map(([id]) => noticesOf(id!)[0]?.at ?? Number.POSITIVE_INFINITY));
       // Prometheus re-sends a firing alert to Alertmanager once a minute (its resend delay): wait until
       // Alertmanager has received the test rules' alerts again, after they were first notified.
-      await waitFor('Alertmanager to receive the firing alerts again', 90_000, async () => {
-        const again = (await amAlerts()).filter(
+      const again = await waitFor('Alertmanager to receive the firing alerts again', 90_000, async () => {
+        const resent = (await amAlerts()).filter(
           (a) => /^E2e/.test(a.labels.alertname ?? '') && Date.parse(a.updatedAt) > firstNotice + 1000,
         );
-        return again.length === 4 ? again : undefined;
+        return resent.length === 4 ? resent : undefined;
       });
-      // A few group intervals (1 s) and evaluations later, still: one incident per group, one
-      // TRIGGERED notification per channel, and no re-send reached the webhook (it would be a
-      // `repeat` entry in the timeline).
-      await sleep(4_000);
+      // A few group intervals (1 s) and evaluations after that re-send, still: one incident per
+      // group, one TRIGGERED notification per channel, and no re-send reached the webhook (it
+      // would be a `repeat` entry in the timeline).
+      const resentAt = Math.max(...again.map((a) => Date.parse(a.updatedAt)));
+      await waitFor('a few group intervals after the re-send', 10_000, () => Date.now() > resentAt + 4_000);
+      figures.dedup_windowObservedMs = Date.now() - firstNotice;
       for (const [g, list] of groups.map((g, i) => [g, ids[i]!] as const)) {
         expect(
           (await incidentsWith(g)).map((i) => i.id),
@@ -543,7 +559,7 @@ describe.skipIf(problem !== undefined)(
       for (const g of ['E2eRedisOutage', 'E2eCacheMisses']) {
         const [incident, ...more] = await waitFor(`the ${g} incident resolved`, 30_000, async () => {
           const found = await incidentsWith(g);
-          return found.every((i) => i.state === 'resolved') ? found : undefined;
+          return found.length > 0 && found.every((i) => i.state === 'resolved') ? found : undefined;
         });
         expect(more, g).toEqual([]);
         await waitFor(`the ${g} recovery notices`, 15_000, () => {

@@ -255,20 +255,21 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Polls `check` every 100 ms until it returns a value (not undefined) or `timeoutMs` passes; a
- * check that throws (a server not answering yet) is tried again, and its last error is reported.
+ * Polls `check` every 100 ms until it returns a value (not undefined or false) or `timeoutMs`
+ * passes; a check that throws (a server not answering yet) is tried again, and its last error is
+ * reported.
  */
 export async function waitFor<T>(
   what: string,
   timeoutMs: number,
-  check: () => Promise<T | undefined> | T | undefined,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
       const value = await check();
-      if (value !== undefined) return value;
+      if (value !== undefined && value !== false) return value as T;
     } catch (err) {
       lastError = err;
     }
