@@ -27,6 +27,11 @@ const PROGRESS_LOG_MS = 10_000;
  * lock and commits (on PostgreSQL; PGlite runs them one after the other anyway).
  */
 const APPLIES_IN_FLIGHT = 2;
+/**
+ * Finalize transactions of a backfill queued behind the running one before the next apply waits:
+ * applying goes on while the intake catches up, within this bound.
+ */
+const FINALIZES_PENDING = 2;
 /** Longest wait between attempts after failures. */
 const MAX_BACKOFF_MS = 30_000;
 
@@ -194,14 +199,20 @@ export function createListener(params: CreateListenerParameters): Listener {
   /**
    * The headers a final range leaves in chain_blocks: its last block, and when it ends near the
    * head (within `keepFinalBlocks`), every block of it from there on — so that a reorg just after a
-   * backfill, or with `confirmations` 0, still finds a stored block below the fork.
+   * backfill, or with `confirmations` 0, still finds a stored block below the fork. Headers the
+   * range read already (`known`) are not read again.
    */
-  const anchorHeaders = async (from: bigint, end: BlockHeader, head: bigint): Promise<BlockHeader[]> => {
+  const anchorHeaders = async (
+    from: bigint,
+    end: BlockHeader,
+    head: bigint,
+    known: ReadonlyMap<bigint, BlockHeader>,
+  ): Promise<BlockHeader[]> => {
     const anchorFrom = maxBig(from, head - options.keepFinalBlocks);
     if (anchorFrom >= end.number) return [end];
     const numbers: bigint[] = [];
-    for (let n = anchorFrom; n < end.number; n++) numbers.push(n);
-    const headers = await readHeaders(core.reader, numbers);
+    for (let n = anchorFrom; n < end.number; n++) if (!known.has(n)) numbers.push(n);
+    const headers = new Map([...known, ...(await readHeaders(core.reader, numbers))]);
     const out: BlockHeader[] = [end];
     let child = end;
     for (let n = end.number - 1n; n >= anchorFrom; n--) {
@@ -234,34 +245,42 @@ export function createListener(params: CreateListenerParameters): Listener {
     let applied: Pick<Checkpoint, 'block' | 'hash'> = cp;
     let final = cp.finalized;
     const applying: { committed: Promise<unknown>; done: Promise<void>; range: FetchedRange }[] = [];
-    let finalizing: Promise<void> | undefined;
+    /**
+     * Finalize transactions, chained: each starts once the previous one committed (chain order into
+     * the intake), and none after a failure (the chained one rejects with the same error).
+     */
+    let finalizeChain: Promise<void> = Promise.resolve();
+    /** Those not awaited yet, oldest first. */
+    const finalizing: Promise<void>[] = [];
     if (safe - from > core.reader.sizer.current)
       log.info('backfilling badge events', {
         context: { fromBlock: from.toString(), toBlock: safe.toString(), headBlock: head.toString() },
         metrics: { chunkBlocks: Number(core.reader.sizer.current), concurrency: options.concurrency },
       });
 
-    /** Waits for the oldest apply, then hands its events to the (single, ordered) finalize chain. */
+    /**
+     * Waits for the oldest apply, then appends its events to the finalize chain — without waiting
+     * for that, so the next apply starts meanwhile; waits only when FINALIZES_PENDING are queued.
+     */
     const settleOldest = async () => {
       const { done, range } = applying.shift()!;
       await done;
       applied = { block: range.end.number, hash: range.end.hash };
       ranges++;
       events += range.events.length;
-      // The previous chunk's posting must be done (and its errors seen) before this one's starts.
-      if (finalizing) await finalizing;
-      finalizing = undefined;
       const newFinal = minBig(range.end.number, safe);
       if (newFinal > final) {
-        const p = finalize({
+        const input: FinalizeInput = {
           expectedFinal: final,
           newFinal,
           memory: { after: range.fromBlock - 1n, events: range.events },
-        });
-        p.catch(() => {}); // awaited in order; this only keeps it from going unhandled meanwhile
-        finalizing = p;
+        };
+        finalizeChain = finalizeChain.then(() => finalize(input));
+        finalizeChain.catch(() => {}); // awaited in order below; this only keeps it from going unhandled
+        finalizing.push(finalizeChain);
         final = newFinal;
       }
+      while (finalizing.length > FINALIZES_PENDING) await finalizing.shift();
     };
 
     try {
@@ -278,7 +297,7 @@ export function createListener(params: CreateListenerParameters): Listener {
             after: scheduled.block,
             to: range.end,
             events: range.events,
-            blocks: await anchorHeaders(range.fromBlock, range.end, head),
+            blocks: await anchorHeaders(range.fromBlock, range.end, head, range.headers),
             previous: applying.at(-1)?.committed,
           },
           head,
@@ -298,10 +317,10 @@ export function createListener(params: CreateListenerParameters): Listener {
         if (stopping) break;
       }
       while (applying.length > 0) await settleOldest();
-      if (finalizing) await finalizing;
+      while (finalizing.length > 0) await finalizing.shift();
     } finally {
       // After a failure: let what is in flight end (a later apply fails on the moved cursor).
-      await Promise.allSettled([...applying.map((a) => a.done), finalizing]);
+      await Promise.allSettled([...applying.map((a) => a.done), finalizeChain]);
     }
     return { checkpoint: { block: applied.block, hash: applied.hash, finalized: final }, events, ranges };
   };

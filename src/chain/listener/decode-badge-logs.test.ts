@@ -139,5 +139,15 @@ describe('createLimiter', () => {
     const urgent = late(async () => void order2.push('urgent'), { urgent: true });
     await Promise.all([first, normal, urgent]);
     expect(order2).toEqual(['first', 'urgent', 'normal']);
+    // The slot of a finished call goes to the urgent calls its caller makes right after (a range's
+    // header reads after its eth_getLogs), ahead of calls that were already waiting.
+    const order3: string[] = [];
+    const logs = late(async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      order3.push('logs');
+    }).then(() => late(async () => void order3.push('headers'), { urgent: true }));
+    const nextLogs = late(async () => void order3.push('next logs'));
+    await Promise.all([logs, nextLogs]);
+    expect(order3).toEqual(['logs', 'headers', 'next logs']);
   });
 });

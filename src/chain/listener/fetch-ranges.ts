@@ -61,6 +61,8 @@ export interface FetchedRange {
   events: BadgeEvent[];
   /** Header of `toBlock`. */
   end: BlockHeader;
+  /** Every header read for the range (`toBlock`'s and those of blocks with events), by number. */
+  headers: ReadonlyMap<bigint, BlockHeader>;
 }
 
 /**
@@ -135,7 +137,7 @@ export async function readRange(
       );
     e.blockTimestamp ??= h.timestamp;
   }
-  return { fromBlock: from, toBlock: to, events, end: headers.get(to)! };
+  return { fromBlock: from, toBlock: to, events, end: headers.get(to)!, headers };
 }
 
 /**
