@@ -533,6 +533,7 @@ describe.skipIf(problem !== undefined)(
         const perChannel = new Map<string, number>();
         for (const n of noticesOf(list[0]!, 'TRIGGERED'))
           perChannel.set(n.channel, (perChannel.get(n.channel) ?? 0) + 1);
+        expect(perChannel.size, g).toBeGreaterThan(0);
         expect(
           [...perChannel.values()].every((count) => count === 1),
           `${g}: ${JSON.stringify([...perChannel])}`,
