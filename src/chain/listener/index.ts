@@ -34,11 +34,15 @@
  * block (`block_number`, `block_hash`) and the *finalized* block (`finalized_block`):
  * - apply: a chunk's events → `chain_events`, `badge_tokens`, `badge_ownership` (soulbound: one
  *   row [mint block, revoke block) per token), its block hashes → `chain_blocks`, and the applied
- *   cursor, in one transaction (apply-events.ts: set-based upserts, idempotent);
- * - finalize: the events that became final → the achievement intake and the mint outbox, old block
- *   hashes pruned, and the finalized cursor, in one transaction (post-final.ts). During a backfill
- *   the finalize transaction of chunk k runs while chunk k+1 is applied (on PostgreSQL: on another
- *   connection); finalize transactions stay in chain order, so intake events keep chain order.
+ *   cursor, in one transaction (apply-events.ts: one statement for the three tables, its arrays
+ *   sent once; set-based upserts, idempotent — the listener's own ranges, above the cursor, go in
+ *   as plain inserts and fall back to the upserts, under a savepoint, if a row is there after all);
+ * - finalize: the events that became final → the achievement intake (its bulk path for events we
+ *   decoded: `ingestTrustedEvents`, same rows and (source, id) idempotency as the HTTP intake) and
+ *   the mint outbox, old block hashes pruned, and the finalized cursor, in one transaction
+ *   (post-final.ts). During a backfill the finalize transactions run while later chunks are
+ *   applied (on PostgreSQL: on other connections; up to two queued before applying waits); they run
+ *   one at a time in chain order, so intake events keep chain order, and none runs after one failed.
  * Each cursor has its own advisory lock, and every writer re-reads the cursor it moves under its
  * lock (`CHAIN_CHECKPOINT_MOVED` otherwise, retried on the next poll): a second listener, a replay
  * or a reconcile --fix (which take both locks) never interleave with a chunk. The listener's
