@@ -15,13 +15,15 @@
  *      chunk, through the intake's bulk path `ingestTrustedEvents`).
  *
  * Target: backfill ≥ 50 % of the raw rate. Not met on the 2-core development machine. Figures of
- * 2026-11-26 (50,000 events, chunks of 20 blocks, 4 in flight; load average 3.5–5 from other
- * engineers' runs, so raw alone moved between 43k and 69k logs/s), ranges over 3 runs:
+ * 2026-11-26 (50,000 events, chunks of 20 blocks, 4 in flight; the machine shared with other
+ * engineers' runs, load average 2–5, so raw alone moved between 43k and 85k logs/s), ranges over
+ * 3 interleaved runs each; "before" is 63893b3 (the listener before this work):
  *
- *   |                              | before (5d40718)      | after                 |
- *   | backfill → PostgreSQL        | 15.8k–16.7k (24–31 %) | 17.1k–22.6k (31–39 %) |
- *   | backfill → PGlite            | 8.0k–8.5k (12–16 %)   | 10.0k–10.5k (15–23 %) |
- *   | PostgreSQL, --no-ingest      | 23.0k–26.8k (38–39 %) | 25.2k–25.3k (39–56 %) |
+ *   |                              | before                | after                 |
+ *   | backfill → PostgreSQL        | 14.4k–17.5k (22–24 %) | 15.4k–24.4k (23–40 %) |
+ *   | backfill → PGlite            | 7.9k–8.9k (12–13 %)   | 9.9k–10.7k (14–17 %)  |
+ *   | PostgreSQL, --no-ingest (¹)  | 23.0k–26.8k (38–39 %) | 25.2k–25.3k (39–56 %) |
+ *   (¹) 2 runs each; "before" here is 9dd904d, without the pool/prepared-statement change.
  *
  * Where the time goes (after; CPU of one PostgreSQL run, measured from /proc): the node process
  * ~1.5–1.8 s (of which the raw read itself, JSON included, ~0.4 s; array parameters, GC, the pg
