@@ -19,6 +19,7 @@ export { ingestEvents } from './events/ingest-events.ts';
 export {
   ingestTrustedEvents,
   type TrustedEventBatch,
+  type TrustedIngestOptions,
   type TrustedIngestSummary,
 } from './events/ingest-trusted.ts';
 export { consistencyJob, registerAchievementJobs, retroactiveJob } from './jobs.ts';

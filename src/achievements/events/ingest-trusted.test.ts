@@ -109,6 +109,37 @@ describe('ingestTrustedEvents', () => {
     expect(await counter('duplicate', 'badge.revoked')).toBe(2);
   });
 
+  test('args: fresh — the same rows; an id stored already or repeated goes through the on-conflict fallback', async () => {
+    const fresh = { fresh: true };
+    await db.transaction((tx) => ingestTrustedEvents(tx, { metrics, labelOf }, batch(6, 0, 'plain')));
+    const first = await db.transaction((tx) =>
+      ingestTrustedEvents(tx, { metrics, labelOf }, batch(6, 0, 'fresh'), fresh),
+    );
+    expect(first).toEqual({ accepted: 6, duplicates: 0 });
+    const strip = (rs: Record<string, unknown>[]) => rs.map(({ traceparent: _t, ...r }) => r);
+    expect(strip(await rows('fresh'))).toEqual(strip(await rows('plain')));
+    // Overlaps by 2 and repeats its last id: the plain insert fails, the fallback stores the 4 new
+    // ones — and the transaction goes on (the failed insert was rolled back to its savepoint only).
+    const next = batch(6, 4, 'fresh');
+    const again: TrustedEventBatch = {
+      ...next,
+      ids: [...next.ids, next.ids[5]!],
+      types: [...next.types, next.types[5]!],
+      users: [...next.users, next.users[5]!],
+      occurredAt: [...next.occurredAt, next.occurredAt[5]!],
+      data: Object.fromEntries(
+        Object.entries(next.data).map(([k, v]) => [k, [...v, v[5]!]]),
+      ) as TrustedEventBatch['data'],
+    };
+    const second = await db.transaction(async (tx) => {
+      const summary = await ingestTrustedEvents(tx, { metrics, labelOf }, again, fresh);
+      await tx.query('select 1');
+      return summary;
+    });
+    expect(second).toEqual({ accepted: 4, duplicates: 3 });
+    expect((await rows('fresh')).map((r) => r.external_id)).toEqual(batch(10, 0, 'fresh').ids);
+  });
+
   test('behavior: nothing to store is a no-op; rolled back with its transaction', async () => {
     expect(await db.transaction((tx) => ingestTrustedEvents(tx, { metrics, labelOf }, batch(0)))).toEqual({
       accepted: 0,

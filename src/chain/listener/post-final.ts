@@ -169,6 +169,9 @@ export async function postToIntake(
       occurredAt,
       data: { tokenId: tokenIds, achievementId: achievementIds, block: blocks },
     },
+    // Above the finalized cursor, so not posted yet — but for a re-mined event after a reorg deeper
+    // than the confirmations, or a commit the database lost: those take the on-conflict fallback.
+    { fresh: true },
   );
   return { ...summary, rejected: 0 };
 }
