@@ -25,12 +25,30 @@
  *   | PostgreSQL, --no-ingest (¹)  | 23.0k–26.8k (38–39 %) | 25.2k–25.3k (39–56 %) |
  *   (¹) 2 runs each; "before" here is 9dd904d, without the pool/prepared-statement change.
  *
- * Where the time goes (after; CPU of one PostgreSQL run, measured from /proc): the node process
- * ~1.5–1.8 s (of which the raw read itself, JSON included, ~0.4 s; array parameters, GC, the pg
- * protocol the rest), its PostgreSQL backends ~1.6–1.9 s (the ach_events insert — four indexes,
- * jsonb — ~0.6 s, the three chain tables ~0.7 s), hardhat ~0.9 s: ~4 CPU-seconds on 2 cores,
- * against ~1.2 for the raw read. Also: the headers the backfill needs (block times) queue in
- * hardhat behind the big eth_getLogs answers, so the first chunk is applied only after ~0.7 s.
+ * Later (61fe6ee, the intake's plain insert with an on-conflict fallback): 4 alternating runs each,
+ * the machine shared with another engineer's benchmark holding one core (load 2.3–3.7): PostgreSQL
+ * 15.9k–16.5k (35–40 %) → 14.6k–18.2k (34–41 %) — within the noise in wall time, but the PostgreSQL
+ * backends' CPU went from 1.55–1.63 s to 1.42–1.50 s; PGlite 7.6k–8.0k (16–19 %) → 8.0k–8.5k
+ * (18–19 %). On a quiet machine (load ≤ 1.1) the same chain gave PostgreSQL 22.0k–24.0k (29–36 %
+ * of a raw 60k–75k).
+ *
+ * Why ≥ 50 % is out of reach on 2 cores (CPU of PostgreSQL runs, from /proc): the raw read is
+ * hardhat-bound — ~0.75 CPU-s of hardhat for ~0.7 s wall. The backfill costs hardhat 0.8–0.9 s
+ * (the header reads add only ~0.1 s), node 1.0–1.3 s (its own read and JSON parse ~0.4 s; decoding,
+ * array parameters, GC, the pg protocol), PostgreSQL 1.4–1.6 s: 3.3–3.7 CPU-s, so ≥ 1.7 s on 2 cores
+ * even packed perfectly — at most ~40 % of raw. 50 % means ≤ ~1.4 s, ≤ ~2.7 CPU-s: node and
+ * PostgreSQL together ~0.8 s cheaper. PostgreSQL's share, measured statement by statement (psql,
+ * 50,000 rows in fresh tables): chain_events ~160 ms, badge_tokens ~190 ms, badge_ownership ~315 ms
+ * (half of it the (owner, from_block) index), ach_events ~550 ms plain / ~700 ms with on conflict
+ * (~170 ms without its four indexes). A "C" collation on ach_events (source, external_id) saved
+ * ~60 ms of those 550–700 ms: within the noise, not worth a migration.
+ *
+ * Tried and not kept: posting a range to the intake from its own apply statement (one transaction
+ * per range instead of two, the intake rows built in SQL from the apply's rows): node CPU −0.15 s,
+ * PostgreSQL wall −3 %, PGlite +3 % — the intake insert then sits on the ordered apply path. Fewer
+ * finalize transactions queued ahead of applying (FINALIZES_PENDING 0 or 1 instead of 2): −1.5 to −6 %
+ * under load, not clear of the noise. Also: the headers the backfill needs (block times) queue in
+ * hardhat behind the big eth_getLogs answers, so the first chunk is applied only after ~0.4 s.
  *
  * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
  *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
