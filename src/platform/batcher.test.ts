@@ -34,8 +34,33 @@ describe('createBatcher', () => {
     });
     const all = Array.from({ length: 11 }, (_, i) => b.load(i));
     expect(await Promise.all(all)).toEqual(Array.from({ length: 11 }, (_, i) => `#${i}`));
-    expect(batches).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]);
+    expect(batches).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9, 10],
+    ]);
     expect(most).toBe(2);
+  });
+
+  it('batches the calls of one event-loop turn even when each comes from its own callback', async () => {
+    const batches: number[][] = [];
+    const b = createBatcher<number, number>({
+      run: async (items) => {
+        batches.push(items);
+        return items; // answers within microtasks, as an in-process database can
+      },
+    });
+    const results = await new Promise<number[]>((resolve) => {
+      const got: Promise<number>[] = [];
+      // Three callbacks of one turn, like three requests read in one poll phase.
+      for (let i = 0; i < 3; i++)
+        setImmediate(() => {
+          got.push(b.load(i));
+          if (got.length === 3) void Promise.all(got).then(resolve);
+        });
+    });
+    expect(results).toEqual([0, 1, 2]);
+    expect(batches).toEqual([[0, 1, 2]]);
   });
 
   it('rejects one item for its Error, and every item when the batch throws', async () => {

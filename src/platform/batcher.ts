@@ -2,10 +2,13 @@
  * Coalesces concurrent calls into batches — the DataLoader pattern, without its cache — so that a
  * hot path making one small database round trip per request makes one per batch instead.
  *
- * A call joins the pending batch. A batch starts on the next microtask when fewer than
- * `concurrency` batches are running; otherwise it waits for one to finish, collecting the calls
- * made meanwhile (up to `maxBatch` per batch). So an idle batcher adds no delay to a lone call, and
- * under load the batches grow with the load: the round trips stay about constant.
+ * A call joins the pending batch. A batch starts at the end of the current event-loop turn
+ * (`setImmediate`) when fewer than `concurrency` batches are running; otherwise it waits for one to
+ * finish, collecting the calls made meanwhile (up to `maxBatch` per batch). Not on the next
+ * microtask: requests and worker replies arrive as separate callbacks of one turn, and a database
+ * answering within microtasks (PGlite, in process) would then run every call in a batch of its
+ * own. So an idle batcher delays a lone call by one turn, and under load the batches grow with the
+ * load: the round trips stay about constant.
  *
  * `run` answers every item of a batch, in order: a value, or an Error for that item alone. When
  * `run` throws, every item of the batch rejects with that error.
@@ -31,7 +34,8 @@ interface Waiting<I, O> {
 export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O> {
   const maxBatch = options.maxBatch ?? 100;
   const concurrency = options.concurrency ?? 2;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('maxBatch must be a whole number ≥ 1');
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new RangeError('maxBatch must be a whole number ≥ 1');
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new RangeError('concurrency must be a whole number ≥ 1');
   const queue: Waiting<I, O>[] = [];
@@ -45,7 +49,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   const schedule = () => {
     if (scheduled || running >= concurrency) return;
     scheduled = true;
-    queueMicrotask(start);
+    setImmediate(start);
   };
 
   const runBatch = async (batch: Waiting<I, O>[]) => {
