@@ -20,7 +20,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { buildApp, listen } from '../src/api/index.ts';
 import { createIncidents } from '../src/ops/index.ts';
 import { type HttpSink, type SmtpSink, startHttpSink, startSmtpSink } from '../src/ops/notify/test-sinks.ts';
@@ -33,6 +32,7 @@ import { createSilentLogger } from '../src/platform/logger.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
 import { createShutdown } from '../src/platform/shutdown.ts';
 import { createTestDatabase } from '../test/services.ts';
+import { choice, requirePostgres, wholeNumbers } from './support.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,22 +51,20 @@ if (args.help) {
   );
   process.exit(0);
 }
-const N = Number(args.alerts);
-const G = Number(args.group);
-const C = Number(args.concurrency);
-const RATE = Number(args.rate);
-const SECONDS = Number(args.seconds);
-const PG_ADMIN = process.env.CB_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-for (const [k, v] of Object.entries({ alerts: N, group: G, concurrency: C, rate: RATE, seconds: SECONDS })) {
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`bench:alerts: --${k} must be a positive whole number`);
-    process.exit(2);
-  }
-}
-if (!['both', 'pg', 'pglite'].includes(args.driver)) {
-  console.error('bench:alerts: --driver must be both, pg or pglite');
-  process.exit(2);
-}
+const {
+  alerts: N,
+  group: G,
+  concurrency: C,
+  rate: RATE,
+  seconds: SECONDS,
+} = wholeNumbers('bench:alerts', {
+  alerts: args.alerts,
+  group: args.group,
+  concurrency: args.concurrency,
+  rate: args.rate,
+  seconds: args.seconds,
+});
+const drivers = choice('bench:alerts', 'driver', args.driver, ['pglite', 'pg'] as const);
 
 const TOKEN = 'bench-webhook-token';
 const CHANNELS_PER_INCIDENT = 3; // P1: SMS, email, Slack
@@ -297,23 +295,7 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<DriverResult> {
   }
 }
 
-async function pgReachable(): Promise<boolean> {
-  try {
-    const c = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const drivers: ('pg' | 'pglite')[] =
-  args.driver === 'both' ? ['pglite', 'pg'] : [args.driver as 'pg' | 'pglite'];
-if (drivers.includes('pg') && !(await pgReachable())) {
-  console.error(`bench:alerts: PostgreSQL unreachable at ${PG_ADMIN}`);
-  process.exit(1);
-}
+await requirePostgres('bench:alerts', drivers);
 console.log(
   `bench:alerts — ${N} alerts in groups of ${G} (${C} calls in flight), then ${RATE} alerts/s for ${SECONDS} s; ` +
     `node ${process.version}, ${cpus().length} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB`,

@@ -55,7 +55,6 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { type Address, createPublicClient, getAddress, type Hex, http, type Transport } from 'viem';
 import { createEventProcessor } from '../src/achievements/index.ts';
 import { achievementBadgeAbi } from '../src/chain/abi/AchievementBadge.ts';
@@ -69,8 +68,9 @@ import { migrate } from '../src/platform/db/migrate.ts';
 import { createSilentLogger } from '../src/platform/logger.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
 import { createShutdown } from '../src/platform/shutdown.ts';
+import { createTestDatabase } from '../test/services.ts';
+import { choice, requirePostgres, wholeNumbers } from './support.ts';
 
-const PG_ADMIN = process.env.CB_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Hardhat's dev minter (account #1): holds MINTER_ROLE on a badge deployed by `cb chain dev`. */
 const DEV_MINTER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' as Hex;
 
@@ -197,7 +197,7 @@ export async function runBackfillBench(options: BackfillBenchOptions = {}): Prom
     // 3. The listener's backfill, per driver.
     const backfill: BackfillDriverResult[] = [];
     for (const driver of drivers) {
-      const target = driver === 'pg' ? await createPgDatabase() : { url: undefined, drop: async () => {} };
+      const target = driver === 'pg' ? await createTestDatabase() : { url: undefined, drop: async () => {} };
       const quiet = createSilentLogger();
       const metrics = createMetrics();
       const db = await createDb({
@@ -306,25 +306,6 @@ async function timeRaw(
   return { ms, logs, logsPerSecond: logs / (ms / 1000) };
 }
 
-async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `cb_bench_chain_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const { values: args } = parseArgs({
     options: {
@@ -345,24 +326,22 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const num = (name: string, raw: string) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) {
-      console.error(`bench:chain: --${name} must be a positive whole number, got "${raw}"`);
-      process.exit(2);
-    }
-    return n;
-  };
-  const drivers = args.driver === 'both' ? (['pglite', 'pg'] as const) : [args.driver as 'pglite' | 'pg'];
-  if (!drivers.every((d) => d === 'pglite' || d === 'pg')) {
-    console.error(`bench:chain: --driver must be pglite, pg or both, got "${args.driver}"`);
-    process.exit(2);
-  }
+  const {
+    events,
+    'chunk-blocks': chunkBlocks,
+    concurrency,
+  } = wholeNumbers('bench:chain', {
+    events: args.events,
+    'chunk-blocks': args['chunk-blocks'],
+    concurrency: args.concurrency,
+  });
+  const drivers = choice('bench:chain', 'driver', args.driver, ['pglite', 'pg'] as const);
+  await requirePostgres('bench:chain', drivers);
   const result = await runBackfillBench({
-    events: num('events', args.events),
+    events,
     drivers,
-    chunkBlocks: num('chunk-blocks', args['chunk-blocks']),
-    concurrency: num('concurrency', args.concurrency),
+    chunkBlocks,
+    concurrency,
     ingest: !args['no-ingest'],
     rpcUrl: args['rpc-url'],
     badgeAddress: args.badge as Address | undefined,

@@ -31,6 +31,7 @@ import { createSilentLogger } from '../src/platform/logger.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
 import { createShutdown } from '../src/platform/shutdown.ts';
 import { createTestDatabase } from '../test/services.ts';
+import { choice, requirePostgres, wholeNumbers } from './support.ts';
 
 export interface MintBenchOptions {
   /** Dev chain mode. @defaultValue 'in-process' */
@@ -238,29 +239,21 @@ async function main() {
     );
     return;
   }
-  const requests = Number(args.requests);
-  const batchSize = Number(args.batch);
-  const intervalMs = Number(args['interval-ms']);
-  const maxPendingTxs = Number(args['max-pending']);
-  for (const [k, v] of Object.entries({
+  const {
     requests,
     batch: batchSize,
     'interval-ms': intervalMs,
     'max-pending': maxPendingTxs,
-  }))
-    if (!Number.isInteger(v) || v < 1) {
-      console.error(`bench:chain: --${k} must be a positive whole number`);
-      process.exit(2);
-    }
-  const pick = <T extends string>(value: string, all: readonly T[], name: string): T[] => {
-    if (value === 'both') return [...all];
-    if ((all as readonly string[]).includes(value)) return [value as T];
-    console.error(`bench:chain: --${name} takes both or ${all.join(' or ')}, got ${value}`);
-    process.exit(2);
-  };
-  const chains = pick(args.chain, ['in-process', 'node'] as const, 'chain');
-  const minings = pick(args.mining, ['auto', 'interval'] as const, 'mining');
-  const driver = pick(args.driver, ['pglite', 'pg'] as const, 'driver')[0]!;
+  } = wholeNumbers('bench:chain', {
+    requests: args.requests,
+    batch: args.batch,
+    'interval-ms': args['interval-ms'],
+    'max-pending': args['max-pending'],
+  });
+  const chains = choice('bench:chain', 'chain', args.chain, ['in-process', 'node'] as const);
+  const minings = choice('bench:chain', 'mining', args.mining, ['auto', 'interval'] as const);
+  const driver = choice('bench:chain', 'driver', args.driver, ['pglite', 'pg'] as const)[0]!;
+  await requirePostgres('bench:chain', [driver]);
 
   console.log(
     `bench:chain mint — ${requests} badges to first-time holders, batches of ${batchSize}; ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}`,
@@ -269,7 +262,9 @@ async function main() {
   for (const chain of chains)
     for (const mining of minings)
       console.log(
-        formatMintFigures(await runMintBench({ chain, mining, requests, batchSize, intervalMs, driver })),
+        formatMintFigures(
+          await runMintBench({ chain, mining, requests, batchSize, intervalMs, driver, maxPendingTxs }),
+        ),
       );
   console.log(
     `target: ≥ 2000 tokens/s. Load average now ${loadavg()

@@ -26,7 +26,8 @@ import { migrate } from '../src/platform/db/migrate.ts';
 import { createSilentLogger } from '../src/platform/logger.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
 import { createShutdown } from '../src/platform/shutdown.ts';
-import { createTestDatabase } from '../test/services.ts';
+import { createTestDatabase, PG_ADMIN_URL } from '../test/services.ts';
+import { choice, requirePostgres, wholeNumbers } from './support.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,24 +46,20 @@ if (args.help) {
   );
   process.exit(0);
 }
-const N = Number(args.events);
-const USERS = Number(args.users);
-const RATE = Number(args.rate);
-const SECONDS = Number(args.seconds);
-const WORKERS = Number(args.workers);
-const PG_ADMIN = process.env.CB_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-for (const [k, v] of Object.entries({
+const {
   events: N,
   users: USERS,
   rate: RATE,
   seconds: SECONDS,
   workers: WORKERS,
-})) {
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`bench:events: --${k} must be a positive whole number`);
-    process.exit(2);
-  }
-}
+} = wholeNumbers('bench:events', {
+  events: args.events,
+  users: args.users,
+  rate: args.rate,
+  seconds: args.seconds,
+  workers: args.workers,
+});
+const drivers = choice('bench:events', 'driver', args.driver, ['pglite', 'pg'] as const);
 
 const TYPES = ['commit', 'trade', 'vote', 'login', 'post', 'review', 'stake', 'quest'] as const;
 
@@ -299,7 +296,7 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<DriverResult> {
 
 /** The physical reference: the same rows straight into PostgreSQL with one unnest per 10k. */
 async function rawUnnestRate(): Promise<number> {
-  const c = new pg.Client({ connectionString: PG_ADMIN });
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
   await c.connect();
   try {
     await c.query(
@@ -327,23 +324,7 @@ async function rawUnnestRate(): Promise<number> {
   }
 }
 
-async function pgReachable(): Promise<boolean> {
-  try {
-    const c = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const drivers: ('pg' | 'pglite')[] =
-  args.driver === 'both' ? ['pglite', 'pg'] : [args.driver as 'pg' | 'pglite'];
-if (drivers.includes('pg') && !(await pgReachable())) {
-  console.error(`bench:events: PostgreSQL unreachable at ${PG_ADMIN}`);
-  process.exit(1);
-}
+await requirePostgres('bench:events', drivers);
 console.log(
   `bench:events — ${N} events, ${USERS} members, 50 achievements; ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}`,
 );

@@ -45,6 +45,7 @@ import { createSilentLogger } from '../src/platform/logger.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
 import { createShutdown } from '../src/platform/shutdown.ts';
 import { createTestDatabase } from '../test/services.ts';
+import { choice, requirePostgres, wholeNumbers } from './support.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,16 +63,18 @@ if (args.help) {
   );
   process.exit(0);
 }
-const VOTERS = Number(args.voters);
-const CONCURRENCY = Number(args.concurrency);
-const TALLY = Number(args.tally);
-const WORKERS = Number(args.workers);
-for (const [k, v] of Object.entries({ voters: VOTERS, concurrency: CONCURRENCY, tally: TALLY })) {
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`bench:governance: --${k} must be a positive whole number`);
-    process.exit(2);
-  }
-}
+const {
+  voters: VOTERS,
+  concurrency: CONCURRENCY,
+  tally: TALLY,
+} = wholeNumbers('bench:governance', {
+  voters: args.voters,
+  concurrency: args.concurrency,
+  tally: args.tally,
+});
+const { workers: WORKERS } = wholeNumbers('bench:governance', { workers: args.workers }, 0);
+const drivers = choice('bench:governance', 'driver', args.driver, ['pglite', 'pg'] as const);
+await requirePostgres('bench:governance', drivers);
 const CHAIN_ID = 31337;
 const SNAPSHOT = 1000n;
 const achievementKey = (slug: string) => BigInt(keccak256(stringToBytes(slug)).slice(0, 18));
@@ -409,7 +412,6 @@ async function benchDriver(driver: 'pg' | 'pglite'): Promise<Result> {
   }
 }
 
-const drivers = args.driver === 'both' ? (['pglite', 'pg'] as const) : [args.driver as 'pg' | 'pglite'];
 console.log(
   `bench:governance — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`,
 );
