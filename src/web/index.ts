@@ -31,7 +31,7 @@ export { siweDomains } from './auth-routes.ts';
 export { SIWE_STATEMENT } from './config-routes.ts';
 export { type DevWalletAccount, HARDHAT_MNEMONIC, hardhatDevAccounts } from './dev-accounts.ts';
 export { WEB_CODES, type WebCode } from './errors.ts';
-export type { HealthItem, HealthReport, HealthStatus } from './health-summary.ts';
+export type { HealthItem, HealthReport, HealthStatus } from './health-report.ts';
 export * from './rum-catalogue.ts';
 export { RUM_BODY_LIMIT_BYTES, RUM_MAX_ITEMS } from './rum-routes.ts';
 export { readCookie, sessionCookieName } from './session-cookie.ts';

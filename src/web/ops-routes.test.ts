@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createTestApi, type TestApi } from '../api/test-context.ts';
 import { BaseError } from '../platform/errors.ts';
 import { defineJob } from '../platform/jobs/index.ts';
-import type { HealthItem, HealthReport } from './health-summary.ts';
+import type { HealthItem, HealthReport } from './health-report.ts';
 import { createWebTestApp, type WebTestApp } from './test-support.ts';
 
 const N = (v: unknown) => v as { n: number };

@@ -1,26 +1,7 @@
-/** The shape of GET /v1/ops/health (src/web/health-summary.ts) and how to show its values. */
-export type HealthStatus = 'ok' | 'warn' | 'breach' | 'no_data';
+/** How the console shows GET /v1/ops/health (its shape: src/web/health-report.ts). */
+import type { HealthItem, HealthReport, HealthStatus } from '../../../../src/web/health-report.ts';
 
-export interface HealthItem {
-  id: string;
-  group: string;
-  label: string;
-  value: number | null;
-  unit: 'seconds' | 'ratio' | 'count' | 'blocks' | 'per_minute' | 'score';
-  threshold: number | null;
-  direction: 'max' | 'min';
-  status: HealthStatus;
-  seed: string;
-}
-
-export interface HealthReport {
-  generatedAt: string;
-  windowSeconds: number;
-  dependencies: Record<string, 'up' | 'down'>;
-  dependencyErrors: Record<string, string>;
-  status: 'ok' | 'warn' | 'breach';
-  items: HealthItem[];
-}
+export type { HealthItem, HealthReport, HealthStatus };
 
 export function formatValue(value: number | null, unit: HealthItem['unit']): string {
   if (value === null) return 'no data';
