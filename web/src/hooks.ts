@@ -2,6 +2,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { type ApiOptions, api } from './api.ts';
 
+/** The `check` of a list reply: `{ items: [...] }` (cursor-paged lists add `nextCursor`). */
+export const isList = (body: unknown): boolean => Array.isArray((body as { items?: unknown }).items);
+
 export interface ApiState<T> {
   data: T | undefined;
   error: unknown;

@@ -6,7 +6,7 @@
  */
 import { type FormEvent, useId, useState } from 'react';
 import { api } from '../api.ts';
-import { useApi } from '../hooks.ts';
+import { isList, useApi } from '../hooks.ts';
 import { type PageProps, usePageTitle } from '../page.ts';
 import { Link, navigate } from '../router.tsx';
 import { rumFeature } from '../rum.ts';
@@ -53,8 +53,6 @@ interface Explanation {
   }[];
   truncated: boolean;
 }
-
-const isList = (b: unknown) => Array.isArray((b as { items?: unknown }).items);
 
 function Badge({ a }: { a: MemberAchievement }) {
   return (

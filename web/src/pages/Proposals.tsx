@@ -1,7 +1,7 @@
 /** Proposals by state (GET /v1/proposals?state=), newest first, each with its live tally. */
 import { useState } from 'react';
 import type { Proposal } from '../governance.ts';
-import { useApi } from '../hooks.ts';
+import { isList, useApi } from '../hooks.ts';
 import { type PageProps, usePageTitle } from '../page.ts';
 import { Link, navigate } from '../router.tsx';
 import { STATE_TONE, TallyView } from '../TallyView.tsx';
@@ -25,7 +25,7 @@ export default function Proposals({ query }: PageProps) {
   const [cursor, setCursor] = useState<string | null>(null);
   const path = `/v1/proposals?limit=50${state === 'all' ? '' : `&state=${state}`}${cursor ? `&cursor=${cursor}` : ''}`;
   const list = useApi<{ items: Proposal[]; nextCursor: string | null }>(path, {
-    check: (b) => Array.isArray((b as { items?: unknown }).items),
+    check: isList,
     pollMs: 10_000,
   });
   return (

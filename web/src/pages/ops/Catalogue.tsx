@@ -1,5 +1,5 @@
 /** The achievement catalogue (GET /v1/achievements; hidden ones too with achievements:admin). */
-import { useApi } from '../../hooks.ts';
+import { isList, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link } from '../../router.tsx';
 import { Loaded, Pill } from '../../ui.tsx';
@@ -33,7 +33,7 @@ export default function Catalogue(_props: PageProps) {
 function Body() {
   const state = useApi<{ items: Definition[] }>('/v1/achievements', {
     operator: true,
-    check: (b) => Array.isArray((b as { items?: unknown }).items),
+    check: isList,
   });
   return (
     <section>

@@ -1,5 +1,5 @@
 /** Incidents, newest first, filtered by state and severity (GET /v1/incidents). */
-import { useApi } from '../../hooks.ts';
+import { isList, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link, navigate } from '../../router.tsx';
 import { formatDate, Loaded, Pill } from '../../ui.tsx';
@@ -27,7 +27,7 @@ function IncidentsBody({ query }: PageProps) {
   const states = VIEWS.find(([v]) => v === view)?.[1] ?? '';
   const state = useApi<{ items: Incident[]; nextCursor: string | null }>(
     `/v1/incidents?limit=100${states ? `&state=${states}` : ''}`,
-    { operator: true, check: (b) => Array.isArray((b as { items?: unknown }).items), pollMs: 10_000 },
+    { operator: true, check: isList, pollMs: 10_000 },
   );
   return (
     <section>

@@ -4,7 +4,7 @@
  */
 import { useState } from 'react';
 import { api } from '../../api.ts';
-import { useApi } from '../../hooks.ts';
+import { isList, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link } from '../../router.tsx';
 import { rumFeature } from '../../rum.ts';
@@ -35,7 +35,7 @@ function Body({ queue }: { queue: string }) {
     `/v1/ops/queues/${encodeURIComponent(queue)}/dead-letters?limit=100`,
     {
       operator: true,
-      check: (b) => Array.isArray((b as { items?: unknown }).items),
+      check: isList,
     },
   );
   const [busy, setBusy] = useState<string>();

@@ -1,5 +1,5 @@
 /** Job queues: waiting, retrying, running, failed and dead-lettered jobs per queue (GET /v1/ops/queues). */
-import { useApi } from '../../hooks.ts';
+import { isList, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link } from '../../router.tsx';
 import { Loaded, Pill } from '../../ui.tsx';
@@ -31,7 +31,7 @@ export default function Queues(_props: PageProps) {
 function QueuesBody() {
   const state = useApi<{ items: QueueStats[] }>('/v1/ops/queues', {
     operator: true,
-    check: (b) => Array.isArray((b as { items?: unknown }).items),
+    check: isList,
     pollMs: 10_000,
   });
   return (
