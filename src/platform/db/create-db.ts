@@ -1,8 +1,9 @@
 /**
  * The database: a `pg` pool when DATABASE_URL is set, otherwise in-process PGlite under the data
- * directory (guarded by a lock file). Both are reached through Kysely — on pg, transactions and named
- * (prepared) statements go to the pool directly — and every statement — Kysely, raw, or pg-boss's —
- * is timed into `cb_db_query_duration_seconds` and, when slow, counted and logged.
+ * directory (guarded by a lock file). Raw statements and transactions go straight to the pg pool
+ * (named ones prepared per connection), or through Kysely's PGlite dialect; every statement —
+ * Kysely's, raw, or pg-boss's — is timed into `cb_db_query_duration_seconds` and, when slow,
+ * counted and logged.
  *
  * Values parse the same on both drivers: int8 and numeric as strings (exact), timestamptz as Date,
  * json/jsonb as objects.
@@ -15,7 +16,7 @@ import { UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { lockDataDir } from './data-dir-lock.ts';
-import { MULTI_STATEMENT, PGliteDialect } from './pglite-dialect.ts';
+import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
 export interface PoolStats {
@@ -129,7 +130,10 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
     });
     pool.on('error', (err) => logger.warn('idle database connection failed', { err }));
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
-    /** A statement straight on pg (no Kysely in between), timed like Kysely's. */
+    /**
+     * A statement straight on pg (no Kysely in between), timed like Kysely's. A script without
+     * params answers with the last result that has rows.
+     */
     const run = async <R>(
       on: pg.Pool | pg.PoolClient,
       text: string,
@@ -149,12 +153,7 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
     const db: Db = {
       driver: 'pg',
       kysely,
-      query: async <R>(text: string, params: readonly unknown[] = [], options?: QueryOptions) => {
-        if (options?.name) return run<R>(pool, text, params, options.name);
-        if (params.length > 0 || !MULTI_STATEMENT.test(text)) return runRaw<R>(kysely, text, params);
-        // A script: pg answers with one result per statement; Kysely would keep none of them.
-        return run<R>(pool, text, [], undefined);
-      },
+      query: (text, params = [], options) => run(pool, text, params, options?.name),
       transaction: async (fn) => {
         const client = await pool.connect();
         let broken: Error | undefined;
