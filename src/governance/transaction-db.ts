@@ -3,9 +3,9 @@
  * a `Db` and opens its own transaction (`saveAchievements`) join ours, so a proposal's changes
  * commit or roll back together.
  */
-import type { Db, Queryable } from '../platform/db/create-db.ts';
+import type { Db, Transaction } from '../platform/db/create-db.ts';
 
-export function transactionAsDb(db: Db, tx: Queryable): Db {
+export function transactionAsDb(db: Db, tx: Transaction): Db {
   return {
     ...db,
     query: (text, params) => tx.query(text, params),
@@ -16,7 +16,7 @@ export function transactionAsDb(db: Db, tx: Queryable): Db {
 const ROLLBACK = Symbol('rollback');
 
 /** Runs `fn` in a transaction that is always rolled back (a dry run); returns what `fn` returned. */
-export async function dryRun<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+export async function dryRun<T>(db: Db, fn: (tx: Transaction) => Promise<T>): Promise<T> {
   let out: { value: T } | undefined;
   try {
     await db.transaction(async (tx) => {

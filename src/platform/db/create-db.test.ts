@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { testDatabaseTarget } from '../../../test/services.ts';
 import { createSilentLogger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
+import { copyRows } from './copy-text.ts';
 import { createDb, type Db, normalizeStatement, operationOf } from './create-db.ts';
 import { migrate } from './migrate.ts';
 
@@ -78,6 +79,9 @@ describe('createDb', () => {
 
 describe('statement helpers', () => {
   test('operationOf', () => {
+    expect(operationOf('copy t (a, b) from stdin')).toBe('insert');
+    expect(operationOf("COPY t (a) FROM '/dev/blob'")).toBe('insert');
+    expect(operationOf('copy t to stdout')).toBe('other');
     expect(operationOf('  SELECT 1')).toBe('select');
     expect(operationOf('with x as (select 1) insert into t select * from x')).toBe('insert');
     expect(operationOf('create table t (x int)')).toBe('other');
@@ -135,6 +139,60 @@ describe('transaction', () => {
       }),
     ).rejects.toThrow('nope');
     expect((await db.query<{ x: number }>('select x from tx_t')).rows).toEqual([{ x: 1 }]);
+  });
+});
+
+describe('copyIn', () => {
+  test('behavior: rows in COPY text go in as they are read back (escapes, NULL, jsonb), timed as inserts', async () => {
+    await db.query('create table copy_t (id int primary key, note text, doc jsonb, at timestamptz)');
+    const notes = ['plain', 'tab\there', 'line\nbreak and \\ backslash', null];
+    const docs = [{ a: 1 }, { q: 'say "hi"\n' }, { list: [1, 'x'] }, null];
+    const before = await insertsTimed();
+    const stored = await db.transaction((tx) =>
+      tx.copyIn(
+        'copy_t',
+        ['id', 'note', 'doc', 'at'],
+        copyRows(
+          [
+            [1, 2, 3, 4],
+            notes,
+            docs.map((d) => (d === null ? null : JSON.stringify(d))),
+            ['2026-01-02T03:04:05Z', null, null, null],
+          ],
+          4,
+        ),
+      ),
+    );
+    expect(stored).toBe(4);
+    expect(await insertsTimed()).toBe(before + 1);
+    const { rows } = await db.query<{ note: string | null; doc: unknown; at: Date | null }>(
+      'select note, doc, at from copy_t order by id',
+    );
+    expect(rows.map((r) => r.note)).toEqual(notes);
+    expect(rows.map((r) => r.doc)).toEqual(docs);
+    expect(rows[0]!.at?.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+  });
+
+  test('behavior: a failing row fails the whole COPY; under a savepoint the transaction goes on', async () => {
+    await db.query('create table copy_u (id int primary key)');
+    await db.query('insert into copy_u values (2)');
+    const stored = await db.transaction(async (tx) => {
+      await tx.query('savepoint s');
+      const err = await tx.copyIn('copy_u', ['id'], '1\n2\n3\n').catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('23505');
+      await tx.query('rollback to savepoint s');
+      return tx.copyIn('copy_u', ['id'], '1\n3\n');
+    });
+    expect(stored).toBe(2);
+    expect(
+      (await db.query<{ id: number }>('select id from copy_u order by id')).rows.map((r) => r.id),
+    ).toEqual([1, 2, 3]);
+  });
+
+  test('args: names that are not plain identifiers are refused before anything runs', async () => {
+    await expect(db.transaction((tx) => tx.copyIn('copy_t; drop table x', ['id'], ''))).rejects.toThrow(
+      /not a plain identifier/,
+    );
   });
 });
 

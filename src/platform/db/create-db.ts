@@ -9,9 +9,11 @@
  * json/jsonb as objects.
  */
 import { join, resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { CompiledQuery, Kysely, type LogEvent, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -48,6 +50,18 @@ export interface Queryable {
     params?: readonly unknown[],
     options?: QueryOptions,
   ): Promise<QueryResultRows<R>>;
+  /**
+   * Bulk insert: `COPY table (columns) FROM STDIN` of `rows`, in COPY's text format (see
+   * copy-text.ts); returns the rows stored. All or nothing: a failing row (a unique violation, say)
+   * fails the statement, and with it the transaction unless under a savepoint. Transactions have it
+   * (both drivers); the Db itself does not.
+   */
+  copyIn?(table: string, columns: readonly string[], rows: string): Promise<number>;
+}
+
+/** One transaction's connection: statements, and COPY. */
+export interface Transaction extends Queryable {
+  copyIn(table: string, columns: readonly string[], rows: string): Promise<number>;
 }
 
 export interface Db extends Queryable {
@@ -63,7 +77,7 @@ export interface Db extends Queryable {
    * Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it
    * throws. Statements inside must use `tx`, never the Db itself (on PGlite that would wait forever).
    */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** `SELECT 1` within `timeoutMs`; throws UnavailableError naming the database otherwise. */
   ping(timeoutMs: number): Promise<void>;
   poolStats(): PoolStats;
@@ -87,8 +101,9 @@ const NUMERIC = 1700;
 // Same parsing as PGlite's options below: int8 stays a string on pg (its default), numeric too.
 pg.types.setTypeParser(INT8, (v: string) => v);
 
-/** `select`, `insert`, `update`, `delete` or `other` — the operation label. */
+/** `select`, `insert` (COPY FROM too), `update`, `delete` or `other` — the operation label. */
 export function operationOf(sqlText: string): string {
+  if (/^\s*copy\b[^;]*\bfrom\s+(stdin|'\/dev\/blob')\s*$/i.test(sqlText)) return 'insert';
   const m = /^\s*(?:with\b[\s\S]*?\)\s*)?(select|insert|update|delete)\b/i.exec(sqlText);
   return m ? m[1]!.toLowerCase() : 'other';
 }
@@ -150,6 +165,18 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
         observe(text, performance.now() - t0);
       }
     };
+    const copy = async (client: pg.PoolClient, table: string, columns: readonly string[], rows: string) => {
+      const text = copyStatement(table, columns, 'stdin');
+      const t0 = performance.now();
+      try {
+        const stream = client.query(copyFrom(text));
+        stream.end(rows);
+        await finished(stream);
+        return stream.rowCount;
+      } finally {
+        observe(text, performance.now() - t0);
+      }
+    };
     const db: Db = {
       driver: 'pg',
       kysely,
@@ -161,6 +188,7 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
           await run(client, 'begin', [], undefined);
           const result = await fn({
             query: (text, params = [], options) => run(client, text, params, options?.name),
+            copyIn: (table, columns, rows) => copy(client, table, columns, rows),
           });
           await run(client, 'commit', [], undefined);
           return result;
@@ -211,7 +239,19 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
     driver: 'pglite',
     kysely,
     query: (text, params = []) => runRaw(kysely, text, params),
-    transaction: (fn) => transaction(kysely, fn),
+    transaction: (fn) =>
+      transaction(kysely, fn, async (table, columns, rows) => {
+        // Inside the Kysely transaction, which holds the dialect's mutex: PGlite is one session,
+        // so this runs within the transaction's BEGIN like every other statement of it.
+        const text = copyStatement(table, columns, "'/dev/blob'");
+        const t0 = performance.now();
+        try {
+          const result = await pglite.query(text, [], { blob: new Blob([rows]) });
+          return result.affectedRows ?? 0;
+        } finally {
+          observe(text, performance.now() - t0);
+        }
+      }),
     ping: (timeoutMs) => ping(kysely, timeoutMs),
     poolStats: () => ({
       active: mutex.locked ? 1 : 0,
@@ -246,10 +286,23 @@ function lastResult<R>(results: pg.QueryResult | pg.QueryResult[]): QueryResultR
 }
 
 /** A Kysely transaction (PGlite: Kysely's dialect owns its single connection). */
-function transaction<T>(kysely: Kysely<Database>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+function transaction<T>(
+  kysely: Kysely<Database>,
+  fn: (tx: Transaction) => Promise<T>,
+  copyIn: Transaction['copyIn'],
+): Promise<T> {
   return kysely
     .transaction()
-    .execute((trx) => fn({ query: (text, params = []) => runRaw(trx, text, params) }));
+    .execute((trx) => fn({ query: (text, params = []) => runRaw(trx, text, params), copyIn }));
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** `copy table (columns) from <source>`; names are checked (they are ours, never user input). */
+function copyStatement(table: string, columns: readonly string[], source: string): string {
+  for (const name of [table, ...columns])
+    if (!IDENTIFIER.test(name)) throw new Error(`copyIn: ${JSON.stringify(name)} is not a plain identifier`);
+  return `copy ${table} (${columns.join(', ')}) from ${source}`;
 }
 
 async function ping(kysely: Kysely<Database>, timeoutMs: number): Promise<void> {
