@@ -38,7 +38,7 @@ const batch = (n: number, from = 0, source = 'chain'): TrustedEventBatch => {
     occurredAt: at.map((i) => 1_767_225_600 + i),
     data: {
       tokenId: at.map((i) => String(1000n + BigInt(i))),
-      achievementId: at.map((i) => (i % 2 ? 'first-commit' : 'it\'s "quoted", {odd}')),
+      achievementId: at.map((i) => (i % 2 ? 'first-commit' : 'it\'s "quoted", {odd} \\ back\tslash\n, é ✓')),
       block: at.map((i) => 100 + i),
     },
   };
@@ -80,7 +80,7 @@ describe('ingestTrustedEvents', () => {
     expect(trusted).toHaveLength(12);
     expect(trusted).toEqual(await rows('checked'));
     expect(trusted[2]).toMatchObject({
-      data: { tokenId: '1002', achievementId: `it's "quoted", {odd}`, block: 102 },
+      data: { tokenId: '1002', achievementId: `it's "quoted", {odd} \\ back\tslash\n, é ✓`, block: 102 },
     });
   });
 

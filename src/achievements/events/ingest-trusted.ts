@@ -2,16 +2,18 @@
  * Bulk intake for events an in-process producer built itself (the chain listener's decoded badge
  * events): the same rows {@link ingestEvents} would store, idempotent by (source, id) the same way,
  * but without what an untrusted HTTP body needs — no per-item validation, no per-item objects, no
- * JSON document to build and parse. Columns go in as typed arrays (`unnest` of array literals), `data` is built by the
- * database from its columns, and the accepted count is the statement's row count (counted by type
- * in the statement when the batch mixes types, for the metric's label).
+ * JSON document to build and parse. Columns go in as typed arrays (`unnest` of array literals), `data`
+ * is built by the database from its columns, and the accepted count is the statement's row count
+ * (counted by type in the statement when the batch mixes types, for the metric's label). A batch
+ * of new ids (`fresh`) is COPYed in instead, rows and `data` written here.
  *
  * The caller guarantees what validation would check: `source`, `types` and the `data` keys are
  * names (checked here, once per batch), `users` are lower-case 0x addresses, ids are 1–200
  * characters, and `data` stays far below the size limit.
  */
 import { arrayLiteral } from '../../platform/db/array-literal.ts';
-import type { Queryable } from '../../platform/db/create-db.ts';
+import { copyField } from '../../platform/db/copy-text.ts';
+import { canCopy, type Queryable } from '../../platform/db/create-db.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import { outgoingTraceparent } from '../../platform/trace.ts';
 import { partitionOf } from '../partition.ts';
@@ -49,9 +51,11 @@ export interface TrustedIngestSummary {
 export interface TrustedIngestOptions {
   /**
    * The ids are most likely new (e.g. the chain listener's events above its finalized cursor):
-   * insert without `on conflict` — no speculative insertion per row, about a fifth cheaper on
-   * PostgreSQL — and, if one is there after all (or repeated in the batch), store the batch again
-   * with `on conflict do nothing`, under a savepoint. Same rows and counts either way.
+   * COPY the batch in (in a transaction; outside one, an insert without `on conflict`) — no
+   * speculative insertion per row, no array parsing: on PostgreSQL the COPY costs the server about
+   * a fifth less than the upsert — and, if an id is there after all (or repeated in the batch),
+   * store the batch again with `on conflict do nothing`, under a savepoint. Same rows and counts
+   * either way.
    * @defaultValue false
    */
   fresh?: boolean | undefined;
@@ -90,7 +94,7 @@ export async function ingestTrustedEvents(
   // One statement, in batch order. With one type its row count says all; with several, the accepted
   // rows are counted by type in the statement (a little dearer).
   const single = typeCounts.size === 1;
-  const params = [
+  const params = () => [
     batch.source,
     traceparent(),
     arrayLiteral(batch.ids),
@@ -100,21 +104,30 @@ export async function ingestTrustedEvents(
     arrayLiteral(batch.users.map(partitionOf)),
     ...keys.map((k) => arrayLiteral(batch.data[k]!)),
   ];
-  let result: { rowCount: number; rows: { type: string; n: number }[] };
+  let result: { rowCount: number; rows: { type: string; n: number }[] } | undefined;
   if (options.fresh) {
     await tx.query('savepoint cb_intake_fresh');
     try {
-      result = await tx.query(insertText(keys, numeric, !single, false), params);
+      if (canCopy(tx)) {
+        // All or nothing: every row of the batch is stored, so each type's count is its offer.
+        await tx.copyIn('ach_events', COPY_COLUMNS, copyText(batch, keys, numeric));
+      } else {
+        result = await tx.query(insertText(keys, numeric, !single, false), params());
+      }
     } catch (err) {
       if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
       await tx.query('rollback to savepoint cb_intake_fresh');
-      result = await tx.query(insertText(keys, numeric, !single, true), params);
+      result = await tx.query(insertText(keys, numeric, !single, true), params());
     }
   } else {
-    result = await tx.query(insertText(keys, numeric, !single, true), params);
+    result = await tx.query(insertText(keys, numeric, !single, true), params());
   }
   const accepted = new Map<string, number>(
-    single ? [[batch.types[0]!, result.rowCount]] : result.rows.map((r) => [r.type, Number(r.n)]),
+    result === undefined
+      ? typeCounts
+      : single
+        ? [[batch.types[0]!, result.rowCount]]
+        : result.rows.map((r) => [r.type, Number(r.n)]),
   );
   const source = deps.labelOf('source', batch.source);
   for (const [type, offered] of typeCounts) {
@@ -130,6 +143,56 @@ export async function ingestTrustedEvents(
 }
 
 const traceparent = () => outgoingTraceparent() ?? null;
+
+const COPY_COLUMNS = [
+  'source',
+  'external_id',
+  'type',
+  'user_address',
+  'occurred_at',
+  'data',
+  'partition',
+  'traceparent',
+] as const;
+
+/**
+ * The batch as COPY text: the rows {@link insertText} stores, `data` written as JSON here (string
+ * values through JSON.stringify, numbers as they are; keys are names), times as ISO strings (millisecond precision).
+ */
+function copyText(batch: TrustedEventBatch, keys: readonly string[], numeric: readonly boolean[]): string {
+  const source = copyField(batch.source);
+  const trace = copyField(traceparent());
+  const columns = keys.map((k) => batch.data[k]!);
+  const prefixes = keys.map((k, i) => `${i === 0 ? '{' : ', '}"${k}": `);
+  const rows = new Array<string>(batch.ids.length);
+  let lastTime = Number.NaN;
+  let lastIso = '';
+  for (let i = 0; i < batch.ids.length; i++) {
+    let data = keys.length === 0 ? '{' : '';
+    for (let c = 0; c < keys.length; c++) {
+      const v = columns[c]![i]!;
+      data += prefixes[c]! + (numeric[c] ? jsonNumber(v) : JSON.stringify(String(v)));
+    }
+    data += '}';
+    const time = batch.occurredAt[i]!;
+    if (time !== lastTime) {
+      lastTime = time;
+      lastIso = new Date(time * 1000).toISOString();
+    }
+    const user = batch.users[i]!;
+    rows[i] =
+      `${source}\t${copyField(batch.ids[i])}\t${copyField(batch.types[i])}\t${copyField(user)}\t${lastIso}\t${copyField(data)}\t${partitionOf(user)}\t${trace}\n`;
+  }
+  // Joined once: a flat string (one grown by += is a rope, dearer to flatten than to build).
+  return rows.join('');
+}
+
+/** A finite number as JSON (what jsonb_build_object makes of a numeric). */
+function jsonNumber(v: string | number): string {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`trusted intake: ${JSON.stringify(v)} is not a finite number`);
+  return String(v);
+}
 
 const texts = new Map<string, string>();
 

@@ -10,7 +10,8 @@
  * - Every event → `chain_events` (by chain position; a re-read replaces the row).
  */
 import { arrayLiteral } from '../../platform/db/array-literal.ts';
-import type { Queryable } from '../../platform/db/create-db.ts';
+import { copyField } from '../../platform/db/copy-text.ts';
+import { canCopy, type Queryable, type Transaction } from '../../platform/db/create-db.ts';
 import type { BadgeEvent } from './decode-badge-logs.ts';
 
 export interface ApplyOptions {
@@ -26,9 +27,9 @@ export interface ApplyOptions {
    */
   beforeUpdates?: (() => Promise<unknown>) | undefined;
   /**
-   * The events are above everything applied so far (the listener's next range): insert without
-   * `on conflict` — cheaper per row — falling back to the upserts if a row exists after all.
-   * @defaultValue false
+   * The events are above everything applied so far (the listener's next range): with a
+   * transaction that has `copyIn`, COPY the rows in — about half the database's CPU of the upserts —
+   * falling back to the upserts, under a savepoint, if a row exists after all. @defaultValue false
    */
   fresh?: boolean | undefined;
 }
@@ -46,14 +47,6 @@ const EVENT_ROW = `select b, h, t, l, e,
        from x`;
 const TOKEN_ROW = `select tok::numeric, ach::numeric, holder, b, t, now() from x where e = 'BadgeMinted'`;
 const OWNERSHIP_ROW = `select tok::numeric, holder, b, t, l, h from x where e = 'BadgeMinted'`;
-
-const INSERT_FRESH = `${ROWS},
-  events as (insert into chain_events (block_number, block_hash, tx_hash, log_index, event, args, block_timestamp)
-     ${EVENT_ROW}),
-  tokens as (insert into badge_tokens (token_id, achievement_key, owner, minted_block, minted_tx, updated_at)
-     ${TOKEN_ROW})
-  insert into badge_ownership (token_id, owner, from_block, tx_hash, log_index, block_hash)
-     ${OWNERSHIP_ROW}`;
 
 /** Idempotent: a re-read event replaces its row; a token revoked at or after its mint keeps the revoke. */
 const UPSERT = `${ROWS},
@@ -95,46 +88,7 @@ export async function applyEvents(
     (e.event === 'BadgeMinted' ? mints : revokes).push(e);
   }
 
-  const n = events.length;
-  const blocks = new Array<string>(n);
-  const blockHashes = new Array<string>(n);
-  const txs = new Array<string>(n);
-  const logIndexes = new Array<number>(n);
-  const names = new Array<string>(n);
-  const tokenIds = new Array<string>(n);
-  const owners = new Array<string>(n);
-  const keys = new Array<string>(n);
-  const times = new Array<number | null>(n);
-  for (let i = 0; i < n; i++) {
-    const e = events[i]!;
-    blocks[i] = e.blockNumber.toString();
-    blockHashes[i] = e.blockHash;
-    txs[i] = e.txHash;
-    logIndexes[i] = e.logIndex;
-    names[i] = e.event;
-    tokenIds[i] = e.tokenId.toString();
-    owners[i] = e.holder;
-    keys[i] = e.achievementKey.toString();
-    times[i] = e.blockTimestamp === undefined ? null : Number(e.blockTimestamp);
-  }
-  // Hex, addresses and decimals: array literals (see arrayLiteral), each sent once for all three tables.
-  const params = [blocks, blockHashes, txs, logIndexes, names, tokenIds, owners, keys, times].map(
-    arrayLiteral,
-  );
-  if (options.fresh) {
-    // Plain inserts (no speculative insertion per row); a row that is there after all sends the
-    // chunk through the upserts instead, within the same transaction.
-    await tx.query('savepoint cb_apply_fresh');
-    try {
-      await tx.query(INSERT_FRESH, params);
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
-      await tx.query('rollback to savepoint cb_apply_fresh');
-      await tx.query(UPSERT, params);
-    }
-  } else {
-    await tx.query(UPSERT, params);
-  }
+  if (!(options.fresh && canCopy(tx) && (await copyFresh(tx, events)))) await upsert(tx, events);
 
   if (mints.length > 0 && options.closeRevoked) {
     await tx.query(
@@ -164,4 +118,112 @@ export async function applyEvents(
     );
   }
   return holders;
+}
+
+/**
+ * COPYs the events, and the tokens and ownership rows of the mints, in (text format: numbers and our
+ * names go in as they are; hashes and holders, which come from the node, through copyField, so a
+ * malformed answer cannot add a column or a row). Returns false, with the savepoint rolled back,
+ * when a row was there already (then the caller upserts).
+ */
+async function copyFresh(tx: Transaction, events: readonly BadgeEvent[]): Promise<boolean> {
+  // Rows gathered in arrays and joined: one flat string per table (a string grown by += is a
+  // rope that costs more to flatten than to build).
+  const eventRows = new Array<string>(events.length);
+  const tokenRows: string[] = [];
+  const ownershipRows: string[] = [];
+  let lastBlock: bigint | undefined;
+  let block = '';
+  let lastTime: bigint | undefined | null = null;
+  let time = '';
+  let lastBlockHash: string | undefined;
+  let blockHash = '';
+  let lastTx: string | undefined;
+  let txHash = '';
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    // Events come in chain order: a block's number, time and hash, and a transaction's hash, are
+    // written once for their run of events.
+    if (e.blockNumber !== lastBlock) {
+      lastBlock = e.blockNumber;
+      block = e.blockNumber.toString();
+    }
+    if (e.blockTimestamp !== lastTime) {
+      lastTime = e.blockTimestamp;
+      time = e.blockTimestamp === undefined ? '\\N' : new Date(Number(e.blockTimestamp) * 1000).toISOString();
+    }
+    if (e.blockHash !== lastBlockHash) {
+      lastBlockHash = e.blockHash;
+      blockHash = copyField(e.blockHash);
+    }
+    if (e.txHash !== lastTx) {
+      lastTx = e.txHash;
+      txHash = copyField(e.txHash);
+    }
+    const holder = copyField(e.holder);
+    const token = e.tokenId.toString();
+    const key = e.achievementKey.toString();
+    const minted = e.event === 'BadgeMinted';
+    eventRows[i] =
+      `${block}\t${blockHash}\t${txHash}\t${e.logIndex}\t${e.event}\t{"tokenId": "${token}", "${minted ? 'to' : 'owner'}": "${holder}", "achievementId": "${key}"}\t${time}\n`;
+    if (!minted) continue;
+    tokenRows.push(`${token}\t${key}\t${holder}\t${block}\t${txHash}\n`);
+    ownershipRows.push(`${token}\t${holder}\t${block}\t${txHash}\t${e.logIndex}\t${blockHash}\n`);
+  }
+  await tx.query('savepoint cb_apply_fresh');
+  try {
+    await tx.copyIn(
+      'chain_events',
+      ['block_number', 'block_hash', 'tx_hash', 'log_index', 'event', 'args', 'block_timestamp'],
+      eventRows.join(''),
+    );
+    if (tokenRows.length > 0) {
+      await tx.copyIn(
+        'badge_tokens',
+        ['token_id', 'achievement_key', 'owner', 'minted_block', 'minted_tx'],
+        tokenRows.join(''),
+      );
+      await tx.copyIn(
+        'badge_ownership',
+        ['token_id', 'owner', 'from_block', 'tx_hash', 'log_index', 'block_hash'],
+        ownershipRows.join(''),
+      );
+    }
+    return true;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+    await tx.query('rollback to savepoint cb_apply_fresh');
+    return false;
+  }
+}
+
+/** The idempotent path: every table upserted in one statement, its arrays sent once. */
+async function upsert(tx: Queryable, events: readonly BadgeEvent[]): Promise<void> {
+  const n = events.length;
+  const blocks = new Array<string>(n);
+  const blockHashes = new Array<string>(n);
+  const txs = new Array<string>(n);
+  const logIndexes = new Array<number>(n);
+  const names = new Array<string>(n);
+  const tokenIds = new Array<string>(n);
+  const owners = new Array<string>(n);
+  const keys = new Array<string>(n);
+  const times = new Array<number | null>(n);
+  for (let i = 0; i < n; i++) {
+    const e = events[i]!;
+    blocks[i] = e.blockNumber.toString();
+    blockHashes[i] = e.blockHash;
+    txs[i] = e.txHash;
+    logIndexes[i] = e.logIndex;
+    names[i] = e.event;
+    tokenIds[i] = e.tokenId.toString();
+    owners[i] = e.holder;
+    keys[i] = e.achievementKey.toString();
+    times[i] = e.blockTimestamp === undefined ? null : Number(e.blockTimestamp);
+  }
+  // Hex, addresses and decimals: array literals (see arrayLiteral), each sent once for all three tables.
+  await tx.query(
+    UPSERT,
+    [blocks, blockHashes, txs, logIndexes, names, tokenIds, owners, keys, times].map(arrayLiteral),
+  );
 }

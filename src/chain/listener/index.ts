@@ -34,9 +34,9 @@
  * block (`block_number`, `block_hash`) and the *finalized* block (`finalized_block`):
  * - apply: a chunk's events → `chain_events`, `badge_tokens`, `badge_ownership` (soulbound: one
  *   row [mint block, revoke block) per token), its block hashes → `chain_blocks`, and the applied
- *   cursor, in one transaction (apply-events.ts: one statement for the three tables, its arrays
- *   sent once; set-based upserts, idempotent — the listener's own ranges, above the cursor, go in
- *   as plain inserts and fall back to the upserts, under a savepoint, if a row is there after all);
+ *   cursor, in one transaction (apply-events.ts: set-based upserts, one statement for the three
+ *   tables, its arrays sent once, idempotent — the listener's own ranges, above the cursor, are
+ *   COPYed in, and fall back to the upserts, under a savepoint, if a row is there after all);
  * - finalize: the events that became final → the achievement intake (its bulk path for events we
  *   decoded: `ingestTrustedEvents`, same rows and (source, id) idempotency as the HTTP intake) and
  *   the mint outbox, old block hashes pruned, and the finalized cursor, in one transaction

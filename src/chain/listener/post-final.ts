@@ -144,10 +144,16 @@ export async function postToIntake(
   const tokenIds = new Array<string>(n);
   const achievementIds = new Array<string>(n);
   const blocks = new Array<number>(n);
-  const prefix = `${chainId}:`;
+  // A transaction's events come together (chain order): its id prefix is built once.
+  let lastTx: string | undefined;
+  let prefix = '';
   for (let i = 0; i < n; i++) {
     const e = events[i]!;
-    ids[i] = `${prefix}${e.txHash.toLowerCase()}:${e.logIndex}`;
+    if (e.txHash !== lastTx) {
+      lastTx = e.txHash;
+      prefix = `${chainId}:${e.txHash.toLowerCase()}:`;
+    }
+    ids[i] = `${prefix}${e.logIndex}`;
     types[i] = e.event === 'BadgeMinted' ? 'badge.minted' : 'badge.revoked';
     users[i] = e.holder;
     occurredAt[i] = Number(e.blockTimestamp ?? 0n);

@@ -64,6 +64,11 @@ export interface Transaction extends Queryable {
   copyIn(table: string, columns: readonly string[], rows: string): Promise<number>;
 }
 
+/** Whether `q` can COPY (a transaction of either driver). */
+export function canCopy(q: Queryable): q is Transaction {
+  return typeof q.copyIn === 'function';
+}
+
 export interface Db extends Queryable {
   readonly driver: 'pg' | 'pglite';
   readonly kysely: Kysely<Database>;
