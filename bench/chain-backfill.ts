@@ -50,6 +50,19 @@
  * under load, not clear of the noise. Also: the headers the backfill needs (block times) queue in
  * hardhat behind the big eth_getLogs answers, so the first chunk is applied only after ~0.4 s.
  *
+ * 2026-11-26, later (a slower, noisier 2-core machine: raw alone 28k–44k logs/s; the per-process
+ * CPU the report now prints shows the backfill CPU-bound, both cores ~90 % busy): the listener's
+ * fresh ranges and their intake rows are COPYed in (apply-events.ts, ingest-trusted.ts) instead of
+ * `insert … select from unnest(array literals)`. Per statement group, 50,000 synthetic events into
+ * fresh tables, one backend's CPU: apply 1.75 s → 1.23 s (chain_events 0.38, badge_tokens 0.30,
+ * badge_ownership 0.56 — the array parsing alone was 0.36 s), intake 1.30 s → 1.10 s (its four
+ * indexes are ~0.85 s of that: pk 0.3, (user, type, seq) 0.3, (source, external_id) 0.2, pending
+ * 0.14). But COPY text is ~2.5× the bytes of the array literals (hashes and JSON per table), so
+ * node builds and sends more: +0.25 s apply, +0.1 s intake in isolation. End to end, 4 alternating
+ * runs each on PostgreSQL: unnest 8.9k–9.9k events/s (27–34 % of raw), CPU-s database 4.2–4.7,
+ * node 2.7–3.1, hardhat 1.8–2.1; COPY 9.3k–10.5k (32–34 %), database 2.9–3.2, node 3.5–3.7,
+ * hardhat 1.7–2.1 — about 0.8 CPU-s less in all. PGlite: same within the noise (14–18 %).
+ *
  * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
  *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
  */
@@ -69,7 +82,7 @@ import { createSilentLogger } from '../src/platform/logger.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
 import { createShutdown } from '../src/platform/shutdown.ts';
 import { createTestDatabase } from '../test/services.ts';
-import { choice, requirePostgres, wholeNumbers } from './support.ts';
+import { type CpuRoles, choice, cpuBetween, requirePostgres, sampleCpu, wholeNumbers } from './support.ts';
 
 /** Hardhat's dev minter (account #1): holds MINTER_ROLE on a badge deployed by `cb chain dev`. */
 const DEV_MINTER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' as Hex;
@@ -100,6 +113,8 @@ export interface BackfillDriverResult {
   ranges: number;
   /** eventsPerSecond ÷ raw logsPerSecond. */
   ratioToRaw: number;
+  /** CPU seconds during the backfill by process: `self` (this one), `database`, `chain node` (Linux). */
+  cpu: Record<string, number>;
 }
 
 export interface BackfillBenchResult {
@@ -111,7 +126,7 @@ export interface BackfillBenchResult {
   ingest: boolean;
   setup: { ms: number; minted: number; reusedChain: boolean };
   /** Mean of a read before and one after the backfills. */
-  raw: { ms: number; logsPerSecond: number; before: number; after: number };
+  raw: { ms: number; logsPerSecond: number; before: number; after: number; cpu: Record<string, number> };
   backfill: BackfillDriverResult[];
 }
 
@@ -227,9 +242,11 @@ export async function runBackfillBench(options: BackfillBenchOptions = {}): Prom
           catalogue: () => processor.catalogue(),
           ...(ingest ? {} : { ingest: false as const }),
         });
+        const cpu0 = sampleCpu(CPU_ROLES);
         const t0 = performance.now();
         const result = await listener.syncOnce();
         const ms = performance.now() - t0;
+        const cpu = cpuBetween(cpu0, sampleCpu(CPU_ROLES));
         const stored = Number(
           (await db.query<{ n: string }>('select count(*) as n from badge_ownership')).rows[0]!.n,
         );
@@ -244,6 +261,7 @@ export async function runBackfillBench(options: BackfillBenchOptions = {}): Prom
           eventsPerSecond,
           ranges: result.ranges,
           ratioToRaw: eventsPerSecond / raw.logsPerSecond,
+          cpu,
         });
         log(`backfill on ${driver}: ${result.events} events in ${ms.toFixed(0)} ms`);
       } finally {
@@ -269,6 +287,7 @@ export async function runBackfillBench(options: BackfillBenchOptions = {}): Prom
         logsPerSecond: raw.logsPerSecond,
         before: rawBefore.logsPerSecond,
         after: rawAfter.logsPerSecond,
+        cpu: rawBefore.cpu,
       },
       backfill,
     };
@@ -277,6 +296,18 @@ export async function runBackfillBench(options: BackfillBenchOptions = {}): Prom
   }
 }
 
+/** Whose CPU the report shows besides this process's (the database's backends and the chain node). */
+const CPU_ROLES: CpuRoles = [
+  { role: 'database', match: /^postgres: / },
+  { role: 'chain node', match: /hardhat.* node\b/ },
+];
+
+const cpuText = (cpu: Record<string, number>): string =>
+  Object.entries(cpu)
+    .filter(([, s]) => s > 0)
+    .map(([role, s]) => `${role} ${s.toFixed(2)}`)
+    .join(', ');
+
 async function timeRaw(
   rpc: ReturnType<typeof createChainRpc>,
   address: Address,
@@ -284,7 +315,7 @@ async function timeRaw(
   to: bigint,
   chunkBlocks: number,
   concurrency: number,
-): Promise<{ ms: number; logs: number; logsPerSecond: number }> {
+): Promise<{ ms: number; logs: number; logsPerSecond: number; cpu: Record<string, number> }> {
   const ranges: [bigint, bigint][] = [];
   for (let a = from; a <= to; a += BigInt(chunkBlocks)) {
     const b = a + BigInt(chunkBlocks) - 1n;
@@ -292,6 +323,7 @@ async function timeRaw(
   }
   let next = 0;
   let logs = 0;
+  const cpu0 = sampleCpu(CPU_ROLES);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -303,7 +335,7 @@ async function timeRaw(
     }),
   );
   const ms = performance.now() - t0;
-  return { ms, logs, logsPerSecond: logs / (ms / 1000) };
+  return { ms, logs, logsPerSecond: logs / (ms / 1000), cpu: cpuBetween(cpu0, sampleCpu(CPU_ROLES)) };
 }
 
 async function main(): Promise<void> {
@@ -359,11 +391,11 @@ async function main(): Promise<void> {
     `setup: ${(result.setup.ms / 1000).toFixed(1)} s (${result.setup.minted} minted${result.setup.reusedChain ? ', chain reused' : ''})`,
   );
   console.log(
-    `raw eth_getLogs             ${result.raw.logsPerSecond.toFixed(0).padStart(8)} logs/s   (${result.raw.ms.toFixed(0)} ms; mean of ${result.raw.before.toFixed(0)} before and ${result.raw.after.toFixed(0)} after)`,
+    `raw eth_getLogs             ${result.raw.logsPerSecond.toFixed(0).padStart(8)} logs/s   (${result.raw.ms.toFixed(0)} ms; mean of ${result.raw.before.toFixed(0)} before and ${result.raw.after.toFixed(0)} after; CPU-s of the first: ${cpuText(result.raw.cpu)})`,
   );
   for (const b of result.backfill) {
     console.log(
-      `backfill → ${b.driver.padEnd(6)}           ${b.eventsPerSecond.toFixed(0).padStart(8)} events/s (${b.ms.toFixed(0)} ms, ${b.ranges} ranges) = ${(b.ratioToRaw * 100).toFixed(0)} % of raw`,
+      `backfill → ${b.driver.padEnd(6)}           ${b.eventsPerSecond.toFixed(0).padStart(8)} events/s (${b.ms.toFixed(0)} ms, ${b.ranges} ranges) = ${(b.ratioToRaw * 100).toFixed(0)} % of raw; CPU-s: ${cpuText(b.cpu)}`,
     );
   }
   console.log(
