@@ -79,7 +79,7 @@ export function createMetrics() {
     }),
     dbQueryDuration: new Histogram<'operation'>({
       name: 'cb_db_query_duration_seconds',
-      help: 'Database statement duration by operation (select, insert, update, delete, other).',
+      help: 'Database statement duration by operation (select, insert — COPY FROM too —, update, delete, other).',
       labelNames: ['operation'],
       buckets: DB_BUCKETS,
       registers: r,
