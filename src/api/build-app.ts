@@ -56,6 +56,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // request.ip (the per-IP rate limit's key) from X-Forwarded-For, as far as the proxies we trust.
+    trustProxy: trustedProxies(config.trustProxy),
     // Report every schema violation at once (bodies are bounded by bodyLimit).
     ajv: { customOptions: { allErrors: true } },
   });
@@ -128,4 +130,13 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
 
   await app.ready();
   return app;
+}
+
+/** CB_TRUST_PROXY as Fastify takes it: a hop count becomes "the N peers nearest to us". */
+function trustedProxies(
+  setting: false | number | readonly string[],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (setting === false) return false;
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return [...setting];
 }

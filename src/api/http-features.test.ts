@@ -154,6 +154,25 @@ describe('rate limit (in memory)', () => {
     expect(await get()).toBe(429);
   });
 
+  test("behavior: behind a trusted proxy the per-IP budget is the client's (X-Forwarded-For); from any other peer the header is ignored", async () => {
+    // inject's peer is 127.0.0.1: the proxy when it is trusted.
+    const viaProxy = (app: Awaited<ReturnType<typeof start>>, client: string) =>
+      app
+        .inject({ url: '/v1/mine', headers: { 'x-forwarded-for': client }, remoteAddress: '127.0.0.1' })
+        .then((r) => r.statusCode);
+    for (const trustProxy of [['127.0.0.1'], ['127.0.0.0/8', '::1'], 1] as const) {
+      const app = await start({ config: { rateLimitMax: 1, trustProxy } });
+      expect(await viaProxy(app, '203.0.113.5')).toBe(401);
+      expect(await viaProxy(app, '203.0.113.5')).toBe(429);
+      expect(await viaProxy(app, '203.0.113.6')).toBe(401); // another client behind the same proxy
+    }
+    for (const trustProxy of [false, ['10.0.0.0/8']] as const) {
+      const app = await start({ config: { rateLimitMax: 1, trustProxy } });
+      expect(await viaProxy(app, '203.0.113.5')).toBe(401);
+      expect(await viaProxy(app, '203.0.113.6')).toBe(429); // the header is not believed: one peer
+    }
+  });
+
   test('behavior: probes are never limited; unknown routes are', async () => {
     const app = await start({ config: { rateLimitMax: 1 } });
     for (let i = 0; i < 3; i++) {

@@ -38,6 +38,32 @@ describe('loadConfig', () => {
     expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
 
+  test('args: CB_TRUST_PROXY — nobody by default, a hop count, or proxy addresses and CIDR ranges; never everybody', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ CB_TRUST_PROXY: 'off' }).trustProxy).toBe(false);
+    expect(loadConfig({ CB_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ CB_TRUST_PROXY: '10.0.0.0/8, 192.168.1.7, fd00::/8, ::1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      'fd00::/8',
+      '::1',
+    ]);
+    const problem = (value: string) => {
+      try {
+        loadConfig({ CB_TRUST_PROXY: value });
+      } catch (e) {
+        return (e as ConfigError).issues.map((i) => `${i.setting}: ${i.message}`).join('\n');
+      }
+      return 'accepted';
+    };
+    expect(problem('true')).toMatch(/^CB_TRUST_PROXY: must name the proxies .* any client pick its own IP$/);
+    expect(problem('10.0.0.0/33')).toBe(
+      'CB_TRUST_PROXY: "10.0.0.0/33" is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)',
+    );
+    expect(problem('proxy.internal')).toMatch(/"proxy.internal" is not an IP address/);
+    expect(problem('11')).toMatch(/must be between 1 and 10, got 11/);
+  });
+
   test('error: every bad setting is reported at once, each by name', () => {
     let error: unknown;
     try {

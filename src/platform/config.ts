@@ -5,6 +5,7 @@
  * Each setting declares its env var, default and meaning; `docs/configuration.md` and the README's
  * reference table are checked against this list by a test.
  */
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { ConfigError } from './errors.ts';
 
@@ -35,6 +36,8 @@ export interface Config {
   rateLimitMax: number;
   rateLimitWindowMs: number;
   corsOrigins: readonly string[];
+  /** Which peers' X-Forwarded-For to believe: none (false), a hop count, or proxy addresses/CIDRs. */
+  trustProxy: false | number | readonly string[];
   cacheMaxEntries: number;
   cacheTtlMs: number;
   jobsPollIntervalMs: number;
@@ -199,6 +202,31 @@ const list: Parser<readonly string[]> = (raw) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/**
+ * `false`/`off`/`0`/empty: trust nobody; a whole number N ≥ 1: the N proxies nearest to us; else a
+ * comma-separated list of proxy addresses or CIDR ranges (IPv4 or IPv6). `true` (trust every
+ * peer) is refused: any client could then choose its own address and escape the per-IP rate limit.
+ */
+const trustProxy: Parser<false | number | readonly string[]> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(v)) return false;
+  if (['true', 'yes', 'on'].includes(v))
+    throw new SettingProblem(
+      'must name the proxies (addresses or CIDR ranges) or how many there are in front of cb — trusting every peer would let any client pick its own IP',
+    );
+  if (/^\d+$/.test(v)) return int(1, 10)(v);
+  const entries = list(raw);
+  for (const entry of entries) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address ?? '');
+    const maxPrefix = family === 4 ? 32 : 128;
+    const badPrefix = prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > maxPrefix);
+    if (family === 0 || badPrefix || rest.length > 0)
+      throw new SettingProblem(`"${entry}" is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)`);
+  }
+  return entries;
+};
+
 const logLevel: Parser<LogLevel> = (raw) => {
   const v = raw.trim().toLowerCase();
   if (v === 'debug' || v === 'info' || v === 'warn' || v === 'error' || v === 'fatal') return v;
@@ -360,6 +388,15 @@ export const SETTINGS = [
     description: 'Comma-separated origins allowed by CORS, or `*`.',
     default: () => [],
     parse: list,
+  }),
+  setting({
+    key: 'trustProxy',
+    env: 'CB_TRUST_PROXY',
+    defaultText: '(unset: trust nobody)',
+    description:
+      'Behind a load balancer or reverse proxy: its addresses or CIDR ranges (comma-separated), or how many proxies are in front of cb. Their X-Forwarded-For then gives the client IP the per-IP rate limit counts by (else every client behind them shares one budget).',
+    default: () => false,
+    parse: trustProxy,
   }),
   setting({
     key: 'cacheMaxEntries',
