@@ -8,6 +8,7 @@
  * On the wire (and in `gov_parameters.value`) durations are whole seconds, fractions and amounts
  * decimal strings with at most six decimals, multipliers maps of name → decimal string.
  */
+import { SWITCH_SPELLINGS, switchValue } from '../platform/config.ts';
 import type { Queryable } from '../platform/db/create-db.ts';
 import { formatScaled, parseScaled, SCALE } from './amounts.ts';
 import type { Issue } from './errors.ts';
@@ -167,10 +168,8 @@ export function parameterFromText(wireName: WireParameterName, text: string): un
   const name = BY_WIRE.get(wireName)!;
   let value: unknown = text.trim();
   if (name === 'allowVoteChange') {
-    const v = text.trim().toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(v)) value = true;
-    else if (['0', 'false', 'no', 'off'].includes(v)) value = false;
-    else throw new Error(`must be 1/0, true/false, yes/no or on/off, got "${text}"`);
+    value = switchValue(text);
+    if (value === undefined) throw new Error(`must be ${SWITCH_SPELLINGS}, got "${text}"`);
   } else if (name === 'categoryMultipliers' || name === 'tierMultipliers') {
     const entries: [string, string][] = [];
     for (const part of text.split(',')) {

@@ -123,11 +123,21 @@ const int =
     return n;
   };
 
+/** The spellings of a yes/no setting, for the messages that list them. */
+export const SWITCH_SPELLINGS = '1/0, true/false, yes/no or on/off';
+
+/** 1/0, true/false, yes/no or on/off (any case, spaces around ignored); undefined for anything else. */
+export function switchValue(text: string): boolean | undefined {
+  const v = text.trim().toLowerCase();
+  if (v === '1' || v === 'true' || v === 'yes' || v === 'on') return true;
+  if (v === '0' || v === 'false' || v === 'no' || v === 'off') return false;
+  return undefined;
+}
+
 const bool: Parser<boolean> = (raw) => {
-  const v = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
-  throw new SettingProblem(`must be 1/0, true/false, yes/no or on/off, got "${raw}"`);
+  const value = raw.trim() === '' ? false : switchValue(raw);
+  if (value === undefined) throw new SettingProblem(`must be ${SWITCH_SPELLINGS}, got "${raw}"`);
+  return value;
 };
 
 const url =
