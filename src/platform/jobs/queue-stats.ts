@@ -4,22 +4,9 @@
  * dead-letter queue shared by several queues still tells whose jobs failed.
  */
 import type { Db } from '../db/create-db.ts';
+import type { QueueStats } from './queue-stats-shape.ts';
 
-export interface QueueStats {
-  queue: string;
-  deadLetterQueue: string | null;
-  /** Waiting for a first attempt (including those whose startAfter is still ahead). */
-  created: number;
-  /** Waiting for a retry (including those still in their backoff delay). */
-  retry: number;
-  active: number;
-  /** Only filled by the full read; pg-boss archives finished jobs after 12 h. */
-  completed: number;
-  failed: number;
-  cancelled: number;
-  /** Jobs of this queue waiting in its dead-letter queue. */
-  deadLettered: number;
-}
+export type { QueueStats };
 
 const STATES = ['created', 'retry', 'active', 'completed', 'failed', 'cancelled'] as const;
 type State = (typeof STATES)[number];

@@ -1,20 +1,10 @@
 /** Job queues: waiting, retrying, running, failed and dead-lettered jobs per queue (GET /v1/ops/queues). */
+import type { QueueStats } from '../../../../src/platform/jobs/queue-stats-shape.ts';
 import { isList, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link } from '../../router.tsx';
 import { Loaded, Pill } from '../../ui.tsx';
 import { OperatorGate } from './OperatorGate.tsx';
-
-export interface QueueStats {
-  queue: string;
-  deadLetterQueue: string | null;
-  created: number;
-  retry: number;
-  active: number;
-  completed: number;
-  failed: number;
-  deadLettered: number;
-}
 
 /** Seed 2.1: 任务队列深度 100. */
 const DEPTH_LIMIT = 100;
