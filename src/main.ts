@@ -31,7 +31,14 @@ import {
   registerAchievementJobs,
   retroactiveJob,
 } from './achievements/index.ts';
-import { buildApp, databaseReadiness, listen, type ReadinessCheck, type RoutesPlugin } from './api/index.ts';
+import {
+  buildApp,
+  databaseReadiness,
+  listen,
+  type ReadinessCheck,
+  type RoutesPlugin,
+  startReadinessSampler,
+} from './api/index.ts';
 import { badgeRoutes } from './chain/badges/index.ts';
 import { achievementTokenId } from './chain/contracts/achievement-token-id.ts';
 import { type ChainModule, createChain } from './chain/create-chain.ts';
@@ -173,10 +180,17 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     schemas: ['public', config.jobsSchema],
   }).start();
   const stopNear = startNearCompletionSampler(platform, config.dbSampleIntervalMs);
+  // cb_dependency_up without waiting for /readyz calls (the chain's check joins once it exists).
+  const stopReady = startReadinessSampler(platform.readiness, {
+    intervalMs: config.readySampleIntervalMs,
+    timeoutMs: config.readyTimeoutMs,
+    metrics,
+  });
   shutdown.add('samplers', () => {
     stopHost();
     stopDb();
     stopNear();
+    stopReady();
   });
   if (config.redisUrl) {
     const redisSampler = createRedisSampler({ common, redisUrl: config.redisUrl });

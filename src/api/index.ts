@@ -44,5 +44,11 @@ export {
 } from './errors.ts';
 export { listen } from './listen.ts';
 export type { RouteAccess } from './plugins/auth.ts';
-export { databaseReadiness, type ReadinessReport, redisReadiness, runReadiness } from './readiness.ts';
+export {
+  databaseReadiness,
+  type ReadinessReport,
+  redisReadiness,
+  runReadiness,
+  startReadinessSampler,
+} from './readiness.ts';
 export { OPENAPI_TITLE } from './routes/openapi.ts';

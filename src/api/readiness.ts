@@ -49,6 +49,38 @@ export async function runReadiness(
   return report;
 }
 
+export interface ReadinessSamplerOptions {
+  intervalMs: number;
+  timeoutMs: number;
+  metrics: Pick<Metrics, 'dependencyUp'>;
+}
+
+/**
+ * Runs the readiness checks at once and then every `intervalMs`, so `cb_dependency_up` is fresh
+ * even when nothing calls /readyz (the DatabaseDown P0 rule reads it). `checks` is read at every
+ * round: checks added later (the chain's) join. A round still running when the next is due is not
+ * doubled. Returns stop.
+ */
+export function startReadinessSampler(
+  checks: readonly ReadinessCheck[],
+  options: ReadinessSamplerOptions,
+): () => void {
+  let running = false;
+  const round = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await runReadiness(checks, options.timeoutMs, options.metrics);
+    } finally {
+      running = false;
+    }
+  };
+  void round();
+  const timer = setInterval(() => void round(), options.intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** `database`: `SELECT 1` through the pool (or PGlite). */
 export function databaseReadiness(db: Pick<Db, 'ping'>): ReadinessCheck {
   return { name: 'database', check: (timeoutMs) => db.ping(timeoutMs) };

@@ -44,6 +44,7 @@ export interface Config {
   jobsSchema: string;
   hostSampleIntervalMs: number;
   readyTimeoutMs: number;
+  readySampleIntervalMs: number;
   eventWorkers: number;
   eventBatchSize: number;
   eventSources: readonly string[];
@@ -455,6 +456,15 @@ export const SETTINGS = [
     description: 'Time each /readyz dependency check may take.',
     default: () => 2_000,
     parse: int(50, 60_000),
+  }),
+  setting({
+    key: 'readySampleIntervalMs',
+    env: 'CB_READY_SAMPLE_INTERVAL_MS',
+    defaultText: '15000',
+    description:
+      'How often the /readyz dependency checks also run on their own, so `cb_dependency_up` (read by the DatabaseDown alert) stays fresh when nothing polls /readyz.',
+    default: () => 15_000,
+    parse: int(1000, 3_600_000),
   }),
   setting({
     key: 'eventWorkers',

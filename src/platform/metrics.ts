@@ -536,7 +536,7 @@ export function createMetrics() {
     // ── Readiness ───────────────────────────────────────────────────────────
     dependencyUp: new Gauge<'dependency'>({
       name: 'cb_dependency_up',
-      help: '1 when the last readiness check of a dependency (database, redis, rpc) passed.',
+      help: '1 when the last readiness check of a dependency (database, redis, rpc) passed: /readyz calls and a round every CB_READY_SAMPLE_INTERVAL_MS.',
       labelNames: ['dependency'],
       registers: r,
     }),
