@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { until } from '../../test/until.ts';
 import { createMetrics } from '../platform/metrics.ts';
 import type { ReadinessCheck } from './app-context.ts';
 import { runReadiness, startReadinessSampler } from './readiness.ts';
@@ -7,14 +8,6 @@ async function up(metrics: ReturnType<typeof createMetrics>, dependency: string)
   const { values } = await metrics.dependencyUp.get();
   return values.find((v) => v.labels.dependency === dependency)?.value;
 }
-
-const waitFor = async (ok: () => Promise<boolean>, ms = 2000) => {
-  const until = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('runReadiness', () => {
   test('behavior: each check up or down, a hung one down at the timeout, messages redacted', async () => {
@@ -52,14 +45,14 @@ describe('startReadinessSampler', () => {
     ];
     const stop = startReadinessSampler(checks, { intervalMs: 30, timeoutMs: 20, metrics });
     try {
-      await waitFor(async () => (await up(metrics, 'database')) === 1);
+      await until(async () => (await up(metrics, 'database')) === 1);
       databaseUp = false;
-      await waitFor(async () => (await up(metrics, 'database')) === 0);
+      await until(async () => (await up(metrics, 'database')) === 0);
       // A check added later (the chain's, once it is set up) joins the next round.
       checks.push({ name: 'rpc', check: async () => {} });
-      await waitFor(async () => (await up(metrics, 'rpc')) === 1);
+      await until(async () => (await up(metrics, 'rpc')) === 1);
       databaseUp = true;
-      await waitFor(async () => (await up(metrics, 'database')) === 1);
+      await until(async () => (await up(metrics, 'database')) === 1);
     } finally {
       stop();
     }

@@ -5,6 +5,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { localhost } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { captureLogs } from '../../../test/log-capture.ts';
+import { until } from '../../../test/until.ts';
 import type { Common } from '../../platform/common.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createMetrics } from '../../platform/metrics.ts';
@@ -130,14 +131,6 @@ async function load(pool: RpcPool, n: number, concurrency = 4, onEach?: (i: numb
     }),
   );
   return results;
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('createRpcPool against real hardhat nodes', () => {
@@ -342,7 +335,7 @@ describe('createRpcPool against real hardhat nodes', () => {
     expect(results).toHaveLength(80);
     expect(await count('b', 'ok')).toBeGreaterThan(0);
     expect(await count('b', 'unavailable')).toBeGreaterThanOrEqual(2);
-    await until(async () => (await up('b')) === 0);
+    await until(async () => (await up('b')) === 0, 5000);
     // A kept-alive socket is cut ("other side closed"); new connections are refused.
     expect(pool.health()[1]?.lastError).toMatch(
       /^(connection failed \(ECONN(REFUSED|RESET)\)|fetch failed: other side closed)$/,
