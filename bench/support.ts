@@ -91,10 +91,6 @@ export function cpuBetween(before: CpuSample, after: CpuSample): Record<string, 
     const used = a.seconds - (before.pids.get(pid)?.seconds ?? 0);
     out[a.role] = (out[a.role] ?? 0) + used;
   }
-  const self = {
-    user: after.self.user - before.self.user,
-    system: after.self.system - before.self.system,
-  };
-  out.self = (self.user + self.system) / 1e6;
+  out.self = (after.self.user - before.self.user + after.self.system - before.self.system) / 1e6;
   return out;
 }

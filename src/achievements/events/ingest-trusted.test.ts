@@ -44,6 +44,21 @@ const batch = (n: number, from = 0, source = 'chain'): TrustedEventBatch => {
   };
 };
 
+/** `b` with its last event once more at the end. */
+const withLastRepeated = (b: TrustedEventBatch): TrustedEventBatch => {
+  const last = <T>(column: readonly T[]): T[] => [...column, column[column.length - 1]!];
+  return {
+    ...b,
+    ids: last(b.ids),
+    types: last(b.types),
+    users: last(b.users),
+    occurredAt: last(b.occurredAt),
+    data: Object.fromEntries(
+      Object.entries(b.data).map(([k, v]) => [k, last<string | number>(v)]),
+    ) as TrustedEventBatch['data'],
+  };
+};
+
 const rows = async (source: string) =>
   (
     await db.query(
@@ -89,16 +104,7 @@ describe('ingestTrustedEvents', () => {
     expect(first).toEqual({ accepted: 8, duplicates: 0 });
     // Overlaps the first batch by 4, and repeats its own last event.
     const next = batch(8, 4);
-    const again: TrustedEventBatch = {
-      ...next,
-      ids: [...next.ids, next.ids[7]!],
-      types: [...next.types, next.types[7]!],
-      users: [...next.users, next.users[7]!],
-      occurredAt: [...next.occurredAt, next.occurredAt[7]!],
-      data: Object.fromEntries(
-        Object.entries(next.data).map(([k, v]) => [k, [...v, v[7]!]]),
-      ) as TrustedEventBatch['data'],
-    };
+    const again = withLastRepeated(next);
     const second = await db.transaction((tx) => ingestTrustedEvents(tx, { metrics, labelOf }, again));
     expect(second).toEqual({ accepted: 4, duplicates: 5 });
     expect((await rows('chain')).map((r) => r.external_id)).toEqual(batch(12).ids);
@@ -118,19 +124,10 @@ describe('ingestTrustedEvents', () => {
     expect(first).toEqual({ accepted: 6, duplicates: 0 });
     const strip = (rs: Record<string, unknown>[]) => rs.map(({ traceparent: _t, ...r }) => r);
     expect(strip(await rows('fresh'))).toEqual(strip(await rows('plain')));
-    // Overlaps by 2 and repeats its last id: the plain insert fails, the fallback stores the 4 new
-    // ones — and the transaction goes on (the failed insert was rolled back to its savepoint only).
+    // Overlaps by 2 and repeats its last id: the COPY fails, the fallback stores the 4 new ones —
+    // and the transaction goes on (the failed COPY was rolled back to its savepoint only).
     const next = batch(6, 4, 'fresh');
-    const again: TrustedEventBatch = {
-      ...next,
-      ids: [...next.ids, next.ids[5]!],
-      types: [...next.types, next.types[5]!],
-      users: [...next.users, next.users[5]!],
-      occurredAt: [...next.occurredAt, next.occurredAt[5]!],
-      data: Object.fromEntries(
-        Object.entries(next.data).map(([k, v]) => [k, [...v, v[5]!]]),
-      ) as TrustedEventBatch['data'],
-    };
+    const again = withLastRepeated(next);
     const second = await db.transaction(async (tx) => {
       const summary = await ingestTrustedEvents(tx, { metrics, labelOf }, again, fresh);
       await tx.query('select 1');

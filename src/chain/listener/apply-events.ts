@@ -11,7 +11,7 @@
  */
 import { arrayLiteral } from '../../platform/db/array-literal.ts';
 import { copyField } from '../../platform/db/copy-text.ts';
-import { canCopy, type Queryable, type Transaction } from '../../platform/db/create-db.ts';
+import type { Queryable, Transaction } from '../../platform/db/create-db.ts';
 import type { BadgeEvent } from './decode-badge-logs.ts';
 
 export interface ApplyOptions {
@@ -27,8 +27,7 @@ export interface ApplyOptions {
    */
   beforeUpdates?: (() => Promise<unknown>) | undefined;
   /**
-   * The events are above everything applied so far (the listener's next range): with a
-   * transaction that has `copyIn`, COPY the rows in — about half the database's CPU of the upserts —
+   * The events are above everything applied so far (the listener's next range): COPY the rows in — about half the database's CPU of the upserts —
    * falling back to the upserts, under a savepoint, if a row exists after all. @defaultValue false
    */
   fresh?: boolean | undefined;
@@ -72,7 +71,7 @@ const UPSERT = `${ROWS},
 
 /** Applies `events` (chain order) inside `tx`; returns the holders concerned. */
 export async function applyEvents(
-  tx: Queryable,
+  tx: Transaction,
   events: readonly BadgeEvent[],
   options: ApplyOptions = {},
 ): Promise<Set<string>> {
@@ -88,7 +87,7 @@ export async function applyEvents(
     (e.event === 'BadgeMinted' ? mints : revokes).push(e);
   }
 
-  if (!(options.fresh && canCopy(tx) && (await copyFresh(tx, events)))) await upsert(tx, events);
+  if (!(options.fresh && (await copyFresh(tx, events)))) await upsert(tx, events);
 
   if (mints.length > 0 && options.closeRevoked) {
     await tx.query(

@@ -15,7 +15,7 @@
  * the listener's design note for a reorg deeper than the confirmation depth.
  */
 import { ingestEvents, ingestTrustedEvents } from '../../achievements/index.ts';
-import type { Db, Queryable } from '../../platform/db/create-db.ts';
+import type { Db, Queryable, Transaction } from '../../platform/db/create-db.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { AchievementIndex } from '../badges/index.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
@@ -101,7 +101,7 @@ export function intakeEvent(chainId: number, e: BadgeEvent, slug: string | undef
 
 /** Posts `events` (all final, chain order) and confirms their outbox rows, inside `tx`. */
 export async function postFinalEvents(
-  tx: Queryable,
+  tx: Transaction,
   deps: PostFinalDeps,
   inputs: PostFinalInputs,
   events: readonly BadgeEvent[],
@@ -130,7 +130,7 @@ export async function postFinalEvents(
  * Nothing to validate: ids, holders (lower-case, from a topic) and types are ours.
  */
 export async function postToIntake(
-  tx: Queryable,
+  tx: Transaction,
   metrics: Metrics,
   inputs: PostFinalInputs,
   events: readonly BadgeEvent[],

@@ -50,23 +50,16 @@ export interface Queryable {
     params?: readonly unknown[],
     options?: QueryOptions,
   ): Promise<QueryResultRows<R>>;
-  /**
-   * Bulk insert: `COPY table (columns) FROM STDIN` of `rows`, in COPY's text format (see
-   * copy-text.ts); returns the rows stored. All or nothing: a failing row (a unique violation, say)
-   * fails the statement, and with it the transaction unless under a savepoint. Transactions have it
-   * (both drivers); the Db itself does not.
-   */
-  copyIn?(table: string, columns: readonly string[], rows: string): Promise<number>;
 }
 
 /** One transaction's connection: statements, and COPY. */
 export interface Transaction extends Queryable {
+  /**
+   * Bulk insert: `COPY table (columns) FROM STDIN` of `rows`, in COPY's text format (see
+   * copy-text.ts); returns the rows stored. All or nothing: a failing row (a unique violation, say)
+   * fails the statement, and with it the transaction unless under a savepoint.
+   */
   copyIn(table: string, columns: readonly string[], rows: string): Promise<number>;
-}
-
-/** Whether `q` can COPY (a transaction of either driver). */
-export function canCopy(q: Queryable): q is Transaction {
-  return typeof q.copyIn === 'function';
 }
 
 export interface Db extends Queryable {
@@ -136,6 +129,15 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
       });
     }
   };
+  /** Runs `fn` (the statement `sqlText`) and observes its duration, failed or not. */
+  const timed = async <T>(sqlText: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      observe(sqlText, performance.now() - t0);
+    }
+  };
   const log = (event: LogEvent) => {
     observe(event.query.sql, event.queryDurationMillis);
   };
@@ -159,28 +161,22 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
       text: string,
       params: readonly unknown[],
       name: string | undefined,
-    ): Promise<QueryResultRows<R>> => {
-      const t0 = performance.now();
-      try {
-        const results = (await on.query({ text, values: [...params], ...(name ? { name } : {}) })) as
-          | pg.QueryResult
-          | pg.QueryResult[];
-        return lastResult<R>(results);
-      } finally {
-        observe(text, performance.now() - t0);
-      }
-    };
-    const copy = async (client: pg.PoolClient, table: string, columns: readonly string[], rows: string) => {
+    ): Promise<QueryResultRows<R>> =>
+      timed(text, async () =>
+        lastResult<R>(
+          (await on.query({ text, values: [...params], ...(name ? { name } : {}) })) as
+            | pg.QueryResult
+            | pg.QueryResult[],
+        ),
+      );
+    const copy = (client: pg.PoolClient, table: string, columns: readonly string[], rows: string) => {
       const text = copyStatement(table, columns, 'stdin');
-      const t0 = performance.now();
-      try {
+      return timed(text, async () => {
         const stream = client.query(copyFrom(text));
         stream.end(rows);
         await finished(stream);
         return stream.rowCount;
-      } finally {
-        observe(text, performance.now() - t0);
-      }
+      });
     };
     const db: Db = {
       driver: 'pg',
@@ -245,17 +241,14 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
     kysely,
     query: (text, params = []) => runRaw(kysely, text, params),
     transaction: (fn) =>
-      transaction(kysely, fn, async (table, columns, rows) => {
+      transaction(kysely, fn, (table, columns, rows) => {
         // Inside the Kysely transaction, which holds the dialect's mutex: PGlite is one session,
         // so this runs within the transaction's BEGIN like every other statement of it.
         const text = copyStatement(table, columns, "'/dev/blob'");
-        const t0 = performance.now();
-        try {
-          const result = await pglite.query(text, [], { blob: new Blob([rows]) });
-          return result.affectedRows ?? 0;
-        } finally {
-          observe(text, performance.now() - t0);
-        }
+        return timed(
+          text,
+          async () => (await pglite.query(text, [], { blob: new Blob([rows]) })).affectedRows ?? 0,
+        );
       }),
     ping: (timeoutMs) => ping(kysely, timeoutMs),
     poolStats: () => ({
