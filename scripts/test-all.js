@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 
 const args = process.argv.slice(2);
 let only;
@@ -38,6 +39,8 @@ const passes = [
 
 mkdirSync('.tmp', { recursive: true });
 const totals = { passed: 0, failed: 0, skipped: 0 };
+/** `pass: file › test — first line of its message`, repeated at the very end so a log's tail names them. */
+const failures = [];
 let exitCode = 0;
 for (const pass of passes) {
   const report = join('.tmp', `vitest-${pass.name}.json`);
@@ -62,11 +65,28 @@ for (const pass of passes) {
     totals.failed += json.numFailedTests;
     totals.skipped += json.numPendingTests + json.numTodoTests;
     if (json.numFailedTestSuites > 0 && json.numFailedTests === 0) totals.failed += json.numFailedTestSuites;
+    for (const file of json.testResults ?? []) {
+      const name = file.name.startsWith(process.cwd())
+        ? file.name.slice(process.cwd().length + 1)
+        : file.name;
+      const failed = (file.assertionResults ?? []).filter((t) => t.status === 'failed');
+      for (const t of failed)
+        failures.push(`${pass.name}: ${name} › ${t.fullName} — ${firstLine(t.failureMessages?.[0])}`);
+      if (failed.length === 0 && file.status === 'failed')
+        failures.push(`${pass.name}: ${name} — ${firstLine(file.message)}`);
+    }
   } catch {
     totals.failed += 1;
     exitCode = 1;
   }
   console.log(`━━ ${pass.name} pass took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
+if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ✗ ${f}`).join('\n')}`);
 console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(exitCode);
+
+function firstLine(message) {
+  return stripVTControlCharacters(String(message ?? ''))
+    .split('\n')[0]
+    .slice(0, 300);
+}
