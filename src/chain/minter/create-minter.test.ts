@@ -5,7 +5,13 @@ import { metricValue } from '../../platform/cache/test-common.ts';
 import { redact } from '../../platform/redact.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
 import { createRpcPool } from '../rpc/index.ts';
-import { createMinterFixture, type MinterFixture, members, tickUntil } from './test-support.ts';
+import {
+  countingTransport,
+  createMinterFixture,
+  type MinterFixture,
+  members,
+  tickUntil,
+} from './test-support.ts';
 
 const logs = captureLogs('info', 'test');
 let f: MinterFixture;
@@ -121,6 +127,65 @@ describe('createMinter', () => {
     const rows = await f.outbox();
     expect(new Set(rows.map((r) => r.tokenId)).size).toBe(400);
     expect(await f.read('totalSupply')).toBe(400n);
+    await minter.stop();
+  });
+
+  test('behavior: once a batch was estimated, the next ones are simulated by one eth_call at the learned limit; what that call cannot settle is estimated as before', async () => {
+    // Members who hold a badge already (minted by another minter): their next badge costs the least.
+    const holders = members(20, 30);
+    await f.unlock(holders.map((user) => ({ user, achievement: 'first' })));
+    const earlier = f.makeMinter({ batchSize: 20 });
+    await tickUntil(earlier, allFinal, 10);
+    await earlier.stop();
+
+    const methods: string[] = [];
+    const minter = f.makeMinter(
+      { batchSize: 20 },
+      { transport: countingTransport(f.dev.transport, methods) },
+    );
+    const round = async (requests: { user: string; achievement: string }[]) => {
+      methods.length = 0;
+      await f.unlock(requests);
+      await tickUntil(minter, allFinal, 10);
+      return {
+        estimates: methods.filter((m) => m === 'eth_estimateGas').length,
+        calls: methods.filter((m) => m === 'eth_call').length,
+      };
+    };
+    // Nothing learned yet: estimated, and learned from (cheap mints).
+    expect(await round(holders.map((user) => ({ user, achievement: 'second' })))).toEqual({
+      estimates: 1,
+      calls: 0,
+    });
+    expect(await round(holders.map((user) => ({ user, achievement: 'third' })))).toEqual({
+      estimates: 0,
+      calls: 1,
+    });
+    // First-time holders cost more than learned: the call runs out of gas, the estimate takes over.
+    expect(await round(members(20, 31).map((user) => ({ user, achievement: 'first' })))).toEqual({
+      estimates: 1,
+      calls: 1,
+    });
+    // Learned again: the next first-time holders take the one call.
+    expect(await round(members(20, 32).map((user) => ({ user, achievement: 'first' })))).toEqual({
+      estimates: 0,
+      calls: 1,
+    });
+    // A request that reverts fails the call: the estimates isolate it as before.
+    const mixed = members(20, 33).map((user) => ({ user, achievement: 'first' }));
+    mixed[11] = { user: zeroAddress, achievement: 'first' };
+    expect((await round(mixed)).estimates).toBeGreaterThan(1);
+
+    const rows = await f.outbox();
+    expect(rows.filter((r) => r.status === 'failed').map((r) => r.error)).toEqual([
+      expect.stringContaining('ERC721InvalidReceiver'),
+    ]);
+    expect(rows.filter((r) => r.status === 'confirmed')).toHaveLength(20 * 6 - 1);
+    const client = createPublicClient({ chain: f.dev.chain, transport: f.dev.transport });
+    for (const tx of await f.mintTxs()) {
+      const receipt = await client.getTransactionReceipt({ hash: tx.txHash });
+      expect(receipt.status).toBe('success');
+    }
     await minter.stop();
   });
 

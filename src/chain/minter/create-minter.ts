@@ -18,7 +18,7 @@ import { bumpFees } from './bump-fees.ts';
 import { MINTER_ERROR_CODES, MinterError } from './errors.ts';
 import { fetchReceipt, type MintReceipt } from './fetch-receipt.ts';
 import { createMinterStore, type FinishedRow, type OpenTx, type OutboxRow } from './minter-store.ts';
-import { type MintItem, type PlannedBatch, planBatches } from './plan-batches.ts';
+import { type GasModel, type MintItem, type PlannedBatch, planBatches } from './plan-batches.ts';
 import { type FeePolicy, type PricedFees, priceFees, scale } from './price-fees.ts';
 import {
   classifySendError,
@@ -64,6 +64,8 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
   if (!(gasSafetyPercent > 0 && gasSafetyPercent <= 100))
     throw new RangeError('createMinter: gasSafetyPercent must be in (0, 100]');
   if (gasLimitPercent < 100) throw new RangeError('createMinter: gasLimitPercent must be at least 100');
+  /** Learned from the estimates; lets later batches be simulated by one eth_call (see GasModel). */
+  const gasModel: GasModel = { perItem: undefined, marginPercent: gasLimitPercent };
   const feePolicy: FeePolicy = {
     maxFeePerGas,
     baseFeeMultiplier: o.baseFeeMultiplier ?? 2,
@@ -522,7 +524,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     for (let i = 0; i < items.length; i += batchSize) chunks.push(items.slice(i, i + batchSize));
     const plans = await Promise.all(
       chunks.map((chunk) =>
-        planBatches({ client, badgeAddress, account: account.address, items: chunk, gasBudget }),
+        planBatches({ client, badgeAddress, account: account.address, items: chunk, gasBudget, gasModel }),
       ),
     );
     const reverts = plans.flatMap((p) => p.failed);
@@ -545,7 +547,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       if (sendBlocked()) break;
       if (sent >= budget || nextNonce === undefined || !holding) break;
       const nonce = nextNonce;
-      const gas = scale(batch.gas, gasLimitPercent / 100);
+      const gas = batch.gasLimit ?? scale(batch.gas, gasLimitPercent / 100);
       const raw = await account.signTransaction({
         type: 'eip1559',
         chainId: chain.id,
@@ -586,7 +588,9 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
           nonce,
           transactionHash: txHash,
           mints: outboxIds.length,
-          gasEstimate: batch.gas.toString(),
+          // Estimated, or simulated at the learned limit (then the limit is what was signed).
+          ...(batch.gasLimit === undefined ? { gasEstimate: batch.gas.toString() } : {}),
+          gasLimit: (gas < txCap ? gas : txCap).toString(),
           maxFeePerGasGwei: gwei(fees.maxFeePerGas),
           maxPriorityFeePerGasGwei: gwei(fees.maxPriorityFeePerGas),
           outcome: outcome.kind,

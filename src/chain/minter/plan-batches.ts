@@ -1,4 +1,4 @@
-import type { Address, Chain, PublicClient, Transport } from 'viem';
+import { type Address, type Chain, encodeFunctionData, type PublicClient, type Transport } from 'viem';
 import { achievementBadgeAbi } from '../abi/AchievementBadge.ts';
 import { MINTER_ERROR_CODES, MinterError } from './errors.ts';
 import type { OutboxRow } from './minter-store.ts';
@@ -13,9 +13,28 @@ export interface MintItem {
 
 export interface PlannedBatch {
   items: MintItem[];
-  /** eth_estimateGas of the batch. */
+  /** eth_estimateGas of the batch, or the gas limit it was simulated with (see {@link GasModel}). */
   gas: bigint;
+  /** The gas limit to sign: the simulated limit, or undefined for "the estimate with the minter's margin". */
+  gasLimit?: bigint | undefined;
 }
+
+/**
+ * What a mint costs at most, learned from the estimates: gas(n) = {@link GAS_BASE} + n × perItem,
+ * perItem the largest seen per request (a request to a first-time holder costs the most). Once
+ * known, a batch is simulated with one `eth_call` at gas(n) × the signing margin instead of an
+ * `eth_estimateGas` (which runs the batch twice or more): a call that succeeds at that limit shows
+ * that the batch neither reverts nor needs more, and the transaction is signed with it. Anything
+ * else (a revert, out of gas, no funds) falls back to the estimate, which learns again.
+ */
+export interface GasModel {
+  perItem: bigint | undefined;
+  /** Signed gas ÷ estimate, in percent (the minter's gasLimitPercent). */
+  marginPercent: number;
+}
+
+/** The part of a mintBatch that does not grow with its size (intrinsic 21,000 and the call's own overhead), low on purpose. */
+const GAS_BASE = 30_000n;
 
 export interface PlanBatchesResult {
   /** Batches that simulate successfully, each estimated at most `gasBudget`, in request order. */
@@ -32,6 +51,8 @@ export interface PlanBatchesParameters {
   items: MintItem[];
   /** Most gas one batch may estimate at (a safety margin under the per-transaction and block gas caps). */
   gasBudget: bigint;
+  /** Learned per-request cost: when set, a batch is simulated by one eth_call (see GasModel). */
+  gasModel?: GasModel | undefined;
 }
 
 /** Reverts that are about the sender or the call, not about one request: never dead-letter for them. */
@@ -53,14 +74,15 @@ const NOT_ABOUT_A_REQUEST = new Set([
  *   CHAIN_MINTER_INSUFFICIENT_FUNDS when it cannot pay; other RPC failures unchanged.
  */
 export async function planBatches(parameters: PlanBatchesParameters): Promise<PlanBatchesResult> {
-  const { client, badgeAddress, account, gasBudget } = parameters;
+  const { client, badgeAddress, account, gasBudget, gasModel } = parameters;
+  const args = (items: MintItem[]) => [items.map((i) => i.to), items.map((i) => i.achievementKey)] as const;
 
   const estimate = (items: MintItem[]) =>
     client.estimateContractGas({
       address: badgeAddress,
       abi: achievementBadgeAbi,
       functionName: 'mintBatch',
-      args: [items.map((i) => i.to), items.map((i) => i.achievementKey)],
+      args: args(items),
       account,
       // Not 'pending': a node then executes every pending transaction first (our earlier batches),
       // and whether a request reverts does not depend on them.
@@ -78,10 +100,42 @@ export async function planBatches(parameters: PlanBatchesParameters): Promise<Pl
     };
   };
 
+  /** The gas limit the model gives `items`, when it may be tried: known, and within the budget. */
+  const modelled = (items: MintItem[]): bigint | undefined => {
+    if (gasModel?.perItem === undefined) return undefined;
+    const gas = GAS_BASE + BigInt(items.length) * gasModel.perItem;
+    const limit = (gas * BigInt(Math.round(gasModel.marginPercent * 100))) / 10_000n;
+    return gas <= gasBudget ? limit : undefined;
+  };
+  const simulate = async (items: MintItem[], gas: bigint): Promise<boolean> => {
+    try {
+      await client.call({
+        account,
+        to: badgeAddress,
+        data: encodeFunctionData({ abi: achievementBadgeAbi, functionName: 'mintBatch', args: args(items) }),
+        gas,
+        blockTag: 'latest',
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const learn = (items: MintItem[], gas: bigint) => {
+    if (!gasModel || items.length === 0) return;
+    const above = gas > GAS_BASE ? gas - GAS_BASE : 0n;
+    const perItem = (above + BigInt(items.length) - 1n) / BigInt(items.length);
+    if (gasModel.perItem === undefined || perItem > gasModel.perItem) gasModel.perItem = perItem;
+  };
+
   async function plan(items: MintItem[]): Promise<PlanBatchesResult> {
+    const limit = modelled(items);
+    if (limit !== undefined && (await simulate(items, limit)))
+      return { batches: [{ items, gas: limit, gasLimit: limit }], failed: [] };
     let gas: bigint;
     try {
       gas = await estimate(items);
+      learn(items, gas);
     } catch (err) {
       const revert = revertOf(err);
       if (revert) {

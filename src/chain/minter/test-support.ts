@@ -131,6 +131,22 @@ export function faultySendTransport(base: Transport, fault: 'drop' | 'lose-answe
   };
 }
 
+/** A transport over `base` that appends the method of every request to `methods`. */
+export function countingTransport(base: Transport, methods: string[]): Transport {
+  return (params) => {
+    const inner = base({ ...params, retryCount: 0 });
+    return custom(
+      {
+        async request(args: { method: string; params?: unknown }) {
+          methods.push(args.method);
+          return inner.request(args as never);
+        },
+      },
+      { retryCount: 0 },
+    )(params);
+  };
+}
+
 export async function createMinterFixture(
   options: { chain?: DevChainOptions; logger?: Logger; env?: Record<string, string> } = {},
 ): Promise<MinterFixture> {
