@@ -61,7 +61,7 @@ describe.skipIf(problem !== undefined)('Prometheus configuration', () => {
       scrape_timeout: '10s',
       evaluation_interval: '15s',
     });
-    expect(fast.global).toEqual({ scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' });
+    expect(fast.global).toEqual({ scrape_interval: '2s', scrape_timeout: '2s', evaluation_interval: '1s' });
     expect({ ...fast, global: null }).toEqual({ ...prod, global: null });
   });
 

@@ -47,7 +47,7 @@ export interface StartMonitorOptions {
   webhookToken: string;
   /** @defaultValue `DEPLOY_DIR` */
   deployDir?: string;
-  /** Use the fast test configs (`*.test.yml`: 1 s scrapes and group waits). @defaultValue `false` */
+  /** Use the fast test configs (`*.test.yml`: 2 s scrapes, 1 s evaluations and group waits). @defaultValue `false` */
   fast?: boolean;
   ports?: Partial<MonitorPorts>;
   /** Run the exporters that are installed. @defaultValue `true` */
