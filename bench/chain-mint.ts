@@ -11,6 +11,13 @@
  * each with `auto` mining (one block per transaction) and `interval` mining (several transactions
  * per block).
  *
+ * Target ≥ 2,000 tokens/s. 2026-11-26 on a 2-core AMD EPYC (the slower of the machines the team
+ * has had; an earlier one gave 2,300–3,600): with the minter simulating by one eth_call at its
+ * learned gas limit instead of an eth_estimateGas (plan-batches.ts, GasModel), node chain on PGlite
+ * 1,556–1,688 tokens/s (1,327–1,503 before, alternating runs), on PostgreSQL 1,760–1,940;
+ * in-process auto 1,738–1,814 on PGlite, 2,052 on PostgreSQL. The minter process is ~65 % idle,
+ * waiting on the chain node: per batch one eth_call, the transaction and its 750-log receipt.
+ *
  * Usage: npm run bench:chain -- [--requests 20000] [--batch 250] [--chain both|in-process|node]
  *                               [--mining both|auto|interval] [--interval-ms 250] [--driver pglite|pg]
  *                               [--max-pending 8]
