@@ -98,7 +98,10 @@ describe('createJobs', () => {
     const job = seen.ok.find((j) => j.id === id)!;
     expect(job).toMatchObject({ queue: 't.ok', payload: { n: 42 }, retryCount: 0, retryLimit: 3 });
     await vi.waitFor(async () => expect((await jobRow('t.ok', id!))?.state).toBe('completed'));
-    expect(await metricValue(common, 'cb_jobs_total', { queue: 't.ok', result: 'completed' })).toBe(1);
+    // The row is settled a moment before the count: pg-boss commits, then the worker counts.
+    await vi.waitFor(async () =>
+      expect(await metricValue(common, 'cb_jobs_total', { queue: 't.ok', result: 'completed' })).toBe(1),
+    );
   });
 
   test('behavior: a retryable failure is retried with growing delays, then dead-lettered; moved back, it runs again', async () => {
@@ -132,8 +135,12 @@ describe('createJobs', () => {
       payload: { n: 7 },
       error: { code: 'T_DOWNSTREAM', message: 'downstream unavailable', retryable: true },
     });
-    expect(await metricValue(common, 'cb_jobs_total', { queue: 't.flaky', result: 'retried' })).toBe(2);
-    expect(await metricValue(common, 'cb_jobs_total', { queue: 't.flaky', result: 'failed' })).toBe(1);
+    await vi.waitFor(async () =>
+      expect(await metricValue(common, 'cb_jobs_total', { queue: 't.flaky', result: 'retried' })).toBe(2),
+    );
+    await vi.waitFor(async () =>
+      expect(await metricValue(common, 'cb_jobs_total', { queue: 't.flaky', result: 'failed' })).toBe(1),
+    );
     await vi.waitFor(async () =>
       expect(await metricValue(common, 'cb_queue_dead_letter_depth', { queue: 't.flaky' })).toBe(1),
     );
@@ -168,7 +175,9 @@ describe('createJobs', () => {
     expect(await jobRow('t.fatal', id!)).toMatchObject({ state: 'failed', retry_count: 0 });
     const [dead] = await jobs.listDeadLetters('t.fatal');
     expect(dead!.error).toMatchObject({ code: 'T_REFUSED', retryable: false });
-    expect(await metricValue(common, 'cb_jobs_total', { queue: 't.fatal', result: 'failed' })).toBe(1);
+    await vi.waitFor(async () =>
+      expect(await metricValue(common, 'cb_jobs_total', { queue: 't.fatal', result: 'failed' })).toBe(1),
+    );
     expect(
       await metricValue(common, 'cb_jobs_total', { queue: 't.fatal', result: 'retried' }),
     ).toBeUndefined();
@@ -228,7 +237,9 @@ describe('createJobs', () => {
     expect(seen.batches).toEqual([{ size: 5, traceId: request.traceId }]);
     const states = await Promise.all(ids.map(async (id) => (await jobRow('t.batch', id!))?.state));
     expect(states).toEqual(['completed', 'completed', 'failed', 'completed', 'completed']);
-    expect(await metricValue(common, 'cb_jobs_total', { queue: 't.batch', result: 'completed' })).toBe(4);
+    await vi.waitFor(async () =>
+      expect(await metricValue(common, 'cb_jobs_total', { queue: 't.batch', result: 'completed' })).toBe(4),
+    );
     expect((await jobs.listDeadLetters('t.batch'))[0]).toMatchObject({
       payload: { n: 3 },
       error: { code: 'T_BAD_ITEM' },

@@ -67,7 +67,10 @@ describe('schedules', () => {
     });
     expect(lastSuccess).toBeGreaterThanOrEqual(t0 / 1000 - 1);
     expect(lastSuccess).toBeLessThanOrEqual(Date.now() / 1000 + 1);
-    expect(await metricValue(common, 'cb_jobs_total', { queue: 'c.tick', result: 'completed' })).toBe(1);
+    // The row is settled a moment before the count: pg-boss commits, then the worker counts.
+    await vi.waitFor(async () =>
+      expect(await metricValue(common, 'cb_jobs_total', { queue: 'c.tick', result: 'completed' })).toBe(1),
+    );
     // pg-boss fires an every-minute schedule once per minute, however often it looks (here every second).
     await new Promise((r) => setTimeout(r, 2500));
     const minutesTouched = Math.floor(Date.now() / 60_000) - Math.floor(t0 / 60_000) + 1;

@@ -66,6 +66,7 @@ describe('stop', () => {
     await running;
     await jobs.stop();
     expect(await rowOf('s.quick', id!)).toMatchObject({ state: 'completed' });
+    // stop() returned: the attempt is settled and counted.
     expect(await metricValue(common, 'cb_jobs_total', { queue: 's.quick', result: 'completed' })).toBe(1);
     // Its heartbeat rows are gone: it no longer counts as a consumer anywhere.
     const { rows } = await db.query('select * from cb_job_consumers where instance = $1', ['quick-a']);
@@ -169,8 +170,13 @@ describe('stop', () => {
     });
     expect(attempts.map((j) => j.retryCount)).toEqual([0, 1]);
     expect(attempts[0]!.signal.reason).toMatchObject({ code: 'CB_JOB_TIMEOUT', retryable: true });
-    expect(await metricValue(common, 'cb_jobs_total', { queue: 's.hang', result: 'retried' })).toBe(1);
-    expect(await metricValue(common, 'cb_jobs_total', { queue: 's.hang', result: 'completed' })).toBe(1);
+    // The row is settled a moment before the count: pg-boss commits, then the worker counts.
+    await vi.waitFor(async () =>
+      expect(await metricValue(common, 'cb_jobs_total', { queue: 's.hang', result: 'retried' })).toBe(1),
+    );
+    await vi.waitFor(async () =>
+      expect(await metricValue(common, 'cb_jobs_total', { queue: 's.hang', result: 'completed' })).toBe(1),
+    );
   });
 
   test('behavior: start() registers stop() with the shutdown registry', async () => {
