@@ -4,6 +4,12 @@
 import type { Queryable } from '../platform/db/create-db.ts';
 import { formatScaled } from './amounts.ts';
 import { proposalNotFound } from './errors.ts';
+import type {
+  ProposalResultShape,
+  ProposalStateName,
+  ProposalTypeName,
+  ProposalViewShape,
+} from './proposal-shape.ts';
 
 /** OpenZeppelin Governor's states, lower-case (as in `cb_proposals{state}`). */
 export const PROPOSAL_STATES = [
@@ -15,24 +21,21 @@ export const PROPOSAL_STATES = [
   'queued',
   'expired',
   'executed',
-] as const;
+] as const satisfies readonly ProposalStateName[];
 export type ProposalState = (typeof PROPOSAL_STATES)[number];
 
-export const PROPOSAL_TYPES = ['signal', 'parameter_change', 'achievement_change', 'onchain_call'] as const;
+export const PROPOSAL_TYPES = [
+  'signal',
+  'parameter_change',
+  'achievement_change',
+  'onchain_call',
+] as const satisfies readonly ProposalTypeName[];
 export type ProposalType = (typeof PROPOSAL_TYPES)[number];
 
 /** States no clock or job moves any more. */
 export const TERMINAL_STATES: readonly ProposalState[] = ['canceled', 'defeated', 'expired', 'executed'];
 
-export interface ProposalResult {
-  for: string;
-  against: string;
-  abstain: string;
-  voters: number;
-  participation: string;
-  quorumReached: boolean;
-  approved: boolean;
-}
+export type ProposalResult = ProposalResultShape;
 
 export interface ProposalRow {
   id: string;
@@ -109,7 +112,7 @@ export function votingOpen(
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The public view of a proposal (tally and the caller's vote are added by the reads). */
-export function proposalView(p: ProposalRow) {
+export function proposalView(p: ProposalRow): ProposalViewShape {
   return {
     id: p.id,
     title: p.title,
@@ -145,4 +148,4 @@ export function proposalView(p: ProposalRow) {
   };
 }
 
-export type ProposalView = ReturnType<typeof proposalView>;
+export type ProposalView = ProposalViewShape;

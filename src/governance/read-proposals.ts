@@ -15,6 +15,7 @@ import {
   type ProposalState,
   proposalView,
 } from './proposal-row.ts';
+import type { ProposalDetailShape, ProposalWithTally, VoteShape, VoteSupport } from './proposal-shape.ts';
 import { computeTallies, EMPTY_TALLY, type Tally, tallyView } from './tally.ts';
 
 export interface Page {
@@ -39,7 +40,7 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   return m[1];
 }
 
-function withTally(p: ProposalRow, tally: Tally) {
+function withTally(p: ProposalRow, tally: Tally): ProposalWithTally {
   return {
     ...proposalView(p),
     tally: tallyView(tally, {
@@ -85,7 +86,11 @@ export async function listProposals(
   };
 }
 
-export async function getProposal(ctx: GovernanceContext, id: string, voter?: string | undefined) {
+export async function getProposal(
+  ctx: GovernanceContext,
+  id: string,
+  voter?: string | undefined,
+): Promise<ProposalDetailShape> {
   let p = await loadProposal(ctx.db, id);
   if (isDue(p, ctx.now())) p = await advanceProposal(ctx, id);
   const [tallies, transitions, executions, vote] = await Promise.all([
@@ -136,10 +141,14 @@ export async function getProposal(ctx: GovernanceContext, id: string, voter?: st
   };
 }
 
-async function voteOf(ctx: GovernanceContext, proposalId: string, voter: string) {
+async function voteOf(
+  ctx: GovernanceContext,
+  proposalId: string,
+  voter: string,
+): Promise<VoteShape | undefined> {
   const { rows } = await ctx.db.query<{
     ballot_id: string;
-    support: string;
+    support: VoteSupport;
     weight: string;
     nonce: string;
     updated_at: Date;

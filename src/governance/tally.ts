@@ -6,7 +6,7 @@
  */
 import type { Queryable } from '../platform/db/create-db.ts';
 import { formatScaled, ratioPpm, SCALE } from './amounts.ts';
-import type { ProposalResult } from './proposal-row.ts';
+import type { TallyShape } from './proposal-shape.ts';
 
 export interface Tally {
   for: bigint;
@@ -64,7 +64,7 @@ export function evaluateTally(t: Tally, rules: TallyRules) {
 }
 
 /** The tally as stored in `result` and shown on the wire (amounts as decimal strings). */
-export function tallyView(t: Tally, rules: TallyRules): ProposalResult & { quorumRequired: string } {
+export function tallyView(t: Tally, rules: TallyRules): TallyShape {
   const e = evaluateTally(t, rules);
   const voted = t.for + t.against + t.abstain;
   return {

@@ -4,11 +4,20 @@
  * Nonces are the current time in ms: always above the previous one, as the API requires.
  */
 import type { Hex, TypedDataDefinition } from 'viem';
+import type {
+  ProposalDetailShape,
+  ProposalListItem,
+  TallyShape,
+  VoteSupport,
+} from '../../src/governance/proposal-shape.ts';
 import { api } from './api.ts';
 import type { Wallet } from './wallet.ts';
 
-export const SUPPORT_CODES = { against: 0, for: 1, abstain: 2 } as const;
-export type Support = keyof typeof SUPPORT_CODES;
+export const SUPPORT_CODES = { against: 0, for: 1, abstain: 2 } as const satisfies Record<
+  VoteSupport,
+  number
+>;
+export type Support = VoteSupport;
 export const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
 
 export interface GovernanceInfo {
@@ -19,44 +28,12 @@ export interface GovernanceInfo {
   latestConfirmedBlock: string;
 }
 
-export interface Tally {
-  for: string;
-  against: string;
-  abstain: string;
-  voters: number;
-  participation: string;
-  quorumReached: boolean;
-  approved: boolean;
-  quorumRequired: string;
-}
+/** The live tally of a proposal, as the server sends it. */
+export type Tally = TallyShape;
 
-export interface Proposal {
-  id: string;
-  title: string;
-  body?: string;
-  type: string;
-  proposer: string;
-  state: string;
-  snapshotBlock: string;
-  totalPower: string;
-  settings: { quorum: string; approvalThreshold: string; allowVoteChange: boolean };
-  votingStartsAt: string;
-  votingEndsAt: string;
-  ballotsCloseAt: string;
-  eta: string | null;
-  executedAt: string | null;
-  createdAt: string;
-  tally: Tally;
-  vote?: {
-    support: Support;
-    weight: string;
-    nonce: string;
-    reason: string;
-    votedAt: string;
-    changes: number;
-  } | null;
-  transitions?: { from: string | null; to: string; actor: string; reason: string | null; at: string }[];
-}
+/** A proposal as listed; a detail read adds its body, transitions and, with `?voter=`, the vote. */
+export type Proposal = ProposalListItem &
+  Partial<Pick<ProposalDetailShape, 'body' | 'vote' | 'transitions' | 'executions'>>;
 
 let info: Promise<GovernanceInfo> | undefined;
 export function governanceInfo(): Promise<GovernanceInfo> {
