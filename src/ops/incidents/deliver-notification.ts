@@ -21,6 +21,7 @@ import { sendMail } from '../notify/smtp-client.ts';
 import { placeCall, sendSms } from '../notify/twilio.ts';
 import type { DeliveryPayload, IncidentsContext } from './context.ts';
 import type { IncidentRow, NotificationRow } from './incident-record.ts';
+import { runbookLink } from './runbooks.ts';
 import type { Channel, Severity } from './types.ts';
 
 /** Most alerts listed in one message. */
@@ -66,7 +67,7 @@ function noticeOf(ctx: IncidentsContext, { n, incident: i, alerts, totalAlerts }
       status: a.status,
       summary: a.annotations.summary ?? null,
       description: a.annotations.description ?? null,
-      runbookUrl: a.annotations.runbook_url ?? null,
+      runbookUrl: runbookLink(a.annotations.runbook_url, ctx.options.publicUrl),
     })),
     totalAlerts,
     updateText: str(m.text),

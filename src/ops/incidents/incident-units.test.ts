@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { renderSms, renderVoice } from '../notify/render-notice.ts';
+import { renderSlack, renderSms, renderVoice } from '../notify/render-notice.ts';
 import { type AlertmanagerPayload, readPayload } from './alertmanager-payload.ts';
 import { diffAlerts, groupLockKey } from './apply-alert-group.ts';
 import { buildPostmortemDraft, cell, formatDuration } from './build-postmortem.ts';
@@ -12,6 +12,7 @@ import { reliability } from './incident-stats.ts';
 import { resolveIncidentsOptions } from './options.ts';
 import { planNotifications } from './plan-notifications.ts';
 import { tokenMatches } from './routes.ts';
+import { runbookLink } from './runbooks.ts';
 import {
   incidentsOptionsFromSettings,
   parseChannelPolicy,
@@ -428,6 +429,55 @@ describe('rendering', () => {
     expect(renderVoice({ ...notice, title: 'API errors', kind: 'escalated', stepName: 'secondary' })).toBe(
       'cb alert. priority one incident 7 was not acknowledged and has been escalated to secondary: API errors. Dependency api. Please acknowledge it in the cb console.',
     );
+  });
+});
+
+describe('runbook links', () => {
+  test('args: a shipped runbook path links to the instance when its public URL is known; other annotations pass through', () => {
+    expect(runbookLink('docs/runbooks/RedisDown.md', 'https://ops.example/cb/')).toBe(
+      'https://ops.example/cb/v1/runbooks/RedisDown',
+    );
+    expect(runbookLink('docs/runbooks/RedisDown.md', undefined)).toBe('docs/runbooks/RedisDown.md');
+    expect(runbookLink('https://wiki.example/redis', 'https://cb.test')).toBe('https://wiki.example/redis');
+    expect(runbookLink('docs/runbooks/../../secret.md', 'https://cb.test')).toBe(
+      'docs/runbooks/../../secret.md',
+    );
+    expect(runbookLink(undefined, 'https://cb.test')).toBeNull();
+  });
+
+  test('behavior: in Slack a URL is a link and a bare path is code, never a broken link', () => {
+    const alert = {
+      alertname: 'RedisDown',
+      severity: 'P1' as const,
+      status: 'firing' as const,
+      summary: null,
+      description: null,
+    };
+    const notice = {
+      kind: 'triggered' as const,
+      incidentId: '8',
+      title: 'Redis is down',
+      severity: 'P1' as const,
+      previousSeverity: null,
+      state: 'triggered' as const,
+      dependency: 'cache',
+      stepName: 'primary',
+      ackDeadline: T('2026-03-04T10:30:00Z'),
+      link: null,
+      totalAlerts: 1,
+      updateText: null,
+      updateStatus: null,
+      author: null,
+      resolvedBy: null,
+    };
+    const slackText = (runbookUrl: string) =>
+      JSON.stringify(renderSlack({ ...notice, alerts: [{ ...alert, runbookUrl }] }));
+    expect(slackText('https://cb.test/v1/runbooks/RedisDown')).toContain(
+      '<https://cb.test/v1/runbooks/RedisDown|runbook>',
+    );
+    const bare = slackText('docs/runbooks/RedisDown.md');
+    expect(bare).toContain('runbook: `docs/runbooks/RedisDown.md`');
+    expect(bare).not.toContain('|runbook>');
   });
 });
 

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { metricValue } from '../../platform/jobs/test-support.ts';
 import type { ReceivedRequest } from '../notify/test-sinks.ts';
 import { waitFor } from '../notify/test-sinks.ts';
 import type { IncidentDetail } from './read-incidents.ts';
+import { RUNBOOKS_DIR } from './runbooks.ts';
 import {
   alertmanagerPayload,
   createHarness,
@@ -291,6 +294,41 @@ describe('webhook → incident', () => {
       expect(r.json().error.code).toBe('OPS_WEBHOOK_NOT_CONFIGURED');
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('runbooks', () => {
+  test('behavior: a shipped runbook path links to the instance, which serves the runbook', async () => {
+    const id = (
+      await postWebhook(
+        h.app,
+        alertmanagerPayload('runbook-check', [
+          {
+            alertname: 'RedisDown',
+            severity: 'P2',
+            startsAt: ago(3),
+            fingerprint: 'fp-runbook',
+            runbookUrl: 'docs/runbooks/RedisDown.md',
+          },
+        ]),
+      )
+    ).json().incidentId as string;
+    await settled(id, 2);
+    const link = 'https://cb.test/v1/runbooks/RedisDown';
+    expect(JSON.stringify(slackFor(id)[0]!.json)).toContain(`<${link}|runbook>`);
+    expect(mailsFor(id)[0]!.body).toContain(`Runbook: ${link}`);
+    // The stored annotation stays what Prometheus sent.
+    expect((await incident(id)).alerts[0]!.annotations.runbook_url).toBe('docs/runbooks/RedisDown.md');
+
+    const page = await h.app.inject({ method: 'GET', url: '/v1/runbooks/RedisDown' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toBe('text/markdown; charset=utf-8');
+    expect(page.body).toBe(readFileSync(join(RUNBOOKS_DIR, 'RedisDown.md'), 'utf8'));
+    for (const url of ['/v1/runbooks/NoSuchAlert', '/v1/runbooks/..%2F..%2Fpackage', '/v1/runbooks/.env']) {
+      const r = await h.app.inject({ method: 'GET', url });
+      expect(r.statusCode, url).toBe(404);
+      expect(r.json().error.code, url).toBe('OPS_RUNBOOK_NOT_FOUND');
     }
   });
 });

@@ -10,6 +10,8 @@
  * - `GET /v1/incidents/:id` (`incidents:read`): with alerts, timeline, notifications.
  * - `POST /v1/incidents/:id/ack | updates | resolve | close` (`incidents:write`).
  * - `GET | PUT /v1/incidents/:id/postmortem` (`incidents:read` | `incidents:write`).
+ * - `GET /v1/runbooks/:name` (public): an alert's runbook, the Markdown of docs/runbooks/<name>.md,
+ *   where notifications link (runbooks.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -27,6 +29,7 @@ import { incidentStats, type StatsBucket } from './incident-stats.ts';
 import { getPostmortem, savePostmortem } from './postmortem.ts';
 import { getIncident, listIncidents } from './read-incidents.ts';
 import { resolveIncident } from './resolve-incident.ts';
+import { readRunbook } from './runbooks.ts';
 import { INCIDENT_STATES, type IncidentState, SEVERITIES, type Severity } from './types.ts';
 
 export interface IncidentRoutesDeps {
@@ -146,6 +149,27 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync {
           outcome: result.outcome,
           alerts: body.alerts.length,
         };
+      },
+    );
+
+    app.get(
+      '/v1/runbooks/:name',
+      {
+        config: { scope: 'public' },
+        schema: {
+          tags: ['incidents'],
+          summary:
+            "An alert's runbook (the Markdown of docs/runbooks/<name>.md): what notifications link to.",
+          params: Type.Object({ name: Type.String({ description: 'The alert name, e.g. RedisDown.' }) }),
+        },
+      },
+      async (request, reply) => {
+        const { name } = request.params as { name: string };
+        const text = await readRunbook(name);
+        return reply
+          .header('content-type', 'text/markdown; charset=utf-8')
+          .header('cache-control', 'public, max-age=300')
+          .send(text);
       },
     );
 

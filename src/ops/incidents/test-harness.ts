@@ -141,6 +141,8 @@ export interface TestAlert {
   fingerprint: string;
   labels?: Record<string, string>;
   summary?: string;
+  /** The runbook_url annotation. @defaultValue an absolute URL on runbooks.cb.test */
+  runbookUrl?: string;
 }
 
 /** An Alertmanager webhook payload (version 4) as Alertmanager 0.25 posts it, grouped by `dependency`. */
@@ -158,7 +160,7 @@ export function alertmanagerPayload(dependency: string, alerts: readonly TestAle
     annotations: {
       summary: a.summary ?? `${a.alertname} on ${dependency}`,
       description: `${a.alertname}: the threshold was crossed for 1m.`,
-      runbook_url: `https://runbooks.cb.test/alerts#${a.alertname.toLowerCase()}`,
+      runbook_url: a.runbookUrl ?? `https://runbooks.cb.test/alerts#${a.alertname.toLowerCase()}`,
     },
     startsAt: a.startsAt,
     endsAt: a.endsAt ?? '0001-01-01T00:00:00Z',

@@ -160,7 +160,7 @@ export function renderSlack(n: IncidentNotice): SlackMessage {
         text: n.alerts
           .map(
             (a) =>
-              `• \`${a.status}\` *${esc(a.alertname)}* (${a.severity})${a.summary ? `: ${esc(a.summary)}` : ''}${a.runbookUrl ? ` <${a.runbookUrl}|runbook>` : ''}`,
+              `• \`${a.status}\` *${esc(a.alertname)}* (${a.severity})${a.summary ? `: ${esc(a.summary)}` : ''}${slackRunbook(a.runbookUrl)}`,
           )
           .join('\n')
           .slice(0, 3000),
@@ -176,4 +176,10 @@ export function renderSlack(n: IncidentNotice): SlackMessage {
     ],
   });
   return { text: `${emoji} ${esc(headline(n))}`, blocks };
+}
+
+/** A runbook in a Slack line: a link when it is a URL, else its path as code (a path is no link). */
+function slackRunbook(runbook: string | null): string {
+  if (!runbook) return '';
+  return /^https?:\/\//.test(runbook) ? ` <${runbook}|runbook>` : ` runbook: \`${esc(runbook)}\``;
 }
