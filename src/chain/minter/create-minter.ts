@@ -3,7 +3,6 @@ import {
   type Address,
   type Chain,
   createPublicClient,
-  encodeFunctionData,
   type Hex,
   keccak256,
   type PublicClient,
@@ -18,8 +17,14 @@ import { bumpFees } from './bump-fees.ts';
 import { MINTER_ERROR_CODES, MinterError } from './errors.ts';
 import { fetchReceipt, type MintReceipt } from './fetch-receipt.ts';
 import { createMinterStore, type FinishedRow, type OpenTx, type OutboxRow } from './minter-store.ts';
-import { type GasModel, type MintItem, type PlannedBatch, planBatches } from './plan-batches.ts';
-import { type FeePolicy, type PricedFees, priceFees, scale } from './price-fees.ts';
+import {
+  type GasModel,
+  type MintItem,
+  mintBatchData,
+  type PlannedBatch,
+  planBatches,
+} from './plan-batches.ts';
+import { type FeePolicy, minBigint, type PricedFees, priceFees, scale } from './price-fees.ts';
 import {
   classifySendError,
   nodeAnswered,
@@ -547,18 +552,14 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       if (sendBlocked()) break;
       if (sent >= budget || nextNonce === undefined || !holding) break;
       const nonce = nextNonce;
-      const gas = batch.gasLimit ?? scale(batch.gas, gasLimitPercent / 100);
+      const gas = minBigint(batch.gasLimit ?? scale(batch.gas, gasLimitPercent / 100), txCap);
       const raw = await account.signTransaction({
         type: 'eip1559',
         chainId: chain.id,
         nonce,
         to: badgeAddress,
-        data: encodeFunctionData({
-          abi: achievementBadgeAbi,
-          functionName: 'mintBatch',
-          args: [batch.items.map((i) => i.to), batch.items.map((i) => i.achievementKey)],
-        }),
-        gas: gas < txCap ? gas : txCap,
+        data: mintBatchData(batch.items),
+        gas,
         value: 0n,
         maxFeePerGas: fees.maxFeePerGas,
         maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
@@ -590,7 +591,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
           mints: outboxIds.length,
           // Estimated, or simulated at the learned limit (then the limit is what was signed).
           ...(batch.gasLimit === undefined ? { gasEstimate: batch.gas.toString() } : {}),
-          gasLimit: (gas < txCap ? gas : txCap).toString(),
+          gasLimit: gas.toString(),
           maxFeePerGasGwei: gwei(fees.maxFeePerGas),
           maxPriorityFeePerGasGwei: gwei(fees.maxPriorityFeePerGas),
           outcome: outcome.kind,

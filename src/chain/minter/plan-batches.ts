@@ -1,7 +1,15 @@
-import { type Address, type Chain, encodeFunctionData, type PublicClient, type Transport } from 'viem';
+import {
+  type Address,
+  type Chain,
+  encodeFunctionData,
+  type Hex,
+  type PublicClient,
+  type Transport,
+} from 'viem';
 import { achievementBadgeAbi } from '../abi/AchievementBadge.ts';
 import { MINTER_ERROR_CODES, MinterError } from './errors.ts';
 import type { OutboxRow } from './minter-store.ts';
+import { scale } from './price-fees.ts';
 import { isGasLimitError, isInsufficientFunds, revertOf, shortReason } from './rpc-error-facts.ts';
 
 /** One request ready for `mintBatch`: recipient and on-chain achievement id. */
@@ -55,6 +63,19 @@ export interface PlanBatchesParameters {
   gasModel?: GasModel | undefined;
 }
 
+/** `mintBatch`'s arguments for `items`: recipients and achievement ids, in order. */
+const mintBatchArgs = (items: readonly MintItem[]) =>
+  [items.map((i) => i.to), items.map((i) => i.achievementKey)] as const;
+
+/** The calldata of `mintBatch(items)`: what is simulated and what is signed. */
+export function mintBatchData(items: readonly MintItem[]): Hex {
+  return encodeFunctionData({
+    abi: achievementBadgeAbi,
+    functionName: 'mintBatch',
+    args: mintBatchArgs(items),
+  });
+}
+
 /** Reverts that are about the sender or the call, not about one request: never dead-letter for them. */
 const NOT_ABOUT_A_REQUEST = new Set([
   'AccessControlUnauthorizedAccount',
@@ -75,14 +96,13 @@ const NOT_ABOUT_A_REQUEST = new Set([
  */
 export async function planBatches(parameters: PlanBatchesParameters): Promise<PlanBatchesResult> {
   const { client, badgeAddress, account, gasBudget, gasModel } = parameters;
-  const args = (items: MintItem[]) => [items.map((i) => i.to), items.map((i) => i.achievementKey)] as const;
 
   const estimate = (items: MintItem[]) =>
     client.estimateContractGas({
       address: badgeAddress,
       abi: achievementBadgeAbi,
       functionName: 'mintBatch',
-      args: args(items),
+      args: mintBatchArgs(items),
       account,
       // Not 'pending': a node then executes every pending transaction first (our earlier batches),
       // and whether a request reverts does not depend on them.
@@ -104,25 +124,18 @@ export async function planBatches(parameters: PlanBatchesParameters): Promise<Pl
   const modelled = (items: MintItem[]): bigint | undefined => {
     if (gasModel?.perItem === undefined) return undefined;
     const gas = GAS_BASE + BigInt(items.length) * gasModel.perItem;
-    const limit = (gas * BigInt(Math.round(gasModel.marginPercent * 100))) / 10_000n;
-    return gas <= gasBudget ? limit : undefined;
+    return gas <= gasBudget ? scale(gas, gasModel.marginPercent / 100) : undefined;
   };
   const simulate = async (items: MintItem[], gas: bigint): Promise<boolean> => {
     try {
-      await client.call({
-        account,
-        to: badgeAddress,
-        data: encodeFunctionData({ abi: achievementBadgeAbi, functionName: 'mintBatch', args: args(items) }),
-        gas,
-        blockTag: 'latest',
-      });
+      await client.call({ account, to: badgeAddress, data: mintBatchData(items), gas, blockTag: 'latest' });
       return true;
     } catch {
       return false;
     }
   };
   const learn = (items: MintItem[], gas: bigint) => {
-    if (!gasModel || items.length === 0) return;
+    if (!gasModel) return;
     const above = gas > GAS_BASE ? gas - GAS_BASE : 0n;
     const perItem = (above + BigInt(items.length) - 1n) / BigInt(items.length);
     if (gasModel.perItem === undefined || perItem > gasModel.perItem) gasModel.perItem = perItem;
