@@ -220,12 +220,13 @@ const list: Parser<readonly string[]> = (raw) =>
  */
 const trustProxy: Parser<false | number | readonly string[]> = (raw) => {
   const v = raw.trim().toLowerCase();
-  if (['', '0', 'false', 'no', 'off'].includes(v)) return false;
-  if (['true', 'yes', 'on'].includes(v))
+  if (/^\d+$/.test(v) && v !== '0') return int(1, 10)(v);
+  const trust = v === '' ? false : switchValue(v);
+  if (trust === false) return false;
+  if (trust === true)
     throw new SettingProblem(
       'must name the proxies (addresses or CIDR ranges) or how many there are in front of cb — trusting every peer would let any client pick its own IP',
     );
-  if (/^\d+$/.test(v)) return int(1, 10)(v);
   const entries = list(raw);
   for (const entry of entries) {
     const [address, prefix, ...rest] = entry.split('/');

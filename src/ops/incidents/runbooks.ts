@@ -13,8 +13,9 @@ import { NotFoundError } from '../../platform/errors.ts';
 export const RUNBOOKS_DIR = fileURLToPath(new URL('../../../docs/runbooks', import.meta.url));
 
 /** A runbook's name: the alert's, as in its file name. */
-export const RUNBOOK_NAME = /^[A-Za-z0-9_-]{1,100}$/;
-const SHIPPED_PATH = /^docs\/runbooks\/([A-Za-z0-9_-]{1,100})\.md$/;
+const NAME = '[A-Za-z0-9_-]{1,100}';
+const RUNBOOK_NAME = new RegExp(`^${NAME}$`);
+const SHIPPED_PATH = new RegExp(`^docs/runbooks/(${NAME})\\.md$`);
 
 /**
  * Where a responder opens the runbook of an alert: `<publicUrl>/v1/runbooks/<name>` for a shipped
@@ -32,12 +33,12 @@ export function runbookLink(annotation: string | undefined, publicUrl: string | 
  * The Markdown of runbook `name`.
  * @throws NotFoundError OPS_RUNBOOK_NOT_FOUND for a name that is not a runbook's.
  */
-export async function readRunbook(name: string, dir = RUNBOOKS_DIR): Promise<string> {
+export async function readRunbook(name: string): Promise<string> {
   const missing = () =>
     new NotFoundError(`no runbook is named "${name.slice(0, 100)}"`, 'OPS_RUNBOOK_NOT_FOUND');
   if (!RUNBOOK_NAME.test(name)) throw missing();
   try {
-    return await readFile(join(dir, `${name}.md`), 'utf8');
+    return await readFile(join(RUNBOOKS_DIR, `${name}.md`), 'utf8');
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ENOENT') throw missing();
     throw err;
