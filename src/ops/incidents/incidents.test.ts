@@ -38,6 +38,10 @@ afterAll(async () => {
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 
+/** Posts a webhook payload; returns the id of the incident it opened or joined. */
+async function opened(payload: unknown): Promise<string> {
+  return (await postWebhook(h.app, payload)).json().incidentId as string;
+}
 async function incident(id: string): Promise<IncidentDetail> {
   const r = await h.app.inject({ url: `/v1/incidents/${id}`, headers: auth(h.keys.reader) });
   expect(r.statusCode).toBe(200);
@@ -300,20 +304,17 @@ describe('webhook → incident', () => {
 
 describe('runbooks', () => {
   test('behavior: a shipped runbook path links to the instance, which serves the runbook', async () => {
-    const id = (
-      await postWebhook(
-        h.app,
-        alertmanagerPayload('runbook-check', [
-          {
-            alertname: 'RedisDown',
-            severity: 'P2',
-            startsAt: ago(3),
-            fingerprint: 'fp-runbook',
-            runbookUrl: 'docs/runbooks/RedisDown.md',
-          },
-        ]),
-      )
-    ).json().incidentId as string;
+    const id = await opened(
+      alertmanagerPayload('runbook-check', [
+        {
+          alertname: 'RedisDown',
+          severity: 'P2',
+          startsAt: ago(3),
+          fingerprint: 'fp-runbook',
+          runbookUrl: 'docs/runbooks/RedisDown.md',
+        },
+      ]),
+    );
     await settled(id, 2);
     const link = 'https://cb.test/v1/runbooks/RedisDown';
     expect(JSON.stringify(slackFor(id)[0]!.json)).toContain(`<${link}|runbook>`);
@@ -463,7 +464,7 @@ describe('escalation', () => {
 
   test('behavior: a missed target escalates step by step, recorded and counted, until the policy ends', async () => {
     const before = (await metricValue(h.common, 'cb_escalations_total', { severity: 'P3' })) ?? 0;
-    const id = (await postWebhook(h.app, p3('disk-growth', 'fp-disk'))).json().incidentId as string;
+    const id = await opened(p3('disk-growth', 'fp-disk'));
     const i = await waitFor(
       'escalation to the manager and the end of the policy',
       async () => {
@@ -503,7 +504,7 @@ describe('escalation', () => {
 
   test('behavior: acknowledging stops escalation and observes the ack time', async () => {
     const count = (await metricValue(h.common, 'cb_incident_ack_seconds', { severity: 'P3' }, '_count')) ?? 0;
-    const id = (await postWebhook(h.app, p3('cpu-trend', 'fp-cpu'))).json().incidentId as string;
+    const id = await opened(p3('cpu-trend', 'fp-cpu'));
     const ack = await act(id, 'ack', { note: 'looking', assignee: 'alice' });
     expect(ack.statusCode).toBe(200);
     expect(ack.json()).toMatchObject({
@@ -526,8 +527,7 @@ describe('escalation', () => {
   });
 
   test('behavior: a re-trigger after resolution is a new incident whose escalation starts over', async () => {
-    const first = (await postWebhook(h.app, p3('replay-lag', 'fp-replay', ago(30)))).json()
-      .incidentId as string;
+    const first = await opened(p3('replay-lag', 'fp-replay', ago(30)));
     await waitFor(
       'the first escalation',
       async () => (await incident(first)).escalation.step === 1 || undefined,
@@ -578,19 +578,16 @@ describe('escalation', () => {
     try {
       // Wednesday 10:00 UTC, inside working hours: P1 must be acknowledged within 30 minutes.
       h.setClock(new Date('2026-03-04T10:00:00Z'));
-      const p1 = (
-        await postWebhook(
-          h.app,
-          alertmanagerPayload('rpc', [
-            {
-              alertname: 'RpcErrors',
-              severity: 'P1',
-              startsAt: '2026-03-04T09:58:00Z',
-              fingerprint: 'fp-rpc',
-            },
-          ]),
-        )
-      ).json().incidentId as string;
+      const p1 = await opened(
+        alertmanagerPayload('rpc', [
+          {
+            alertname: 'RpcErrors',
+            severity: 'P1',
+            startsAt: '2026-03-04T09:58:00Z',
+            fingerprint: 'fp-rpc',
+          },
+        ]),
+      );
       expect((await incident(p1)).escalation.ackDeadline).toBe('2026-03-04T10:30:00.000Z');
       h.setClock(new Date('2026-03-04T10:29:59Z'));
       await h.incidents.sweep();
@@ -608,19 +605,16 @@ describe('escalation', () => {
 
       // Friday 20:00 UTC, after hours: P2 is due 2 working hours into Monday.
       h.setClock(new Date('2026-03-06T20:00:00Z'));
-      const p2 = (
-        await postWebhook(
-          h.app,
-          alertmanagerPayload('minter', [
-            {
-              alertname: 'MintSlow',
-              severity: 'P2',
-              startsAt: '2026-03-06T19:55:00Z',
-              fingerprint: 'fp-mint',
-            },
-          ]),
-        )
-      ).json().incidentId as string;
+      const p2 = await opened(
+        alertmanagerPayload('minter', [
+          {
+            alertname: 'MintSlow',
+            severity: 'P2',
+            startsAt: '2026-03-06T19:55:00Z',
+            fingerprint: 'fp-mint',
+          },
+        ]),
+      );
       expect((await incident(p2)).escalation.ackDeadline).toBe('2026-03-09T11:00:00.000Z');
       h.setClock(new Date('2026-03-08T23:00:00Z'));
       expect(await h.incidents.sweep()).toMatchObject({ escalated: 0 });
@@ -697,14 +691,11 @@ describe('postmortems and closing', () => {
   });
 
   test('error: a triggered incident cannot be closed and has no postmortem; closed ones cannot be acked or updated', async () => {
-    const id = (
-      await postWebhook(
-        h.app,
-        alertmanagerPayload('gov', [
-          { alertname: 'QuorumLow', severity: 'P2', startsAt: ago(3), fingerprint: 'fp-gov' },
-        ]),
-      )
-    ).json().incidentId as string;
+    const id = await opened(
+      alertmanagerPayload('gov', [
+        { alertname: 'QuorumLow', severity: 'P2', startsAt: ago(3), fingerprint: 'fp-gov' },
+      ]),
+    );
     const close = await act(id, 'close');
     expect(close.statusCode).toBe(409);
     expect(close.json().error).toMatchObject({
@@ -723,14 +714,11 @@ describe('postmortems and closing', () => {
 
 describe('updates, reads and access', () => {
   test('default: a status update goes to Slack; "mitigated" sets the time to mitigate', async () => {
-    const id = (
-      await postWebhook(
-        h.app,
-        alertmanagerPayload('web', [
-          { alertname: 'LcpSlow', severity: 'P2', startsAt: ago(3), fingerprint: 'fp-web' },
-        ]),
-      )
-    ).json().incidentId as string;
+    const id = await opened(
+      alertmanagerPayload('web', [
+        { alertname: 'LcpSlow', severity: 'P2', startsAt: ago(3), fingerprint: 'fp-web' },
+      ]),
+    );
     const u = await act(id, 'updates', { message: 'CDN purge done, LCP back to 1.8 s', status: 'mitigated' });
     expect(u.statusCode).toBe(201);
     expect(u.json()).toMatchObject({
@@ -806,14 +794,11 @@ describe('updates, reads and access', () => {
     const open = async (dep: string, severity: string, created: string) => {
       at(created);
       const startsAt = new Date(Date.parse(created) - 60_000).toISOString();
-      return (
-        await postWebhook(
-          h.app,
-          alertmanagerPayload(dep, [
-            { alertname: `${dep}Alert`, severity, startsAt, fingerprint: `fp-${dep}` },
-          ]),
-        )
-      ).json().incidentId as string;
+      return await opened(
+        alertmanagerPayload(dep, [
+          { alertname: `${dep}Alert`, severity, startsAt, fingerprint: `fp-${dep}` },
+        ]),
+      );
     };
     try {
       const a = await open('stats-a', 'P1', '2020-01-06T10:00:00Z');
