@@ -14,7 +14,8 @@
 import type { Queryable } from '../platform/db/create-db.ts';
 import { scaledToNumber } from './amounts.ts';
 import type { GovernanceContext } from './context.ts';
-import { ballotsCloseAt, loadProposal, type ProposalRow, type ProposalState } from './proposal-row.ts';
+import { ballotsCloseAt, loadProposal, type ProposalRow } from './proposal-row.ts';
+import type { ProposalState } from './proposal-shape.ts';
 import { computeTally, evaluateTally, tallyView } from './tally.ts';
 
 export const CLOCK_ACTOR = 'clock';

@@ -10,7 +10,8 @@ import type { GovernanceContext } from './context.ts';
 import { domainProblem, governanceDomain, type StatedDomain, typedPayload } from './eip712.ts';
 import { badRequest, conflict, notProposer, SignatureError } from './errors.ts';
 import { STALE_RUNNING_MS } from './execute-proposal.ts';
-import { loadProposal, type ProposalRow, type ProposalState } from './proposal-row.ts';
+import { loadProposal, type ProposalRow } from './proposal-row.ts';
+import type { ProposalState } from './proposal-shape.ts';
 
 export type CancelInput =
   | {

@@ -23,7 +23,8 @@ import {
   SignatureError,
 } from './errors.ts';
 import { type GovernanceParameters, parseParameter, readParameters } from './parameters.ts';
-import { loadProposal, PROPOSAL_TYPES, type ProposalRow, type ProposalType } from './proposal-row.ts';
+import { loadProposal, type ProposalRow } from './proposal-row.ts';
+import { PROPOSAL_TYPES, type ProposalType } from './proposal-shape.ts';
 import { validateActions } from './validate-actions.ts';
 import { totalPowerAt } from './voting-power.ts';
 import { storeWeightSet } from './weights.ts';

@@ -15,7 +15,8 @@ import { advanceLocked, move } from './advance-proposal.ts';
 import type { GovernanceContext } from './context.ts';
 import { conflict } from './errors.ts';
 import { setParameters } from './parameters.ts';
-import { loadProposal, type ProposalRow, type ProposalState } from './proposal-row.ts';
+import { loadProposal, type ProposalRow } from './proposal-row.ts';
+import type { ProposalState } from './proposal-shape.ts';
 import {
   type AchievementAction,
   applyAchievementActions,

@@ -75,7 +75,7 @@ export {
   resolveDefaults,
   type WireParameterName,
 } from './parameters.ts';
-export { PROPOSAL_STATES, PROPOSAL_TYPES, type ProposalState, type ProposalType } from './proposal-row.ts';
+export { PROPOSAL_STATES, PROPOSAL_TYPES, type ProposalState, type ProposalType } from './proposal-shape.ts';
 export { getProposal, listBallots, listProposals, votingHistory } from './read-proposals.ts';
 export { type DelegationInput, type DelegationRecord, recordDelegation } from './record-delegation.ts';
 export { governanceRoutes, powerView } from './routes.ts';

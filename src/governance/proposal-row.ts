@@ -1,41 +1,18 @@
 /**
- * A proposal as stored, its states, and its public (JSON) view.
+ * A proposal as stored and its public (JSON) view; its states, types and JSON shapes are in proposal-shape.ts.
  */
 import type { Queryable } from '../platform/db/create-db.ts';
 import { formatScaled } from './amounts.ts';
 import { proposalNotFound } from './errors.ts';
 import type {
   ProposalResultShape,
-  ProposalStateName,
-  ProposalTypeName,
+  ProposalState,
+  ProposalType,
   ProposalViewShape,
 } from './proposal-shape.ts';
 
-/** OpenZeppelin Governor's states, lower-case (as in `cb_proposals{state}`). */
-export const PROPOSAL_STATES = [
-  'pending',
-  'active',
-  'canceled',
-  'defeated',
-  'succeeded',
-  'queued',
-  'expired',
-  'executed',
-] as const satisfies readonly ProposalStateName[];
-export type ProposalState = (typeof PROPOSAL_STATES)[number];
-
-export const PROPOSAL_TYPES = [
-  'signal',
-  'parameter_change',
-  'achievement_change',
-  'onchain_call',
-] as const satisfies readonly ProposalTypeName[];
-export type ProposalType = (typeof PROPOSAL_TYPES)[number];
-
 /** States no clock or job moves any more. */
 export const TERMINAL_STATES: readonly ProposalState[] = ['canceled', 'defeated', 'expired', 'executed'];
-
-export type ProposalResult = ProposalResultShape;
 
 export interface ProposalRow {
   id: string;
@@ -59,7 +36,7 @@ export interface ProposalRow {
   execution_grace_seconds: number;
   state: ProposalState;
   next_due_at: Date | null;
-  result: ProposalResult | null;
+  result: ProposalResultShape | null;
   result_fixed_at: Date | null;
   queued_at: Date | null;
   eta: Date | null;
@@ -147,5 +124,3 @@ export function proposalView(p: ProposalRow): ProposalViewShape {
     createdAt: p.created_at.toISOString(),
   };
 }
-
-export type ProposalView = ProposalViewShape;

@@ -1,24 +1,26 @@
 /**
- * The JSON shapes of the proposal reads (`GET /v1/proposals`, `GET /v1/proposals/:id`), types only
- * and free of server imports: the server's views are declared with them (proposal-row.ts,
- * tally.ts, read-proposals.ts) and the member console reads them (web/src/governance.ts, through
- * web/tsconfig.json), so the two cannot drift apart.
+ * The JSON shapes of the proposal reads (`GET /v1/proposals`, `GET /v1/proposals/:id`), with the
+ * state and type lists they use, free of server imports: the server's views are declared with
+ * them (proposal-row.ts, tally.ts, read-proposals.ts) and the member console reads them
+ * (web/src/governance.ts, through web/tsconfig.json), so the two cannot drift apart.
  */
+import type { Support } from './eip712.ts';
 
-/** OpenZeppelin Governor's states, lower case. */
-export type ProposalStateName =
-  | 'pending'
-  | 'active'
-  | 'canceled'
-  | 'defeated'
-  | 'succeeded'
-  | 'queued'
-  | 'expired'
-  | 'executed';
+/** OpenZeppelin Governor's states, lower case (as in `cb_proposals{state}`). */
+export const PROPOSAL_STATES = [
+  'pending',
+  'active',
+  'canceled',
+  'defeated',
+  'succeeded',
+  'queued',
+  'expired',
+  'executed',
+] as const;
+export type ProposalState = (typeof PROPOSAL_STATES)[number];
 
-export type ProposalTypeName = 'signal' | 'parameter_change' | 'achievement_change' | 'onchain_call';
-
-export type VoteSupport = 'for' | 'against' | 'abstain';
+export const PROPOSAL_TYPES = ['signal', 'parameter_change', 'achievement_change', 'onchain_call'] as const;
+export type ProposalType = (typeof PROPOSAL_TYPES)[number];
 
 /** A proposal's fixed result, stored when voting closes. Amounts are decimal strings. */
 export interface ProposalResultShape {
@@ -40,11 +42,11 @@ export interface ProposalViewShape {
   id: string;
   title: string;
   body: string;
-  type: ProposalTypeName;
+  type: ProposalType;
   actions: unknown[];
   proposer: string;
   proposerKind: 'member' | 'admin';
-  state: ProposalStateName;
+  state: ProposalState;
   chainId: number;
   snapshotBlock: string;
   weightSet: string;
@@ -81,7 +83,7 @@ export type ProposalListItem = Omit<ProposalWithTally, 'body'>;
 /** The caller's counted vote on a proposal. */
 export interface VoteShape {
   ballotId: string;
-  support: VoteSupport;
+  support: Support;
   weight: string;
   nonce: string;
   reason: string;

@@ -8,14 +8,9 @@ import { ValidationError } from '../platform/errors.ts';
 import { advanceDue, advanceProposal, isDue } from './advance-proposal.ts';
 import { formatScaled } from './amounts.ts';
 import type { GovernanceContext } from './context.ts';
-import {
-  loadProposal,
-  PROPOSAL_COLUMNS,
-  type ProposalRow,
-  type ProposalState,
-  proposalView,
-} from './proposal-row.ts';
-import type { ProposalDetailShape, ProposalWithTally, VoteShape, VoteSupport } from './proposal-shape.ts';
+import type { Support } from './eip712.ts';
+import { loadProposal, PROPOSAL_COLUMNS, type ProposalRow, proposalView } from './proposal-row.ts';
+import type { ProposalDetailShape, ProposalState, ProposalWithTally, VoteShape } from './proposal-shape.ts';
 import { computeTallies, EMPTY_TALLY, type Tally, tallyView } from './tally.ts';
 
 export interface Page {
@@ -148,7 +143,7 @@ async function voteOf(
 ): Promise<VoteShape | undefined> {
   const { rows } = await ctx.db.query<{
     ballot_id: string;
-    support: VoteSupport;
+    support: Support;
     weight: string;
     nonce: string;
     updated_at: Date;

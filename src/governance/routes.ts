@@ -32,7 +32,8 @@ import { GOVERNANCE_TYPES, governanceDomain, type StatedDomain } from './eip712.
 import { ruleViolation } from './errors.ts';
 import { executeProposal } from './execute-proposal.ts';
 import { parametersToWire, readParameters } from './parameters.ts';
-import { PROPOSAL_STATES, type ProposalState, proposalView } from './proposal-row.ts';
+import { proposalView } from './proposal-row.ts';
+import { PROPOSAL_STATES, type ProposalState } from './proposal-shape.ts';
 import { getProposal, listBallots, listProposals, votingHistory } from './read-proposals.ts';
 import { recordDelegation } from './record-delegation.ts';
 import type { PowerBreakdown } from './voting-power.ts';

@@ -5,7 +5,7 @@
  */
 import type { Queryable } from '../platform/db/create-db.ts';
 import type { Metrics } from '../platform/metrics.ts';
-import { PROPOSAL_STATES } from './proposal-row.ts';
+import { PROPOSAL_STATES } from './proposal-shape.ts';
 
 export async function sampleProposalStates(db: Queryable, metrics: Metrics): Promise<void> {
   const { rows } = await db.query<{ state: string; n: number }>(

@@ -15,7 +15,7 @@ import type { GovernanceContext } from './context.ts';
 import { type Issue, ruleViolation } from './errors.ts';
 import type { OnchainCall } from './onchain-caller.ts';
 import { type ParameterName, parameterToWire, parseParameter } from './parameters.ts';
-import type { ProposalType } from './proposal-row.ts';
+import type { ProposalType } from './proposal-shape.ts';
 import { dryRun, transactionAsDb } from './transaction-db.ts';
 
 export interface ParameterAction {

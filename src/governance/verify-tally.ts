@@ -10,7 +10,8 @@ import type { Queryable } from '../platform/db/create-db.ts';
 import { BaseError } from '../platform/errors.ts';
 import { formatScaled } from './amounts.ts';
 import { SUPPORT_CODES, type Support, typedPayload } from './eip712.ts';
-import { loadProposal, type ProposalResult } from './proposal-row.ts';
+import { loadProposal } from './proposal-row.ts';
+import type { ProposalResultShape } from './proposal-shape.ts';
 import { computeTally, type Tally } from './tally.ts';
 import type { SignatureVerifier } from './verify-signature.ts';
 import { computePowersAt } from './voting-power.ts';
@@ -39,7 +40,7 @@ export interface TallyVerification {
     invalid: { ballotId: string; voter: string; reason: string }[];
   };
   stored: TallyAmounts;
-  storedResult: ProposalResult | null;
+  storedResult: ProposalResultShape | null;
   recomputed: TallyAmounts;
   differences: { voter: string; stored: VoteFact | null; recomputed: VoteFact | null }[];
   /** True when every signature verifies and the recomputed tally equals the stored one (and the fixed result). */

@@ -4,20 +4,16 @@
  * Nonces are the current time in ms: always above the previous one, as the API requires.
  */
 import type { Hex, TypedDataDefinition } from 'viem';
+import { SUPPORT_CODES, type Support } from '../../src/governance/eip712.ts';
 import type {
   ProposalDetailShape,
   ProposalListItem,
   TallyShape,
-  VoteSupport,
 } from '../../src/governance/proposal-shape.ts';
 import { api } from './api.ts';
 import type { Wallet } from './wallet.ts';
 
-export const SUPPORT_CODES = { against: 0, for: 1, abstain: 2 } as const satisfies Record<
-  VoteSupport,
-  number
->;
-export type Support = VoteSupport;
+export { SUPPORT_CODES, type Support };
 export const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
 
 export interface GovernanceInfo {
