@@ -109,42 +109,38 @@ export async function tickUntil(
   throw new Error(`tickUntil: condition not met after ${maxTicks} ticks`);
 }
 
+type RpcArgs = { method: string; params?: unknown };
+
+/** A transport over `base` whose every request goes through `intercept` (`forward` sends it on). */
+function interceptedTransport(
+  base: Transport,
+  intercept: (args: RpcArgs, forward: (args: RpcArgs) => Promise<unknown>) => Promise<unknown>,
+): Transport {
+  return (params) => {
+    const inner = base({ ...params, retryCount: 0 });
+    const forward = (args: RpcArgs) => inner.request(args as never) as Promise<unknown>;
+    return custom({ request: (args: RpcArgs) => intercept(args, forward) }, { retryCount: 0 })(params);
+  };
+}
+
 /**
  * A transport over `base` whose `eth_sendRawTransaction` fails like a network error: `drop` — the
  * node never gets it; `lose-answer` — the node gets it, the answer is lost.
  */
 export function faultySendTransport(base: Transport, fault: 'drop' | 'lose-answer'): Transport {
-  return (params) => {
-    const inner = base({ ...params, retryCount: 0 });
-    return custom(
-      {
-        async request(args: { method: string; params?: unknown }) {
-          if (args.method === 'eth_sendRawTransaction') {
-            if (fault === 'lose-answer') await inner.request(args as never);
-            throw new Error('socket hang up');
-          }
-          return inner.request(args as never);
-        },
-      },
-      { retryCount: 0 },
-    )(params);
-  };
+  return interceptedTransport(base, async (args, forward) => {
+    if (args.method !== 'eth_sendRawTransaction') return forward(args);
+    if (fault === 'lose-answer') await forward(args);
+    throw new Error('socket hang up');
+  });
 }
 
 /** A transport over `base` that appends the method of every request to `methods`. */
 export function countingTransport(base: Transport, methods: string[]): Transport {
-  return (params) => {
-    const inner = base({ ...params, retryCount: 0 });
-    return custom(
-      {
-        async request(args: { method: string; params?: unknown }) {
-          methods.push(args.method);
-          return inner.request(args as never);
-        },
-      },
-      { retryCount: 0 },
-    )(params);
-  };
+  return interceptedTransport(base, (args, forward) => {
+    methods.push(args.method);
+    return forward(args);
+  });
 }
 
 export async function createMinterFixture(
