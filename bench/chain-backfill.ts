@@ -75,6 +75,7 @@ import { achievementTokenId } from '../src/chain/contracts/achievement-token-id.
 import { type DevChain, deployBadge, startDevChain } from '../src/chain/dev-chain.ts';
 import { BADGE_TOPICS, createChainRpc, createListener } from '../src/chain/listener/index.ts';
 import { memberAddresses, mintBadges } from '../src/chain/listener/test-support.ts';
+import { createRpcPool, type RpcPool } from '../src/chain/rpc/index.ts';
 import { loadConfig } from '../src/platform/config.ts';
 import { createDb } from '../src/platform/db/create-db.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
@@ -141,19 +142,23 @@ export async function runBackfillBench(options: BackfillBenchOptions = {}): Prom
   // 1. The chain.
   const setupStart = performance.now();
   let devChain: DevChain | undefined;
+  let pool: RpcPool | undefined;
+  let rpcUrl: string;
   let transport: Transport;
   let badge: Address;
   let fromBlock: bigint;
   let minterKey: Hex;
   if (options.rpcUrl) {
     if (!options.badgeAddress) throw new Error('--rpc-url needs --badge');
-    transport = http(options.rpcUrl, { retryCount: 0, timeout: 60_000 });
+    rpcUrl = options.rpcUrl;
+    transport = http(rpcUrl, { retryCount: 0, timeout: 60_000 });
     badge = getAddress(options.badgeAddress);
     fromBlock = 0n;
     minterKey = DEV_MINTER_KEY;
   } else {
     devChain = await startDevChain({ mode: 'node', port: 0 });
-    transport = http(devChain.rpcUrl!, { retryCount: 0, timeout: 60_000 });
+    rpcUrl = devChain.rpcUrl!;
+    transport = http(rpcUrl, { retryCount: 0, timeout: 60_000 });
     const deployed = await deployBadge({
       transport,
       chain: devChain.chain,
@@ -201,10 +206,22 @@ export async function runBackfillBench(options: BackfillBenchOptions = {}): Prom
     const onChain = Number(existing) + missing;
     log(`setup: ${onChain} badges in blocks ${fromBlock}..${toBlock} (${(setupMs / 1000).toFixed(1)} s)`);
 
+    // Raw reads and the listener go through the RPC pool over HTTP, as `cb start` with RPC_URLS.
+    const quiet = createSilentLogger();
+    const config = loadConfig({}, { chainConfirmations: 0, logLevel: 'warn' });
+    const common = {
+      config,
+      logger: quiet,
+      metrics: createMetrics(),
+      shutdown: createShutdown({ graceMs: 1000, logger: quiet }),
+    };
+    pool = createRpcPool({ common, endpoints: [{ name: 'bench', url: rpcUrl }] });
+    await pool.checkChainId(chainId);
+
     // 2. Raw eth_getLogs: same ranges, same concurrency, nothing decoded or written.
     // Measured before and after the backfills (the mean is the reference): a shared machine's load
     // moves both figures, and the node warms up.
-    const rpc = createChainRpc(transport);
+    const rpc = createChainRpc(pool.transport);
     const rawBefore = await timeRaw(rpc, badge, fromBlock, toBlock, chunkBlocks, concurrency);
     log(`raw eth_getLogs: ${rawBefore.logs} logs in ${rawBefore.ms.toFixed(0)} ms`);
     const raw = { logs: rawBefore.logs, ms: rawBefore.ms, logsPerSecond: rawBefore.logsPerSecond };
@@ -213,7 +230,6 @@ export async function runBackfillBench(options: BackfillBenchOptions = {}): Prom
     const backfill: BackfillDriverResult[] = [];
     for (const driver of drivers) {
       const target = driver === 'pg' ? await createTestDatabase() : { url: undefined, drop: async () => {} };
-      const quiet = createSilentLogger();
       const metrics = createMetrics();
       const db = await createDb({
         databaseUrl: target.url,
@@ -225,17 +241,11 @@ export async function runBackfillBench(options: BackfillBenchOptions = {}): Prom
       });
       try {
         await migrate(db, quiet);
-        const config = loadConfig({}, { chainConfirmations: 0, logLevel: 'warn' });
         const processor = createEventProcessor({ db, metrics, logger: quiet });
         const listener = createListener({
-          common: {
-            config,
-            logger: quiet,
-            metrics,
-            shutdown: createShutdown({ graceMs: 1000, logger: quiet }),
-          },
+          common: { ...common, metrics },
           db,
-          transport,
+          transport: pool.transport,
           chain: { ...chain },
           badgeAddress: badge,
           options: { startBlock: fromBlock, confirmations: 0, chunkBlocks, concurrency },
@@ -292,6 +302,7 @@ export async function runBackfillBench(options: BackfillBenchOptions = {}): Prom
       backfill,
     };
   } finally {
+    await pool?.stop();
     await devChain?.stop();
   }
 }

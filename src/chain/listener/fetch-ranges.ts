@@ -97,15 +97,28 @@ export async function readLogs(
   }
 }
 
-/** Headers of `numbers` (distinct), read in parallel through the limiter. */
+/** Header reads sent together in one slot of the limiter: the RPC pool's largest batch over HTTP. */
+const HEADERS_PER_SLOT = 100;
+
+/**
+ * Headers of `numbers` (distinct), {@link HEADERS_PER_SLOT} at a time per slot of the limiter, sent
+ * together: over HTTP each group is one JSON-RPC batch (see the RPC pool's connect-endpoint.ts),
+ * so a range costs a request or two instead of one per block.
+ */
 export async function readHeaders(
   reader: EventReader,
   numbers: Iterable<bigint>,
 ): Promise<Map<bigint, BlockHeader>> {
   const list = [...new Set(numbers)];
-  const headers = await Promise.all(
-    list.map((n) => reader.limit(() => reader.rpc.header(n), { urgent: true })),
-  );
+  const groups: bigint[][] = [];
+  for (let i = 0; i < list.length; i += HEADERS_PER_SLOT) groups.push(list.slice(i, i + HEADERS_PER_SLOT));
+  const headers = (
+    await Promise.all(
+      groups.map((group) =>
+        reader.limit(() => Promise.all(group.map((n) => reader.rpc.header(n))), { urgent: true }),
+      ),
+    )
+  ).flat();
   const out = new Map<bigint, BlockHeader>();
   headers.forEach((h, i) => {
     if (!h) throw new ChainMovedError(`block ${list[i]} is not on the node (any more)`);

@@ -1,5 +1,7 @@
-import { describe, expect, test } from 'vitest';
-import { classifyThrown, parseHttpAnswer } from './connect-endpoint.ts';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, test } from 'vitest';
+import { classifyThrown, connectEndpoint, MAX_BATCH, parseHttpAnswer } from './connect-endpoint.ts';
 import { RpcResponseError, TransportFailure } from './errors.ts';
 
 const body = (value: unknown) => JSON.stringify({ jsonrpc: '2.0', id: 1, ...(value as object) });
@@ -146,5 +148,143 @@ describe('classifyThrown', () => {
     const f = sorted as TransportFailure;
     expect(`${f.kind}${f.kind === 'timeout' ? '' : `: ${f.reason}`}`).toBe(expected);
     expect(f.reason).not.toContain('key123');
+  });
+});
+
+/**
+ * A JSON-RPC endpoint that records every request body and answers with `answer(body)`:
+ * `{ status, body }` (body sent as JSON unless a string).
+ */
+async function fakeEndpoint(answer: (body: unknown) => { status?: number; body: unknown }) {
+  const bodies: unknown[] = [];
+  const server: Server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk) => {
+      text += chunk;
+    });
+    req.on('end', () => {
+      const body = JSON.parse(text) as unknown;
+      bodies.push(body);
+      const out = answer(body);
+      res.writeHead(out.status ?? 200, { 'content-type': 'application/json' });
+      res.end(typeof out.body === 'string' ? out.body : JSON.stringify(out.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  const { port } = server.address() as AddressInfo;
+  return { bodies, connection: connectEndpoint({ name: 'fake', url: `http://127.0.0.1:${port}/` }) };
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+interface Call {
+  id: number;
+  method: string;
+  params: unknown[];
+}
+
+/** Answers a call with its first param echoed back, or an error object for block 0x13. */
+const echo = (c: Call) =>
+  c.params[0] === '0x13'
+    ? { jsonrpc: '2.0', id: c.id, error: { code: -32602, message: 'no such block' } }
+    : { jsonrpc: '2.0', id: c.id, result: { number: c.params[0] } };
+
+const header = (n: number) => ({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] });
+const settle = (p: Promise<unknown>) =>
+  p.then(
+    (result) => ({ result }),
+    (error: Error) => ({ error: `${error.name}: ${error.message}` }),
+  );
+
+describe('HTTP batches', () => {
+  test('behavior: block reads sent together go out as one batch; each call gets its own answer, the error object its own', async () => {
+    // Answers in reverse order: calls are matched by id, not position.
+    const { bodies, connection } = await fakeEndpoint((body) => ({
+      body: Array.isArray(body) ? (body as Call[]).map(echo).reverse() : echo(body as Call),
+    }));
+    const outcomes = await Promise.all(
+      [0x11, 0x12, 0x13, 0x14].map((n) => settle(connection.send(header(n), { timeoutMs: 5000 }))),
+    );
+    expect(outcomes).toEqual([
+      { result: { number: '0x11' } },
+      { result: { number: '0x12' } },
+      { error: 'RpcResponseError: no such block' },
+      { result: { number: '0x14' } },
+    ]);
+    expect(bodies).toHaveLength(1);
+    expect((bodies[0] as Call[]).map((c) => c.params[0])).toEqual(['0x11', '0x12', '0x13', '0x14']);
+  });
+
+  test('behavior: a lone call and calls of other methods (eth_getLogs, sends) are not batched', async () => {
+    const { bodies, connection } = await fakeEndpoint((body) => ({
+      body: Array.isArray(body) ? (body as Call[]).map(echo) : echo(body as Call),
+    }));
+    await connection.send(header(1), { timeoutMs: 5000 });
+    await Promise.all([
+      connection.send({ method: 'eth_getLogs', params: ['0x1'] }, { timeoutMs: 5000 }),
+      connection.send({ method: 'eth_getLogs', params: ['0x2'] }, { timeoutMs: 5000 }),
+      connection.send({ method: 'eth_sendRawTransaction', params: ['0x3'] }, { timeoutMs: 5000 }),
+    ]);
+    expect(bodies).toHaveLength(4);
+    expect(bodies.some(Array.isArray)).toBe(false);
+  });
+
+  test(`behavior: more than ${MAX_BATCH} calls go out in batches of at most ${MAX_BATCH}`, async () => {
+    const { bodies, connection } = await fakeEndpoint((body) => ({ body: (body as Call[]).map(echo) }));
+    const n = MAX_BATCH + 50;
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) => connection.send(header(0x100 + i), { timeoutMs: 5000 })),
+    );
+    expect(results).toEqual(
+      Array.from({ length: n }, (_, i) => ({ number: `0x${(0x100 + i).toString(16)}` })),
+    );
+    expect(bodies.map((b) => (b as Call[]).length)).toEqual([MAX_BATCH, 50]);
+  });
+
+  test('behavior: an endpoint that refuses batches gets the calls one by one, then never a batch again', async () => {
+    const { bodies, connection } = await fakeEndpoint((body) =>
+      Array.isArray(body)
+        ? {
+            body: {
+              jsonrpc: '2.0',
+              id: null,
+              error: { code: -32600, message: 'batch requests are not supported' },
+            },
+          }
+        : { body: echo(body as Call) },
+    );
+    const send = () => Promise.all([1, 2, 3].map((n) => connection.send(header(n), { timeoutMs: 5000 })));
+    expect(await send()).toEqual([{ number: '0x1' }, { number: '0x2' }, { number: '0x3' }]);
+    expect(await send()).toEqual([{ number: '0x1' }, { number: '0x2' }, { number: '0x3' }]);
+    expect(bodies.map((b) => (Array.isArray(b) ? 'batch' : 'single'))).toEqual([
+      'batch',
+      ...Array<string>(6).fill('single'),
+    ]);
+  });
+
+  test.each([
+    [503, '<html>bad gateway</html>', 'TransportFailure: HTTP 503'],
+    [429, { error: { code: -32005, message: 'slow down' } }, 'TransportFailure: HTTP 429 (JSON-RPC -32005)'],
+  ])('behavior: HTTP %i to a batch is every call’s transport failure', async (status, body, expected) => {
+    const { connection } = await fakeEndpoint(() => ({ status, body }));
+    const outcomes = await Promise.all(
+      [1, 2].map((n) => settle(connection.send(header(n), { timeoutMs: 5000 }))),
+    );
+    expect(outcomes).toEqual([{ error: expected }, { error: expected }]);
+  });
+
+  test('behavior: a call the batch answer leaves out is a transport failure; the others are answered', async () => {
+    const { connection } = await fakeEndpoint((body) => ({ body: (body as Call[]).slice(1).map(echo) }));
+    const outcomes = await Promise.all(
+      [1, 2].map((n) => settle(connection.send(header(n), { timeoutMs: 5000 }))),
+    );
+    expect(outcomes).toEqual([
+      { error: 'TransportFailure: the batch answer has no response for a call' },
+      { result: { number: '0x2' } },
+    ]);
   });
 });

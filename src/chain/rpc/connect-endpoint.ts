@@ -11,6 +11,16 @@
  * Over HTTP the pool speaks JSON-RPC with `fetch` itself rather than through viem's `http()`: the
  * HTTP status and the body are then both in hand when classifying, and no error text can carry the
  * URL (viem's errors print it, and RPC URLs carry API keys).
+ *
+ * **Batches (HTTP).** Calls of the small read-only methods in {@link BATCHED_METHODS} sent together
+ * (in the same turn of the event loop, e.g. the headers of a range's blocks) go out as one JSON-RPC
+ * batch of at most {@link MAX_BATCH} calls: one HTTP request and one answer instead of one per call,
+ * which is most of a node's work for a header and a round trip each against a remote provider. A
+ * lone call goes out on its own, as before. Each call keeps its own deadline and outcome (an
+ * element's error object is that call's answer). An endpoint that refuses batches (an answer that
+ * is not an array: JSON-RPC "batch not supported", HTTP 400/413…) gets the calls again one by one,
+ * and no batch again until the process restarts; a failure of the request itself (no answer, 429,
+ * 5xx, 401…) is every call's transport failure, as it would be for each alone.
  */
 import { webSocket } from 'viem';
 import { RpcResponseError, TransportFailure } from './errors.ts';
@@ -76,6 +86,30 @@ export function safeProtocol(url: string): string | undefined {
   }
 }
 
+/**
+ * Methods whose calls are batched over HTTP when sent together: read-only, small answers, no state
+ * in the node that a batch could reorder (a send or a filter is never batched).
+ */
+export const BATCHED_METHODS: ReadonlySet<string> = new Set([
+  'eth_getBlockByNumber',
+  'eth_getBlockByHash',
+  'eth_call',
+  'eth_getBalance',
+  'eth_getCode',
+  'eth_getTransactionCount',
+  'eth_getStorageAt',
+]);
+/** Calls per JSON-RPC batch at most (Alchemy takes 1,000, most providers at least 100). */
+export const MAX_BATCH = 100;
+
+interface QueuedCall {
+  id: number;
+  args: RpcRequestArguments;
+  timeoutMs: number;
+  resolve: (result: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 function connectHttp(name: string, url: string): EndpointConnection {
   // fetch refuses URLs with credentials: move them into a Basic Authorization header.
   const parsed = new URL(url);
@@ -90,31 +124,131 @@ function connectHttp(name: string, url: string): EndpointConnection {
   const target = parsed.toString();
   const urls = [url, target];
   let nextId = 1;
+  let batchesRefused = false;
+  let queue: QueuedCall[] = [];
+
+  const post = async (body: string, signal: AbortSignal): Promise<{ status: number; text: string }> => {
+    const response = await fetch(target, { method: 'POST', headers, body, signal });
+    return { status: response.status, text: await response.text() };
+  };
+  const failure = (error: unknown): Error => {
+    if (error instanceof RpcResponseError || error instanceof TransportFailure) return error;
+    return new TransportFailure('unavailable', fetchFailureReason(error, urls));
+  };
+  const callBody = (id: number, args: RpcRequestArguments) => ({
+    jsonrpc: '2.0',
+    id,
+    method: args.method,
+    params: args.params ?? [],
+  });
+  const single = (args: RpcRequestArguments, options: SendOptions): Promise<unknown> => {
+    const body = JSON.stringify(callBody(nextId++, args));
+    return withDeadline(
+      options,
+      async (signal) => {
+        const { status, text } = await post(body, signal);
+        return parseHttpAnswer(name, status, text);
+      },
+      failure,
+    );
+  };
+
+  /** Sends one batch; settles each of its calls. */
+  const sendBatch = async (calls: QueuedCall[]): Promise<void> => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(...calls.map((c) => c.timeoutMs)));
+    let answer: { status: number; text: string };
+    try {
+      answer = await post(JSON.stringify(calls.map((c) => callBody(c.id, c.args))), controller.signal);
+    } catch (error) {
+      const reason = controller.signal.aborted
+        ? new TransportFailure('timeout', 'no answer to the batch within the deadline')
+        : failure(error);
+      for (const c of calls) c.reject(reason);
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    const body = parseJson(answer.text);
+    if (!Array.isArray(body)) {
+      if (refusesBatches(answer.status)) {
+        // Not an endpoint failure: it does not take batches. One by one from now on.
+        batchesRefused = true;
+        for (const c of calls) single(c.args, { timeoutMs: c.timeoutMs }).then(c.resolve, c.reject);
+        return;
+      }
+      let reason: unknown;
+      try {
+        sortAnswer(name, answer.status, body);
+        reason = new TransportFailure('unavailable', 'a batch answered by a single response');
+      } catch (error) {
+        reason = error;
+      }
+      for (const c of calls) c.reject(reason);
+      return;
+    }
+    const byId = new Map<unknown, unknown>();
+    for (const element of body) if (isRecord(element)) byId.set(element.id, element);
+    for (const c of calls) {
+      if (!byId.has(c.id)) {
+        c.reject(new TransportFailure('unavailable', 'the batch answer has no response for a call'));
+        continue;
+      }
+      try {
+        c.resolve(sortAnswer(name, answer.status, byId.get(c.id)));
+      } catch (error) {
+        c.reject(error);
+      }
+    }
+  };
+
+  const flush = () => {
+    const calls = queue;
+    queue = [];
+    for (let i = 0; i < calls.length; i += MAX_BATCH) {
+      const part = calls.slice(i, i + MAX_BATCH);
+      if (part.length === 1) {
+        const c = part[0]!;
+        single(c.args, { timeoutMs: c.timeoutMs }).then(c.resolve, c.reject);
+      } else void sendBatch(part);
+    }
+  };
 
   return {
     kind: 'http',
     send(args, options) {
-      const body = JSON.stringify({
-        jsonrpc: '2.0',
-        id: nextId++,
-        method: args.method,
-        params: args.params ?? [],
-      });
+      if (batchesRefused || !BATCHED_METHODS.has(args.method)) return single(args, options);
       return withDeadline(
         options,
-        async (signal) => {
-          const response = await fetch(target, { method: 'POST', headers, body, signal });
-          const text = await response.text();
-          return parseHttpAnswer(name, response.status, text);
-        },
-        (error) => {
-          if (error instanceof RpcResponseError || error instanceof TransportFailure) return error;
-          return new TransportFailure('unavailable', fetchFailureReason(error, urls));
-        },
+        () =>
+          new Promise((resolve, reject) => {
+            // Everything queued in this turn of the event loop goes out together.
+            if (queue.length === 0) setImmediate(flush);
+            queue.push({ id: nextId++, args, timeoutMs: options.timeoutMs, resolve, reject });
+          }),
+        failure,
       );
     },
     close: async () => {},
   };
+}
+
+/**
+ * Whether an answer to a batch that is not an array says "no batches here" (a 2xx or a 4xx about
+ * the request, e.g. JSON-RPC "batch not supported", 400, 413) rather than the endpoint's trouble
+ * (429, 5xx, auth, wrong path), which is every call's transport failure.
+ */
+function refusesBatches(status: number): boolean {
+  if (status >= 200 && status < 300) return true;
+  return status >= 400 && status < 500 && (status === 413 || !ENDPOINT_STATUSES.has(status));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -136,12 +270,11 @@ function fetchFailureReason(error: unknown, urls: readonly string[]): string {
  * else that is not a `result` is a transport failure.
  */
 export function parseHttpAnswer(name: string, status: number, text: string): unknown {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
+  return sortAnswer(name, status, parseJson(text));
+}
+
+/** {@link parseHttpAnswer} of a parsed body (or of one element of a batch's answer). */
+function sortAnswer(name: string, status: number, body: unknown): unknown {
   const ok = status >= 200 && status < 300;
   const rpcError = isRecord(body) ? jsonRpcErrorObject(body.error) : undefined;
   if (rpcError) {

@@ -134,6 +134,20 @@ async function load(pool: RpcPool, n: number, concurrency = 4, onEach?: (i: numb
 }
 
 describe('createRpcPool against real hardhat nodes', () => {
+  test('behavior: block reads sent together (one JSON-RPC batch over HTTP) get the same answers as one by one', async () => {
+    const { pool, common } = setup([{ name: 'a', url: a.url }]);
+    await a.rpc('hardhat_mine', ['0x5']);
+    const blocks = ['0x0', '0x1', '0x2', '0x3', '0x4', '0x5'];
+    const read = (n: string) => pool.request({ method: 'eth_getBlockByNumber', params: [n, false] });
+    const together = await Promise.all(blocks.map(read));
+    const alone: unknown[] = [];
+    for (const n of blocks) alone.push(await read(n));
+    expect(together).toEqual(alone);
+    expect(together.map((h) => (h as { number: string }).number)).toEqual(blocks);
+    // Every call is still measured as itself.
+    expect(await timedCalls(common, { endpoint: 'a', method: 'eth_getBlockByNumber' })).toBe(12);
+  });
+
   test('default: calls spread over both endpoints, with metrics and health per endpoint', async () => {
     const { pool, common, count, up } = setup([
       { name: 'a', url: a.url },

@@ -78,7 +78,12 @@
  * `other` when it does not look like `ns_method`. `cb_rpc_endpoint_up{endpoint}`, and
  * `cb_chain_head_block` = the best head.
  *
- * Not supported: JSON-RPC batches and subscriptions (`eth_subscribe`) — the listener polls.
+ * **Batches.** Over HTTP, calls of small read-only methods (block headers, eth_call, balances…)
+ * that reach one endpoint in the same turn of the event loop go out as one JSON-RPC batch; each
+ * call keeps its own attempt, metrics, deadline and failover. An endpoint that refuses batches is
+ * sent single calls from then on. See connect-endpoint.ts.
+ *
+ * Not supported: subscriptions (`eth_subscribe`) — the listener polls.
  */
 export { createRpcPool } from './create-rpc-pool.ts';
 export {
