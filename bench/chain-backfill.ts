@@ -63,6 +63,21 @@
  * node 2.7–3.1, hardhat 1.8–2.1; COPY 9.3k–10.5k (32–34 %), database 2.9–3.2, node 3.5–3.7,
  * hardhat 1.7–2.1 — about 0.8 CPU-s less in all. PGlite: same within the noise (14–18 %).
  *
+ * 2026-11-27 (a 2-core Intel Xeon, shared: raw alone 46k–69k logs/s from run to run). Raw reads and
+ * the listener now go through the RPC pool over HTTP, as `cb start` with RPC_URLS does, and a
+ * range's header reads (hardhat sends no blockTimestamp with its logs: ~200 eth_getBlockByNumber
+ * for 50,000 events) go out as JSON-RPC batches, one or two requests per range instead of one per
+ * block (connect-endpoint.ts). On an idle hardhat, 201 single header reads at 4 in flight took
+ * 590–660 ms, the same in 11 batches 66–109 ms. Backfill → PostgreSQL, 3 alternating runs each,
+ * before (bb6dc59^) → after: 19.4k–23.5k events/s (33–35 % of raw) → 21.3k–26.3k (35–40 %); CPU-s
+ * hardhat 0.78–0.94 → 0.69–0.93, this process 1.49–1.65 → 1.25–1.45, database unchanged
+ * (1.23–1.77). Twelve later runs: 19.8k–28.6k events/s, 29–44 % of raw (median ~37 %); the same
+ * CPU split (database 1.2–1.8, hardhat 0.7–1.0, node 1.0–1.8): 3.2–4.4 CPU-s for a raw read's
+ * 0.75 s, so 50 % would need both cores fully busy and ~0.6 CPU-s less. PGlite: 12.0k (17 %).
+ * Not kept: dropping badge_tokens' owner index (no query uses it) — no difference within the noise
+ * over 3 alternating pairs. Node's --max-semi-space-size=64 (NODE_OPTIONS) halves this process's GC
+ * (0.62 → 0.23 s in a profile) and its CPU by ~10 %, but the throughput moved within the noise.
+ *
  * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
  *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
  */
