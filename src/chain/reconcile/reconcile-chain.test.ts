@@ -1,3 +1,4 @@
+import { custom, type Transport, toFunctionSelector } from 'viem';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
 import { createListener } from '../listener/index.ts';
@@ -54,6 +55,45 @@ beforeEach(async () => {
 });
 
 describe('reconcileChain', () => {
+  test('behavior: token reads go out in groups sent together (one JSON-RPC batch each over HTTP): every ownerOf, then every achievementOf', async () => {
+    // eth_call selectors in waves: the calls started before any of them answered.
+    const waves: string[][] = [];
+    let current: string[] | undefined;
+    const recording: Transport = (params) => {
+      const inner = bed.context().ctx.transport({ ...params, retryCount: 0 });
+      return custom(
+        {
+          async request(args: { method: string; params?: unknown }) {
+            if (args.method !== 'eth_call') return inner.request(args as never);
+            if (!current) {
+              current = [];
+              waves.push(current);
+            }
+            current.push((args.params as [{ data: string }])[0].data.slice(0, 10));
+            try {
+              return await inner.request(args as never);
+            } finally {
+              current = undefined;
+            }
+          },
+        },
+        { retryCount: 0 },
+      )(params);
+    };
+    const { ctx } = bed.context({ transport: recording });
+    await createListener(ctx).syncOnce();
+    const report = await reconcileChain(ctx);
+    expect(report.differences).toEqual([]);
+    const ownerOf = toFunctionSelector('ownerOf(uint256)');
+    const achievementOf = toFunctionSelector('achievementOf(uint256)');
+    const grouped = waves.filter((w) => w.length > 1);
+    // 30 tokens, one revoked (no achievementOf for it).
+    expect(grouped.map((w) => [new Set(w).size, w[0], w.length])).toEqual([
+      [1, ownerOf, 30],
+      [1, achievementOf, 29],
+    ]);
+  });
+
   test('default: nothing to report once the listener applied everything', async () => {
     const { ctx } = bed.context();
     await createListener(ctx).syncOnce();

@@ -41,7 +41,11 @@ import {
 export interface ReconcileChainOptions {
   /** Repair the database. @defaultValue false */
   fix?: boolean | undefined;
-  /** eth_call requests in flight. @defaultValue 4 × listenerConcurrency */
+  /**
+   * Groups of {@link TOKENS_PER_GROUP} token reads in flight (each group: its `ownerOf` calls sent
+   * together, then its `achievementOf` calls; over HTTP, one JSON-RPC batch each).
+   * @defaultValue listenerConcurrency
+   */
   concurrency?: number | undefined;
 }
 
@@ -104,6 +108,9 @@ interface DbToken {
   achievementKey: bigint;
 }
 
+/** Token reads sent together: the RPC pool's largest JSON-RPC batch over HTTP. */
+const TOKENS_PER_GROUP = 100;
+
 export async function reconcileChain(
   ctx: ChainSyncContext,
   options: ReconcileChainOptions = {},
@@ -111,19 +118,24 @@ export async function reconcileChain(
   const core = createSyncCore(ctx, 'chain-reconcile');
   const checkpoint = await readCheckpoint(core.db, core.contract);
   const block = checkpoint?.block ?? (await core.rpc.blockNumber());
-  const limit = createLimiter(options.concurrency ?? 4 * core.options.concurrency);
+  const limit = createLimiter(options.concurrency ?? core.options.concurrency);
 
   const nextTokenId = await readUint(core, 'nextTokenId', [], block);
   const chainSupply = await readUint(core, 'totalSupply', [], block);
   const ids: bigint[] = [];
   for (let id = 1n; id < nextTokenId; id++) ids.push(id);
   const chainTokens = new Map<bigint, ChainToken>();
+  const groups: bigint[][] = [];
+  for (let i = 0; i < ids.length; i += TOKENS_PER_GROUP) groups.push(ids.slice(i, i + TOKENS_PER_GROUP));
   await Promise.all(
-    ids.map((id) =>
+    groups.map((group) =>
       limit(async () => {
-        const owner = await readOwner(core, id, block);
-        const achievementKey = owner === null ? null : await readUint(core, 'achievementOf', [id], block);
-        chainTokens.set(id, { owner, achievementKey });
+        const owners = await Promise.all(group.map((id) => readOwner(core, id, block)));
+        const keys = await Promise.all(
+          group.map((id, i) => (owners[i] === null ? null : readUint(core, 'achievementOf', [id], block))),
+        );
+        for (const [i, id] of group.entries())
+          chainTokens.set(id, { owner: owners[i]!, achievementKey: keys[i]! });
       }),
     ),
   );
