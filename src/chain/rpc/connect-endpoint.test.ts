@@ -155,7 +155,10 @@ describe('classifyThrown', () => {
  * A JSON-RPC endpoint that records every request body and answers with `answer(body)`:
  * `{ status, body }` (body sent as JSON unless a string).
  */
-async function fakeEndpoint(answer: (body: unknown) => { status?: number; body: unknown }) {
+async function fakeEndpoint(
+  answer: (body: unknown) => { status?: number; body: unknown },
+  onBatchesRefused?: () => void,
+) {
   const bodies: unknown[] = [];
   const server: Server = createServer((req, res) => {
     let text = '';
@@ -173,7 +176,10 @@ async function fakeEndpoint(answer: (body: unknown) => { status?: number; body: 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push(server);
   const { port } = server.address() as AddressInfo;
-  return { bodies, connection: connectEndpoint({ name: 'fake', url: `http://127.0.0.1:${port}/` }) };
+  return {
+    bodies,
+    connection: connectEndpoint({ name: 'fake', url: `http://127.0.0.1:${port}/` }, { onBatchesRefused }),
+  };
 }
 
 const servers: Server[] = [];
@@ -245,17 +251,20 @@ describe('HTTP batches', () => {
     expect(bodies.map((b) => (b as Call[]).length)).toEqual([MAX_BATCH, 50]);
   });
 
-  test('behavior: an endpoint that refuses batches gets the calls one by one, then never a batch again', async () => {
-    const { bodies, connection } = await fakeEndpoint((body) =>
-      Array.isArray(body)
-        ? {
-            body: {
-              jsonrpc: '2.0',
-              id: null,
-              error: { code: -32600, message: 'batch requests are not supported' },
-            },
-          }
-        : { body: echo(body as Call) },
+  test('behavior: an endpoint that refuses batches gets the calls one by one, then never a batch again (said once)', async () => {
+    let said = 0;
+    const { bodies, connection } = await fakeEndpoint(
+      (body) =>
+        Array.isArray(body)
+          ? {
+              body: {
+                jsonrpc: '2.0',
+                id: null,
+                error: { code: -32600, message: 'batch requests are not supported' },
+              },
+            }
+          : { body: echo(body as Call) },
+      () => said++,
     );
     const send = () => Promise.all([1, 2, 3].map((n) => connection.send(header(n), { timeoutMs: 5000 })));
     expect(await send()).toEqual([{ number: '0x1' }, { number: '0x2' }, { number: '0x3' }]);
@@ -264,6 +273,7 @@ describe('HTTP batches', () => {
       'batch',
       ...Array<string>(6).fill('single'),
     ]);
+    expect(said).toBe(1);
   });
 
   test.each([

@@ -63,11 +63,17 @@ interface JsonRpcErrorObject {
   data?: unknown;
 }
 
+export interface ConnectOptions {
+  /** Called once when an HTTP endpoint refuses a JSON-RPC batch (it gets single calls from then on). */
+  onBatchesRefused?: (() => void) | undefined;
+}
+
 /** Connects (lazily) to one endpoint of the pool. */
-export function connectEndpoint(endpoint: RpcEndpoint): EndpointConnection {
+export function connectEndpoint(endpoint: RpcEndpoint, options: ConnectOptions = {}): EndpointConnection {
   if ('url' in endpoint) {
     const protocol = safeProtocol(endpoint.url);
-    if (protocol === 'http:' || protocol === 'https:') return connectHttp(endpoint.name, endpoint.url);
+    if (protocol === 'http:' || protocol === 'https:')
+      return connectHttp(endpoint.name, endpoint.url, options.onBatchesRefused);
     return connectWebSocket(endpoint.name, endpoint.url);
   }
   if ('transport' in endpoint) {
@@ -110,7 +116,7 @@ interface QueuedCall {
   reject: (error: unknown) => void;
 }
 
-function connectHttp(name: string, url: string): EndpointConnection {
+function connectHttp(name: string, url: string, onBatchesRefused?: () => void): EndpointConnection {
   // fetch refuses URLs with credentials: move them into a Basic Authorization header.
   const parsed = new URL(url);
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
@@ -173,6 +179,7 @@ function connectHttp(name: string, url: string): EndpointConnection {
     if (!Array.isArray(body)) {
       if (refusesBatches(answer.status)) {
         // Not an endpoint failure: it does not take batches. One by one from now on.
+        if (!batchesRefused) onBatchesRefused?.();
         batchesRefused = true;
         for (const c of calls) single(c.args, { timeoutMs: c.timeoutMs }).then(c.resolve, c.reject);
         return;

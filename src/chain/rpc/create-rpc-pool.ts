@@ -79,7 +79,12 @@ export function createRpcPool({ common, endpoints, options = {} }: CreateRpcPool
     const name = endpoint.name;
     const state: EndpointState = {
       name,
-      connection: connectEndpoint(endpoint),
+      connection: connectEndpoint(endpoint, {
+        onBatchesRefused: () =>
+          log.warn(`rpc endpoint ${name} does not take JSON-RPC batches; it gets single calls from now on`, {
+            context: { endpoint: name },
+          }),
+      }),
       breaker: createCircuitBreaker({
         threshold: failureThreshold,
         cooldownMs,
