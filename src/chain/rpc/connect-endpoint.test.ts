@@ -251,29 +251,39 @@ describe('HTTP batches', () => {
     expect(bodies.map((b) => (b as Call[]).length)).toEqual([MAX_BATCH, 50]);
   });
 
-  test('behavior: an endpoint that refuses batches gets the calls one by one, then never a batch again (said once)', async () => {
-    let said = 0;
-    const { bodies, connection } = await fakeEndpoint(
-      (body) =>
-        Array.isArray(body)
-          ? {
-              body: {
-                jsonrpc: '2.0',
-                id: null,
-                error: { code: -32600, message: 'batch requests are not supported' },
-              },
-            }
-          : { body: echo(body as Call) },
-      () => said++,
-    );
-    const send = () => Promise.all([1, 2, 3].map((n) => connection.send(header(n), { timeoutMs: 5000 })));
-    expect(await send()).toEqual([{ number: '0x1' }, { number: '0x2' }, { number: '0x3' }]);
-    expect(await send()).toEqual([{ number: '0x1' }, { number: '0x2' }, { number: '0x3' }]);
-    expect(bodies.map((b) => (Array.isArray(b) ? 'batch' : 'single'))).toEqual([
-      'batch',
-      ...Array<string>(6).fill('single'),
-    ]);
-    expect(said).toBe(1);
+  const refusal = { code: -32600, message: 'batch requests are not supported' };
+  test.each([
+    ['a single error object', () => ({ jsonrpc: '2.0', id: null, error: refusal })],
+    [
+      'an array of errors without ids',
+      (calls: Call[]) => calls.map(() => ({ jsonrpc: '2.0', id: null, error: refusal })),
+    ],
+  ])(
+    'behavior: an endpoint that refuses batches (%s) gets the calls one by one, then never a batch again (said once)',
+    async (_shape, refuse) => {
+      let said = 0;
+      const { bodies, connection } = await fakeEndpoint(
+        (body) => ({ body: Array.isArray(body) ? refuse(body as Call[]) : echo(body as Call) }),
+        () => said++,
+      );
+      const send = () => Promise.all([1, 2, 3].map((n) => connection.send(header(n), { timeoutMs: 5000 })));
+      expect(await send()).toEqual([{ number: '0x1' }, { number: '0x2' }, { number: '0x3' }]);
+      expect(await send()).toEqual([{ number: '0x1' }, { number: '0x2' }, { number: '0x3' }]);
+      expect(bodies.map((b) => (Array.isArray(b) ? 'batch' : 'single'))).toEqual([
+        'batch',
+        ...Array<string>(6).fill('single'),
+      ]);
+      expect(said).toBe(1);
+    },
+  );
+
+  test('behavior: answers whose ids come back as strings (a proxy) are matched all the same', async () => {
+    const { bodies, connection } = await fakeEndpoint((body) => ({
+      body: (body as Call[]).map((c) => ({ ...echo(c), id: String(c.id) })),
+    }));
+    const results = await Promise.all([1, 2].map((n) => connection.send(header(n), { timeoutMs: 5000 })));
+    expect(results).toEqual([{ number: '0x1' }, { number: '0x2' }]);
+    expect(bodies).toHaveLength(1);
   });
 
   test.each([

@@ -18,9 +18,10 @@
  * which is most of a node's work for a header and a round trip each against a remote provider. A
  * lone call goes out on its own, as before. Each call keeps its own deadline and outcome (an
  * element's error object is that call's answer). An endpoint that refuses batches (an answer that
- * is not an array: JSON-RPC "batch not supported", HTTP 400/413…) gets the calls again one by one,
- * and no batch again until the process restarts; a failure of the request itself (no answer, 429,
- * 5xx, 401…) is every call's transport failure, as it would be for each alone.
+ * is not an array, or an array answering none of the calls: JSON-RPC "batch not supported",
+ * HTTP 400/413…) gets the calls again one by one, and no batch again until the process restarts; a
+ * failure of the request itself (no answer, 429, 5xx, 401…) is every call's transport failure, as
+ * it would be for each alone.
  */
 import { webSocket } from 'viem';
 import { RpcResponseError, TransportFailure } from './errors.ts';
@@ -176,33 +177,37 @@ function connectHttp(name: string, url: string, onBatchesRefused?: () => void): 
       clearTimeout(timer);
     }
     const body = parseJson(answer.text);
+    // Answers by id (as text: a proxy may echo ids as strings).
+    const byId = new Map<string, unknown>();
+    if (Array.isArray(body))
+      for (const element of body) if (isRecord(element)) byId.set(String(element.id), element);
+    const answered = calls.filter((c) => byId.has(String(c.id))).length;
+    if ((!Array.isArray(body) || answered === 0) && refusesBatches(answer.status)) {
+      // Not an endpoint failure: it does not take batches (a single error, or an array of errors
+      // without our ids). One by one from now on.
+      if (!batchesRefused) onBatchesRefused?.();
+      batchesRefused = true;
+      for (const c of calls) single(c.args, { timeoutMs: c.timeoutMs }).then(c.resolve, c.reject);
+      return;
+    }
     if (!Array.isArray(body)) {
-      if (refusesBatches(answer.status)) {
-        // Not an endpoint failure: it does not take batches. One by one from now on.
-        if (!batchesRefused) onBatchesRefused?.();
-        batchesRefused = true;
-        for (const c of calls) single(c.args, { timeoutMs: c.timeoutMs }).then(c.resolve, c.reject);
-        return;
-      }
-      let reason: unknown;
+      let reason: unknown = new TransportFailure('unavailable', 'a batch answered by a single response');
       try {
         sortAnswer(name, answer.status, body);
-        reason = new TransportFailure('unavailable', 'a batch answered by a single response');
       } catch (error) {
         reason = error;
       }
       for (const c of calls) c.reject(reason);
       return;
     }
-    const byId = new Map<unknown, unknown>();
-    for (const element of body) if (isRecord(element)) byId.set(element.id, element);
     for (const c of calls) {
-      if (!byId.has(c.id)) {
+      const element = byId.get(String(c.id));
+      if (element === undefined) {
         c.reject(new TransportFailure('unavailable', 'the batch answer has no response for a call'));
         continue;
       }
       try {
-        c.resolve(sortAnswer(name, answer.status, byId.get(c.id)));
+        c.resolve(sortAnswer(name, answer.status, element));
       } catch (error) {
         c.reject(error);
       }
