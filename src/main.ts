@@ -42,6 +42,7 @@ import {
 import { badgeRoutes } from './chain/badges/index.ts';
 import { achievementTokenId } from './chain/contracts/achievement-token-id.ts';
 import { type ChainModule, createChain } from './chain/create-chain.ts';
+import { chainOpsRoutes } from './chain/ops/chain-ops-routes.ts';
 import {
   type ContractSignatureVerifier,
   createGovernance,
@@ -293,7 +294,12 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     : [];
   if (servesApi) {
     await catalogue();
-    routes.push(badgeRoutes({ db, catalogue }), platform.incidents.routes, gov.routes());
+    routes.push(
+      badgeRoutes({ db, catalogue }),
+      chainOpsRoutes({ db, logger: logger.child('chain'), chain: chainModule }),
+      platform.incidents.routes,
+      gov.routes(),
+    );
     const devChain = config.rpcEndpoints.length === 0;
     // The console comes last: its SPA fallback answers paths no other route claims.
     routes.push(

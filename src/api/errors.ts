@@ -248,6 +248,11 @@ export const ERROR_CODES = {
   },
   CHAIN_BADGE_ADDRESS_MISSING: { status: 500, meaning: 'RPC_URLS is set but CB_BADGE_ADDRESS is not.' },
   CHAIN_BADGE_NOT_FOUND: { status: 404, meaning: 'No badge has this token id.' },
+  CHAIN_MINT_NOT_FOUND: { status: 404, meaning: 'No mint request has this id.' },
+  CHAIN_MINT_NOT_FAILED: {
+    status: 409,
+    meaning: 'Only a failed (dead-lettered) mint request can be retried; details.status says what it is.',
+  },
   CHAIN_BAD_TOKEN_ID: { status: 400, meaning: 'A token id is a positive whole number.' },
   CHAIN_REPLAY_RANGE_INVALID: {
     status: 400,

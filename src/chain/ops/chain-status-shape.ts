@@ -1,0 +1,75 @@
+/**
+ * The JSON shapes of the chain plane's operator reads (`GET /v1/ops/chain`,
+ * `GET /v1/ops/mints/failed`), free of server imports: chain-ops-routes.ts declares its answers with
+ * them and the console's Chain page reads them (web/tsconfig.json includes this file), so the two
+ * cannot drift apart. Block numbers are decimal strings (they may pass 2^53 on some chains).
+ */
+import type { RpcEndpointHealth } from '../rpc/endpoint-health.ts';
+
+export interface ChainStatusShape {
+  /** The chain and contract the database's chain tables describe; null before the first start. */
+  identity: { chainId: number; badgeAddress: string; dev: boolean; recordedAt: string | null } | null;
+  /** The listener's cursor per contract: applied (ownership) and finalized (posted to the intake). */
+  checkpoints: {
+    contract: string;
+    appliedBlock: string;
+    appliedHash: string | null;
+    finalizedBlock: string | null;
+    updatedAt: string | null;
+  }[];
+  mints: {
+    pending: number;
+    submitted: number;
+    /** Creation time of the oldest request still pending or submitted. */
+    oldestOpenAt: string | null;
+    /** Dead-lettered requests (GET /v1/ops/mints/failed lists them). */
+    failed: number;
+    lastFailedAt: string | null;
+  };
+  /** The minter's transactions sent and not yet confirmed or failed. */
+  transactions: { open: number; oldestSubmittedAt: string | null; replacements: number };
+  /** What this instance runs; null where it does not run that part. */
+  instance: {
+    listener: {
+      running: boolean;
+      headBlock: string | null;
+      processedBlock: string | null;
+      finalizedBlock: string | null;
+      lagBlocks: number | null;
+      chunkBlocks: number;
+      lastError: string | null;
+    } | null;
+    minter: {
+      account: string;
+      /** Holds the sender lease (the active minter of its key). */
+      active: boolean;
+      nextNonce: number | null;
+      waitingForFees: boolean;
+      lastTickAt: string | null;
+      lastError: string | null;
+    } | null;
+    /** The RPC pool's endpoints (never a URL); null with the embedded dev chain or no chain. */
+    rpc: RpcEndpointHealth[] | null;
+  };
+}
+
+export interface FailedMintShape {
+  id: string;
+  /** The holder the badge is for (lower case). */
+  user: string;
+  achievementId: string;
+  /** Why it was dead-lettered. */
+  error: string | null;
+  attempts: number;
+  /** The last transaction it was in, if any. */
+  txHash: string | null;
+  createdAt: string;
+  failedAt: string;
+}
+
+export interface FailedMintPageShape {
+  items: FailedMintShape[];
+  total: number;
+  limit: number;
+  offset: number;
+}
