@@ -64,6 +64,9 @@ export const API_ROUTES = [
   '/v1/ops/queues',
   '/v1/ops/queues/:queue/dead-letters',
   '/v1/ops/queues/:queue/dead-letters/:id/retry',
+  '/v1/ops/chain',
+  '/v1/ops/mints/failed',
+  '/v1/ops/mints/:id/retry',
 ] as const;
 export type ApiRoute = (typeof API_ROUTES)[number];
 
@@ -82,6 +85,7 @@ export const FEATURES = [
   'incident_close',
   'postmortem_save',
   'dead_letter_retry',
+  'mint_retry',
   'achievement_save',
 ] as const;
 export type Feature = (typeof FEATURES)[number];

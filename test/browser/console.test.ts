@@ -240,6 +240,35 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
     }
   });
 
+  test('chain: an operator sees a dead-lettered mint with its reason and sends it again', async () => {
+    const { rows } = await server.t.db.query<{ id: string }>(
+      `insert into ach_mint_outbox (user_address, achievement_id, status, error, attempts)
+       values ($1, 'first-trade', 'failed', 'transaction 0xabc reverted in block 7 (after 3 attempts)', 3)
+       returning id::text as id`,
+      ['0x00000000000000000000000000000000000000b7'],
+    );
+    const { page, context, errors } = await newPage();
+    try {
+      await goToOps(page, server, '/ops/chain');
+      await page.getByRole('heading', { name: 'Chain sync' }).waitFor();
+      await page.getByText('No chain recorded yet').waitFor();
+      const card = page.locator('.card', { hasText: 'reverted in block 7' });
+      await card.getByText(`request ${rows[0]!.id}`).waitFor();
+      await card.getByRole('button', { name: 'Retry this mint' }).click();
+      await page.getByText(`Mint request ${rows[0]!.id} is pending again`).waitFor();
+      await page.getByText('No failed mint request.').waitFor();
+      const after = await server.t.db.query<{ status: string; attempts: number }>(
+        'select status, attempts from ach_mint_outbox where id = $1',
+        [rows[0]!.id],
+      );
+      expect(after.rows[0]).toEqual({ status: 'pending', attempts: 0 });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await server.t.db.query('delete from ach_mint_outbox where id = $1', [rows[0]!.id]);
+    }
+  });
+
   test('catalogue editor: the 422 issues appear at their fields', async () => {
     const { page, context } = await newPage();
     try {

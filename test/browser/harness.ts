@@ -16,6 +16,7 @@ import {
 import type { AppContext } from '../../src/api/app-context.ts';
 import { buildApp, listen, type RoutesPlugin } from '../../src/api/index.ts';
 import { createTestApi, type TestApi } from '../../src/api/test-context.ts';
+import { chainOpsRoutes } from '../../src/chain/ops/chain-ops-routes.ts';
 import { createJobs, type Jobs } from '../../src/platform/jobs/index.ts';
 import { createSilentLogger } from '../../src/platform/logger.ts';
 import { webRoutes } from '../../src/web/index.ts';
@@ -123,6 +124,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       onEventsAccepted: () => void processor.drain(),
     }),
     ...extra,
+    chainOpsRoutes({ db: t.db, logger: createSilentLogger() }),
     ...webRoutes({
       db: t.db,
       metrics: ctx.metrics,

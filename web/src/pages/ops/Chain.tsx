@@ -1,7 +1,21 @@
-/** Chain sync: head, processed block, lag, reorgs, pending transactions (from GET /v1/ops/health). */
-import { useApi } from '../../hooks.ts';
+/**
+ * Chain sync: the chain plane as the database and this instance see it (GET /v1/ops/chain: the
+ * chain followed, the listener's checkpoint, open and failed mints, the minter's open transactions,
+ * this instance's listener, minter and RPC endpoints), the metric figures against the seed's
+ * thresholds (GET /v1/ops/health, group chain), and the dead-lettered mint requests with a retry of
+ * each (GET /v1/ops/mints/failed, POST /v1/ops/mints/:id/retry, scope ops:write).
+ */
+import { useState } from 'react';
+import type {
+  ChainStatusShape,
+  FailedMintPageShape,
+  FailedMintShape,
+} from '../../../../src/chain/ops/chain-status-shape.ts';
+import { api } from '../../api.ts';
+import { isList, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
-import { Loaded } from '../../ui.tsx';
+import { rumFeature } from '../../rum.ts';
+import { Address, ErrorNotice, formatDate, formatNumber, Loaded, Pill } from '../../ui.tsx';
 import { HealthTable } from './Health.tsx';
 import { type HealthReport, isHealth } from './health-types.ts';
 import { OperatorGate } from './OperatorGate.tsx';
@@ -15,12 +29,23 @@ export default function Chain(_props: PageProps) {
   );
 }
 
+const isChainStatus = (b: unknown) => typeof (b as ChainStatusShape).mints === 'object';
+
 function ChainBody() {
-  const state = useApi<HealthReport>('/v1/ops/health', { operator: true, check: isHealth, pollMs: 5000 });
+  const status = useApi<ChainStatusShape>('/v1/ops/chain', {
+    operator: true,
+    check: isChainStatus,
+    pollMs: 5000,
+  });
+  const health = useApi<HealthReport>('/v1/ops/health', { operator: true, check: isHealth, pollMs: 5000 });
   return (
     <section>
       <h1>Chain sync</h1>
-      <Loaded state={state} what="chain figures">
+      <Loaded state={status} what="the chain status" module="chain operations">
+        {(s) => <StatusView s={s} />}
+      </Loaded>
+      <h2>Figures against the thresholds</h2>
+      <Loaded state={health} what="chain figures">
         {(r) => {
           const items = r.items.filter((i) => i.group === 'chain');
           const running = items.some((i) => i.id === 'chain.head' && i.value !== null);
@@ -35,15 +60,246 @@ function ChainBody() {
                 </div>
               )}
               <HealthTable items={items} caption="Listener and minter, this instance" />
-              {r.dependencies.rpc ? (
-                <p>
-                  RPC: <strong>{r.dependencies.rpc}</strong>
-                </p>
-              ) : null}
             </>
           );
         }}
       </Loaded>
+      <FailedMints onRetried={status.reload} />
     </section>
+  );
+}
+
+function StatusView({ s }: { s: ChainStatusShape }) {
+  const { listener, minter, rpc } = s.instance;
+  return (
+    <>
+      <p>
+        {s.identity ? (
+          <>
+            Chain <strong>{s.identity.chainId}</strong>
+            {s.identity.dev ? ' (embedded dev chain)' : ''}, badge contract{' '}
+            <Address value={s.identity.badgeAddress} />
+          </>
+        ) : (
+          <span className="muted">No chain recorded yet: the first start with a chain records it.</span>
+        )}
+      </p>
+      <div className="table-wrap">
+        <table>
+          <caption>Mint requests and transactions (all instances)</caption>
+          <tbody>
+            <tr>
+              <th scope="row">Pending / submitted</th>
+              <td className="num">
+                {s.mints.pending} / {s.mints.submitted}
+              </td>
+              <td className="small muted">oldest open {formatDate(s.mints.oldestOpenAt)}</td>
+            </tr>
+            <tr>
+              <th scope="row">Failed (dead-lettered)</th>
+              <td className="num">{s.mints.failed}</td>
+              <td className="small muted">last {formatDate(s.mints.lastFailedAt)}</td>
+            </tr>
+            <tr>
+              <th scope="row">Open transactions</th>
+              <td className="num">{s.transactions.open}</td>
+              <td className="small muted">
+                oldest sent {formatDate(s.transactions.oldestSubmittedAt)} · {s.transactions.replacements}{' '}
+                replacement(s)
+              </td>
+            </tr>
+            {s.checkpoints.map((c) => (
+              <tr key={c.contract}>
+                <th scope="row">
+                  Listener checkpoint <Address value={c.contract} />
+                </th>
+                <td className="num">
+                  {formatNumber(c.appliedBlock, 0)} applied ·{' '}
+                  {c.finalizedBlock ? formatNumber(c.finalizedBlock, 0) : '—'} final
+                </td>
+                <td className="small muted">moved {formatDate(c.updatedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>This instance</h2>
+      <ul className="cards">
+        <li className="card">
+          <p>
+            <strong>Listener</strong>{' '}
+            {listener === null ? (
+              <Pill tone="muted">not here</Pill>
+            ) : listener.running ? (
+              <Pill tone={listener.lastError ? 'bad' : 'ok'}>
+                {listener.lastError ? 'failing' : 'running'}
+              </Pill>
+            ) : (
+              <Pill tone="muted">not running (role)</Pill>
+            )}
+          </p>
+          {listener ? (
+            <p className="small">
+              head {listener.headBlock ?? '—'} · processed {listener.processedBlock ?? '—'} · final{' '}
+              {listener.finalizedBlock ?? '—'} · lag {listener.lagBlocks ?? '—'} blocks ·{' '}
+              {listener.chunkBlocks} blocks per eth_getLogs
+            </p>
+          ) : null}
+          {listener?.lastError ? <p className="small">Last error: {listener.lastError}</p> : null}
+        </li>
+        <li className="card">
+          <p>
+            <strong>Minter</strong>{' '}
+            {minter === null ? (
+              <Pill tone="muted">no key here</Pill>
+            ) : (
+              <Pill
+                tone={
+                  minter.lastError ? 'bad' : minter.waitingForFees ? 'warn' : minter.active ? 'ok' : 'muted'
+                }
+              >
+                {minter.lastError
+                  ? 'failing'
+                  : minter.waitingForFees
+                    ? 'waiting for fees under the cap'
+                    : minter.active
+                      ? 'active'
+                      : 'standing by'}
+              </Pill>
+            )}
+          </p>
+          {minter ? (
+            <p className="small">
+              account <Address value={minter.account} /> · next nonce {minter.nextNonce ?? '—'} · last tick{' '}
+              {formatDate(minter.lastTickAt)}
+            </p>
+          ) : null}
+          {minter?.lastError ? <p className="small">Last error: {minter.lastError}</p> : null}
+        </li>
+      </ul>
+      {rpc && rpc.length > 0 ? (
+        <div className="table-wrap">
+          <table>
+            <caption>RPC endpoints (this instance's pool)</caption>
+            <thead>
+              <tr>
+                <th scope="col">Endpoint</th>
+                <th scope="col">State</th>
+                <th scope="col" className="num">
+                  Latency
+                </th>
+                <th scope="col" className="num">
+                  Errors
+                </th>
+                <th scope="col" className="num">
+                  Head (lag)
+                </th>
+                <th scope="col">Last error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rpc.map((e) => (
+                <tr key={e.name}>
+                  <th scope="row">
+                    {e.name} <span className="small muted">{e.kind}</span>
+                  </th>
+                  <td>
+                    <Pill tone={e.up ? 'ok' : 'bad'}>{e.up ? 'up' : `down · circuit ${e.circuit}`}</Pill>
+                  </td>
+                  <td className="num">{e.latencyMs === null ? '—' : `${formatNumber(e.latencyMs, 1)} ms`}</td>
+                  <td className="num">{formatNumber(e.errorRate * 100, 1)} %</td>
+                  <td className="num">
+                    {e.headBlock ?? '—'}
+                    {e.lagBlocks ? ` (−${e.lagBlocks})` : ''}
+                  </td>
+                  <td className="small">
+                    {e.lastError ? `${e.lastError} · ${formatDate(e.lastErrorAt)}` : '—'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function FailedMints({ onRetried }: { onRetried: () => void }) {
+  const state = useApi<FailedMintPageShape>('/v1/ops/mints/failed?limit=100', {
+    operator: true,
+    check: isList,
+    pollMs: 15_000,
+  });
+  const [busy, setBusy] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [done, setDone] = useState<string>();
+
+  const retry = async (m: FailedMintShape) => {
+    setBusy(m.id);
+    setError(undefined);
+    setDone(undefined);
+    try {
+      await api<{ id: string }>(`/v1/ops/mints/${m.id}/retry`, { method: 'POST', operator: true });
+      rumFeature('mint_retry');
+      setDone(`Mint request ${m.id} is pending again: the minter sends it on its next round.`);
+      state.reload();
+      onRetried();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  return (
+    <>
+      <h2>Failed mints</h2>
+      <p className="small muted">
+        Requests the minter dead-lettered, most recent first. Fix the cause (funds, the minter's role, fees),
+        then send them again.
+      </p>
+      {done ? (
+        <p className="notice notice-ok" role="status">
+          {done}
+        </p>
+      ) : null}
+      <ErrorNotice error={error} title="The retry was refused" />
+      <Loaded state={state} what="failed mints" module="chain operations">
+        {(page) =>
+          page.items.length === 0 ? (
+            <p className="muted">No failed mint request.</p>
+          ) : (
+            <ul className="cards">
+              {page.items.map((m) => (
+                <li key={m.id} className="card">
+                  <p>
+                    <strong>{m.achievementId}</strong> for <Address value={m.user} />
+                  </p>
+                  <p className="small">{m.error ?? 'no reason recorded'}</p>
+                  <p className="small muted">
+                    Failed {formatDate(m.failedAt)} after {m.attempts} attempt(s) · request {m.id}
+                    {m.txHash ? ` · last transaction ${m.txHash.slice(0, 10)}…` : ''}
+                  </p>
+                  <div className="actions">
+                    <button
+                      type="button"
+                      className="button button-small"
+                      disabled={busy !== undefined}
+                      onClick={() => retry(m)}
+                    >
+                      {busy === m.id ? 'Retrying…' : 'Retry this mint'}
+                    </button>
+                  </div>
+                </li>
+              ))}
+              {page.total > page.items.length ? (
+                <li className="small muted">…and {page.total - page.items.length} older.</li>
+              ) : null}
+            </ul>
+          )
+        }
+      </Loaded>
+    </>
   );
 }
