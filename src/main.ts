@@ -296,7 +296,12 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     await catalogue();
     routes.push(
       badgeRoutes({ db, catalogue }),
-      chainOpsRoutes({ db, logger: logger.child('chain'), chain: chainModule }),
+      chainOpsRoutes({
+        db,
+        logger: logger.child('chain'),
+        // The minter runs only where jobs are worked; elsewhere its status would say nothing.
+        chain: chainModule && { ...chainModule, minter: runsWork ? chainModule.minter : undefined },
+      }),
       platform.incidents.routes,
       gov.routes(),
     );

@@ -8,8 +8,8 @@
  *   memory, its listener (head, lag, chunk size, last error), its minter (account, sender lease,
  *   next nonce, waiting for fees, last error) and its RPC endpoints (the pool's health: up, circuit,
  *   latency, error rate, head, lag, last error — never a URL). `null` where this instance does not
- *   run that part (an `api` instance without RPC_URLS), `running: false` for a listener it built
- *   but does not run (its role).
+ *   run that part (no chain module: an `api` instance without RPC_URLS; no minter: no key, or a
+ *   role that works no jobs), `running: false` for a listener it built but does not run (its role).
  * - `GET /v1/ops/mints/failed?limit&offset` (`ops:read`): dead-lettered mint requests, most recent
  *   first, with the reason and attempts.
  * - `POST /v1/ops/mints/:id/retry` (`ops:write`): a dead-lettered request back to `pending` with
