@@ -133,6 +133,27 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
       const metrics = await (await fetch(`${cb.url}/metrics`)).text();
       expect(metrics).toMatch(/^cb_http_request_duration_seconds_bucket\{.*route="\/readyz"/m);
 
+      // The chain plane of role all on the embedded dev chain: listener and minter run here, no pool.
+      const chain = await waitFor('the listener to report a head', async () => {
+        const res = await fetch(`${cb.url}/v1/ops/chain`, {
+          headers: { authorization: `Bearer ${adminKey}` },
+        });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as {
+          identity: { chainId: number; dev: boolean } | null;
+          instance: {
+            listener: { running: boolean; headBlock: string | null } | null;
+            minter: { account: string } | null;
+            rpc: unknown;
+          };
+        };
+        return body.instance.listener?.headBlock ? body : undefined;
+      });
+      expect(chain.identity).toMatchObject({ chainId: 31337, dev: true });
+      expect(chain.instance.listener?.running).toBe(true);
+      expect(chain.instance.minter?.account).toMatch(/^0x[0-9a-fA-F]{40}$/);
+      expect(chain.instance.rpc).toBeNull();
+
       // A request with a traceparent that creates an achievement: the retroactive job runs in the same trace.
       const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
       const created = await fetch(`${cb.url}/v1/achievements`, {
