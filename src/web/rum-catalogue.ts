@@ -67,6 +67,7 @@ export const API_ROUTES = [
   '/v1/ops/chain',
   '/v1/ops/mints/failed',
   '/v1/ops/mints/:id/retry',
+  '/v1/ops/mints/failed/retry',
 ] as const;
 export type ApiRoute = (typeof API_ROUTES)[number];
 

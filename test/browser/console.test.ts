@@ -240,32 +240,43 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
     }
   });
 
-  test('chain: an operator sees a dead-lettered mint with its reason and sends it again', async () => {
+  test('chain: an operator sees dead-lettered mints with their reason, sends one again, then all the others', async () => {
     const { rows } = await server.t.db.query<{ id: string }>(
-      `insert into ach_mint_outbox (user_address, achievement_id, status, error, attempts)
-       values ($1, 'first-trade', 'failed', 'transaction 0xabc reverted in block 7 (after 3 attempts)', 3)
+      `insert into ach_mint_outbox (user_address, achievement_id, status, error, attempts, updated_at)
+       select u, 'first-trade', 'failed', 'transaction 0xabc reverted in block ' || n || ' (after 3 attempts)', 3,
+              now() - n * interval '1 minute'
+         from unnest($1::text[]) with ordinality as t(u, n)
        returning id::text as id`,
-      ['0x00000000000000000000000000000000000000b7'],
+      [
+        [
+          '0x00000000000000000000000000000000000000b7',
+          '0x00000000000000000000000000000000000000b8',
+          '0x00000000000000000000000000000000000000b9',
+        ],
+      ],
     );
+    const ids = rows.map((r) => r.id);
     const { page, context, errors } = await newPage();
     try {
       await goToOps(page, server, '/ops/chain');
       await page.getByRole('heading', { name: 'Chain sync' }).waitFor();
       await page.getByText('No chain recorded yet').waitFor();
-      const card = page.locator('.card', { hasText: 'reverted in block 7' });
-      await card.getByText(`request ${rows[0]!.id}`).waitFor();
+      const card = page.locator('.card', { hasText: 'reverted in block 1 ' });
+      await card.getByText(/request \d+/).waitFor();
       await card.getByRole('button', { name: 'Retry this mint' }).click();
-      await page.getByText(`Mint request ${rows[0]!.id} is pending again`).waitFor();
+      await page.getByText(/Mint request \d+ is pending again/).waitFor();
+      await page.getByRole('button', { name: 'Retry all 2 failed mints' }).click();
+      await page.getByText('2 mint request(s) are pending again').waitFor();
       await page.getByText('No failed mint request.').waitFor();
       const after = await server.t.db.query<{ status: string; attempts: number }>(
-        'select status, attempts from ach_mint_outbox where id = $1',
-        [rows[0]!.id],
+        'select status, attempts from ach_mint_outbox where id = any($1::bigint[])',
+        [ids],
       );
-      expect(after.rows[0]).toEqual({ status: 'pending', attempts: 0 });
+      expect(after.rows).toEqual(Array(3).fill({ status: 'pending', attempts: 0 }));
       expect(errors).toEqual([]);
     } finally {
       await context.close();
-      await server.t.db.query('delete from ach_mint_outbox where id = $1', [rows[0]!.id]);
+      await server.t.db.query('delete from ach_mint_outbox where id = any($1::bigint[])', [ids]);
     }
   });
 

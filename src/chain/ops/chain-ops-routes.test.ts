@@ -222,6 +222,45 @@ describe('chain ops routes', () => {
     }
   });
 
+  test('behavior: every failed request at once — only those failed at or before failedBefore; a bad time is 400', async () => {
+    const app = await appWith();
+    try {
+      const users = members(4, 24);
+      await f.db.query(
+        `insert into ach_mint_outbox (user_address, achievement_id, status, error, attempts, updated_at) values
+           ($1, 'ops', 'failed', 'old failure', 3, now() - interval '2 hours'),
+           ($2, 'ops', 'failed', 'old failure', 3, now() - interval '1 hour'),
+           ($3, 'ops', 'failed', 'new failure', 3, now()),
+           ($4, 'ops', 'pending', null, 0, now())`,
+        users,
+      );
+      const post = (body?: object) =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/ops/mints/failed/retry',
+          headers: { authorization: `Bearer ${keys.write}` },
+          ...(body ? { payload: body } : {}),
+        });
+      const bad = await post({ failedBefore: 'yesterday' });
+      expect(bad.statusCode).toBe(400);
+      const seen = new Date(Date.now() - 30 * 60_000).toISOString();
+      const first = await post({ failedBefore: seen });
+      expect(first.statusCode).toBe(200);
+      expect(first.json()).toEqual({ retried: 2 });
+      expect((await f.outbox()).map((r) => [r.status, r.attempts])).toEqual([
+        ['pending', 0],
+        ['pending', 0],
+        ['failed', 3],
+        ['pending', 0],
+      ]);
+      expect((await post()).json()).toEqual({ retried: 1 });
+      expect((await post()).json()).toEqual({ retried: 0 });
+      expect((await call(app, 'POST', '/v1/ops/mints/failed/retry', keys.read)).statusCode).toBe(403);
+    } finally {
+      await app.close();
+    }
+  });
+
   test('error: retrying an unknown request is 404, a malformed id 400', async () => {
     const app = await appWith();
     try {

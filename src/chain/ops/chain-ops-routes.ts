@@ -16,11 +16,15 @@
  *   fresh attempts (after fixing its cause: funds, role, a paused contract…); the minter picks it up
  *   on its next tick. 404 `CHAIN_MINT_NOT_FOUND`, 409 `CHAIN_MINT_NOT_FAILED` (it is not failed:
  *   its current status is in the details).
+ * - `POST /v1/ops/mints/failed/retry` (`ops:write`) `{ failedBefore? }`: all of them at once — those
+ *   that failed at or before `failedBefore` (default now), so what failed after the operator looked
+ *   stays put → `{ retried }`.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
+import { optionalBody } from '../../api/optional-body.ts';
 import type { Queryable } from '../../platform/db/create-db.ts';
-import { ConflictError, NotFoundError } from '../../platform/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Listener } from '../listener/index.ts';
 import type { Minter } from '../minter/index.ts';
@@ -160,9 +164,7 @@ export function chainOpsRoutes(deps: ChainOpsRoutesDeps): FastifyPluginAsync {
           error: string | null;
         }>(
           `with old as (select id, error from ach_mint_outbox where id = $1 and status = 'failed' for update)
-           update ach_mint_outbox o
-              set status = 'pending', error = null, attempts = 0, tx_hash = null, nonce = null,
-                  token_id = null, block_number = null, updated_at = now()
+           update ach_mint_outbox o set ${BACK_TO_PENDING}
              from old where o.id = old.id
            returning o.user_address, o.achievement_id, old.error`,
           [id],
@@ -192,8 +194,49 @@ export function chainOpsRoutes(deps: ChainOpsRoutesDeps): FastifyPluginAsync {
         return { id, status: 'pending' as const };
       },
     );
+
+    app.post(
+      '/v1/ops/mints/failed/retry',
+      {
+        config: { scope: 'ops:write' },
+        schema: {
+          tags: ['ops'],
+          summary:
+            'Send every dead-lettered mint request again (those failed at or before failedBefore, default now): back to pending, with fresh attempts.',
+          response: { 200: Type.Object({ retried: Type.Integer() }) },
+        },
+      },
+      async (request) => {
+        // failedBefore is usually a failedAt the operator was shown (milliseconds): compared as such.
+        const { failedBefore } = optionalBody<{ failedBefore?: string }>(request, RetryAllBody);
+        if (failedBefore !== undefined && Number.isNaN(Date.parse(failedBefore)))
+          throw new ValidationError('invalid request: body.failedBefore is not a date-time', [
+            { path: 'body.failedBefore', message: 'an ISO 8601 date-time, e.g. 2026-11-27T10:00:00Z' },
+          ]);
+        const result = await db.query(
+          `update ach_mint_outbox set ${BACK_TO_PENDING}
+            where status = 'failed' and date_trunc('milliseconds', updated_at) <= coalesce($1::timestamptz, now())`,
+          [failedBefore ?? null],
+        );
+        deps.logger.info('dead-lettered mint requests retried', {
+          context: { failedBefore: failedBefore ?? 'now', keyName: request.apiKey?.name },
+          metrics: { retried: result.rowCount },
+        });
+        return { retried: result.rowCount };
+      },
+    );
   };
 }
+
+/** `POST /v1/ops/mints/failed/retry`'s body, which may be left out. */
+const RetryAllBody = Type.Object(
+  { failedBefore: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) },
+  { additionalProperties: false },
+);
+
+/** A failed request made new: pending, no error, fresh attempts, no transaction. */
+const BACK_TO_PENDING = `status = 'pending', error = null, attempts = 0, tx_hash = null, nonce = null,
+  token_id = null, block_number = null, updated_at = now()`;
 
 /** The body of `GET /v1/ops/chain`. */
 export async function chainStatus(deps: ChainOpsRoutesDeps): Promise<ChainStatusShape> {

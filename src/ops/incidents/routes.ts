@@ -15,8 +15,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type TSchema, Type } from 'typebox';
-import { Value } from 'typebox/value';
+import { Type } from 'typebox';
+import { optionalBody } from '../../api/optional-body.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import { acknowledgeIncident } from './acknowledge-incident.ts';
 import { addIncidentUpdate, UPDATE_STATUSES } from './add-incident-update.ts';
@@ -80,17 +80,6 @@ const PostmortemBody = Type.Object(
   { markdown: Type.String({ minLength: 1, maxLength: 200_000 }), by: Type.Optional(Text(200)) },
   { additionalProperties: false },
 );
-
-/** The body checked against `schema`; an absent body is `{}` (these bodies are all optional fields). */
-function bodyOf<T>(request: FastifyRequest, schema: TSchema): T {
-  const body = request.body ?? {};
-  if (Value.Check(schema, body)) return body as T;
-  const issues = [...Value.Errors(schema, body)].slice(0, 20).map((e) => ({
-    path: `body${e.instancePath.replace(/\//g, '.')}`,
-    message: e.message,
-  }));
-  throw new ValidationError(`invalid request: ${issues[0]?.path} ${issues[0]?.message}`, issues);
-}
 
 function listOf<T extends string>(
   raw: string | undefined,
@@ -250,7 +239,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const body = bodyOf<{ by?: string; assignee?: string; note?: string }>(request, AckBody);
+        const body = optionalBody<{ by?: string; assignee?: string; note?: string }>(request, AckBody);
         return acknowledgeIncident(ctx, (request.params as { id: string }).id, {
           actor: actorOf(request, body.by),
           assignee: body.assignee,
@@ -271,7 +260,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const body = bodyOf<{
+        const body = optionalBody<{
           message: string;
           kind?: 'update' | 'note';
           status?: (typeof UPDATE_STATUSES)[number];
@@ -299,7 +288,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const body = bodyOf<{ message?: string; by?: string }>(request, ResolveBody);
+        const body = optionalBody<{ message?: string; by?: string }>(request, ResolveBody);
         return resolveIncident(ctx, (request.params as { id: string }).id, {
           actor: actorOf(request, body.by),
           message: body.message,
@@ -319,7 +308,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const body = bodyOf<{ message?: string; by?: string }>(request, ResolveBody);
+        const body = optionalBody<{ message?: string; by?: string }>(request, ResolveBody);
         return closeIncident(ctx, (request.params as { id: string }).id, {
           actor: actorOf(request, body.by),
           message: body.message,
@@ -351,7 +340,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const body = bodyOf<{ markdown: string; by?: string }>(request, PostmortemBody);
+        const body = optionalBody<{ markdown: string; by?: string }>(request, PostmortemBody);
         return savePostmortem(ctx, (request.params as { id: string }).id, {
           actor: actorOf(request, body.by),
           markdown: body.markdown,

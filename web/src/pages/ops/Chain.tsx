@@ -252,6 +252,29 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
     }
   };
 
+  const retryAll = async (page: FailedMintPageShape) => {
+    setBusy('all');
+    setError(undefined);
+    setDone(undefined);
+    try {
+      // Only what is on screen (failed at or before the newest shown), not what failed since.
+      const failedBefore = page.items[0]?.failedAt ?? new Date().toISOString();
+      const r = await api<{ retried: number }>('/v1/ops/mints/failed/retry', {
+        method: 'POST',
+        operator: true,
+        body: { failedBefore },
+      });
+      rumFeature('mint_retry');
+      setDone(`${r.retried} mint request(s) are pending again: the minter sends them on its next rounds.`);
+      state.reload();
+      onRetried();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
   return (
     <>
       <h2>Failed mints</h2>
@@ -270,33 +293,47 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
           page.items.length === 0 ? (
             <p className="muted">No failed mint request.</p>
           ) : (
-            <ul className="cards">
-              {page.items.map((m) => (
-                <li key={m.id} className="card">
-                  <p>
-                    <strong>{m.achievementId}</strong> for <Address value={m.user} />
-                  </p>
-                  <p className="small">{m.error ?? 'no reason recorded'}</p>
-                  <p className="small muted">
-                    Failed {formatDate(m.failedAt)} after {m.attempts} attempt(s) · request {m.id}
-                    {m.txHash ? ` · last transaction ${m.txHash.slice(0, 10)}…` : ''}
-                  </p>
-                  <div className="actions">
-                    <button
-                      type="button"
-                      className="button button-small"
-                      disabled={busy !== undefined}
-                      onClick={() => retry(m)}
-                    >
-                      {busy === m.id ? 'Retrying…' : 'Retry this mint'}
-                    </button>
-                  </div>
-                </li>
-              ))}
-              {page.total > page.items.length ? (
-                <li className="small muted">…and {page.total - page.items.length} older.</li>
+            <>
+              {page.total > 1 ? (
+                <div className="actions">
+                  <button
+                    type="button"
+                    className="button"
+                    disabled={busy !== undefined}
+                    onClick={() => retryAll(page)}
+                  >
+                    {busy === 'all' ? 'Retrying…' : `Retry all ${page.total} failed mints`}
+                  </button>
+                </div>
               ) : null}
-            </ul>
+              <ul className="cards">
+                {page.items.map((m) => (
+                  <li key={m.id} className="card">
+                    <p>
+                      <strong>{m.achievementId}</strong> for <Address value={m.user} />
+                    </p>
+                    <p className="small">{m.error ?? 'no reason recorded'}</p>
+                    <p className="small muted">
+                      Failed {formatDate(m.failedAt)} after {m.attempts} attempt(s) · request {m.id}
+                      {m.txHash ? ` · last transaction ${m.txHash.slice(0, 10)}…` : ''}
+                    </p>
+                    <div className="actions">
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={busy !== undefined}
+                        onClick={() => retry(m)}
+                      >
+                        {busy === m.id ? 'Retrying…' : 'Retry this mint'}
+                      </button>
+                    </div>
+                  </li>
+                ))}
+                {page.total > page.items.length ? (
+                  <li className="small muted">…and {page.total - page.items.length} older.</li>
+                ) : null}
+              </ul>
+            </>
           )
         }
       </Loaded>
