@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerChainDev } from '../chain/cli-chain-dev.ts';
 import { registerChainReplay } from '../chain/listener/cli-chain-replay.ts';
+import { registerChainStatus } from '../chain/ops/cli-chain-status.ts';
 import { registerReconcileChain } from '../chain/reconcile/cli-reconcile-chain.ts';
 import { registerGovernance } from '../governance/cli.ts';
 import { registerMonitor } from '../ops/index.ts';
@@ -31,6 +32,7 @@ registerReconcileChain(reconcile);
 const chain = program.command('chain').description('Local dev chain and chain maintenance.');
 registerChainDev(chain);
 registerChainReplay(chain);
+registerChainStatus(chain);
 registerGovernance(program);
 registerMonitor(program);
 

@@ -34,12 +34,12 @@ import type { ChainStatusShape, FailedMintPageShape } from './chain-status-shape
 export interface ChainOpsRoutesDeps {
   db: Queryable;
   logger: Logger;
-  /** This instance's chain module, when it has one. */
+  /** What this instance runs of the chain module (none: no chain module here). */
   chain?:
     | {
-        listener: Pick<Listener, 'status'>;
-        minter: Pick<Minter, 'status'> | undefined;
-        pool: Pick<RpcPool, 'health'> | undefined;
+        listener?: Pick<Listener, 'status'> | undefined;
+        minter?: Pick<Minter, 'status'> | undefined;
+        pool?: Pick<RpcPool, 'health'> | undefined;
       }
     | undefined;
 }
@@ -273,7 +273,7 @@ export async function chainStatus(deps: ChainOpsRoutesDeps): Promise<ChainStatus
     .flatMap((r) => (r.oldest === null ? [] : [new Date(r.oldest).getTime()]))
     .reduce<number | undefined>((a, b) => (a === undefined || b < a ? b : a), undefined);
   const id = identity.rows[0];
-  const listener = chain?.listener.status();
+  const listener = chain?.listener?.status();
   const minter = chain?.minter?.status();
   return {
     identity: id

@@ -15,6 +15,8 @@ import { achievementTokenId } from '../contracts/achievement-token-id.ts';
 import { type DevChain, deployBadge, startDevChain } from '../dev-chain.ts';
 import { createListener, registerChainReplay } from '../listener/index.ts';
 import { memberAddresses, mintBadges, revokeBadge } from '../listener/test-support.ts';
+import { registerChainStatus } from '../ops/cli-chain-status.ts';
+import { freePort } from '../rpc/test-support.ts';
 import { registerReconcileChain } from './cli-reconcile-chain.ts';
 
 let chain: DevChain;
@@ -47,7 +49,9 @@ async function cb(...args: string[]): Promise<{ out: string; err: string; exitCo
   const program = new Command('cb')
     .exitOverride()
     .configureOutput({ writeErr: () => {}, writeOut: () => {} });
-  registerChainReplay(program.command('chain'));
+  const chainCommand = program.command('chain');
+  registerChainReplay(chainCommand);
+  registerChainStatus(chainCommand);
   registerReconcileChain(program.command('reconcile'));
   let out = '';
   let err = '';
@@ -185,6 +189,37 @@ describe('cb chain replay', () => {
       await expect(cb('chain', 'replay', '--from-block', '1')).rejects.toThrow(
         /cb chain replay needs RPC_URLS/,
       );
+    } finally {
+      process.env.RPC_URLS = rpc;
+    }
+  });
+});
+
+describe('cb chain status', () => {
+  test('default: the checkpoint and mints from the database, each endpoint asked now — a dead one with its reason, never its URL', async () => {
+    const rpc = process.env.RPC_URLS;
+    process.env.RPC_URLS = `dev=${chain.rpcUrl},spare=http://user:secret@127.0.0.1:${await freePort()}/`;
+    try {
+      const json = await cb('chain', 'status', '--json');
+      expect(json.exitCode).toBeUndefined();
+      const report = JSON.parse(json.out);
+      expect(report.checkpoints).toEqual([
+        expect.objectContaining({ contract: badge.toLowerCase(), appliedBlock: String(lastBlock) }),
+      ]);
+      expect(report.mints).toMatchObject({ pending: 0, submitted: 0, failed: 0 });
+      expect(report.instance.listener).toBeNull();
+      const [dev, spare] = report.instance.rpc;
+      expect(dev).toMatchObject({ name: 'dev', kind: 'http', up: true, chainId: 31337 });
+      expect(dev.headBlock).toBeGreaterThanOrEqual(Number(lastBlock));
+      expect(spare).toMatchObject({ name: 'spare', headBlock: null });
+      expect(spare.consecutiveFailures).toBeGreaterThan(0);
+      expect(spare.lastError).toMatch(/ECONNREFUSED|connection/);
+
+      const text = await cb('chain', 'status');
+      expect(text.out).toContain(`listener ${badge.toLowerCase()}: applied block ${lastBlock}`);
+      expect(text.out).toMatch(/^rpc dev: up, [\d.]+ ms, head \d+, chain 31337$/m);
+      expect(text.out).toMatch(/^rpc spare: FAILING \(\d+ failure\(s\) in a row: connection failed/m);
+      expect(`${json.out}${json.err}${text.out}${text.err}`).not.toContain('secret');
     } finally {
       process.env.RPC_URLS = rpc;
     }
