@@ -66,8 +66,8 @@ export const API_ROUTES = [
   '/v1/ops/queues/:queue/dead-letters/:id/retry',
   '/v1/ops/chain',
   '/v1/ops/mints/failed',
-  '/v1/ops/mints/:id/retry',
   '/v1/ops/mints/failed/retry',
+  '/v1/ops/mints/:id/retry',
 ] as const;
 export type ApiRoute = (typeof API_ROUTES)[number];
 
