@@ -69,3 +69,35 @@ export function useApi<T>(
 
   return { data, error, loading, reload };
 }
+
+/** What {@link useAction} gives a page. */
+export interface ActionState {
+  /** The key of the action running, if one is: the others' buttons wait. */
+  busy: string | undefined;
+  /** Why the last action was refused. */
+  error: unknown;
+  /** The last action's outcome, as a line for the user. */
+  done: string | undefined;
+  /** Runs `action` (which returns its outcome line) under `key`, one at a time. */
+  run(key: string, action: () => Promise<string>): Promise<void>;
+}
+
+/** A page's buttons that call the API: one running at a time, its refusal or its outcome kept. */
+export function useAction(): ActionState {
+  const [busy, setBusy] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [done, setDone] = useState<string>();
+  const run = useCallback(async (key: string, action: () => Promise<string>) => {
+    setBusy(key);
+    setError(undefined);
+    setDone(undefined);
+    try {
+      setDone(await action());
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(undefined);
+    }
+  }, []);
+  return { busy, error, done, run };
+}

@@ -34,6 +34,26 @@ export function ErrorNotice({ error, title }: { error: unknown; title?: string }
   );
 }
 
+/** The outcome of a page's last action (useAction): its line, or why it was refused. */
+export function ActionOutcome({
+  state,
+  refused,
+}: {
+  state: { done?: string | undefined; error: unknown };
+  refused: string;
+}) {
+  return (
+    <>
+      {state.done ? (
+        <p className="notice notice-ok" role="status">
+          {state.done}
+        </p>
+      ) : null}
+      <ErrorNotice error={state.error} title={refused} />
+    </>
+  );
+}
+
 /** The page's data, its loading state, or its error — with "not available yet" for missing APIs. */
 export function Loaded<T>(props: {
   state: { data: T | undefined; error: unknown; loading: boolean };

@@ -6,6 +6,7 @@
  * block that has an event.
  */
 import type { Address, Hex } from 'viem';
+import { chunks } from '../../platform/chunks.ts';
 import {
   type BlockHeader,
   type ChainRpc,
@@ -110,11 +111,9 @@ export async function readHeaders(
   numbers: Iterable<bigint>,
 ): Promise<Map<bigint, BlockHeader>> {
   const list = [...new Set(numbers)];
-  const groups: bigint[][] = [];
-  for (let i = 0; i < list.length; i += HEADERS_PER_SLOT) groups.push(list.slice(i, i + HEADERS_PER_SLOT));
   const headers = (
     await Promise.all(
-      groups.map((group) =>
+      chunks(list, HEADERS_PER_SLOT).map((group) =>
         reader.limit(() => Promise.all(group.map((n) => reader.rpc.header(n))), { urgent: true }),
       ),
     )

@@ -10,6 +10,7 @@ import {
   stringToBytes,
   type Transport,
 } from 'viem';
+import { chunks } from '../../platform/chunks.ts';
 import { contextFromTraceparent, runWithTrace } from '../../platform/trace.ts';
 import { achievementBadgeAbi } from '../abi/AchievementBadge.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
@@ -525,10 +526,8 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     const block = await client.getBlock({ blockTag: 'latest' });
     const txCap = block.gasLimit < maxTxGas ? block.gasLimit : maxTxGas;
     const gasBudget = (txCap * BigInt(Math.round(gasSafetyPercent * 100))) / 10_000n;
-    const chunks: MintItem[][] = [];
-    for (let i = 0; i < items.length; i += batchSize) chunks.push(items.slice(i, i + batchSize));
     const plans = await Promise.all(
-      chunks.map((chunk) =>
+      chunks(items, batchSize).map((chunk) =>
         planBatches({ client, badgeAddress, account: account.address, items: chunk, gasBudget, gasModel }),
       ),
     );

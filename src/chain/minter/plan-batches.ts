@@ -6,6 +6,7 @@ import {
   type PublicClient,
   type Transport,
 } from 'viem';
+import { chunks } from '../../platform/chunks.ts';
 import { achievementBadgeAbi } from '../abi/AchievementBadge.ts';
 import { MINTER_ERROR_CODES, MinterError } from './errors.ts';
 import type { OutboxRow } from './minter-store.ts';
@@ -110,10 +111,7 @@ export async function planBatches(parameters: PlanBatchesParameters): Promise<Pl
     });
 
   const splitInto = async (items: MintItem[], parts: number): Promise<PlanBatchesResult> => {
-    const size = Math.ceil(items.length / parts);
-    const chunks: MintItem[][] = [];
-    for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-    const results = await Promise.all(chunks.map(plan));
+    const results = await Promise.all(chunks(items, Math.ceil(items.length / parts)).map(plan));
     return {
       batches: results.flatMap((r) => r.batches),
       failed: results.flatMap((r) => r.failed),

@@ -255,9 +255,10 @@ export async function chainStatus(deps: ChainOpsRoutesDeps): Promise<ChainStatus
       `select contract, block_number::text as block_number, block_hash, finalized_block::text as finalized_block, updated_at
          from chain_checkpoints order by contract`,
     ),
-    db.query<{ status: 'pending' | 'submitted'; n: number; oldest: Date | null }>(
-      `select status, count(*)::int as n, min(created_at) as oldest
-         from ach_mint_outbox where status in ('pending', 'submitted') group by status`,
+    db.query<{ pending: number; submitted: number; oldest: Date | null }>(
+      `select count(*) filter (where status = 'pending')::int as pending,
+              count(*) filter (where status = 'submitted')::int as submitted, min(created_at) as oldest
+         from ach_mint_outbox where status in ('pending', 'submitted')`,
     ),
     db.query<{ n: number; latest: Date | null }>(
       `select count(*)::int as n, max(updated_at) as latest from ach_mint_outbox where status = 'failed'`,
@@ -268,10 +269,7 @@ export async function chainStatus(deps: ChainOpsRoutesDeps): Promise<ChainStatus
          from mint_txs where status in ('submitted', 'mined')`,
     ),
   ]);
-  const open = new Map(outbox.rows.map((r) => [r.status, r]));
-  const oldestOpen = outbox.rows
-    .flatMap((r) => (r.oldest === null ? [] : [new Date(r.oldest).getTime()]))
-    .reduce<number | undefined>((a, b) => (a === undefined || b < a ? b : a), undefined);
+  const open = outbox.rows[0]!;
   const id = identity.rows[0];
   const listener = chain?.listener?.status();
   const minter = chain?.minter?.status();
@@ -292,9 +290,9 @@ export async function chainStatus(deps: ChainOpsRoutesDeps): Promise<ChainStatus
       updatedAt: iso(r.updated_at),
     })),
     mints: {
-      pending: open.get('pending')?.n ?? 0,
-      submitted: open.get('submitted')?.n ?? 0,
-      oldestOpenAt: oldestOpen === undefined ? null : new Date(oldestOpen).toISOString(),
+      pending: open.pending,
+      submitted: open.submitted,
+      oldestOpenAt: iso(open.oldest),
       failed: failed.rows[0]!.n,
       lastFailedAt: iso(failed.rows[0]!.latest),
     },

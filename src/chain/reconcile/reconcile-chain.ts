@@ -20,6 +20,7 @@
  * the minter's decision). Every change is listed.
  */
 import { type Address, decodeFunctionResult, encodeFunctionData, type Hex, numberToHex, pad } from 'viem';
+import { chunks } from '../../platform/chunks.ts';
 import { achievementBadgeAbi } from '../abi/AchievementBadge.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
 import {
@@ -125,10 +126,8 @@ export async function reconcileChain(
   const ids: bigint[] = [];
   for (let id = 1n; id < nextTokenId; id++) ids.push(id);
   const chainTokens = new Map<bigint, ChainToken>();
-  const groups: bigint[][] = [];
-  for (let i = 0; i < ids.length; i += TOKENS_PER_GROUP) groups.push(ids.slice(i, i + TOKENS_PER_GROUP));
   await Promise.all(
-    groups.map((group) =>
+    chunks(ids, TOKENS_PER_GROUP).map((group) =>
       limit(async () => {
         const owners = await Promise.all(group.map((id) => readOwner(core, id, block)));
         const keys = await Promise.all(

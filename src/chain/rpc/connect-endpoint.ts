@@ -24,6 +24,7 @@
  * it would be for each alone.
  */
 import { webSocket } from 'viem';
+import { chunks } from '../../platform/chunks.ts';
 import { RpcResponseError, TransportFailure } from './errors.ts';
 import { describeFailure, networkCode, scrubUrls } from './safe-reason.ts';
 import type { Eip1193Request, RpcEndpoint, RpcEndpointHealth, RpcRequestArguments } from './types.ts';
@@ -217,8 +218,7 @@ function connectHttp(name: string, url: string, onBatchesRefused?: () => void): 
   const flush = () => {
     const calls = queue;
     queue = [];
-    for (let i = 0; i < calls.length; i += MAX_BATCH) {
-      const part = calls.slice(i, i + MAX_BATCH);
+    for (const part of chunks(calls, MAX_BATCH)) {
       if (part.length === 1) {
         const c = part[0]!;
         single(c.args, { timeoutMs: c.timeoutMs }).then(c.resolve, c.reject);

@@ -5,17 +5,16 @@
  * thresholds (GET /v1/ops/health, group chain), and the dead-lettered mint requests with a retry of
  * each (GET /v1/ops/mints/failed, POST /v1/ops/mints/:id/retry, scope ops:write).
  */
-import { useState } from 'react';
 import type {
   ChainStatusShape,
   FailedMintPageShape,
   FailedMintShape,
 } from '../../../../src/chain/ops/chain-status-shape.ts';
 import { api } from '../../api.ts';
-import { isList, useApi } from '../../hooks.ts';
+import { isList, useAction, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { rumFeature } from '../../rum.ts';
-import { Address, ErrorNotice, formatDate, formatNumber, Loaded, Pill } from '../../ui.tsx';
+import { ActionOutcome, Address, formatDate, formatNumber, Loaded, Pill } from '../../ui.tsx';
 import { HealthTable } from './Health.tsx';
 import { type HealthReport, isHealth } from './health-types.ts';
 import { OperatorGate } from './OperatorGate.tsx';
@@ -231,49 +230,31 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
     check: isList,
     pollMs: 15_000,
   });
-  const [busy, setBusy] = useState<string>();
-  const [error, setError] = useState<unknown>();
-  const [done, setDone] = useState<string>();
-
-  const retry = async (m: FailedMintShape) => {
-    setBusy(m.id);
-    setError(undefined);
-    setDone(undefined);
-    try {
-      await api<{ id: string }>(`/v1/ops/mints/${m.id}/retry`, { method: 'POST', operator: true });
-      rumFeature('mint_retry');
-      setDone(`Mint request ${m.id} is pending again: the minter sends it on its next round.`);
-      state.reload();
-      onRetried();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(undefined);
-    }
+  const action = useAction();
+  const retried = (line: string) => {
+    rumFeature('mint_retry');
+    state.reload();
+    onRetried();
+    return line;
   };
-
-  const retryAll = async (page: FailedMintPageShape) => {
-    setBusy('all');
-    setError(undefined);
-    setDone(undefined);
-    try {
-      // Only what is on screen (failed at or before the newest shown), not what failed since.
+  const retry = (m: FailedMintShape) =>
+    action.run(m.id, async () => {
+      await api<{ id: string }>(`/v1/ops/mints/${m.id}/retry`, { method: 'POST', operator: true });
+      return retried(`Mint request ${m.id} is pending again: the minter sends it on its next round.`);
+    });
+  // Only what is on screen (failed at or before the newest shown), not what failed since.
+  const retryAll = (page: FailedMintPageShape) =>
+    action.run('all', async () => {
       const failedBefore = page.items[0]?.failedAt ?? new Date().toISOString();
       const r = await api<{ retried: number }>('/v1/ops/mints/failed/retry', {
         method: 'POST',
         operator: true,
         body: { failedBefore },
       });
-      rumFeature('mint_retry');
-      setDone(`${r.retried} mint request(s) are pending again: the minter sends them on its next rounds.`);
-      state.reload();
-      onRetried();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(undefined);
-    }
-  };
+      return retried(
+        `${r.retried} mint request(s) are pending again: the minter sends them on its next rounds.`,
+      );
+    });
 
   return (
     <>
@@ -282,12 +263,7 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
         Requests the minter dead-lettered, most recent first. Fix the cause (funds, the minter's role, fees),
         then send them again.
       </p>
-      {done ? (
-        <p className="notice notice-ok" role="status">
-          {done}
-        </p>
-      ) : null}
-      <ErrorNotice error={error} title="The retry was refused" />
+      <ActionOutcome state={action} refused="The retry was refused" />
       <Loaded state={state} what="failed mints" module="chain operations">
         {(page) =>
           page.items.length === 0 ? (
@@ -299,10 +275,10 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
                   <button
                     type="button"
                     className="button"
-                    disabled={busy !== undefined}
+                    disabled={action.busy !== undefined}
                     onClick={() => retryAll(page)}
                   >
-                    {busy === 'all' ? 'Retrying…' : `Retry all ${page.total} failed mints`}
+                    {action.busy === 'all' ? 'Retrying…' : `Retry all ${page.total} failed mints`}
                   </button>
                 </div>
               ) : null}
@@ -321,10 +297,10 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
                       <button
                         type="button"
                         className="button button-small"
-                        disabled={busy !== undefined}
+                        disabled={action.busy !== undefined}
                         onClick={() => retry(m)}
                       >
-                        {busy === m.id ? 'Retrying…' : 'Retry this mint'}
+                        {action.busy === m.id ? 'Retrying…' : 'Retry this mint'}
                       </button>
                     </div>
                   </li>

@@ -2,13 +2,12 @@
  * A queue's dead-lettered jobs (GET /v1/ops/queues/:queue/dead-letters) with their payload, last
  * error and trace, and a retry of each (POST …/:id/retry, scope ops:write).
  */
-import { useState } from 'react';
 import { api } from '../../api.ts';
-import { isList, useApi } from '../../hooks.ts';
+import { isList, useAction, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link } from '../../router.tsx';
 import { rumFeature } from '../../rum.ts';
-import { ErrorNotice, formatDate, Loaded } from '../../ui.tsx';
+import { ActionOutcome, formatDate, Loaded } from '../../ui.tsx';
 import { OperatorGate } from './OperatorGate.tsx';
 
 interface DeadLetter {
@@ -38,28 +37,17 @@ function Body({ queue }: { queue: string }) {
       check: isList,
     },
   );
-  const [busy, setBusy] = useState<string>();
-  const [error, setError] = useState<unknown>();
-  const [done, setDone] = useState<string>();
-
-  const retry = async (d: DeadLetter) => {
-    setBusy(d.id);
-    setError(undefined);
-    setDone(undefined);
-    try {
+  const action = useAction();
+  const retry = (d: DeadLetter) =>
+    action.run(d.id, async () => {
       const r = await api<{ jobId: string }>(
         `/v1/ops/queues/${encodeURIComponent(queue)}/dead-letters/${d.id}/retry`,
         { method: 'POST', operator: true },
       );
       rumFeature('dead_letter_retry');
-      setDone(`Job sent back to ${queue} as ${r.jobId}.`);
       state.reload();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(undefined);
-    }
-  };
+      return `Job sent back to ${queue} as ${r.jobId}.`;
+    });
 
   return (
     <section>
@@ -69,12 +57,7 @@ function Body({ queue }: { queue: string }) {
       <h1>
         Dead letters of <code>{queue}</code>
       </h1>
-      {done ? (
-        <p className="notice notice-ok" role="status">
-          {done}
-        </p>
-      ) : null}
-      <ErrorNotice error={error} title="The retry was refused" />
+      <ActionOutcome state={action} refused="The retry was refused" />
       <Loaded state={state} what="dead letters">
         {(d) =>
           d.items.length === 0 ? (
@@ -98,10 +81,10 @@ function Body({ queue }: { queue: string }) {
                     <button
                       type="button"
                       className="button button-small"
-                      disabled={busy !== undefined}
+                      disabled={action.busy !== undefined}
                       onClick={() => retry(j)}
                     >
-                      {busy === j.id ? 'Retrying…' : 'Retry this job'}
+                      {action.busy === j.id ? 'Retrying…' : 'Retry this job'}
                     </button>
                   </div>
                 </li>
