@@ -2,7 +2,10 @@
 import type { Command } from 'commander';
 import { printJson, printLine, printTable } from '../../cli/output.ts';
 import { withChainContext } from '../listener/index.ts';
-import { type ChainDifference, reconcileChain } from './reconcile-chain.ts';
+import { type ChainDifference, type ReconcileProgress, reconcileChain } from './reconcile-chain.ts';
+
+/** Progress goes to stderr at most this often while the tokens are read from the chain. */
+const PROGRESS_EVERY_MS = 2000;
 
 /** Adds `chain` to `cb reconcile` (exit code 3 when differences were found and not fixed). */
 export function registerReconcileChain(reconcileCommand: Command): void {
@@ -20,12 +23,20 @@ export function registerReconcileChain(reconcileCommand: Command): void {
       'after',
       `
 Needs RPC_URLS and CB_BADGE_ADDRESS (and the database cb uses). Reads ownerOf and achievementOf of
-every token id the contract issued, with eth_call at that block. Exit code 3: differences found
-and not (all) fixed.`,
+every token id the contract issued, with eth_call at that block; progress is printed to stderr.
+Exit code 3: differences found and not (all) fixed.`,
     )
     .action(async (opts: { fix?: boolean; json?: boolean }) => {
+      let last = performance.now();
       const report = await withChainContext('cb reconcile chain', (ctx) =>
-        reconcileChain(ctx, { fix: opts.fix === true }),
+        reconcileChain(ctx, {
+          fix: opts.fix === true,
+          onProgress: (p) => {
+            if (performance.now() - last < PROGRESS_EVERY_MS) return;
+            last = performance.now();
+            process.stderr.write(`reconcile: ${progressLine(p)}\n`);
+          },
+        }),
       );
       if (opts.json) printJson(report);
       else {
@@ -47,6 +58,17 @@ and not (all) fixed.`,
       if (left > 0) process.exitCode = 3;
     });
 }
+
+/** One stderr line of progress. */
+export function progressLine(p: ReconcileProgress): string {
+  if (p.phase === 'tokens')
+    return `read ${p.tokensRead} of ${p.tokens} tokens from the chain (${percent(p.tokensRead, p.tokens)} %)`;
+  const span = Number(p.toBlock - p.fromBlock) + 1;
+  const done = Number(p.doneBlock - p.fromBlock) + 1;
+  return `--fix: read the history of the tokens to rebuild up to block ${p.doneBlock} of ${p.fromBlock}..${p.toBlock} (${percent(done, span)} %), ${p.events} events`;
+}
+
+const percent = (done: number, total: number) => (total <= 0 ? 100 : Math.floor((100 * done) / total));
 
 function row(d: ChainDifference): { kind: string; token: string; database: string; chain: string } {
   switch (d.kind) {

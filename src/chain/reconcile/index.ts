@@ -7,5 +7,6 @@ export {
   type ChainDifference,
   type ReconcileChainOptions,
   type ReconcileChainReport,
+  type ReconcileProgress,
   reconcileChain,
 } from './reconcile-chain.ts';

@@ -9,7 +9,7 @@ import {
   revokeBadge,
   type Testbed,
 } from '../listener/test-support.ts';
-import { reconcileChain } from './reconcile-chain.ts';
+import { type ReconcileProgress, reconcileChain } from './reconcile-chain.ts';
 
 let bed: Testbed;
 const members = memberAddresses(6, 11).map((a) => a.toLowerCase() as `0x${string}`);
@@ -94,10 +94,13 @@ describe('reconcileChain', () => {
     ]);
   });
 
-  test('default: nothing to report once the listener applied everything', async () => {
+  test('default: nothing to report once the listener applied everything; progress counts every token read', async () => {
     const { ctx } = bed.context();
     await createListener(ctx).syncOnce();
-    const report = await reconcileChain(ctx);
+    const progress: ReconcileProgress[] = [];
+    const report = await reconcileChain(ctx, { onProgress: (p) => progress.push(p) });
+    // Groups of 100 token ids: the 30 here are one group, reported once it was read.
+    expect(progress).toEqual([{ phase: 'tokens', tokensRead: 30, tokens: 30 }]);
     expect(report).toMatchObject({
       nextTokenId: 31n,
       chainSupply: 29n,
@@ -107,63 +110,79 @@ describe('reconcileChain', () => {
     });
   });
 
-  test('behavior: finds a changed owner, a deleted token, a fake one, a resurrected one and a wrong mint record; --fix repairs them', async () => {
-    const { ctx } = bed.context();
-    await createListener(ctx).syncOnce();
-    const before = await badgeState();
-    await bed.db.query(
-      "update badge_tokens set owner = '0x000000000000000000000000000000000000dead' where token_id = 7",
-    );
-    await bed.db.query('delete from badge_tokens where token_id = 12');
-    await bed.db.query('delete from badge_ownership where token_id = 12');
-    await bed.db.query(
-      `insert into badge_tokens (token_id, achievement_key, owner, minted_block, minted_tx) values (999, 1, '0x000000000000000000000000000000000000beef', 3, '0xfake');
+  test.each([
+    { tokenFilterMax: undefined, history: 'their ids as topic filter' },
+    { tokenFilterMax: 2, history: 'one pass over every badge event' },
+  ])(
+    'behavior: finds a changed owner, a deleted token, a fake one, a resurrected one and a wrong mint record; --fix repairs them (history read with $history)',
+    async ({ tokenFilterMax }) => {
+      const { ctx } = bed.context();
+      await createListener(ctx).syncOnce();
+      const before = await badgeState();
+      await bed.db.query(
+        "update badge_tokens set owner = '0x000000000000000000000000000000000000dead' where token_id = 7",
+      );
+      await bed.db.query('delete from badge_tokens where token_id = 12');
+      await bed.db.query('delete from badge_ownership where token_id = 12');
+      await bed.db.query(
+        `insert into badge_tokens (token_id, achievement_key, owner, minted_block, minted_tx) values (999, 1, '0x000000000000000000000000000000000000beef', 3, '0xfake');
        insert into badge_ownership (token_id, owner, from_block, tx_hash, log_index) values (999, '0x000000000000000000000000000000000000beef', 3, '0xfake', 0)`,
-    );
-    await bed.db.query(`update badge_tokens set owner = $1, revoked_block = null where token_id = 5`, [
-      members[4],
-    ]);
-    await bed.db.query(`update ach_mint_outbox set token_id = 3 where achievement_id = 'a1'`);
+      );
+      await bed.db.query(`update badge_tokens set owner = $1, revoked_block = null where token_id = 5`, [
+        members[4],
+      ]);
+      await bed.db.query(`update ach_mint_outbox set token_id = 3 where achievement_id = 'a1'`);
 
-    const report = await reconcileChain(ctx);
-    expect(report.fixed).toBe(false);
-    const found = report.differences.map((d) => `${d.kind}:${'tokenId' in d ? d.tokenId : ''}`).sort();
-    expect(found).toEqual(['missing:12', 'outbox:3', 'unexpected:5', 'unexpected:999', 'wrong_owner:7']);
-    expect(report.differences).toContainEqual({
-      kind: 'wrong_owner',
-      tokenId: '7',
-      db: { owner: '0x000000000000000000000000000000000000dead' },
-      chain: { owner: members[0] },
-    });
-    expect(report.differences).toContainEqual(
-      expect.objectContaining({ kind: 'unexpected', tokenId: '999', reason: 'never minted' }),
-    );
-    expect(report.differences).toContainEqual(
-      expect.objectContaining({ kind: 'unexpected', tokenId: '5', reason: 'revoked on chain' }),
-    );
+      const report = await reconcileChain(ctx);
+      expect(report.fixed).toBe(false);
+      const found = report.differences.map((d) => `${d.kind}:${'tokenId' in d ? d.tokenId : ''}`).sort();
+      expect(found).toEqual(['missing:12', 'outbox:3', 'unexpected:5', 'unexpected:999', 'wrong_owner:7']);
+      expect(report.differences).toContainEqual({
+        kind: 'wrong_owner',
+        tokenId: '7',
+        db: { owner: '0x000000000000000000000000000000000000dead' },
+        chain: { owner: members[0] },
+      });
+      expect(report.differences).toContainEqual(
+        expect.objectContaining({ kind: 'unexpected', tokenId: '999', reason: 'never minted' }),
+      );
+      expect(report.differences).toContainEqual(
+        expect.objectContaining({ kind: 'unexpected', tokenId: '5', reason: 'revoked on chain' }),
+      );
 
-    const fixed = await reconcileChain(ctx, { fix: true });
-    expect(fixed.fixed).toBe(true);
-    expect(fixed.unfixed).toEqual([]);
-    expect(fixed.changes).toEqual([
-      expect.stringMatching(/^token 5: rebuilt from 2 chain event/),
-      expect.stringMatching(/^token 7: rebuilt from 1 chain event/),
-      expect.stringMatching(/^token 12: rebuilt from 1 chain event/),
-      'token 999: deleted (was 0x000000000000000000000000000000000000beef; the chain never minted it)',
-      expect.stringMatching(/^mint request \d+ \(0x[0-9a-f]+, a1\): confirmed → confirmed with token 2$/),
-    ]);
-    expect(await badgeState()).toEqual(before);
-    const outbox = await bed.db.query<{ achievement_id: string; status: string; token_id: string }>(
-      'select achievement_id, status, token_id from ach_mint_outbox order by id',
-    );
-    expect(outbox.rows).toEqual([
-      { achievement_id: 'a0', status: 'confirmed', token_id: '1' },
-      { achievement_id: 'a1', status: 'confirmed', token_id: '2' },
-    ]);
+      const progress: ReconcileProgress[] = [];
+      const fixed = await reconcileChain(ctx, {
+        fix: true,
+        tokenFilterMax,
+        onProgress: (p) => progress.push(p),
+      });
+      expect(fixed.fixed).toBe(true);
+      // Tokens 5 (minted, revoked), 7 and 12 read back from the chain; 999 was never minted.
+      const history = progress.filter((p) => p.phase === 'history');
+      expect(history.at(-1)).toEqual(
+        expect.objectContaining({ doneBlock: fixed.block, toBlock: fixed.block, events: 4 }),
+      );
+      expect(fixed.unfixed).toEqual([]);
+      expect(fixed.changes).toEqual([
+        expect.stringMatching(/^token 5: rebuilt from 2 chain event/),
+        expect.stringMatching(/^token 7: rebuilt from 1 chain event/),
+        expect.stringMatching(/^token 12: rebuilt from 1 chain event/),
+        'token 999: deleted (was 0x000000000000000000000000000000000000beef; the chain never minted it)',
+        expect.stringMatching(/^mint request \d+ \(0x[0-9a-f]+, a1\): confirmed → confirmed with token 2$/),
+      ]);
+      expect(await badgeState()).toEqual(before);
+      const outbox = await bed.db.query<{ achievement_id: string; status: string; token_id: string }>(
+        'select achievement_id, status, token_id from ach_mint_outbox order by id',
+      );
+      expect(outbox.rows).toEqual([
+        { achievement_id: 'a0', status: 'confirmed', token_id: '1' },
+        { achievement_id: 'a1', status: 'confirmed', token_id: '2' },
+      ]);
 
-    const after = await reconcileChain(ctx);
-    expect(after.differences).toEqual([]);
-  });
+      const after = await reconcileChain(ctx);
+      expect(after.differences).toEqual([]);
+    },
+  );
 
   test('behavior: a request confirmed for a badge the chain does not have is reported, not changed', async () => {
     const { ctx } = bed.context();

@@ -48,7 +48,36 @@ export interface ReconcileChainOptions {
    * @defaultValue listenerConcurrency
    */
   concurrency?: number | undefined;
+  /**
+   * `fix` reads the history of the tokens it rebuilds from the chain: up to this many, with their
+   * ids as an eth_getLogs topic filter (cheap for the node when few differ); more, in one pass over
+   * every badge event, kept when their token is one of them (instead of one pass per 100 ids).
+   * @defaultValue 100
+   */
+  tokenFilterMax?: number | undefined;
+  /** Called as the chain is read: after each group of tokens, and after each range of `fix`'s history. */
+  onProgress?: ((progress: ReconcileProgress) => void) | undefined;
 }
+
+/** How far the chain reads of a reconciliation got. */
+export type ReconcileProgress =
+  | {
+      phase: 'tokens';
+      /** Token ids read so far (ownerOf, and achievementOf of the held ones). */
+      tokensRead: number;
+      /** Token ids to read: every id the contract issued, 1 … nextTokenId − 1. */
+      tokens: number;
+    }
+  | {
+      /** `fix` reading the badge events of the tokens it rebuilds. */
+      phase: 'history';
+      /** Blocks fromBlock … doneBlock were read. */
+      doneBlock: bigint;
+      fromBlock: bigint;
+      toBlock: bigint;
+      /** Events of the tokens to rebuild found so far. */
+      events: number;
+    };
 
 export type ChainDifference =
   | {
@@ -135,6 +164,7 @@ export async function reconcileChain(
         );
         for (const [i, id] of group.entries())
           chainTokens.set(id, { owner: owners[i]!, achievementKey: keys[i]! });
+        options.onProgress?.({ phase: 'tokens', tokensRead: chainTokens.size, tokens: ids.length });
       }),
     ),
   );
@@ -222,7 +252,8 @@ export async function reconcileChain(
     changes: [],
     unfixed: [],
   };
-  if (options.fix && differences.length > 0) await repair(core, report, chainTokens, checkpoint?.block);
+  if (options.fix && differences.length > 0)
+    await repair(core, report, chainTokens, checkpoint?.block, options);
   core.log.info('chain reconciliation', {
     context: { contract: core.address, block: block.toString(), fix: options.fix === true },
     metrics: {
@@ -364,11 +395,50 @@ function heldIndex(chain: ReadonlyMap<bigint, ChainToken>): Map<string, bigint> 
   return held;
 }
 
+/**
+ * The badge events of `tokenIds` from the start block to `toBlock`, in chain order: with the ids as
+ * a topic filter when they are few ({@link ReconcileChainOptions.tokenFilterMax}), else one pass
+ * over every badge event, keeping theirs.
+ */
+async function readHistory(
+  core: SyncCore,
+  tokenIds: readonly bigint[],
+  toBlock: bigint,
+  options: ReconcileChainOptions,
+): Promise<BadgeEvent[]> {
+  if (tokenIds.length === 0) return [];
+  const fromBlock = core.options.startBlock;
+  const filtered = tokenIds.length <= (options.tokenFilterMax ?? 100);
+  const topics: (Hex[] | null)[] = filtered
+    ? [BADGE_TOPICS, tokenIds.map((id) => pad(numberToHex(id), { size: 32 }) as Hex)]
+    : [BADGE_TOPICS];
+  const wanted = new Set(tokenIds);
+  const events: BadgeEvent[] = [];
+  for await (const range of readRanges(
+    core.reader,
+    fromBlock,
+    toBlock,
+    topics,
+    core.options.concurrency * 2,
+  )) {
+    for (const e of range.events) if (filtered || wanted.has(e.tokenId)) events.push(e);
+    options.onProgress?.({
+      phase: 'history',
+      doneBlock: range.toBlock,
+      fromBlock,
+      toBlock,
+      events: events.length,
+    });
+  }
+  return events; // readRanges hands ranges over in order, each range's events in chain order
+}
+
 async function repair(
   core: SyncCore,
   report: ReconcileChainReport,
   chain: ReadonlyMap<bigint, ChainToken>,
   checkpointBlock: bigint | undefined,
+  options: ReconcileChainOptions,
 ): Promise<void> {
   const tokenIds = [
     ...new Set(
@@ -377,23 +447,14 @@ async function repair(
         .map((d) => BigInt((d as { tokenId: string }).tokenId)),
     ),
   ].sort((a, b) => (a < b ? -1 : 1));
-  // Each token's own history, read with its id as topic filter (100 ids per request).
-  const events: BadgeEvent[] = [];
-  const onChainIds = tokenIds.filter((id) => id >= 1n && id < report.nextTokenId);
-  for (let i = 0; i < onChainIds.length; i += 100) {
-    const topics = onChainIds.slice(i, i + 100).map((id) => pad(numberToHex(id), { size: 32 }) as Hex);
-    for await (const range of readRanges(
-      core.reader,
-      core.options.startBlock,
-      report.block,
-      [BADGE_TOPICS, topics],
-      core.options.concurrency * 2,
-    ))
-      events.push(...range.events);
-  }
-  events.sort((a, b) =>
-    a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
+  const events = await readHistory(
+    core,
+    tokenIds.filter((id) => id >= 1n && id < report.nextTokenId),
+    report.block,
+    options,
   );
+  const eventsPerToken = new Map<bigint, number>();
+  for (const e of events) eventsPerToken.set(e.tokenId, (eventsPerToken.get(e.tokenId) ?? 0) + 1);
   const held = heldIndex(chain);
   const inputs = await postFinalInputs(core.post);
   const changes: string[] = [];
@@ -423,10 +484,10 @@ async function repair(
       );
       const was = new Map(before.rows.map((r) => [r.token_id, r.owner]));
       for (const id of tokenIds) {
-        const own = events.filter((e) => e.tokenId === id);
+        const own = eventsPerToken.get(id) ?? 0;
         const c = chain.get(id);
         const old = was.has(id.toString()) ? (was.get(id.toString()) ?? 'revoked') : 'absent';
-        if (own.length === 0) {
+        if (own === 0) {
           if (id >= 1n && id < report.nextTokenId)
             unfixed.push({
               kind: 'history',
@@ -435,9 +496,7 @@ async function repair(
             });
           changes.push(`token ${id}: deleted (was ${old}; the chain never minted it)`);
         } else
-          changes.push(
-            `token ${id}: rebuilt from ${own.length} chain event(s): ${old} → ${c?.owner ?? 'revoked'}`,
-          );
+          changes.push(`token ${id}: rebuilt from ${own} chain event(s): ${old} → ${c?.owner ?? 'revoked'}`);
       }
     }
     for (const d of report.differences) {
