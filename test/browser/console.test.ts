@@ -142,6 +142,37 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
     }
   });
 
+  test('member: an unlocked badge shows its mint — token and block once minted, the reason when it failed', async () => {
+    const setMint = (set: string) =>
+      server.t.db.query(
+        `update ach_mint_outbox set ${set} where user_address = $1 and achievement_id = 'first-trade'`,
+        [member.address.toLowerCase()],
+      );
+    const { page, context, errors } = await newPage();
+    try {
+      await setMint(
+        `status = 'confirmed', token_id = 17, block_number = 4242, tx_hash = '0x${'cd'.repeat(32)}'`,
+      );
+      await page.goto(`${server.url}/achievements?address=${member.address}`);
+      const card = page.locator('.achievement.unlocked', { hasText: 'First trade' });
+      await card.getByText('Badge #17 minted in block 4242').waitFor();
+      expect(await card.textContent()).toContain('Transaction');
+
+      await setMint(
+        `status = 'failed', token_id = null, block_number = null, tx_hash = null, error = 'execution reverted: AccessControlUnauthorizedAccount (after 3 attempts)'`,
+      );
+      await page.reload();
+      await card.getByText('Badge mint failed').waitFor();
+      await card
+        .getByText(/Why: execution reverted: AccessControlUnauthorizedAccount \(after 3 attempts\)/)
+        .waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await setMint(`status = 'pending', token_id = null, block_number = null, tx_hash = null, error = null`);
+    }
+  });
+
   test('RUM: vitals, page views, API calls and the session outcome reach /metrics', async () => {
     const { page, context } = await newPage();
     await page.goto(`${server.url}/proposals`);

@@ -1,6 +1,6 @@
 /**
- * A member's achievements: unlocked ones (with unlock time and, once minted, token and
- * transaction), in-progress ones (current, target, percent) and not-started ones. Hidden
+ * A member's achievements: unlocked ones (with unlock time and the badge's mint status: pending →
+ * submitted (transaction) → confirmed (token, block) | failed (reason)), in-progress ones (current, target, percent) and not-started ones. Hidden
  * achievements appear only once unlocked. Ordered by achievement id with an opaque cursor.
  */
 import type { Queryable } from '../../platform/db/create-db.ts';
@@ -27,7 +27,12 @@ export interface MemberAchievement {
   unlockedAt: string | null;
   tokenId: string | null;
   txHash: string | null;
+  /** The unlock's mint request: pending, submitted, confirmed or failed; null before it exists. */
   mintStatus: string | null;
+  /** The block the badge was minted in (once confirmed). */
+  mintBlock: string | null;
+  /** Why the mint failed (a failed request only). */
+  mintError: string | null;
 }
 
 export const MEMBER_ACHIEVEMENT_FIELDS = [
@@ -47,6 +52,8 @@ export const MEMBER_ACHIEVEMENT_FIELDS = [
   'tokenId',
   'txHash',
   'mintStatus',
+  'mintBlock',
+  'mintError',
 ] as const;
 
 export interface ListOptions {
@@ -88,8 +95,11 @@ export async function memberAchievements(
       token_id: string | null;
       tx_hash: string | null;
       mint_status: string | null;
+      mint_block: string | null;
+      mint_error: string | null;
     }>(
-      `select u.achievement_id, u.unlocked_at, o.token_id::text, o.tx_hash, o.status as mint_status
+      `select u.achievement_id, u.unlocked_at, o.token_id::text, o.tx_hash, o.status as mint_status,
+              o.block_number::text as mint_block, case when o.status = 'failed' then o.error end as mint_error
          from ach_unlocks u left join ach_mint_outbox o on o.user_address = u.user_address and o.achievement_id = u.achievement_id
         where u.user_address = $1`,
       [user],
@@ -122,6 +132,8 @@ export async function memberAchievements(
       tokenId: unlock?.token_id ?? null,
       txHash: unlock?.tx_hash ?? null,
       mintStatus: unlock?.mint_status ?? null,
+      mintBlock: unlock?.mint_block ?? null,
+      mintError: unlock?.mint_error ?? null,
     });
   }
   return out;

@@ -99,8 +99,58 @@ describe('member achievements', () => {
       ['b-first-vote', 'unlocked', 1, 1, 100],
       ['d-regular', 'not_started', 0, 10, 0],
     ]);
-    expect(items[1]).toMatchObject({ mintStatus: 'pending', tokenId: null });
+    expect(items[1]).toMatchObject({
+      mintStatus: 'pending',
+      tokenId: null,
+      txHash: null,
+      mintBlock: null,
+      mintError: null,
+    });
     expect(items[1]!.unlockedAt).toMatch(/^\d{4}-/);
+  });
+
+  test('behavior: an unlock shows its mint as it goes: submitted (tx) → confirmed (token, block) | failed (reason)', async () => {
+    const mint = async (set: string) => {
+      await db.query(
+        `update ach_mint_outbox set ${set} where user_address = $1 and achievement_id = 'b-first-vote'`,
+        [alice],
+      );
+      const { items } = await listMemberAchievements(db, await catalogue(), alice, {
+        limit: 50,
+        fields: ['achievementId', 'mintStatus', 'tokenId', 'txHash', 'mintBlock', 'mintError'],
+      });
+      return items.find((i) => i.achievementId === 'b-first-vote');
+    };
+    const tx = `0x${'ab'.repeat(32)}`;
+    try {
+      expect(await mint(`status = 'submitted', tx_hash = '${tx}', nonce = 4`)).toEqual({
+        achievementId: 'b-first-vote',
+        mintStatus: 'submitted',
+        tokenId: null,
+        txHash: tx,
+        mintBlock: null,
+        mintError: null,
+      });
+      expect(await mint(`status = 'confirmed', token_id = 7, block_number = 42`)).toMatchObject({
+        mintStatus: 'confirmed',
+        tokenId: '7',
+        txHash: tx,
+        mintBlock: '42',
+        mintError: null,
+      });
+      // A reason left from an earlier failed attempt is not shown once the request is retried.
+      expect(
+        await mint(
+          `status = 'pending', token_id = null, block_number = null, tx_hash = null, error = 'execution reverted: AlreadyMinted'`,
+        ),
+      ).toMatchObject({ mintStatus: 'pending', mintError: null });
+      expect(await mint(`status = 'failed'`)).toMatchObject({
+        mintStatus: 'failed',
+        mintError: 'execution reverted: AlreadyMinted',
+      });
+    } finally {
+      await mint(`status = 'pending', error = null, nonce = null`);
+    }
   });
 
   test('args: cursor pagination and field selection', async () => {

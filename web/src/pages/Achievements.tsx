@@ -36,7 +36,9 @@ export interface MemberAchievement {
   unlockedAt: string | null;
   tokenId: string | null;
   txHash: string | null;
-  mintStatus: string | null;
+  mintStatus: 'pending' | 'submitted' | 'confirmed' | 'failed' | null;
+  mintBlock: string | null;
+  mintError: string | null;
 }
 
 interface Explanation {
@@ -67,10 +69,24 @@ function Badge({ a }: { a: MemberAchievement }) {
   );
 }
 
-function mintText(a: MemberAchievement): string {
-  if (a.tokenId && a.mintStatus === 'confirmed') return `Badge #${a.tokenId} minted`;
-  if (a.mintStatus === null) return 'Badge not requested yet';
-  return `Badge ${a.mintStatus}`;
+/** The badge's mint, as the member follows it: pending → submitted → confirmed | failed. */
+function MintStatus({ a }: { a: MemberAchievement }) {
+  switch (a.mintStatus) {
+    case null:
+      return <Pill tone="muted">Badge not requested yet</Pill>;
+    case 'pending':
+      return <Pill tone="info">Badge mint pending</Pill>;
+    case 'submitted':
+      return <Pill tone="info">Badge mint submitted, waiting for confirmations</Pill>;
+    case 'confirmed':
+      return (
+        <Pill tone="ok">
+          Badge #{a.tokenId} minted{a.mintBlock ? ` in block ${a.mintBlock}` : ''}
+        </Pill>
+      );
+    case 'failed':
+      return <Pill tone="bad">Badge mint failed</Pill>;
+  }
 }
 
 function Explain({ address, a }: { address: string; a: MemberAchievement }) {
@@ -219,9 +235,13 @@ export default function Achievements({ query }: PageProps) {
                         <h3>{a.name}</h3>
                         <p>{a.description}</p>
                         <p className="small">
-                          Unlocked {formatDate(a.unlockedAt)} ·{' '}
-                          <Pill tone={a.mintStatus === 'confirmed' ? 'ok' : 'info'}>{mintText(a)}</Pill>
+                          Unlocked {formatDate(a.unlockedAt)} · <MintStatus a={a} />
                         </p>
+                        {a.mintStatus === 'failed' && a.mintError ? (
+                          <p className="small">
+                            Why: {a.mintError}. The operators see failed mints and can send them again.
+                          </p>
+                        ) : null}
                         {a.txHash ? (
                           <p className="small">
                             Transaction <Address value={a.txHash} />
