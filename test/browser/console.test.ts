@@ -409,6 +409,37 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
     },
   );
 
+  test.skipIf(!HAS_GOVERNANCE)(
+    'governance: delegates to another member with a signed delegation, then revokes it',
+    async () => {
+      const { page, context, errors } = await newPage();
+      try {
+        await signIn(page, server, '/delegation');
+        await page.getByRole('heading', { name: 'Delegation' }).waitFor();
+        await page.getByText('You vote with your own power (no delegation).').waitFor();
+        const input = page.getByLabel('Delegatee address');
+        const send = page.getByRole('button', { name: 'Sign and delegate' });
+        await input.fill('0x1234');
+        expect(await send.isDisabled()).toBe(true);
+        await input.fill(other.address);
+        await send.click();
+        await page.getByText(/^Delegated to 0x[0-9a-fA-F]{40} from block \d+\.$/).waitFor();
+        await page.getByText(/since block \d+/).waitFor();
+        expect(await input.inputValue()).toBe('');
+
+        await page.getByRole('button', { name: 'Revoke the delegation' }).click();
+        await page.getByText(/^Delegation revoked from block \d+\.$/).waitFor();
+        await page.getByText('You vote with your own power (no delegation).').waitFor();
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+      await expect
+        .poll(metricsText, { timeout: 10_000, interval: 250 })
+        .toMatch(/^cb_frontend_feature_use_total\{feature="delegate"\} 2$/m);
+    },
+  );
+
   test.skipIf(!HAS_INCIDENTS)(
     'incidents: an operator acknowledges, resolves and edits the postmortem',
     async () => {

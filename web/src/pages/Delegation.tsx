@@ -4,12 +4,12 @@
  */
 import { type FormEvent, useId, useState } from 'react';
 import { delegate, ZERO_ADDRESS } from '../governance.ts';
-import { useApi } from '../hooks.ts';
+import { useAction, useApi } from '../hooks.ts';
 import { type PageProps, usePageTitle } from '../page.ts';
 import { Link } from '../router.tsx';
 import { rumFeature, rumGoal } from '../rum.ts';
 import { useSession } from '../session.tsx';
-import { Address, ErrorNotice, Loaded, Loading } from '../ui.tsx';
+import { ActionOutcome, Address, Loaded, Loading } from '../ui.tsx';
 
 interface Delegations {
   given: { delegatee: string; fromBlock: string; toBlock: string | null }[];
@@ -20,9 +20,8 @@ export default function Delegation(_props: PageProps) {
   usePageTitle('Delegation');
   const { session, wallet } = useSession();
   const [to, setTo] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [done, setDone] = useState<string>();
+  const action = useAction();
+  const busy = action.busy !== undefined;
   const inputId = useId();
   const hintId = useId();
   const state = useApi<Delegations>(session ? `/v1/delegations/${session.address}` : null, {
@@ -30,27 +29,17 @@ export default function Delegation(_props: PageProps) {
   });
   const valid = /^0x[0-9a-fA-F]{40}$/.test(to.trim());
 
-  const send = async (delegatee: string) => {
-    setBusy(true);
-    setError(undefined);
-    setDone(undefined);
-    try {
+  const send = (delegatee: string) =>
+    action.run('delegate', async () => {
       const r = await delegate(await wallet(), delegatee);
       rumFeature('delegate');
       rumGoal('first_delegation_after_sign_in');
-      setDone(
-        r.delegatee
-          ? `Delegated to ${r.delegatee} from block ${r.effectiveFromBlock}.`
-          : `Delegation revoked from block ${r.effectiveFromBlock}.`,
-      );
       setTo('');
       state.reload();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+      return r.delegatee
+        ? `Delegated to ${r.delegatee} from block ${r.effectiveFromBlock}.`
+        : `Delegation revoked from block ${r.effectiveFromBlock}.`;
+    });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (valid) void send(to.trim());
@@ -112,12 +101,7 @@ export default function Delegation(_props: PageProps) {
                     </button>
                   </div>
                 </form>
-                {done ? (
-                  <p className="notice notice-ok" role="status">
-                    {done}
-                  </p>
-                ) : null}
-                <ErrorNotice error={error} title="The delegation failed" />
+                <ActionOutcome state={action} refused="The delegation failed" />
                 <h2>Delegating to you</h2>
                 {d.received.length === 0 ? <p className="muted">Nobody.</p> : null}
                 <ul className="plain">

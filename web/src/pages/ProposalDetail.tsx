@@ -6,13 +6,13 @@
 import { type FormEvent, useId, useState } from 'react';
 import { ApiError } from '../api.ts';
 import { castBallot, type Proposal, type Support } from '../governance.ts';
-import { useApi } from '../hooks.ts';
+import { useAction, useApi } from '../hooks.ts';
 import { type PageProps, usePageTitle } from '../page.ts';
 import { Link } from '../router.tsx';
 import { rumFeature, rumGoal } from '../rum.ts';
 import { useSession } from '../session.tsx';
 import { STATE_TONE, TallyView } from '../TallyView.tsx';
-import { Address, ErrorNotice, formatDate, formatNumber, Loaded, Pill } from '../ui.tsx';
+import { ActionOutcome, Address, formatDate, formatNumber, Loaded, Pill } from '../ui.tsx';
 
 const LIVE = new Set(['pending', 'active', 'succeeded', 'queued']);
 
@@ -20,28 +20,20 @@ function VoteForm({ proposal, onVoted }: { proposal: Proposal; onVoted: () => vo
   const { wallet } = useSession();
   const [support, setSupport] = useState<Support>('for');
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [done, setDone] = useState<string>();
+  const action = useAction();
+  const busy = action.busy !== undefined;
   const reasonId = useId();
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    setDone(undefined);
-    try {
+    void action.run('vote', async () => {
       const w = await wallet();
       const r = await castBallot(w, proposal.id, support, reason.trim());
       rumFeature('vote');
       rumGoal('first_vote_after_sign_in');
-      setDone(`Your ballot (${support}, weight ${formatNumber(r.weight)}) was accepted.`);
       onVoted();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+      return `Your ballot (${support}, weight ${formatNumber(r.weight)}) was accepted.`;
+    });
   };
 
   return (
@@ -76,14 +68,9 @@ function VoteForm({ proposal, onVoted }: { proposal: Proposal; onVoted: () => vo
           {busy ? 'Signing…' : 'Sign and vote'}
         </button>
       </div>
-      {done ? (
-        <p className="notice notice-ok" role="status">
-          {done}
-        </p>
-      ) : null}
-      <ErrorNotice
-        error={error}
-        title={error instanceof ApiError ? 'The vote was refused' : 'The vote could not be signed'}
+      <ActionOutcome
+        state={action}
+        refused={action.error instanceof ApiError ? 'The vote was refused' : 'The vote could not be signed'}
       />
     </form>
   );

@@ -5,11 +5,11 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import type { Feature } from '../../../../src/web/rum-catalogue.ts';
 import { api } from '../../api.ts';
-import { useApi } from '../../hooks.ts';
+import { useAction, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link } from '../../router.tsx';
 import { rumFeature } from '../../rum.ts';
-import { ErrorNotice, formatDate, Loaded, Pill } from '../../ui.tsx';
+import { ActionOutcome, formatDate, Loaded, Pill } from '../../ui.tsx';
 import {
   type IncidentDetail as Detail,
   type Postmortem,
@@ -27,26 +27,20 @@ export default function IncidentDetail(props: PageProps) {
   );
 }
 
-function useAction(reload: () => void) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [done, setDone] = useState<string>();
-  const run = async (feature: Feature, what: string, fn: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(undefined);
-    setDone(undefined);
-    try {
-      await fn();
-      rumFeature(feature);
-      setDone(what);
-      reload();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+/** {@link useAction} for the incident's buttons: each counts its RUM feature and reloads the incident. */
+function useIncidentAction(reload: () => void) {
+  const action = useAction();
+  return {
+    ...action,
+    busy: action.busy !== undefined,
+    run: (feature: Feature, what: string, fn: () => Promise<unknown>) =>
+      action.run(feature, async () => {
+        await fn();
+        rumFeature(feature);
+        reload();
+        return what;
+      }),
   };
-  return { busy, error, done, run };
 }
 
 function Body({ id }: { id: string }) {
@@ -55,7 +49,7 @@ function Body({ id }: { id: string }) {
     check: (b) => Array.isArray((b as Detail).timeline),
     pollMs: 10_000,
   });
-  const action = useAction(state.reload);
+  const action = useIncidentAction(state.reload);
   const [update, setUpdate] = useState('');
   const updateId = useId();
   const post = (path: string, body: unknown) =>
@@ -135,12 +129,7 @@ function Body({ id }: { id: string }) {
                 </button>
               ) : null}
             </div>
-            {action.done ? (
-              <p className="notice notice-ok" role="status">
-                {action.done}
-              </p>
-            ) : null}
-            <ErrorNotice error={action.error} title="The action was refused" />
+            <ActionOutcome state={action} refused="The action was refused" />
             {i.state !== 'closed' ? (
               <form className="card" onSubmit={sendUpdate}>
                 <label htmlFor={updateId}>Status update (sent on the update channels)</label>
@@ -205,7 +194,7 @@ function PostmortemEditor({ id, onSaved }: { id: string; onSaved: () => void }) 
     check: (b) => typeof (b as Postmortem).markdown === 'string',
   });
   const [text, setText] = useState<string>();
-  const action = useAction(() => {
+  const action = useIncidentAction(() => {
     pm.reload();
     onSaved();
   });
@@ -248,12 +237,7 @@ function PostmortemEditor({ id, onSaved }: { id: string; onSaved: () => void }) 
                 Save postmortem
               </button>
             </div>
-            {action.done ? (
-              <p className="notice notice-ok" role="status">
-                {action.done}
-              </p>
-            ) : null}
-            <ErrorNotice error={action.error} title="The postmortem was not saved" />
+            <ActionOutcome state={action} refused="The postmortem was not saved" />
           </>
         )}
       </Loaded>
