@@ -78,6 +78,18 @@
  * over 3 alternating pairs. Node's --max-semi-space-size=64 (NODE_OPTIONS) halves this process's GC
  * (0.62 → 0.23 s in a profile) and its CPU by ~10 %, but the throughput moved within the noise.
  *
+ * 2026-11-27, later (same kind of machine; raw 58k–74k logs/s): 30–41 % of raw over 9 runs. Where the
+ * wall time goes, from a timeline of one run (each range's apply and finalize, start and end; CPU of
+ * each process every 50 ms): for the first ~0.8 s hardhat (serving all 11 ranges, read 8 ahead) and
+ * this process (parsing them) hold both cores; the first range is applied from 0.27 s, but
+ * PostgreSQL gets ≤ 40 % of a core meanwhile. For the last ~1 s PostgreSQL runs 1–1.5 cores (an
+ * apply and a finalize at once) and this process 0.5–0.9. Both cores are busy from start to end,
+ * so more overlap cannot help, only less CPU: 50 % needs the whole backfill to cost at most twice
+ * the raw read's CPU (here 1.25 CPU-s: the raw read alone keeps both cores ~90 % busy), against
+ * 2.9–3.4 CPU-s measured. Chunks of 5, 10 or 40 blocks instead of 20: 32–41 %, within the noise.
+ * --max-semi-space-size=64 again: this process's scavenges 323 → 103 ms and its CPU 1.71 → 1.51 s,
+ * the throughput the same (31 % both).
+ *
  * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
  *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
  */
