@@ -318,6 +318,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
         devMode: devChain,
         chainId: config.chainId ?? (devChain ? 31337 : undefined),
         publicUrl: config.publicUrl,
+        explorerUrl: config.explorerUrl,
         sessionSecret: config.sessionSecret,
         sessionTtlMs: config.sessionTtlMs,
       }),

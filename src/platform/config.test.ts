@@ -38,6 +38,19 @@ describe('loadConfig', () => {
     expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
 
+  test('args: CB_EXPLORER_URL — unset by default, kept without its trailing slash, http(s) only', () => {
+    expect(loadConfig({}).explorerUrl).toBeUndefined();
+    expect(loadConfig({ CB_EXPLORER_URL: 'https://sepolia.etherscan.io/' }).explorerUrl).toBe(
+      'https://sepolia.etherscan.io',
+    );
+    expect(() => loadConfig({ CB_EXPLORER_URL: 'etherscan.io' })).toThrow(
+      'CB_EXPLORER_URL: is not a valid URL',
+    );
+    expect(() => loadConfig({ CB_EXPLORER_URL: 'ftp://explorer.example' })).toThrow(
+      'CB_EXPLORER_URL: must use http: or https:, got ftp:',
+    );
+  });
+
   test('args: CB_TRUST_PROXY — nobody by default, a hop count, or proxy addresses and CIDR ranges; never everybody', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ CB_TRUST_PROXY: 'off' }).trustProxy).toBe(false);

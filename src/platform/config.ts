@@ -50,6 +50,8 @@ export interface Config {
   eventSources: readonly string[];
   eventTypes: readonly string[];
   publicUrl: string | undefined;
+  /** Block explorer base URL, without a trailing slash. */
+  explorerUrl: string | undefined;
   chainId: number | undefined;
   badgeAddress: string | undefined;
   minterPrivateKey: string | undefined;
@@ -509,6 +511,15 @@ export const SETTINGS = [
     description: 'Public base URL of the API; badge tokenURIs point at <url>/v1/badges/<id>/metadata.',
     default: () => undefined,
     parse: url(['http:', 'https:']),
+  }),
+  setting({
+    key: 'explorerUrl',
+    env: 'CB_EXPLORER_URL',
+    defaultText: '(unset: no explorer links)',
+    description:
+      'Block explorer of the chain (Etherscan, Blockscout, Otterscan…): the console links addresses to <url>/address/<a>, transactions to <url>/tx/<hash> and blocks to <url>/block/<n>.',
+    default: () => undefined,
+    parse: (raw) => url(['http:', 'https:'])(raw).replace(/\/+$/, ''),
   }),
   setting({
     key: 'chainId',

@@ -213,15 +213,27 @@ describe('GET /v1/web/config', () => {
     const res = await web.app.inject({ method: 'GET', url: '/v1/web/config' });
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body).toMatchObject({ devMode: true, chainId: 31337, rum: { endpoint: '/v1/rum' } });
+    expect(body).toMatchObject({
+      devMode: true,
+      chainId: 31337,
+      explorerUrl: null,
+      rum: { endpoint: '/v1/rum' },
+    });
     expect(body.devAccounts[0]).toMatchObject({ address: alice!.address, label: 'Dev account #2' });
   });
 
-  test('behavior: outside dev mode no key is ever sent', async () => {
-    const prod = await createWebTestApp(t, { web: { devMode: false, chainId: undefined } });
+  test('behavior: outside dev mode no key is ever sent; the explorer is passed on', async () => {
+    const prod = await createWebTestApp(t, {
+      web: { devMode: false, chainId: undefined, explorerUrl: 'https://sepolia.etherscan.io' },
+    });
     try {
       const body = (await prod.app.inject({ method: 'GET', url: '/v1/web/config' })).json();
-      expect(body).toMatchObject({ devMode: false, chainId: null, devAccounts: [] });
+      expect(body).toMatchObject({
+        devMode: false,
+        chainId: null,
+        devAccounts: [],
+        explorerUrl: 'https://sepolia.etherscan.io',
+      });
     } finally {
       await prod.close();
     }

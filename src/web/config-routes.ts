@@ -1,7 +1,7 @@
 /**
  * `GET /v1/web/config` (public): what the console needs before anything else — whether dev mode is
  * on (the built-in dev wallet and its accounts are offered only then), the chain id sign-in
- * messages must name, and the RUM settings and goals. Never anything secret outside dev mode.
+ * messages must name, the block explorer to link to, and the RUM settings and goals. Never anything secret outside dev mode.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
@@ -16,6 +16,8 @@ export interface ConfigRoutesDeps {
   devAccounts: readonly DevWalletAccount[];
   /** How often the browser sends its RUM batch (ms). */
   rumFlushIntervalMs: number;
+  /** CB_EXPLORER_URL: the console links addresses, transactions and blocks there. */
+  explorerUrl?: string | undefined;
 }
 
 /** The statement members sign (shown by their wallet). */
@@ -27,6 +29,7 @@ export function configRoutes(deps: ConfigRoutesDeps): FastifyPluginAsync {
     chainId: deps.chainId ?? null,
     devAccounts: deps.devMode ? deps.devAccounts.map((a) => ({ ...a })) : [],
     siweStatement: SIWE_STATEMENT,
+    explorerUrl: deps.explorerUrl ?? null,
     rum: { endpoint: '/v1/rum', flushIntervalMs: deps.rumFlushIntervalMs, goals: [...GOALS] },
   };
   return async (app) => {
@@ -46,6 +49,9 @@ export function configRoutes(deps: ConfigRoutesDeps): FastifyPluginAsync {
                 { description: 'Well-known dev-chain accounts; empty unless devMode.' },
               ),
               siweStatement: Type.String(),
+              explorerUrl: Type.Union([Type.String(), Type.Null()], {
+                description: 'Block explorer base URL (…/address/<a>, …/tx/<hash>, …/block/<n>); null: none.',
+              }),
               rum: Type.Object({
                 endpoint: Type.String(),
                 flushIntervalMs: Type.Integer(),

@@ -67,6 +67,8 @@ export interface WebDeps {
   distDir?: string | undefined;
   /** How often browsers send RUM batches (ms). @defaultValue 10_000 */
   rumFlushIntervalMs?: number | undefined;
+  /** CB_EXPLORER_URL, for the console's links. */
+  explorerUrl?: string | undefined;
   /** An existing session store (tests, or to share with other routes). @defaultValue createSessions */
   sessions?: Sessions | undefined;
 }
@@ -87,6 +89,7 @@ export function webRoutes(deps: WebDeps): RoutesPlugin[] {
       chainId: deps.chainId,
       devAccounts,
       rumFlushIntervalMs: deps.rumFlushIntervalMs ?? 10_000,
+      explorerUrl: deps.explorerUrl,
     }),
     authRoutes({ sessions, logger, publicUrl: deps.publicUrl, chainId: deps.chainId }),
     rumRoutes({ metrics: deps.metrics }),

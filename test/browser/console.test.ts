@@ -28,6 +28,7 @@ const problem = chromiumProblem();
 if (problem) process.stdout.write(`browser tests skipped: ${problem}\n`);
 
 const [member, other] = hardhatDevAccounts(2, 2) as [DevWalletAccount, DevWalletAccount];
+const EXPLORER = 'https://explorer.example';
 const mods = modules();
 
 interface ManifestChunk {
@@ -48,7 +49,12 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
     dist = join(mkdtempSync(join(tmpdir(), 'cb-console-')), 'dist');
     await buildConsole(dist);
     [server, browser] = await Promise.all([
-      startConsoleServer({ distDir: dist, withJobs: HAS_INCIDENTS, extraRoutes: mods.routes }),
+      startConsoleServer({
+        distDir: dist,
+        withJobs: HAS_INCIDENTS,
+        extraRoutes: mods.routes,
+        explorerUrl: EXPLORER,
+      }),
       launchChromium(),
     ]);
     await seedMember(server, member.address.toLowerCase());
@@ -150,13 +156,25 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
       );
     const { page, context, errors } = await newPage();
     try {
-      await setMint(
-        `status = 'confirmed', token_id = 17, block_number = 4242, tx_hash = '0x${'cd'.repeat(32)}'`,
-      );
+      const tx = `0x${'cd'.repeat(32)}`;
+      await setMint(`status = 'confirmed', token_id = 17, block_number = 4242, tx_hash = '${tx}'`);
       await page.goto(`${server.url}/achievements?address=${member.address}`);
       const card = page.locator('.achievement.unlocked', { hasText: 'First trade' });
-      await card.getByText('Badge #17 minted in block 4242').waitFor();
-      expect(await card.textContent()).toContain('Transaction');
+      await card.getByText('Badge #17 minted').waitFor();
+      // The transaction and its block open on the block explorer (CB_EXPLORER_URL).
+      expect(await card.getByRole('link', { name: /^0xcdcd…cdcd$/ }).getAttribute('href')).toBe(
+        `${EXPLORER}/tx/${tx}`,
+      );
+      expect(await card.getByRole('link', { name: 'block 4242' }).getAttribute('href')).toBe(
+        `${EXPLORER}/block/4242`,
+      );
+      // So does the member's address.
+      expect(
+        await page
+          .getByRole('link', { name: /^0x3C44…93BC$/ })
+          .first()
+          .getAttribute('href'),
+      ).toBe(`${EXPLORER}/address/${member.address}`);
 
       await setMint(
         `status = 'failed', token_id = null, block_number = null, tx_hash = null, error = 'execution reverted: AccessControlUnauthorizedAccount (after 3 attempts)'`,

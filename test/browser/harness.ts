@@ -84,6 +84,8 @@ export interface ConsoleServerOptions {
   withJobs?: boolean;
   /** More route plugins (governance, incidents…), built before the jobs start. */
   extraRoutes?: (env: ExtraEnv) => Promise<RoutesPlugin[]>;
+  /** CB_EXPLORER_URL: the console links addresses, transactions and blocks there. */
+  explorerUrl?: string;
 }
 
 export interface ExtraEnv {
@@ -140,6 +142,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       chainId: 31337,
       distDir: options.distDir,
       rumFlushIntervalMs: 2000,
+      explorerUrl: options.explorerUrl,
     }),
   ];
   const app = await buildApp(ctx, { routes });

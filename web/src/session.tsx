@@ -21,6 +21,8 @@ export interface WebConfig {
   chainId: number | null;
   devAccounts: DevAccount[];
   siweStatement: string;
+  /** CB_EXPLORER_URL: addresses, transactions and blocks link there; null: no links. */
+  explorerUrl: string | null;
   rum: { endpoint: string; flushIntervalMs: number; goals: string[] };
 }
 
@@ -128,6 +130,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [config, configError, session, signIn, signOut, currentWallet],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+/** The block explorer to link to (null: none configured, the config not loaded yet, or no provider). */
+export function useExplorerUrl(): string | null {
+  return useContext(SessionContext)?.config?.explorerUrl ?? null;
 }
 
 export function useSession(): SessionContextValue {

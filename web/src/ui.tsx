@@ -2,6 +2,7 @@
 import { Component, type ErrorInfo, type ReactNode } from 'react';
 import { ApiError, isNotAvailable } from './api.ts';
 import { rumError } from './rum.ts';
+import { useExplorerUrl } from './session.tsx';
 
 /** An error as the user should see it: the API's code and message, and each field problem. */
 export function ErrorNotice({ error, title }: { error: unknown; title?: string }) {
@@ -114,11 +115,41 @@ export function Pill({ tone, children }: { tone: string; children: ReactNode }) 
   return <span className={`pill pill-${tone}`}>{children}</span>;
 }
 
+/**
+ * An address or a transaction hash, shortened (the whole value as its title); a link to it on the
+ * block explorer when the server has one (CB_EXPLORER_URL).
+ */
 export function Address({ value }: { value: string }) {
-  return (
+  const explorer = useExplorerUrl();
+  const code = (
     <code className="address" title={value}>
       {/^0x[0-9a-fA-F]{40,64}$/.test(value) ? `${value.slice(0, 6)}…${value.slice(-4)}` : value}
     </code>
+  );
+  const path = /^0x[0-9a-fA-F]{40}$/.test(value)
+    ? 'address'
+    : /^0x[0-9a-fA-F]{64}$/.test(value)
+      ? 'tx'
+      : undefined;
+  return explorer && path ? <ExplorerLink href={`${explorer}/${path}/${value}`}>{code}</ExplorerLink> : code;
+}
+
+/** A block number; a link to the block on the explorer when there is one. */
+export function BlockNumber({ value }: { value: string | number }) {
+  const explorer = useExplorerUrl();
+  const text = `block ${value}`;
+  return explorer && /^\d+$/.test(String(value)) ? (
+    <ExplorerLink href={`${explorer}/block/${value}`}>{text}</ExplorerLink>
+  ) : (
+    text
+  );
+}
+
+function ExplorerLink({ href, children }: { href: string; children: ReactNode }) {
+  return (
+    <a className="explorer-link" href={href} target="_blank" rel="noopener noreferrer">
+      {children}
+    </a>
   );
 }
 

@@ -13,6 +13,7 @@ import { rumFeature } from '../rum.ts';
 import { useSession } from '../session.tsx';
 import {
   Address,
+  BlockNumber,
   ErrorNotice,
   formatDate,
   formatNumber,
@@ -79,11 +80,7 @@ function MintStatus({ a }: { a: MemberAchievement }) {
     case 'submitted':
       return <Pill tone="info">Badge mint submitted, waiting for confirmations</Pill>;
     case 'confirmed':
-      return (
-        <Pill tone="ok">
-          Badge #{a.tokenId} minted{a.mintBlock ? ` in block ${a.mintBlock}` : ''}
-        </Pill>
-      );
+      return <Pill tone="ok">Badge #{a.tokenId} minted</Pill>;
     case 'failed':
       return <Pill tone="bad">Badge mint failed</Pill>;
   }
@@ -245,6 +242,12 @@ export default function Achievements({ query }: PageProps) {
                         {a.txHash ? (
                           <p className="small">
                             Transaction <Address value={a.txHash} />
+                            {a.mintStatus === 'confirmed' && a.mintBlock ? (
+                              <>
+                                {' '}
+                                in <BlockNumber value={a.mintBlock} />
+                              </>
+                            ) : null}
                           </p>
                         ) : null}
                       </div>

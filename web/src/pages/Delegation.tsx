@@ -9,7 +9,7 @@ import { type PageProps, usePageTitle } from '../page.ts';
 import { Link } from '../router.tsx';
 import { rumFeature, rumGoal } from '../rum.ts';
 import { useSession } from '../session.tsx';
-import { ActionOutcome, Address, Loaded, Loading } from '../ui.tsx';
+import { ActionOutcome, Address, BlockNumber, Loaded, Loading } from '../ui.tsx';
 
 interface Delegations {
   given: { delegatee: string; fromBlock: string; toBlock: string | null }[];
@@ -63,7 +63,8 @@ export default function Delegation(_props: PageProps) {
                   <h2>Your power</h2>
                   {current ? (
                     <p>
-                      Delegated to <Address value={current.delegatee} /> since block {current.fromBlock}.
+                      Delegated to <Address value={current.delegatee} /> since{' '}
+                      <BlockNumber value={current.fromBlock} />.
                     </p>
                   ) : (
                     <p>You vote with your own power (no delegation).</p>
@@ -107,7 +108,7 @@ export default function Delegation(_props: PageProps) {
                 <ul className="plain">
                   {d.received.map((r) => (
                     <li key={r.delegator}>
-                      <Address value={r.delegator} /> since block {r.fromBlock}
+                      <Address value={r.delegator} /> since <BlockNumber value={r.fromBlock} />
                     </li>
                   ))}
                 </ul>

@@ -12,7 +12,7 @@ import { Link } from '../router.tsx';
 import { rumFeature, rumGoal } from '../rum.ts';
 import { useSession } from '../session.tsx';
 import { STATE_TONE, TallyView } from '../TallyView.tsx';
-import { ActionOutcome, Address, formatDate, formatNumber, Loaded, Pill } from '../ui.tsx';
+import { ActionOutcome, Address, BlockNumber, formatDate, formatNumber, Loaded, Pill } from '../ui.tsx';
 
 const LIVE = new Set(['pending', 'active', 'succeeded', 'queued']);
 
@@ -98,7 +98,7 @@ export default function ProposalDetail({ params }: PageProps) {
             </h1>
             <p className="small">
               <Pill tone={STATE_TONE[p.state] ?? 'muted'}>{p.state}</Pill> · {p.type.replace(/_/g, ' ')} ·
-              proposed by <Address value={p.proposer} /> · snapshot block {p.snapshotBlock}
+              proposed by <Address value={p.proposer} /> · snapshot <BlockNumber value={p.snapshotBlock} />
             </p>
             <div className="grid-2">
               <div>

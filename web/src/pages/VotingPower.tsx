@@ -3,7 +3,7 @@ import { useApi } from '../hooks.ts';
 import { type PageProps, usePageTitle } from '../page.ts';
 import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
-import { Address, formatNumber, Loaded, Loading } from '../ui.tsx';
+import { Address, BlockNumber, formatNumber, Loaded, Loading } from '../ui.tsx';
 
 export interface Power {
   address: string;
@@ -40,7 +40,9 @@ export default function VotingPower({ query }: PageProps) {
             <>
               <p className="big-number">
                 <span data-testid="power-total">{formatNumber(p.total)}</span>{' '}
-                <span className="muted small">at block {p.block}</span>
+                <span className="muted small">
+                  at <BlockNumber value={p.block} />
+                </span>
               </p>
               <p className="muted">
                 Member <Address value={p.address} />
