@@ -9,6 +9,7 @@
  * the resolution when there was none. The impact duration runs from `startsAt` to the resolution.
  */
 import type { AlertRow, IncidentRow, TimelineRow } from './incident-record.ts';
+import { runbookLink } from './runbooks.ts';
 
 export interface PostmortemInput {
   incident: IncidentRow;
@@ -17,6 +18,8 @@ export interface PostmortemInput {
   /** Escalation step names, by index. */
   stepNames: readonly string[];
   generatedAt: Date;
+  /** CB_PUBLIC_URL: shipped runbooks are linked where the instance serves them, as notifications do. */
+  publicUrl?: string | undefined;
 }
 
 /** Most timeline rows in a draft; a longer timeline is cut with a note (the API has all of it). */
@@ -45,6 +48,17 @@ export function cell(value: string | null | undefined): string {
     .replace(/\|/g, '\\|')
     .replace(/\s*\r?\n\s*/g, ' ');
 }
+
+/** The runbook cell: a Markdown link (characters that would end it or the cell percent-encoded). */
+const runbook = (annotation: string | undefined, publicUrl: string | undefined) => {
+  const link = runbookLink(annotation, publicUrl);
+  if (!link) return '—';
+  const safe = link.replace(
+    /[()<>\s|\\]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
+  return `[runbook](${safe})`;
+};
 
 const time = (d: Date | null) => (d === null ? '—' : d.toISOString().replace('.000Z', 'Z'));
 const between = (a: Date | null, b: Date | null) =>
@@ -88,7 +102,7 @@ export function buildPostmortemDraft(input: PostmortemInput): string {
     '|---|---|---|---|---|---|',
     ...alerts.map(
       (a) =>
-        `| ${cell(a.alertname)} | ${a.severity} | ${time(a.starts_at)} | ${time(a.ends_at)} | ${cell(a.annotations.summary ?? a.annotations.description)} | ${a.annotations.runbook_url ? `[runbook](${a.annotations.runbook_url})` : '—'} |`,
+        `| ${cell(a.alertname)} | ${a.severity} | ${time(a.starts_at)} | ${time(a.ends_at)} | ${cell(a.annotations.summary ?? a.annotations.description)} | ${runbook(a.annotations.runbook_url, input.publicUrl)} |`,
     ),
     '',
     '## Timeline',

@@ -269,6 +269,21 @@ describe('postmortem draft', () => {
     expect(md).toContain(
       '| 2026-03-04T10:00:00Z | triggered | alertmanager | P0 incident opened: line two |',
     );
+    // With CB_PUBLIC_URL the runbook opens where the instance serves it, as in notifications; an
+    // annotation of another kind is kept, with what would break the Markdown link encoded.
+    const served = buildPostmortemDraft({
+      incident,
+      alerts: [
+        ...alerts,
+        { ...alerts[0]!, alertname: 'Wiki', annotations: { runbook_url: 'https://wiki.example/a (b)|c' } },
+      ],
+      timeline,
+      stepNames: ['primary', 'secondary'],
+      generatedAt: T('2026-03-04T11:02:03Z'),
+      publicUrl: 'https://ops.example',
+    });
+    expect(served).toContain('[runbook](https://ops.example/v1/runbooks/DatabaseDown) |');
+    expect(served).toContain('[runbook](https://wiki.example/a%20%28b%29%7Cc) |');
     for (const s of [
       '## Impact',
       '## Root cause and contributing factors',

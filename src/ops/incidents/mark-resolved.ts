@@ -95,6 +95,7 @@ export async function markResolved(
     })),
     stepNames: ctx.options.escalation.map((s) => s.name),
     generatedAt: facts.now,
+    publicUrl: ctx.options.publicUrl,
   });
 
   // 3. The recovery notifications and the postmortem.
