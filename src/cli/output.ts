@@ -25,6 +25,24 @@ export function printLine(text = ''): void {
   process.stdout.write(`${text}\n`);
 }
 
+/**
+ * Progress of a long command on stderr (stdout keeps its report): `prefix: line`, at most once per
+ * `everyMs`; `line` is built only when it is written.
+ */
+export function progressWriter(prefix: string, everyMs = 2000): (line: () => string) => void {
+  let last = performance.now();
+  return (line) => {
+    if (performance.now() - last < everyMs) return;
+    last = performance.now();
+    process.stderr.write(`${prefix}: ${line()}\n`);
+  };
+}
+
+/** `done` of `total` as a whole percentage, rounded down; 100 when there is nothing to do. */
+export function percent(done: number | bigint, total: number | bigint): number {
+  return Number(total) <= 0 ? 100 : Math.floor((100 * Number(done)) / Number(total));
+}
+
 export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
   const cell = (v: unknown) =>
     v === null || v === undefined ? '-' : v instanceof Date ? v.toISOString() : String(v);

@@ -1,11 +1,8 @@
 /** `cb chain replay --from-block N [--to-block M] [--json]`: re-reads final blocks and re-applies them. */
 import type { Command } from 'commander';
-import { CliError, printJson, printLine } from '../../cli/output.ts';
+import { CliError, percent, printJson, printLine, progressWriter } from '../../cli/output.ts';
 import { withChainContext } from './cli-chain-context.ts';
 import { replayRange } from './replay-range.ts';
-
-/** Progress goes to stderr at most this often, on ranges of more than one chunk. */
-const PROGRESS_EVERY_MS = 2000;
 
 export function registerChainReplay(chainCommand: Command): void {
   chainCommand
@@ -28,22 +25,21 @@ Example: cb chain replay --from-block 1200000 --to-block 1250000`,
       const toBlock = opts.toBlock === undefined ? undefined : blockNumber('--to-block', opts.toBlock);
       if (toBlock !== undefined && toBlock < fromBlock)
         throw new CliError(`--to-block ${toBlock} is before --from-block ${fromBlock}`);
-      const report = await withChainContext('cb chain replay', (ctx) => {
-        let last = performance.now();
-        return replayRange(ctx, {
+      // Every 2 s while a range of more than one chunk is read.
+      const progress = progressWriter('replay');
+      const report = await withChainContext('cb chain replay', (ctx) =>
+        replayRange(ctx, {
           fromBlock,
           toBlock,
           onProgress: (p) => {
-            if (p.doneBlock >= p.toBlock || performance.now() - last < PROGRESS_EVERY_MS) return;
-            last = performance.now();
-            const span = Number(p.toBlock - p.fromBlock) + 1;
-            const done = Number(p.doneBlock - p.fromBlock) + 1;
-            process.stderr.write(
-              `replay: block ${p.doneBlock} of ${p.fromBlock}..${p.toBlock} (${Math.floor((100 * done) / span)} %), ${p.eventsRead} events\n`,
+            if (p.doneBlock >= p.toBlock) return;
+            progress(
+              () =>
+                `block ${p.doneBlock} of ${p.fromBlock}..${p.toBlock} (${percent(p.doneBlock - p.fromBlock + 1n, p.toBlock - p.fromBlock + 1n)} %), ${p.eventsRead} events`,
             );
           },
-        });
-      });
+        }),
+      );
       if (opts.json) {
         printJson(report);
         return;

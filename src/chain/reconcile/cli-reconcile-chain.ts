@@ -1,11 +1,8 @@
 /** `cb reconcile chain [--fix] [--json]`: the database's badge records against the chain. */
 import type { Command } from 'commander';
-import { printJson, printLine, printTable } from '../../cli/output.ts';
+import { percent, printJson, printLine, printTable, progressWriter } from '../../cli/output.ts';
 import { withChainContext } from '../listener/index.ts';
 import { type ChainDifference, type ReconcileProgress, reconcileChain } from './reconcile-chain.ts';
-
-/** Progress goes to stderr at most this often while the tokens are read from the chain. */
-const PROGRESS_EVERY_MS = 2000;
 
 /** Adds `chain` to `cb reconcile` (exit code 3 when differences were found and not fixed). */
 export function registerReconcileChain(reconcileCommand: Command): void {
@@ -27,16 +24,10 @@ every token id the contract issued, with eth_call at that block; progress is pri
 Exit code 3: differences found and not (all) fixed.`,
     )
     .action(async (opts: { fix?: boolean; json?: boolean }) => {
-      let last = performance.now();
+      // Every 2 s while the chain is read.
+      const progress = progressWriter('reconcile');
       const report = await withChainContext('cb reconcile chain', (ctx) =>
-        reconcileChain(ctx, {
-          fix: opts.fix === true,
-          onProgress: (p) => {
-            if (performance.now() - last < PROGRESS_EVERY_MS) return;
-            last = performance.now();
-            process.stderr.write(`reconcile: ${progressLine(p)}\n`);
-          },
-        }),
+        reconcileChain(ctx, { fix: opts.fix === true, onProgress: (p) => progress(() => progressLine(p)) }),
       );
       if (opts.json) printJson(report);
       else {
@@ -63,12 +54,9 @@ Exit code 3: differences found and not (all) fixed.`,
 export function progressLine(p: ReconcileProgress): string {
   if (p.phase === 'tokens')
     return `read ${p.tokensRead} of ${p.tokens} tokens from the chain (${percent(p.tokensRead, p.tokens)} %)`;
-  const span = Number(p.toBlock - p.fromBlock) + 1;
-  const done = Number(p.doneBlock - p.fromBlock) + 1;
-  return `--fix: read the history of the tokens to rebuild up to block ${p.doneBlock} of ${p.fromBlock}..${p.toBlock} (${percent(done, span)} %), ${p.events} events`;
+  const done = percent(p.doneBlock - p.fromBlock + 1n, p.toBlock - p.fromBlock + 1n);
+  return `--fix: read the history of the tokens to rebuild up to block ${p.doneBlock} of ${p.fromBlock}..${p.toBlock} (${done} %), ${p.events} events`;
 }
-
-const percent = (done: number, total: number) => (total <= 0 ? 100 : Math.floor((100 * done) / total));
 
 function row(d: ChainDifference): { kind: string; token: string; database: string; chain: string } {
   switch (d.kind) {

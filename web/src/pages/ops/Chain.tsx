@@ -291,7 +291,12 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
                     <p className="small">{m.error ?? 'no reason recorded'}</p>
                     <p className="small muted">
                       Failed {formatDate(m.failedAt)} after {m.attempts} attempt(s) · request {m.id}
-                      {m.txHash ? ` · last transaction ${m.txHash.slice(0, 10)}…` : ''}
+                      {m.txHash ? (
+                        <>
+                          {' '}
+                          · last transaction <Address value={m.txHash} />
+                        </>
+                      ) : null}
                     </p>
                     <div className="actions">
                       <button
