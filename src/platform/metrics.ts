@@ -14,6 +14,18 @@ export const DB_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.
 /** Seconds: 10 ms … 10 min (jobs). */
 export const JOB_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
+/**
+ * A gauge that only the process running its component sets (the listener's, the minter's): it has
+ * no sample until first set. prom-client gives an unlabelled gauge a 0 from the start, so every
+ * other role would export a 0 that `max` hides but that makes "the component is gone" (no series
+ * any more, the rules' `absent` branches) impossible to see, and reads as a real 0 elsewhere.
+ */
+function ownedGauge(config: ConstructorParameters<typeof Gauge<string>>[0]): Gauge {
+  const gauge = new Gauge(config);
+  gauge.remove();
+  return gauge;
+}
+
 export function createMetrics() {
   const registry = new Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'cb_process_' });
@@ -289,14 +301,30 @@ export function createMetrics() {
       labelNames: ['endpoint'],
       registers: r,
     }),
-    mintRequestsPending: new Gauge({
+    // The minter's gauges: exported by processes running the minter only (ownedGauge).
+    mintRequestsPending: ownedGauge({
       name: 'cb_mint_requests_pending',
       help: 'Mint requests in the outbox not yet confirmed on chain (pending or submitted).',
       registers: r,
     }),
-    txPending: new Gauge({
+    mintRequestOldestPending: ownedGauge({
+      name: 'cb_mint_request_oldest_pending_seconds',
+      help: 'Age of the oldest mint request not yet confirmed on chain (pending or submitted); 0 when none.',
+      registers: r,
+    }),
+    txPending: ownedGauge({
       name: 'cb_tx_pending',
       help: 'Minter transactions sent and not yet confirmed.',
+      registers: r,
+    }),
+    txOldestPending: ownedGauge({
+      name: 'cb_tx_oldest_pending_seconds',
+      help: 'Age of the oldest minter transaction sent and not yet confirmed, since first sent (replacements keep it); 0 when none.',
+      registers: r,
+    }),
+    minterFeesAboveCap: ownedGauge({
+      name: 'cb_minter_fees_above_cap',
+      help: '1 while new mints wait because the fee the chain needs is above CB_MINT_MAX_FEE_GWEI, else 0.',
       registers: r,
     }),
     txConfirmation: new Histogram({
@@ -316,7 +344,7 @@ export function createMetrics() {
       labelNames: ['result'],
       registers: r,
     }),
-    minterBalance: new Gauge({
+    minterBalance: ownedGauge({
       name: 'cb_minter_balance_wei',
       help: 'Native balance of the minter account, in wei.',
       registers: r,
@@ -326,12 +354,13 @@ export function createMetrics() {
       help: 'Latest block number seen from the RPC endpoints.',
       registers: r,
     }),
-    chainProcessedBlock: new Gauge({
+    // The listener's gauges: exported by processes running the listener only (ownedGauge).
+    chainProcessedBlock: ownedGauge({
       name: 'cb_chain_processed_block',
       help: 'Last block whose badge events the listener has applied.',
       registers: r,
     }),
-    chainLag: new Gauge({
+    chainLag: ownedGauge({
       name: 'cb_chain_lag_blocks',
       help: 'Head block minus processed block.',
       registers: r,

@@ -124,6 +124,9 @@ describe('ops routes', () => {
     expect(item('web.lcp_p75').value).toBeGreaterThan(2.5);
     // Nothing reported yet by a chain listener: no data rather than a fake zero.
     expect(item('chain.lag')).toMatchObject({ value: null, status: 'no_data' });
+    // Nor by a minter (its gauges have no sample here).
+    expect(item('chain.tx_oldest_pending')).toMatchObject({ value: null, status: 'no_data', threshold: 300 });
+    expect(item('chain.mint_queue_wait')).toMatchObject({ value: null, status: 'no_data', threshold: 300 });
     expect(item('cache.hit_rate')).toMatchObject({ direction: 'min', threshold: 0.85 });
     expect(report.status).toBe('breach');
   });
@@ -147,7 +150,18 @@ describe('ops routes', () => {
     await health.sample();
     now += 40_000; // the first sample is now outside the 60 s window, the second inside
     for (let i = 0; i < 25; i++) metrics.httpRequestDuration.observe({ ...route, status_code: '200' }, 0.01);
+    metrics.txOldestPending.set(420);
+    metrics.mintRequestOldestPending.set(3);
     const report = await health.report();
+    // The minter's ages are current values, rated against the seed's 5 minutes.
+    expect(report.items.find((i) => i.id === 'chain.tx_oldest_pending')).toMatchObject({
+      value: 420,
+      status: 'breach',
+    });
+    expect(report.items.find((i) => i.id === 'chain.mint_queue_wait')).toMatchObject({
+      value: 3,
+      status: 'ok',
+    });
     const rate = report.items.find((i) => i.id === 'api.error_rate')!;
     expect(rate.value).toBe(0);
     expect(report.windowSeconds).toBe(40);

@@ -1,7 +1,7 @@
 import { createPublicClient, createWalletClient, custom, type Hex, type Transport } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { metricValue } from '../../platform/cache/test-common.ts';
+import { metricSample, metricValue } from '../../platform/cache/test-common.ts';
 import { MINTER_ERROR_CODES } from './errors.ts';
 import {
   createMinterFixture,
@@ -130,6 +130,9 @@ describe('createMinter: crashes, restarts, stuck and failed transactions', () =>
       replaced!.txHash,
     ]);
     expect(await metricValue(f.common, 'cb_tx_replacements_total')).toBe(1);
+    // Its age counts from the first send, not from the replacement.
+    expect(await metricSample(f.common, 'cb_tx_oldest_pending_seconds')).toBeGreaterThanOrEqual(0.25);
+    expect(await metricSample(f.common, 'cb_tx_pending')).toBe(1);
 
     await f.dev.mine();
     await tickUntil(minter, allConfirmed, 3);
@@ -232,6 +235,9 @@ describe('createMinter: crashes, restarts, stuck and failed transactions', () =>
     await new Promise((r) => setTimeout(r, 150));
     expect(await minter.tick()).toMatchObject({ sentTxs: 0, replacedTxs: 0 });
     expect((await f.mintTxs())[0]!.txHash).toBe(sent!.txHash);
+    // What MinterBalanceLow's `empty` branch reads: requests waiting on an account with nothing in it.
+    expect(await metricSample(f.common, 'cb_minter_balance_wei')).toBe(0);
+    expect(await metricSample(f.common, 'cb_mint_requests_pending')).toBe(3);
 
     const funder = createWalletClient({
       account: privateKeyToAccount(f.dev.accounts[6]!.privateKey),

@@ -1,7 +1,7 @@
 import { createPublicClient, getAddress, zeroAddress } from 'viem';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { captureLogs } from '../../../test/log-capture.ts';
-import { metricValue } from '../../platform/cache/test-common.ts';
+import { metricSample, metricValue } from '../../platform/cache/test-common.ts';
 import { redact } from '../../platform/redact.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
 import { createRpcPool } from '../rpc/index.ts';
@@ -67,6 +67,10 @@ describe('createMinter', () => {
     expect(await metricValue(f.common, 'cb_mint_requests_pending')).toBe(0);
     expect(await metricValue(f.common, 'cb_tx_pending')).toBe(0);
     expect(await metricValue(f.common, 'cb_minter_balance_wei')).toBeGreaterThan(0);
+    // Nothing waits: the ages are 0 (present, so "no minter" stays distinguishable), fees under the cap.
+    expect(await metricSample(f.common, 'cb_mint_request_oldest_pending_seconds')).toBe(0);
+    expect(await metricSample(f.common, 'cb_tx_oldest_pending_seconds')).toBe(0);
+    expect(await metricSample(f.common, 'cb_minter_fees_above_cap')).toBe(0);
 
     // The seed's log line, in the seed's shape, for the member.
     const line = logs.entries().find((e) => e.message === 'Achievement unlocked successfully');
@@ -251,7 +255,20 @@ describe('createMinter', () => {
     expect((await f.outbox())[0]!.status).toBe('pending');
     expect(await f.mintTxs()).toEqual([]);
     expect(logs.entries().some((e) => e.message === 'mint fees above the cap: new mints wait')).toBe(true);
+    expect(await metricSample(f.common, 'cb_minter_fees_above_cap')).toBe(1);
+    expect(await metricSample(f.common, 'cb_mint_request_oldest_pending_seconds')).toBeGreaterThan(0);
+    expect(await metricSample(f.common, 'cb_mint_requests_pending')).toBe(1);
     await minter.stop();
+    // A stopped minter is no minter: its gauges go (MintQueueStalled's absent branch reads that).
+    for (const name of [
+      'cb_minter_fees_above_cap',
+      'cb_mint_request_oldest_pending_seconds',
+      'cb_mint_requests_pending',
+      'cb_tx_pending',
+      'cb_tx_oldest_pending_seconds',
+      'cb_minter_balance_wei',
+    ])
+      expect(await metricSample(f.common, name), name).toBeUndefined();
   });
 
   test('behavior: one active minter per key: a second instance stands by until the first stops', async () => {

@@ -610,18 +610,36 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
   };
 
   // ── Gauges ─────────────────────────────────────────────────────────────────
+  // Exported only while this instance is the minter (they are ownedGauges): a standby instance
+  // shows none, so "no minter at all" is visible as no series (MintQueueStalled's absent branch).
   const refreshGauges = async (force = false) => {
     const now = Date.now();
     if (force || now - lastGaugesAt >= gaugeIntervalMs) {
       lastGaugesAt = now;
       const counts = await store.counts();
       metrics.mintRequestsPending.set(counts.requests);
+      metrics.mintRequestOldestPending.set(counts.nextRequestAge);
       metrics.txPending.set(counts.txs);
+      metrics.txOldestPending.set(counts.oldestTxAge);
+      metrics.minterFeesAboveCap.set(waitingForFees ? 1 : 0);
     }
     if (force || now - lastBalanceAt >= balanceIntervalMs) {
       lastBalanceAt = now;
       metrics.minterBalance.set(Number(await client.getBalance({ address: account.address })));
     }
+  };
+  const clearGauges = () => {
+    for (const g of [
+      metrics.mintRequestsPending,
+      metrics.mintRequestOldestPending,
+      metrics.txPending,
+      metrics.txOldestPending,
+      metrics.minterFeesAboveCap,
+      metrics.minterBalance,
+    ])
+      g.remove();
+    lastGaugesAt = Number.NEGATIVE_INFINITY;
+    lastBalanceAt = Number.NEGATIVE_INFINITY;
   };
 
   // ── The tick ───────────────────────────────────────────────────────────────
@@ -640,6 +658,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     const leaseFresh = holding && leaseCheckedAt - lastLeaseAt < leaseMs / 3;
     if (!leaseFresh && !(await store.acquireLease(holder, leaseMs))) {
       if (holding) log.warn('minter lease taken by another instance: standing by', { context: { holder } });
+      clearGauges();
       holding = false;
       nextNonce = undefined;
       result.standby = true;
@@ -666,6 +685,9 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     } catch (err) {
       holding = false; // re-read nonce and open transactions before acting again
       followedHead = undefined;
+      // Still this instance's lease: keep the gauges moving (the queue's age grows while ticks
+      // fail), each read on its own — the tick's error is the one logged.
+      await refreshGauges().catch(() => {});
       throw err;
     }
     return result;
@@ -787,6 +809,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     await running?.catch(() => {});
     holding = false;
     nextNonce = undefined;
+    clearGauges();
     try {
       await store.releaseLease(holder);
     } catch (err) {

@@ -56,7 +56,14 @@
  *
  * **Metrics**: `cb_mint_requests_pending` (pending + submitted requests), `cb_tx_pending` (open
  * transactions), `cb_minter_balance_wei` (sampled every 30 s), `cb_tx_confirmation_seconds`
- * (first broadcast → confirmed), `cb_tx_replacements_total`, `cb_mints_total{result}`.
+ * (first broadcast → confirmed), `cb_tx_replacements_total`, `cb_mints_total{result}`, and what
+ * shows a mint pipeline that stopped moving, which the confirmation histogram cannot (it only sees
+ * transactions that confirm): `cb_mint_request_oldest_pending_seconds` (the request next in line,
+ * since queued), `cb_tx_oldest_pending_seconds` (the oldest open transaction, since first sent),
+ * `cb_minter_fees_above_cap`. The gauges are exported only by the instance holding the lease (a
+ * standby or stopped minter removes them), and refreshed after a failed tick too; the alerts on
+ * them are MintTransactionStuck, MintQueueStalled (stalled, or no minter at all), MintFeesAboveCap
+ * and MinterBalanceLow (deploy/prometheus/rules/chain.yml).
  * **Logs** (`service: minter`): per confirmed request the seed's line — "Achievement unlocked
  * successfully", userId = member, context { achievementId, tokenId, transactionHash, blockNumber,
  * outboxId }, metrics { processingTime (ms since the unlock), retryCount } — in the unlock's trace

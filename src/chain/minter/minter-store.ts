@@ -35,6 +35,16 @@ export interface FinishedRow extends OutboxRow {
   ageMs: number;
 }
 
+/** What the minter's gauges show (see counts()). */
+export interface MinterCounts {
+  requests: number;
+  txs: number;
+  /** Seconds the next pending request has waited since it was queued; 0 when none is pending. */
+  nextRequestAge: number;
+  /** Seconds since the oldest open transaction was first sent; 0 when none is open. */
+  oldestTxAge: number;
+}
+
 export interface NewTx {
   nonce: number;
   txHash: `0x${string}`;
@@ -338,14 +348,23 @@ export function createMinterStore(db: Db, from: string) {
       return ids.flatMap((id) => byId.get(id) ?? []);
     },
 
-    /** For the gauges: requests not final (pending + submitted) and transactions not final. */
-    async counts(): Promise<{ requests: number; txs: number }> {
-      const { rows } = await db.query<{ requests: number; txs: number }>(
+    /**
+     * For the gauges: requests not final (pending + submitted) and transactions not final, with the
+     * age in seconds (0 when none) of the request next in line — the lowest pending id, which the
+     * minter takes first, since it was queued or re-queued (its updated_at) — and of the oldest open
+     * transaction since it was first sent. Both read one row through a partial or primary index.
+     */
+    async counts(): Promise<MinterCounts> {
+      const { rows } = await db.query<MinterCounts>(
         `select (select count(*) from ach_mint_outbox where status in ('pending', 'submitted'))::int as requests,
-                (select count(*) from mint_txs where from_address = $1 and status in ('submitted', 'mined'))::int as txs`,
+                (select count(*) from mint_txs where from_address = $1 and status in ('submitted', 'mined'))::int as txs,
+                coalesce((select extract(epoch from now() - updated_at) from ach_mint_outbox
+                           where status = 'pending' order by id limit 1), 0)::float8 as "nextRequestAge",
+                coalesce((select extract(epoch from now() - min(submitted_at)) from mint_txs
+                           where from_address = $1 and status in ('submitted', 'mined')), 0)::float8 as "oldestTxAge"`,
         [from],
       );
-      return rows[0] ?? { requests: 0, txs: 0 };
+      return rows[0] ?? { requests: 0, txs: 0, nextRequestAge: 0, oldestTxAge: 0 };
     },
 
     /** Takes or renews this sender's lease for `holder`; false while another holder's lease runs. */

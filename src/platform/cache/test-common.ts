@@ -37,3 +37,10 @@ export async function metricValue(
   }
   return sum;
 }
+
+/** The value of the unlabelled metric `name`, or undefined when it has no sample (an unset ownedGauge). */
+export async function metricSample(common: Common, name: string): Promise<number | undefined> {
+  const text = await common.metrics.registry.getSingleMetricAsString(name);
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
