@@ -1,6 +1,7 @@
 import { custom, type Hex, hexToBigInt } from 'viem';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { saveAchievements } from '../../achievements/index.ts';
+import { metricSample } from '../../platform/cache/test-common.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
 import { createListener } from './create-listener.ts';
 import { listenerProgress, ownersAt, tokensOfAt } from './ownership.ts';
@@ -176,6 +177,9 @@ describe('createListener', () => {
     expect(
       logs.entries().some((l) => l.service === 'chain-listener' && l.message === 'chain listener stopped'),
     ).toBe(true);
+    // Stopped, it reports no processed block or lag rather than the last ones.
+    expect(await metricSample(ctx.common, 'cb_chain_processed_block')).toBeUndefined();
+    expect(await metricSample(ctx.common, 'cb_chain_lag_blocks')).toBeUndefined();
   });
 
   test('behavior: a reorg is rolled back to the fork point and the new branch applied', async () => {

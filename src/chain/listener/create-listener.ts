@@ -507,6 +507,9 @@ export function createListener(params: CreateListenerParameters): Listener {
       await loop;
       running = false;
       status.running = false;
+      // A stopped listener is no listener: its gauges go (ChainListenerStopped's absent branch).
+      metrics.chainProcessedBlock.remove();
+      metrics.chainLag.remove();
       log.info('chain listener stopped', {
         context: { processedBlock: status.processedBlock?.toString() },
       });
