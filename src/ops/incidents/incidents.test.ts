@@ -2,10 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { TEST_DRIVER } from '../../../test/services.ts';
+import type { Db } from '../../platform/db/create-db.ts';
 import { metricValue } from '../../platform/jobs/test-support.ts';
 import type { ReceivedRequest } from '../notify/test-sinks.ts';
 import { waitFor } from '../notify/test-sinks.ts';
-import type { IncidentDetail } from './read-incidents.ts';
+import { resolveIncidentsOptions } from './options.ts';
+import { getIncident, type IncidentDetail } from './read-incidents.ts';
 import { RUNBOOKS_DIR } from './runbooks.ts';
 import {
   alertmanagerPayload,
@@ -13,6 +16,7 @@ import {
   type Harness,
   postWebhook,
   SECRETS,
+  testEscalation,
   WEBHOOK_TOKEN,
 } from './test-harness.ts';
 
@@ -877,5 +881,61 @@ describe('updates, reads and access', () => {
       h.keys.writer,
     ])
       expect(text).not.toContain(secret);
+  });
+});
+
+// PGlite is one session, so its reads never interleave with writes; the pool of PostgreSQL can.
+describe.skipIf(TEST_DRIVER !== 'pg')('reading an incident', () => {
+  test('behavior: one snapshot: a change committed between its parts shows in none of them', async () => {
+    const id = await opened(
+      alertmanagerPayload('cache', [
+        { alertname: 'CacheHitRateLow', severity: 'P3', startsAt: ago(5), fingerprint: 'fp-snapshot' },
+      ]),
+    );
+    const db = h.api.db;
+    // Another writer commits a timeline entry and a notification change (one statement, as a
+    // delivery does) right after the incident's own row was read.
+    let interleaved = false;
+    const interleave = async (text: string) => {
+      if (interleaved || !text.startsWith('select * from ops_incidents where id')) return;
+      interleaved = true;
+      await db.query(
+        `with t as (insert into ops_incident_timeline (incident_id, at, kind, actor, message, data)
+                    values ($1, now(), 'note', 'system', 'interleaved', '{}'::jsonb))
+         update ops_notifications set last_error = 'interleaved' where incident_id = $1`,
+        [id],
+      );
+    };
+    const spy: Db = {
+      ...db,
+      query: async (text, params, options) => {
+        const r = await db.query(text, params, options);
+        await interleave(text);
+        return r as never;
+      },
+      transaction: (fn) =>
+        db.transaction((tx) =>
+          fn({
+            ...tx,
+            query: async (text, params, options) => {
+              const r = await tx.query(text, params, options);
+              await interleave(text);
+              return r as never;
+            },
+          }),
+        ),
+    };
+    const options = resolveIncidentsOptions({
+      escalation: testEscalation(),
+      slack: { webhooks: { ops: 'https://hooks.slack.test/x' } },
+    });
+    const during = await getIncident(spy, options, id);
+    expect(interleaved).toBe(true);
+    expect(during.timeline.some((t) => t.message === 'interleaved')).toBe(false);
+    expect(during.notifications.some((n) => n.lastError === 'interleaved')).toBe(false);
+    const after = await getIncident(db, options, id);
+    expect(after.timeline.some((t) => t.message === 'interleaved')).toBe(true);
+    expect(after.notifications.every((n) => n.lastError === 'interleaved')).toBe(true);
+    await act(id, 'resolve');
   });
 });

@@ -2,7 +2,7 @@
  * Reads: one incident with its alerts, timeline (in time order) and notifications; and the list,
  * newest first, filtered by state and severity, with an opaque cursor.
  */
-import type { Queryable } from '../../platform/db/create-db.ts';
+import type { Db, Queryable } from '../../platform/db/create-db.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import { IncidentNotFoundError } from './errors.ts';
 import {
@@ -32,14 +32,33 @@ export interface IncidentDetail extends Incident {
 /** Most timeline entries returned with an incident (a flapping group can have many). */
 export const MAX_TIMELINE = 2000;
 
+/**
+ * One incident with its alerts, timeline, notifications and postmortem state, read in one snapshot
+ * (a repeatable-read, read-only transaction): their writers change several of them at once — a
+ * delivery attempt updates its notification and adds its timeline entry in one statement — and
+ * separate reads on a pool could show one change without the other (a notification already
+ * `failed` next to a timeline that has not yet said so).
+ */
 export async function getIncident(
-  db: Queryable,
+  db: Db,
   options: Pick<ResolvedIncidentsOptions, 'escalation'>,
   id: string,
 ): Promise<IncidentDetail> {
   if (!/^\d{1,18}$/.test(id)) throw new IncidentNotFoundError(id);
+  return db.transaction(async (tx) => {
+    await tx.query('set transaction isolation level repeatable read, read only');
+    return readIncident(tx, options, id);
+  });
+}
+
+async function readIncident(
+  db: Queryable,
+  options: Pick<ResolvedIncidentsOptions, 'escalation'>,
+  id: string,
+): Promise<IncidentDetail> {
   const row = (await db.query<IncidentRow>('select * from ops_incidents where id = $1', [id])).rows[0];
   if (!row) throw new IncidentNotFoundError(id);
+  // One connection: these run one after the other, in the transaction's snapshot.
   const [alerts, timeline, notifications, postmortem] = await Promise.all([
     db.query<AlertRow>(
       'select * from ops_incident_alerts where incident_id = $1 order by starts_at, fingerprint',
