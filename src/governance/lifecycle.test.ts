@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { TEST_DRIVER } from '../../test/services.ts';
+import type { Db } from '../platform/db/create-db.ts';
 import { createJobs } from '../platform/jobs/index.ts';
 import { badgeDistributionJob, governanceTick, powerAccuracyJob, tickJob } from './jobs.ts';
+import { getProposal } from './read-proposals.ts';
 import {
   ballotBody,
   CHAIN_ID,
@@ -508,5 +511,55 @@ describe('proposals: creation rules, cancel, timelock expiry, listing', () => {
     expect(byState.items.map((p: { state: string }) => p.state)).toEqual(['expired']);
     expect((await g.inject('GET', '/v1/proposals?state=weird')).statusCode).toBe(400);
     expect((await g.inject('GET', '/v1/proposals/999999')).statusCode).toBe(404);
+  });
+});
+
+// PGlite is one session, so its reads never interleave with writes; the pool of PostgreSQL can.
+describe.skipIf(TEST_DRIVER !== 'pg')('reading a proposal', () => {
+  test('behavior: one snapshot: a change committed between its parts shows in none of them', async () => {
+    const created = await g.inject(
+      'POST',
+      '/v1/proposals',
+      { title: 'Read me whole', body: '', type: 'signal', settings: { votingDelaySeconds: 0 } },
+      g.adminKey,
+    );
+    const id = created.json().id as string;
+    const ctx = g.governance.context;
+    const db = ctx.db;
+    // Another writer commits a transition right after the proposal's own row was read.
+    let interleaved = false;
+    const interleave = async (text: string) => {
+      if (interleaved || !/from gov_proposals where id/.test(text)) return;
+      interleaved = true;
+      await db.query(
+        `insert into gov_proposal_transitions (proposal_id, from_state, to_state, actor, reason, at)
+         values ($1, 'active', 'active', 'test', 'interleaved', now())`,
+        [id],
+      );
+    };
+    const spy: Db = {
+      ...db,
+      query: async (text, params, options) => {
+        const r = await db.query(text, params, options);
+        await interleave(text);
+        return r as never;
+      },
+      transaction: (fn) =>
+        db.transaction((tx) =>
+          fn({
+            ...tx,
+            query: async (text, params, options) => {
+              const r = await tx.query(text, params, options);
+              await interleave(text);
+              return r as never;
+            },
+          }),
+        ),
+    };
+    const during = await getProposal({ ...ctx, db: spy }, id);
+    expect(interleaved).toBe(true);
+    expect(during.transitions.some((t) => t.reason === 'interleaved')).toBe(false);
+    const after = await getProposal(ctx, id);
+    expect(after.transitions.some((t) => t.reason === 'interleaved')).toBe(true);
   });
 });

@@ -4,6 +4,7 @@
  * and a member's voting history. Reads first apply the clock's due transitions, so a state shown
  * is never one the clock has already left.
  */
+import type { Queryable } from '../platform/db/create-db.ts';
 import { ValidationError } from '../platform/errors.ts';
 import { advanceDue, advanceProposal, isDue } from './advance-proposal.ts';
 import { formatScaled } from './amounts.ts';
@@ -81,67 +82,87 @@ export async function listProposals(
   };
 }
 
+/**
+ * One proposal with its tally, transitions, execution attempts and the voter's vote, read in one
+ * snapshot (a repeatable-read, read-only transaction): a vote, a transition or an execution changes
+ * several of them at once, and separate reads on a pool could show, say, an execution attempt next
+ * to a state that has not reached it. A proposal the clock has made due is advanced first (a write,
+ * outside the snapshot) and read again.
+ */
 export async function getProposal(
   ctx: GovernanceContext,
   id: string,
   voter?: string | undefined,
 ): Promise<ProposalDetailShape> {
-  let p = await loadProposal(ctx.db, id);
-  if (isDue(p, ctx.now())) p = await advanceProposal(ctx, id);
-  const [tallies, transitions, executions, vote] = await Promise.all([
-    computeTallies(ctx.db, [p.id]),
-    ctx.db.query<{
-      from_state: string | null;
-      to_state: string;
-      actor: string;
-      reason: string | null;
-      at: Date;
-    }>(
-      'select from_state, to_state, actor, reason, at from gov_proposal_transitions where proposal_id = $1 order by id',
-      [p.id],
-    ),
-    ctx.db.query<{
-      attempt: number;
-      status: string;
-      actor: string;
-      outcomes: unknown;
-      error: string | null;
-      started_at: Date;
-      finished_at: Date | null;
-    }>(
-      'select attempt, status, actor, outcomes, error, started_at, finished_at from gov_executions where proposal_id = $1 order by attempt',
-      [p.id],
-    ),
-    voter === undefined ? undefined : voteOf(ctx, p.id, voter),
-  ]);
-  return {
-    ...withTally(p, tallies.get(p.id) ?? EMPTY_TALLY),
-    ...(voter === undefined ? {} : { voter, vote: vote ?? null }),
-    transitions: transitions.rows.map((t) => ({
-      from: t.from_state,
-      to: t.to_state,
-      actor: t.actor,
-      reason: t.reason,
-      at: t.at.toISOString(),
-    })),
-    executions: executions.rows.map((e) => ({
-      attempt: e.attempt,
-      status: e.status,
-      actor: e.actor,
-      outcomes: e.outcomes,
-      error: e.error,
-      startedAt: e.started_at.toISOString(),
-      finishedAt: e.finished_at?.toISOString() ?? null,
-    })),
-  };
+  const detail = await readProposal(ctx, id, voter, false);
+  if (detail) return detail;
+  await advanceProposal(ctx, id);
+  return (await readProposal(ctx, id, voter, true))!;
 }
 
-async function voteOf(
+/** The detail, or undefined when the proposal is due and `evenIfDue` is false. */
+function readProposal(
   ctx: GovernanceContext,
-  proposalId: string,
-  voter: string,
-): Promise<VoteShape | undefined> {
-  const { rows } = await ctx.db.query<{
+  id: string,
+  voter: string | undefined,
+  evenIfDue: boolean,
+): Promise<ProposalDetailShape | undefined> {
+  return ctx.db.transaction(async (tx) => {
+    await tx.query('set transaction isolation level repeatable read, read only');
+    const p = await loadProposal(tx, id);
+    if (!evenIfDue && isDue(p, ctx.now())) return undefined;
+    // One connection: these run one after the other, in the transaction's snapshot.
+    const [tallies, transitions, executions, vote] = await Promise.all([
+      computeTallies(tx, [p.id]),
+      tx.query<{
+        from_state: string | null;
+        to_state: string;
+        actor: string;
+        reason: string | null;
+        at: Date;
+      }>(
+        'select from_state, to_state, actor, reason, at from gov_proposal_transitions where proposal_id = $1 order by id',
+        [p.id],
+      ),
+      tx.query<{
+        attempt: number;
+        status: string;
+        actor: string;
+        outcomes: unknown;
+        error: string | null;
+        started_at: Date;
+        finished_at: Date | null;
+      }>(
+        'select attempt, status, actor, outcomes, error, started_at, finished_at from gov_executions where proposal_id = $1 order by attempt',
+        [p.id],
+      ),
+      voter === undefined ? undefined : voteOf(tx, p.id, voter),
+    ]);
+    return {
+      ...withTally(p, tallies.get(p.id) ?? EMPTY_TALLY),
+      ...(voter === undefined ? {} : { voter, vote: vote ?? null }),
+      transitions: transitions.rows.map((t) => ({
+        from: t.from_state,
+        to: t.to_state,
+        actor: t.actor,
+        reason: t.reason,
+        at: t.at.toISOString(),
+      })),
+      executions: executions.rows.map((e) => ({
+        attempt: e.attempt,
+        status: e.status,
+        actor: e.actor,
+        outcomes: e.outcomes,
+        error: e.error,
+        startedAt: e.started_at.toISOString(),
+        finishedAt: e.finished_at?.toISOString() ?? null,
+      })),
+    };
+  });
+}
+
+async function voteOf(q: Queryable, proposalId: string, voter: string): Promise<VoteShape | undefined> {
+  const { rows } = await q.query<{
     ballot_id: string;
     support: Support;
     weight: string;
