@@ -153,6 +153,16 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
       expect(chain.instance.listener?.running).toBe(true);
       expect(chain.instance.minter?.account).toMatch(/^0x[0-9a-fA-F]{40}$/);
       expect(chain.instance.rpc).toBeNull();
+      // Role all runs the minter and the listener, so their gauges are exported here (a process
+      // without them exports none: the alert rules read a missing series as "not running").
+      const chainMetrics = await waitFor('the minter and listener gauges', async () => {
+        const text = await (await fetch(`${cb.url}/metrics`)).text();
+        return /^cb_tx_oldest_pending_seconds \d/m.test(text) && /^cb_chain_processed_block \d/m.test(text)
+          ? text
+          : undefined;
+      });
+      expect(chainMetrics).toMatch(/^cb_minter_fees_above_cap 0$/m);
+      expect(chainMetrics).toMatch(/^cb_mint_request_oldest_pending_seconds \d/m);
 
       // A request with a traceparent that creates an achievement: the retroactive job runs in the same trace.
       const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
