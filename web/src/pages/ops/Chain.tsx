@@ -47,15 +47,19 @@ function ChainBody() {
       <Loaded state={health} what="chain figures">
         {(r) => {
           const items = r.items.filter((i) => i.group === 'chain');
-          const running = items.some((i) => i.id === 'chain.head' && i.value !== null);
+          // The listener's and the minter's figures come only from the process running them.
+          const reporting = items.some((i) => i.value !== null);
           return (
             <>
-              {running ? null : (
+              {reporting ? null : (
                 <div className="notice notice-info" role="status">
                   <p>
-                    <strong>No chain listener reports to this instance yet.</strong>
+                    <strong>No chain listener or minter reports to this instance yet.</strong>
                   </p>
-                  <p>The figures appear once the listener runs here (role all or listener).</p>
+                  <p>
+                    The listener's figures appear where it runs (role all or listener), the minter's on the
+                    instance that holds its lease (role all or worker, with the minter key).
+                  </p>
                 </div>
               )}
               <HealthTable items={items} caption="Listener and minter, this instance" />
