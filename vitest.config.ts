@@ -12,6 +12,7 @@ const DRIVER_INDEPENDENT = [
   'src/governance-settings.test.ts',
   'src/chain/contracts/**',
   'src/chain/dev-chain.test.ts',
+  'src/chain/native-amount.test.ts',
   'src/chain/rpc/**',
   'src/platform/config.test.ts',
   'src/platform/logger.test.ts',

@@ -36,7 +36,8 @@ import {
 import { tokenIdsFromReceipt } from './token-ids-from-receipt.ts';
 import type { CreateMinterParameters, Minter, MinterTickResult } from './types.ts';
 
-const MINTER_ROLE = keccak256(stringToBytes('MINTER_ROLE'));
+/** The AccessControl role the minter's account needs on the badge contract. */
+export const MINTER_ROLE = keccak256(stringToBytes('MINTER_ROLE'));
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const GWEI = 1_000_000_000n;
 /** A repeated warning (fees above the cap, a failing broadcast, tick errors) is logged at most this often. */
@@ -108,6 +109,8 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
   /** Nonces whose bytes must be broadcast again → the last failure (undefined: not tried yet). */
   const rebroadcast = new Map<number, { reason: string; insufficientFunds: boolean } | undefined>();
   let waitingForFees = false;
+  /** The last balance sampled, for status(). */
+  let sampledBalance: { wei: bigint; at: string } | undefined;
   let lastFeeWarnAt = 0;
   let lastGaugesAt = Number.NEGATIVE_INFINITY;
   let lastBalanceAt = Number.NEGATIVE_INFINITY;
@@ -625,8 +628,12 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     }
     if (force || now - lastBalanceAt >= balanceIntervalMs) {
       lastBalanceAt = now;
-      metrics.minterBalance.set(Number(await client.getBalance({ address: account.address })));
+      noteBalance(await client.getBalance({ address: account.address }));
     }
+  };
+  const noteBalance = (wei: bigint) => {
+    sampledBalance = { wei, at: new Date().toISOString() };
+    metrics.minterBalance.set(Number(wei));
   };
   const clearGauges = () => {
     for (const g of [
@@ -794,7 +801,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
         `the chain has ${latestCount} transactions from ${account.address} but mint_txs records nonce ${maxFinal} as final: the chain was reset or the database belongs to another chain`,
         { details: { chainNonce: latestCount, recordedNonce: maxFinal } },
       );
-    metrics.minterBalance.set(Number(balance));
+    noteBalance(balance);
     lastBalanceAt = Date.now();
     if (balance === 0n)
       log.warn('minter account has no funds: mints wait until it is funded', {
@@ -849,6 +856,8 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       waitingForFees,
       lastTickAt,
       lastError,
+      balanceWei: sampledBalance?.wei,
+      balanceAt: sampledBalance?.at,
     }),
   };
 }

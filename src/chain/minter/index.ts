@@ -79,7 +79,7 @@
  * Codes in {@link MINTER_ERROR_CODES}.
  */
 export { bumpFees, type Fees } from './bump-fees.ts';
-export { createMinter } from './create-minter.ts';
+export { createMinter, MINTER_ROLE } from './create-minter.ts';
 export { MINTER_ERROR_CODES, MinterError, type MinterErrorCode } from './errors.ts';
 export {
   type LoadMinterAccountOptions,
@@ -87,6 +87,7 @@ export {
   loadMinterAccount,
 } from './load-minter-account.ts';
 export { type FeePolicy, feesFromHistory, type PricedFees, priceFees } from './price-fees.ts';
+export { shortReason } from './rpc-error-facts.ts';
 export type {
   CreateMinterParameters,
   Minter,

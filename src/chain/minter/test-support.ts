@@ -14,7 +14,6 @@ import {
   type LocalAccount,
   numberToHex,
   slice,
-  stringToBytes,
   type Transport,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -31,7 +30,7 @@ import { type DevChain, type DevChainOptions, deployBadge, startDevChain } from 
 import { createMinter } from './create-minter.ts';
 import type { CreateMinterParameters, Minter, MinterOptions, MinterTickResult } from './types.ts';
 
-export const MINTER_ROLE = keccak256(stringToBytes('MINTER_ROLE'));
+export { MINTER_ROLE } from './create-minter.ts';
 
 export interface OutboxView {
   id: string;

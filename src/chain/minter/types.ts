@@ -85,6 +85,9 @@ export interface MinterStatus {
   lastTickAt: string | undefined;
   /** The last tick's error (short, no URL), until a tick succeeds. */
   lastError: string | undefined;
+  /** The account's balance in wei as last sampled (every balanceIntervalMs), and when. */
+  balanceWei: bigint | undefined;
+  balanceAt: string | undefined;
 }
 
 export interface Minter {

@@ -132,6 +132,13 @@ describe('chain ops routes', () => {
         lastError: null,
       });
       expect(body.instance.minter.nextNonce).toBeGreaterThan(0);
+      // The balance last sampled (the operator funds this account: MinterBalanceLow), as wei text.
+      const onChain = await f.dev.transport({}).request({
+        method: 'eth_getBalance',
+        params: [f.account.address, 'latest'],
+      });
+      expect(BigInt(body.instance.minter.balanceWei)).toBe(BigInt(onChain as string));
+      expect(Date.parse(body.instance.minter.balanceAt)).toBeGreaterThan(Date.now() - 60_000);
       expect(body.instance.rpc).toEqual([
         expect.objectContaining({
           name: 'dev',

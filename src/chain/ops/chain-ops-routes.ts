@@ -327,6 +327,8 @@ export async function chainStatus(deps: ChainOpsRoutesDeps): Promise<ChainStatus
             waitingForFees: minter.waitingForFees,
             lastTickAt: minter.lastTickAt ?? null,
             lastError: minter.lastError ?? null,
+            balanceWei: text(minter.balanceWei),
+            balanceAt: minter.balanceAt ?? null,
           }
         : null,
       rpc: chain?.pool ? chain.pool.health() : null,

@@ -47,6 +47,9 @@ export interface ChainStatusShape {
       waitingForFees: boolean;
       lastTickAt: string | null;
       lastError: string | null;
+      /** The account's balance in wei (decimal) as last sampled (every 30 s), and when; null before. */
+      balanceWei: string | null;
+      balanceAt: string | null;
     } | null;
     /** The RPC pool's endpoints (never a URL); null with the embedded dev chain or no chain. */
     rpc: RpcEndpointHealth[] | null;

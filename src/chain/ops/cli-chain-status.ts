@@ -4,11 +4,21 @@
  * the minter's open transactions) and, with RPC_URLS, every endpoint asked now (eth_chainId and the
  * head: up, latency, head, lag, chain id, why it is down). No API key needed; the running
  * instances' own listener and minter state is on `GET /v1/ops/chain` of each.
+ *
+ * With a minter key configured (CB_MINTER_KEY_FILE / CB_MINTER_PRIVATE_KEY) it also names the
+ * minter's account and, with RPC_URLS, asks its balance and whether it holds MINTER_ROLE on the
+ * badge — what an operator needs to fund it or grant the role (MinterBalanceLow, MintQueueStalled).
+ * The key itself never leaves loadMinterAccount.
  */
 import type { Command } from 'commander';
+import { type Address, createPublicClient, getAddress } from 'viem';
 import { printJson, printLine } from '../../cli/output.ts';
 import { withDatabase } from '../../cli/with-database.ts';
+import type { Config } from '../../platform/config.ts';
 import { createShutdown } from '../../platform/shutdown.ts';
+import { achievementBadgeAbi } from '../abi/AchievementBadge.ts';
+import { loadMinterAccount, MINTER_ROLE, shortReason } from '../minter/index.ts';
+import { nativeAmount } from '../native-amount.ts';
 import { createRpcPool, type RpcPool } from '../rpc/index.ts';
 import { chainStatus } from './chain-ops-routes.ts';
 import type { ChainStatusShape } from './chain-status-shape.ts';
@@ -19,13 +29,15 @@ export function registerChainStatus(chainCommand: Command): void {
     .description(
       "The chain plane: the chain and badge contract the database follows, the listener's applied and final block, open and failed mint requests, the minter's open transactions, and (with RPC_URLS) each RPC endpoint asked now.",
     )
-    .option('--json', 'print the report as JSON (the shape of GET /v1/ops/chain)')
+    .option('--json', 'print the report as JSON (the shape of GET /v1/ops/chain, plus minterAccount)')
     .addHelpText(
       'after',
       `
 Reads the database cb uses (DATABASE_URL or the embedded one: stop cb start on the same data
 directory first). With RPC_URLS, each endpoint is asked eth_chainId and eth_blockNumber; a down
-endpoint is listed with the reason (never its URL). Exit code 0 either way: read the report.
+endpoint is listed with the reason (never its URL). With a minter key (CB_MINTER_KEY_FILE or
+CB_MINTER_PRIVATE_KEY), the minter's account is named and, with RPC_URLS, its balance and
+MINTER_ROLE are asked now. Exit code 0 either way: read the report.
 Example: cb chain status --json | jq '.mints'`,
     )
     .action(async (opts: { json?: boolean }) => {
@@ -42,7 +54,11 @@ Example: cb chain status --json | jq '.mints'`,
           await pool.pollHeads();
         }
         try {
-          return await chainStatus({ db, logger, chain: pool ? { pool } : undefined });
+          const [status, minterAccount] = await Promise.all([
+            chainStatus({ db, logger, chain: pool ? { pool } : undefined }),
+            minterAccountReport(config, pool),
+          ]);
+          return { ...status, minterAccount };
         } finally {
           await pool?.stop();
         }
@@ -52,8 +68,58 @@ Example: cb chain status --json | jq '.mints'`,
     });
 }
 
+/** The minter account of this configuration, as `cb chain status` reports it. */
+export interface MinterAccountReport {
+  /** Null when the configured key cannot be read (then `error` says why). */
+  address: string | null;
+  /** Wei (decimal); null without RPC_URLS or when the node could not be asked. */
+  balanceWei: string | null;
+  /** Holds MINTER_ROLE on CB_BADGE_ADDRESS; null when not asked. */
+  minterRole: boolean | null;
+  /** Why something could not be read (never the key, never a URL). */
+  error: string | null;
+}
+
+/** Null when no minter key is configured. */
+export async function minterAccountReport(
+  config: Pick<Config, 'minterPrivateKey' | 'minterKeyFile' | 'badgeAddress'>,
+  pool: Pick<RpcPool, 'transport'> | undefined,
+): Promise<MinterAccountReport | null> {
+  let address: Address;
+  try {
+    const account = loadMinterAccount(config);
+    if (!account) return null;
+    address = account.address;
+  } catch (err) {
+    return { address: null, balanceWei: null, minterRole: null, error: (err as Error).message };
+  }
+  if (!pool) return { address, balanceWei: null, minterRole: null, error: null };
+  const client = createPublicClient({ transport: pool.transport });
+  const badge = config.badgeAddress ? getAddress(config.badgeAddress) : undefined;
+  const [balance, role] = await Promise.allSettled([
+    client.getBalance({ address }),
+    badge
+      ? client.readContract({
+          address: badge,
+          abi: achievementBadgeAbi,
+          functionName: 'hasRole',
+          args: [MINTER_ROLE, address],
+        })
+      : Promise.resolve(null),
+  ]);
+  const failed = [balance, role].find((r) => r.status === 'rejected');
+  return {
+    address,
+    balanceWei: balance.status === 'fulfilled' ? balance.value.toString() : null,
+    minterRole: role.status === 'fulfilled' ? role.value : null,
+    error: failed ? shortReason(failed.reason) : null,
+  };
+}
+
 /** The report as lines for a terminal. */
-export function describeStatus(s: ChainStatusShape): string[] {
+export function describeStatus(
+  s: ChainStatusShape & { minterAccount?: MinterAccountReport | null },
+): string[] {
   const lines: string[] = [];
   lines.push(
     s.identity
@@ -73,6 +139,10 @@ export function describeStatus(s: ChainStatusShape): string[] {
   lines.push(
     `transactions: ${t.open} open${t.oldestSubmittedAt ? ` (oldest sent ${t.oldestSubmittedAt})` : ''}, ${t.replacements} replacement(s)`,
   );
+  const a = s.minterAccount;
+  if (a === null)
+    lines.push('minter account: no key configured (CB_MINTER_KEY_FILE or CB_MINTER_PRIVATE_KEY)');
+  else if (a !== undefined) lines.push(describeMinterAccount(a));
   if (s.instance.rpc === null) lines.push('rpc: no RPC_URLS (the embedded dev chain lives inside cb start)');
   for (const e of s.instance.rpc ?? []) {
     // The pool keeps an endpoint in rotation until failureThreshold failures in a row: say so sooner.
@@ -89,4 +159,16 @@ export function describeStatus(s: ChainStatusShape): string[] {
     lines.push(`rpc ${e.name}: ${state}${latency}${head}${chain}`);
   }
   return lines;
+}
+
+function describeMinterAccount(a: MinterAccountReport): string {
+  if (a.address === null) return `minter account: the key cannot be used: ${a.error}`;
+  const parts: string[] = [];
+  if (a.balanceWei !== null) parts.push(`balance ${nativeAmount(a.balanceWei)} (native unit)`);
+  if (a.minterRole === true) parts.push('holds MINTER_ROLE');
+  if (a.minterRole === false)
+    parts.push(`LACKS MINTER_ROLE (badge admin: grantRole(MINTER_ROLE, ${a.address}))`);
+  if (a.error) parts.push(`could not ask the chain: ${a.error}`);
+  else if (a.balanceWei === null) parts.push('balance and role: need RPC_URLS');
+  return `minter account ${a.address}: ${parts.join(', ')}`;
 }

@@ -220,8 +220,53 @@ describe('cb chain status', () => {
       expect(text.out).toMatch(/^rpc dev: up, [\d.]+ ms, head \d+, chain 31337$/m);
       expect(text.out).toMatch(/^rpc spare: FAILING \(\d+ failure\(s\) in a row: connection failed/m);
       expect(`${json.out}${json.err}${text.out}${text.err}`).not.toContain('secret');
+      // No minter key here: said so.
+      expect(report.minterAccount).toBeNull();
+      expect(text.out).toContain('minter account: no key configured');
     } finally {
       process.env.RPC_URLS = rpc;
+    }
+  });
+
+  test('behavior: with a minter key, its account, balance and MINTER_ROLE are asked now (the key never shown)', async () => {
+    const minterKey = chain.accounts[1]!.privateKey; // hardhat #1: granted MINTER_ROLE at deployment
+    const otherKey = chain.accounts[7]!.privateKey;
+    try {
+      process.env.CB_MINTER_PRIVATE_KEY = minterKey;
+      const json = await cb('chain', 'status', '--json');
+      const onChain = await chain.transport({}).request({
+        method: 'eth_getBalance',
+        params: [chain.minter.address, 'latest'],
+      });
+      expect(JSON.parse(json.out).minterAccount).toEqual({
+        address: chain.minter.address,
+        balanceWei: BigInt(onChain as string).toString(),
+        minterRole: true,
+        error: null,
+      });
+      const text = await cb('chain', 'status');
+      expect(text.out).toMatch(
+        new RegExp(
+          `^minter account ${chain.minter.address}: balance \\d+(\\.\\d{1,4})? \\(native unit\\), holds MINTER_ROLE$`,
+          'm',
+        ),
+      );
+
+      process.env.CB_MINTER_PRIVATE_KEY = otherKey;
+      const other = await cb('chain', 'status');
+      expect(other.out).toMatch(
+        /LACKS MINTER_ROLE \(badge admin: grantRole\(MINTER_ROLE, 0x[0-9a-fA-F]{40}\)\)/,
+      );
+
+      // Well-formed (the settings accept it) but no key (zero is not on the curve).
+      process.env.CB_MINTER_PRIVATE_KEY = `0x${'0'.repeat(64)}`;
+      const bad = await cb('chain', 'status', '--json');
+      expect(JSON.parse(bad.out).minterAccount).toMatchObject({ address: null, balanceWei: null });
+      expect(JSON.parse(bad.out).minterAccount.error).toMatch(/not a valid private key/);
+      expect(`${json.out}${text.out}${other.out}${bad.out}`).not.toContain(minterKey.slice(2));
+      expect(`${other.out}`).not.toContain(otherKey.slice(2));
+    } finally {
+      delete process.env.CB_MINTER_PRIVATE_KEY;
     }
   });
 });

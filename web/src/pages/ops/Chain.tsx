@@ -5,6 +5,8 @@
  * thresholds (GET /v1/ops/health, group chain), and the dead-lettered mint requests with a retry of
  * each (GET /v1/ops/mints/failed, POST /v1/ops/mints/:id/retry, scope ops:write).
  */
+
+import { nativeAmount } from '../../../../src/chain/native-amount.ts';
 import type {
   ChainStatusShape,
   FailedMintPageShape,
@@ -175,6 +177,12 @@ function StatusView({ s }: { s: ChainStatusShape }) {
             <p className="small">
               account <Address value={minter.account} /> · next nonce {minter.nextNonce ?? '—'} · last tick{' '}
               {formatDate(minter.lastTickAt)}
+            </p>
+          ) : null}
+          {minter?.balanceWei ? (
+            <p className="small">
+              balance <span title={`${minter.balanceWei} wei`}>{nativeAmount(minter.balanceWei)}</span> (the
+              chain's native unit) · sampled {formatDate(minter.balanceAt)}
             </p>
           ) : null}
           {minter?.lastError ? <p className="small">Last error: {minter.lastError}</p> : null}
