@@ -254,6 +254,15 @@ export const ERROR_CODES = {
     meaning: 'Only a failed (dead-lettered) mint request can be retried; details.status says what it is.',
   },
   CHAIN_BAD_TOKEN_ID: { status: 400, meaning: 'A token id is a positive whole number.' },
+  CHAIN_BAD_ADDRESS: {
+    status: 400,
+    meaning: 'Not a 0x address of 40 hex digits (mixed case must be a valid EIP-55 checksum).',
+  },
+  CHAIN_BLOCK_NOT_INDEXED: {
+    status: 409,
+    meaning:
+      'The block is above what the chain listener has processed (details.processedBlock; null before its first run): ask again later or for an earlier block.',
+  },
   CHAIN_REPLAY_RANGE_INVALID: {
     status: 400,
     meaning: "The replay range is empty or goes beyond the listener's finalized block.",

@@ -1,16 +1,29 @@
 /**
- * `GET /v1/badges/:tokenId/metadata` (public): the ERC-721 metadata a badge's tokenURI points at
- * (`baseURI + tokenId + "/metadata"`), from the listener's `badge_tokens` and the achievement
- * catalogue. 404 `CHAIN_BADGE_NOT_FOUND` for a token never minted (or not seen yet) or revoked, 400
- * `CHAIN_BAD_TOKEN_ID` for an id that is not a token id. Cacheable for 5 minutes.
+ * The badges as the chain listener indexed them (public: they are public on chain):
+ *
+ * - `GET /v1/badges/:tokenId/metadata`: the ERC-721 metadata a badge's tokenURI points at
+ *   (`baseURI + tokenId + "/metadata"`), from `badge_tokens` and the achievement catalogue. 404
+ *   `CHAIN_BADGE_NOT_FOUND` for a token never minted (or not seen yet) or revoked. Cacheable for 5
+ *   minutes.
+ * - `GET /v1/badges/:tokenId`: the badge's record — achievement, holder (null once revoked), mint
+ *   and revoke, and its ownership history with block hashes — and whether all of it is final
+ *   (at or below the listener's finalized block). 404 for a token never minted or not seen yet.
+ * - `GET /v1/users/:address/badges?block=N`: the badges `address` held at block N (default: the
+ *   listener's processed block), the question governance asks at a proposal's snapshot. 409
+ *   `CHAIN_BLOCK_NOT_INDEXED` above the processed block (or before the listener's first run);
+ *   `final` says whether N can still change with a reorg.
+ *
+ * 400 `CHAIN_BAD_TOKEN_ID` / `CHAIN_BAD_ADDRESS` for ids and addresses that cannot be one. Each
+ * answer is one statement, so one snapshot.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { Catalogue } from '../../achievements/index.ts';
+import { normalizeAddress } from '../../achievements/index.ts';
 import type { Queryable } from '../../platform/db/create-db.ts';
-import { createAchievementIndex } from './achievement-index.ts';
+import { type AchievementIndex, createAchievementIndex } from './achievement-index.ts';
 import { badgeMetadata } from './badge-metadata.ts';
-import { badgeNotFound, badTokenId } from './errors.ts';
+import { badAddress, badgeNotFound, badTokenId, blockNotIndexed } from './errors.ts';
 
 export interface BadgeRoutesDeps {
   db: Queryable;
@@ -38,6 +51,65 @@ const Metadata = Type.Object(
   { title: 'BadgeMetadata' },
 );
 
+const Block = Type.String({ description: 'Block number, decimal.' });
+const NullableBlock = Type.Union([Block, Type.Null()]);
+const AchievementRef = {
+  achievementId: Type.String({ description: 'The slug, or the on-chain id when the catalogue lacks it.' }),
+  achievementKey: Type.String({ description: 'The on-chain achievement id (uint64 of the slug), decimal.' }),
+};
+const Badge = Type.Object(
+  {
+    tokenId: Type.String(),
+    ...AchievementRef,
+    holder: Type.Union([Type.String(), Type.Null()], { description: 'Lower case; null once revoked.' }),
+    mintedBlock: Block,
+    mintedTx: Type.String(),
+    revokedBlock: NullableBlock,
+    history: Type.Array(
+      Type.Object({
+        owner: Type.String(),
+        fromBlock: Block,
+        toBlock: Type.Union([Block, Type.Null()], { description: 'Exclusive; null: still held.' }),
+        txHash: Type.String(),
+        blockHash: Type.Union([Type.String(), Type.Null()], {
+          description: 'Hash of the block of fromBlock (null only for rows indexed before hashes were kept).',
+        }),
+      }),
+    ),
+    final: Type.Boolean({
+      description:
+        "Every block of this record is at or below the listener's finalized block (no reorg can change it).",
+    }),
+  },
+  { title: 'Badge' },
+);
+const HeldBadges = Type.Object(
+  {
+    address: Type.String({ description: 'Lower case.' }),
+    block: Block,
+    processedBlock: Block,
+    finalizedBlock: Block,
+    final: Type.Boolean({ description: 'block ≤ finalizedBlock: no reorg can change this answer.' }),
+    items: Type.Array(Type.Object({ tokenId: Type.String(), ...AchievementRef, sinceBlock: Block })),
+  },
+  { title: 'HeldBadges' },
+);
+
+/** The listener's checkpoint of the badge contract the database follows (chain_identity). */
+const PROGRESS = `select c.block_number::text as processed, coalesce(c.finalized_block, c.block_number)::text as finalized
+   from chain_identity i join chain_checkpoints c on c.contract = lower(i.badge_address)`;
+
+function tokenIdParam(raw: string): bigint {
+  if (!/^\d{1,78}$/.test(raw)) throw badTokenId(raw);
+  const tokenId = BigInt(raw);
+  if (tokenId < 1n || tokenId > MAX_TOKEN_ID) throw badTokenId(raw);
+  return tokenId;
+}
+
+async function achievementRef(achievements: AchievementIndex, key: string) {
+  return { achievementId: (await achievements.byKey(BigInt(key)))?.id ?? key, achievementKey: key };
+}
+
 export function badgeRoutes(deps: BadgeRoutesDeps): FastifyPluginAsync {
   const achievements = createAchievementIndex(deps.catalogue);
   return async (app) => {
@@ -54,10 +126,7 @@ export function badgeRoutes(deps: BadgeRoutesDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const { tokenId: raw } = request.params as { tokenId: string };
-        if (!/^\d{1,78}$/.test(raw)) throw badTokenId(raw);
-        const tokenId = BigInt(raw);
-        if (tokenId < 1n || tokenId > MAX_TOKEN_ID) throw badTokenId(raw);
+        const tokenId = tokenIdParam((request.params as { tokenId: string }).tokenId);
         const { rows } = await deps.db.query<{ key: string; owner: string | null; minted_block: string }>(
           'select achievement_key::text as key, owner, minted_block from badge_tokens where token_id = $1',
           [tokenId.toString()],
@@ -71,6 +140,126 @@ export function badgeRoutes(deps: BadgeRoutesDeps): FastifyPluginAsync {
         );
         reply.header('cache-control', 'public, max-age=300');
         return metadata;
+      },
+    );
+
+    app.get(
+      '/v1/badges/:tokenId',
+      {
+        config: { scope: 'public' },
+        schema: {
+          tags: ['badges'],
+          summary:
+            'A badge as indexed from the chain: its achievement, holder, mint and revoke, ownership history with block hashes, and whether it is final.',
+          params: Type.Object({ tokenId: Type.String({ description: 'Token id, decimal.' }) }),
+          response: { 200: Badge },
+        },
+      },
+      async (request) => {
+        const tokenId = tokenIdParam((request.params as { tokenId: string }).tokenId);
+        const { rows } = await deps.db.query<{
+          key: string;
+          owner: string | null;
+          minted_block: string;
+          minted_tx: string;
+          revoked_block: string | null;
+          history: {
+            owner: string;
+            fromBlock: string;
+            toBlock: string | null;
+            txHash: string;
+            blockHash: string;
+          }[];
+          finalized: string | null;
+        }>(
+          `select t.achievement_key::text as key, t.owner, t.minted_block::text as minted_block, t.minted_tx,
+                  t.revoked_block::text as revoked_block,
+                  coalesce((select json_agg(json_build_object('owner', o.owner, 'fromBlock', o.from_block::text,
+                                                              'toBlock', o.to_block::text, 'txHash', o.tx_hash,
+                                                              'blockHash', o.block_hash) order by o.from_block)
+                              from badge_ownership o where o.token_id = t.token_id), '[]'::json) as history,
+                  (select finalized from (${PROGRESS}) p) as finalized
+             from badge_tokens t where t.token_id = $1`,
+          [tokenId.toString()],
+        );
+        const row = rows[0];
+        if (!row) throw badgeNotFound(tokenId.toString(), false);
+        const last = BigInt(row.revoked_block ?? row.minted_block);
+        return {
+          tokenId: tokenId.toString(),
+          ...(await achievementRef(achievements, row.key)),
+          holder: row.owner,
+          mintedBlock: row.minted_block,
+          mintedTx: row.minted_tx,
+          revokedBlock: row.revoked_block,
+          history: row.history,
+          final: row.finalized !== null && last <= BigInt(row.finalized),
+        };
+      },
+    );
+
+    app.get(
+      '/v1/users/:address/badges',
+      {
+        config: { scope: 'public' },
+        schema: {
+          tags: ['badges'],
+          summary:
+            "The badges an address held at a block (default: the listener's last processed block), from the ownership history.",
+          params: Type.Object({ address: Type.String({ description: '0x address, any case' }) }),
+          querystring: Type.Object({
+            block: Type.Optional(
+              Type.String({
+                pattern: '^[0-9]{1,20}$',
+                description: "Block number; default the listener's processed block.",
+              }),
+            ),
+          }),
+          response: { 200: HeldBadges },
+        },
+      },
+      async (request) => {
+        const raw = (request.params as { address: string }).address;
+        const address = normalizeAddress(raw);
+        if (!address) throw badAddress(raw);
+        const asked = (request.query as { block?: string }).block;
+        const wanted = asked === undefined ? null : BigInt(asked);
+        const { rows } = await deps.db.query<{
+          processed: string | null;
+          finalized: string | null;
+          items: { tokenId: string; key: string; sinceBlock: string }[] | null;
+        }>(
+          `with p as (${PROGRESS}),
+                b as (select coalesce($2::numeric, (select processed::numeric from p)) as block)
+           select (select processed from p) as processed, (select finalized from p) as finalized,
+                  (select json_agg(json_build_object('tokenId', o.token_id::text, 'key', t.achievement_key::text,
+                                                     'sinceBlock', o.from_block::text) order by o.token_id)
+                     from badge_ownership o join badge_tokens t on t.token_id = o.token_id, b
+                    where o.owner = $1 and o.from_block <= b.block and (o.to_block is null or o.to_block > b.block)
+                  ) as items`,
+          [address, wanted?.toString() ?? null],
+        );
+        const row = rows[0]!;
+        const processed = row.processed === null ? undefined : BigInt(row.processed);
+        if (processed === undefined || (wanted !== null && wanted > processed))
+          throw blockNotIndexed(wanted ?? undefined, processed);
+        const block = wanted ?? processed;
+        const finalized = BigInt(row.finalized!);
+        const items = [];
+        for (const i of row.items ?? [])
+          items.push({
+            tokenId: i.tokenId,
+            ...(await achievementRef(achievements, i.key)),
+            sinceBlock: i.sinceBlock,
+          });
+        return {
+          address,
+          block: block.toString(),
+          processedBlock: processed.toString(),
+          finalizedBlock: finalized.toString(),
+          final: block <= finalized,
+          items,
+        };
       },
     );
   };
