@@ -90,6 +90,11 @@
  * --max-semi-space-size=64 again: this process's scavenges 323 → 103 ms and its CPU 1.71 → 1.51 s,
  * the throughput the same (31 % both).
  *
+ * 2026-11-27, a fresh checkout on the same kind of machine, nothing changed in the listener: six warm
+ * runs 24.9k–30.9k events/s = 33–37 % of raw (raw 71k–92k logs/s), CPU-s database 0.98–1.18, hardhat
+ * 0.61–0.72, this process 1.10–1.44 (2.7–3.3 in all) against the raw read's 0.87–1.28: 50 % would
+ * need the whole backfill within ~2.0–2.5 CPU-s on 2 cores.
+ *
  * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
  *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
  */
