@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { TEST_DRIVER } from '../../test/services.ts';
-import type { Db } from '../platform/db/create-db.ts';
+import { interleavedDb } from '../platform/db/test-support.ts';
 import { createJobs } from '../platform/jobs/index.ts';
 import { badgeDistributionJob, governanceTick, powerAccuracyJob, tickJob } from './jobs.ts';
 import { getProposal } from './read-proposals.ts';
@@ -527,37 +527,15 @@ describe.skipIf(TEST_DRIVER !== 'pg')('reading a proposal', () => {
     const ctx = g.governance.context;
     const db = ctx.db;
     // Another writer commits a transition right after the proposal's own row was read.
-    let interleaved = false;
-    const interleave = async (text: string) => {
-      if (interleaved || !/from gov_proposals where id/.test(text)) return;
-      interleaved = true;
-      await db.query(
+    const spy = interleavedDb(db, /from gov_proposals where id/, () =>
+      db.query(
         `insert into gov_proposal_transitions (proposal_id, from_state, to_state, actor, reason, at)
          values ($1, 'active', 'active', 'test', 'interleaved', now())`,
         [id],
-      );
-    };
-    const spy: Db = {
-      ...db,
-      query: async (text, params, options) => {
-        const r = await db.query(text, params, options);
-        await interleave(text);
-        return r as never;
-      },
-      transaction: (fn) =>
-        db.transaction((tx) =>
-          fn({
-            ...tx,
-            query: async (text, params, options) => {
-              const r = await tx.query(text, params, options);
-              await interleave(text);
-              return r as never;
-            },
-          }),
-        ),
-    };
-    const during = await getProposal({ ...ctx, db: spy }, id);
-    expect(interleaved).toBe(true);
+      ),
+    );
+    const during = await getProposal({ ...ctx, db: spy.db }, id);
+    expect(spy.wrote()).toBe(true);
     expect(during.transitions.some((t) => t.reason === 'interleaved')).toBe(false);
     const after = await getProposal(ctx, id);
     expect(after.transitions.some((t) => t.reason === 'interleaved')).toBe(true);

@@ -5,6 +5,7 @@
  * is never one the clock has already left.
  */
 import type { Queryable } from '../platform/db/create-db.ts';
+import { readSnapshot } from '../platform/db/read-snapshot.ts';
 import { ValidationError } from '../platform/errors.ts';
 import { advanceDue, advanceProposal, isDue } from './advance-proposal.ts';
 import { formatScaled } from './amounts.ts';
@@ -107,11 +108,9 @@ function readProposal(
   voter: string | undefined,
   evenIfDue: boolean,
 ): Promise<ProposalDetailShape | undefined> {
-  return ctx.db.transaction(async (tx) => {
-    await tx.query('set transaction isolation level repeatable read, read only');
+  return readSnapshot(ctx.db, async (tx) => {
     const p = await loadProposal(tx, id);
     if (!evenIfDue && isDue(p, ctx.now())) return undefined;
-    // One connection: these run one after the other, in the transaction's snapshot.
     const [tallies, transitions, executions, vote] = await Promise.all([
       computeTallies(tx, [p.id]),
       tx.query<{

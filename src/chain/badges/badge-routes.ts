@@ -13,15 +13,16 @@
  *   `CHAIN_BLOCK_NOT_INDEXED` above the processed block (or before the listener's first run);
  *   `final` says whether N can still change with a reorg.
  *
- * 400 `CHAIN_BAD_TOKEN_ID` / `CHAIN_BAD_ADDRESS` for ids and addresses that cannot be one. Each
- * answer is one statement, so one snapshot.
+ * 400 `CHAIN_BAD_TOKEN_ID` / `CHAIN_BAD_ADDRESS` for ids and addresses that cannot be one. The
+ * listener's progress is read before the badges, so a `final: true` is never premature.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { Catalogue } from '../../achievements/index.ts';
 import { normalizeAddress } from '../../achievements/index.ts';
 import type { Queryable } from '../../platform/db/create-db.ts';
-import { type AchievementIndex, createAchievementIndex } from './achievement-index.ts';
+import { followedProgress, tokensOfAt } from '../listener/ownership.ts';
+import { createAchievementIndex } from './achievement-index.ts';
 import { badgeMetadata } from './badge-metadata.ts';
 import { badAddress, badgeNotFound, badTokenId, blockNotIndexed } from './errors.ts';
 
@@ -95,9 +96,7 @@ const HeldBadges = Type.Object(
   { title: 'HeldBadges' },
 );
 
-/** The listener's checkpoint of the badge contract the database follows (chain_identity). */
-const PROGRESS = `select c.block_number::text as processed, coalesce(c.finalized_block, c.block_number)::text as finalized
-   from chain_identity i join chain_checkpoints c on c.contract = lower(i.badge_address)`;
+const TokenIdParams = Type.Object({ tokenId: Type.String({ description: 'Token id, decimal.' }) });
 
 function tokenIdParam(raw: string): bigint {
   if (!/^\d{1,78}$/.test(raw)) throw badTokenId(raw);
@@ -106,8 +105,9 @@ function tokenIdParam(raw: string): bigint {
   return tokenId;
 }
 
-async function achievementRef(achievements: AchievementIndex, key: string) {
-  return { achievementId: (await achievements.byKey(BigInt(key)))?.id ?? key, achievementKey: key };
+/** The slug (or, unknown to the catalogue, the on-chain id) and the on-chain id of `key`. */
+function achievementRef(slugs: ReadonlyMap<bigint, { id: string }>, key: bigint) {
+  return { achievementId: slugs.get(key)?.id ?? key.toString(), achievementKey: key.toString() };
 }
 
 export function badgeRoutes(deps: BadgeRoutesDeps): FastifyPluginAsync {
@@ -121,7 +121,7 @@ export function badgeRoutes(deps: BadgeRoutesDeps): FastifyPluginAsync {
           tags: ['badges'],
           summary:
             "ERC-721 metadata of a badge (what its tokenURI points at): the achievement's name, description, image and attributes.",
-          params: Type.Object({ tokenId: Type.String({ description: 'Token id, decimal.' }) }),
+          params: TokenIdParams,
           response: { 200: Metadata },
         },
       },
@@ -151,12 +151,14 @@ export function badgeRoutes(deps: BadgeRoutesDeps): FastifyPluginAsync {
           tags: ['badges'],
           summary:
             'A badge as indexed from the chain: its achievement, holder, mint and revoke, ownership history with block hashes, and whether it is final.',
-          params: Type.Object({ tokenId: Type.String({ description: 'Token id, decimal.' }) }),
+          params: TokenIdParams,
           response: { 200: Badge },
         },
       },
       async (request) => {
         const tokenId = tokenIdParam((request.params as { tokenId: string }).tokenId);
+        // Progress first: read before the record, `final` can only be too cautious, never wrong.
+        const progress = await followedProgress(deps.db);
         const { rows } = await deps.db.query<{
           key: string;
           owner: string | null;
@@ -168,17 +170,15 @@ export function badgeRoutes(deps: BadgeRoutesDeps): FastifyPluginAsync {
             fromBlock: string;
             toBlock: string | null;
             txHash: string;
-            blockHash: string;
+            blockHash: string | null;
           }[];
-          finalized: string | null;
         }>(
           `select t.achievement_key::text as key, t.owner, t.minted_block::text as minted_block, t.minted_tx,
                   t.revoked_block::text as revoked_block,
                   coalesce((select json_agg(json_build_object('owner', o.owner, 'fromBlock', o.from_block::text,
                                                               'toBlock', o.to_block::text, 'txHash', o.tx_hash,
                                                               'blockHash', o.block_hash) order by o.from_block)
-                              from badge_ownership o where o.token_id = t.token_id), '[]'::json) as history,
-                  (select finalized from (${PROGRESS}) p) as finalized
+                              from badge_ownership o where o.token_id = t.token_id), '[]'::json) as history
              from badge_tokens t where t.token_id = $1`,
           [tokenId.toString()],
         );
@@ -187,13 +187,13 @@ export function badgeRoutes(deps: BadgeRoutesDeps): FastifyPluginAsync {
         const last = BigInt(row.revoked_block ?? row.minted_block);
         return {
           tokenId: tokenId.toString(),
-          ...(await achievementRef(achievements, row.key)),
+          ...achievementRef(await achievements.map(), BigInt(row.key)),
           holder: row.owner,
           mintedBlock: row.minted_block,
           mintedTx: row.minted_tx,
           revokedBlock: row.revoked_block,
           history: row.history,
-          final: row.finalized !== null && last <= BigInt(row.finalized),
+          final: progress !== undefined && last <= progress.finalizedBlock,
         };
       },
     );
@@ -223,42 +223,24 @@ export function badgeRoutes(deps: BadgeRoutesDeps): FastifyPluginAsync {
         const address = normalizeAddress(raw);
         if (!address) throw badAddress(raw);
         const asked = (request.query as { block?: string }).block;
-        const wanted = asked === undefined ? null : BigInt(asked);
-        const { rows } = await deps.db.query<{
-          processed: string | null;
-          finalized: string | null;
-          items: { tokenId: string; key: string; sinceBlock: string }[] | null;
-        }>(
-          `with p as (${PROGRESS}),
-                b as (select coalesce($2::numeric, (select processed::numeric from p)) as block)
-           select (select processed from p) as processed, (select finalized from p) as finalized,
-                  (select json_agg(json_build_object('tokenId', o.token_id::text, 'key', t.achievement_key::text,
-                                                     'sinceBlock', o.from_block::text) order by o.token_id)
-                     from badge_ownership o join badge_tokens t on t.token_id = o.token_id, b
-                    where o.owner = $1 and o.from_block <= b.block and (o.to_block is null or o.to_block > b.block)
-                  ) as items`,
-          [address, wanted?.toString() ?? null],
-        );
-        const row = rows[0]!;
-        const processed = row.processed === null ? undefined : BigInt(row.processed);
-        if (processed === undefined || (wanted !== null && wanted > processed))
-          throw blockNotIndexed(wanted ?? undefined, processed);
-        const block = wanted ?? processed;
-        const finalized = BigInt(row.finalized!);
-        const items = [];
-        for (const i of row.items ?? [])
-          items.push({
-            tokenId: i.tokenId,
-            ...(await achievementRef(achievements, i.key)),
-            sinceBlock: i.sinceBlock,
-          });
+        const wanted = asked === undefined ? undefined : BigInt(asked);
+        // Progress first: blocks up to it do not change but by a reorg, which `final` owns up to.
+        const progress = await followedProgress(deps.db);
+        if (progress === undefined || (wanted !== undefined && wanted > progress.processedBlock))
+          throw blockNotIndexed(wanted, progress?.processedBlock);
+        const block = wanted ?? progress.processedBlock;
+        const [held, slugs] = await Promise.all([tokensOfAt(deps.db, address, block), achievements.map()]);
         return {
           address,
           block: block.toString(),
-          processedBlock: processed.toString(),
-          finalizedBlock: finalized.toString(),
-          final: block <= finalized,
-          items,
+          processedBlock: progress.processedBlock.toString(),
+          finalizedBlock: progress.finalizedBlock.toString(),
+          final: block <= progress.finalizedBlock,
+          items: held.map((h) => ({
+            tokenId: h.tokenId.toString(),
+            ...achievementRef(slugs, h.achievementKey),
+            sinceBlock: h.sinceBlock.toString(),
+          })),
         };
       },
     );

@@ -111,7 +111,14 @@ export {
 } from './errors.ts';
 export { readLogs, readRange, readRanges } from './fetch-ranges.ts';
 export { createLimiter, type Limiter } from './limiter.ts';
-export { type BadgeHolding, listenerProgress, ownersAt, tokensOfAt } from './ownership.ts';
+export {
+  type BadgeHolding,
+  followedProgress,
+  type ListenerProgress,
+  listenerProgress,
+  ownersAt,
+  tokensOfAt,
+} from './ownership.ts';
 export { intakeIngest, postFinalEvents, postFinalInputs, postToIntake } from './post-final.ts';
 export {
   type ReplayProgress,

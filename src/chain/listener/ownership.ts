@@ -55,19 +55,36 @@ export async function tokensOfAt(q: Queryable, owner: string, block: bigint): Pr
   return rows.map(toHolding);
 }
 
+export interface ListenerProgress {
+  processedBlock: bigint;
+  finalizedBlock: bigint;
+}
+
+type CheckpointRow = { block_number: string; finalized_block: string | null };
+
+const toProgress = (row: CheckpointRow | undefined): ListenerProgress | undefined =>
+  row && {
+    processedBlock: BigInt(row.block_number),
+    finalizedBlock: BigInt(row.finalized_block ?? row.block_number),
+  };
+
 /** How far the listener got for `badgeAddress`: applied and final blocks; undefined before it ran. */
 export async function listenerProgress(
   q: Queryable,
   badgeAddress: string,
-): Promise<{ processedBlock: bigint; finalizedBlock: bigint } | undefined> {
-  const { rows } = await q.query<{ block_number: string; finalized_block: string | null }>(
+): Promise<ListenerProgress | undefined> {
+  const { rows } = await q.query<CheckpointRow>(
     'select block_number, finalized_block from chain_checkpoints where contract = $1',
     [badgeAddress.toLowerCase()],
   );
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    processedBlock: BigInt(row.block_number),
-    finalizedBlock: BigInt(row.finalized_block ?? row.block_number),
-  };
+  return toProgress(rows[0]);
+}
+
+/** {@link listenerProgress} of the badge contract this database follows (chain_identity). */
+export async function followedProgress(q: Queryable): Promise<ListenerProgress | undefined> {
+  const { rows } = await q.query<CheckpointRow>(
+    `select c.block_number, c.finalized_block
+       from chain_identity i join chain_checkpoints c on c.contract = lower(i.badge_address)`,
+  );
+  return toProgress(rows[0]);
 }

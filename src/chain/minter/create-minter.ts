@@ -7,16 +7,15 @@ import {
   keccak256,
   type PublicClient,
   parseTransaction,
-  stringToBytes,
   type Transport,
 } from 'viem';
 import { chunks } from '../../platform/chunks.ts';
 import { contextFromTraceparent, runWithTrace } from '../../platform/trace.ts';
-import { achievementBadgeAbi } from '../abi/AchievementBadge.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
 import { bumpFees } from './bump-fees.ts';
 import { MINTER_ERROR_CODES, MinterError } from './errors.ts';
 import { fetchReceipt, type MintReceipt } from './fetch-receipt.ts';
+import { hasMinterRole } from './minter-role.ts';
 import { createMinterStore, type FinishedRow, type OpenTx, type OutboxRow } from './minter-store.ts';
 import {
   type GasModel,
@@ -36,8 +35,6 @@ import {
 import { tokenIdsFromReceipt } from './token-ids-from-receipt.ts';
 import type { CreateMinterParameters, Minter, MinterTickResult } from './types.ts';
 
-/** The AccessControl role the minter's account needs on the badge contract. */
-export const MINTER_ROLE = keccak256(stringToBytes('MINTER_ROLE'));
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const GWEI = 1_000_000_000n;
 /** A repeated warning (fees above the cap, a failing broadcast, tick errors) is logged at most this often. */
@@ -632,7 +629,8 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     }
   };
   const noteBalance = (wei: bigint) => {
-    sampledBalance = { wei, at: new Date().toISOString() };
+    lastBalanceAt = Date.now();
+    sampledBalance = { wei, at: new Date(lastBalanceAt).toISOString() };
     metrics.minterBalance.set(Number(wei));
   };
   const clearGauges = () => {
@@ -771,12 +769,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       );
     let hasRole: boolean;
     try {
-      hasRole = await client.readContract({
-        address: badgeAddress,
-        abi: achievementBadgeAbi,
-        functionName: 'hasRole',
-        args: [MINTER_ROLE, account.address],
-      });
+      hasRole = await hasMinterRole(client, badgeAddress, account.address);
     } catch (err) {
       if (revertOf(err) || nodeAnswered(err))
         throw new MinterError(
@@ -802,7 +795,6 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
         { details: { chainNonce: latestCount, recordedNonce: maxFinal } },
       );
     noteBalance(balance);
-    lastBalanceAt = Date.now();
     if (balance === 0n)
       log.warn('minter account has no funds: mints wait until it is funded', {
         context: { account: account.address },

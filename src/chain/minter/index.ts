@@ -79,13 +79,14 @@
  * Codes in {@link MINTER_ERROR_CODES}.
  */
 export { bumpFees, type Fees } from './bump-fees.ts';
-export { createMinter, MINTER_ROLE } from './create-minter.ts';
+export { createMinter } from './create-minter.ts';
 export { MINTER_ERROR_CODES, MinterError, type MinterErrorCode } from './errors.ts';
 export {
   type LoadMinterAccountOptions,
   type LoadMinterAccountParameters,
   loadMinterAccount,
 } from './load-minter-account.ts';
+export { hasMinterRole, MINTER_ROLE } from './minter-role.ts';
 export { type FeePolicy, feesFromHistory, type PricedFees, priceFees } from './price-fees.ts';
 export { shortReason } from './rpc-error-facts.ts';
 export type {

@@ -30,7 +30,7 @@ import { type DevChain, type DevChainOptions, deployBadge, startDevChain } from 
 import { createMinter } from './create-minter.ts';
 import type { CreateMinterParameters, Minter, MinterOptions, MinterTickResult } from './types.ts';
 
-export { MINTER_ROLE } from './create-minter.ts';
+export { MINTER_ROLE } from './minter-role.ts';
 
 export interface OutboxView {
   id: string;

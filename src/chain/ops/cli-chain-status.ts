@@ -16,8 +16,7 @@ import { printJson, printLine } from '../../cli/output.ts';
 import { withDatabase } from '../../cli/with-database.ts';
 import type { Config } from '../../platform/config.ts';
 import { createShutdown } from '../../platform/shutdown.ts';
-import { achievementBadgeAbi } from '../abi/AchievementBadge.ts';
-import { loadMinterAccount, MINTER_ROLE, shortReason } from '../minter/index.ts';
+import { hasMinterRole, loadMinterAccount, shortReason } from '../minter/index.ts';
 import { nativeAmount } from '../native-amount.ts';
 import { createRpcPool, type RpcPool } from '../rpc/index.ts';
 import { chainStatus } from './chain-ops-routes.ts';
@@ -98,14 +97,7 @@ export async function minterAccountReport(
   const badge = config.badgeAddress ? getAddress(config.badgeAddress) : undefined;
   const [balance, role] = await Promise.allSettled([
     client.getBalance({ address }),
-    badge
-      ? client.readContract({
-          address: badge,
-          abi: achievementBadgeAbi,
-          functionName: 'hasRole',
-          args: [MINTER_ROLE, address],
-        })
-      : Promise.resolve(null),
+    badge ? hasMinterRole(client, badge, address) : Promise.resolve(null),
   ]);
   const failed = [balance, role].find((r) => r.status === 'rejected');
   return {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { TEST_DRIVER } from '../../../test/services.ts';
-import type { Db } from '../../platform/db/create-db.ts';
+import { interleavedDb } from '../../platform/db/test-support.ts';
 import { metricValue } from '../../platform/jobs/test-support.ts';
 import type { ReceivedRequest } from '../notify/test-sinks.ts';
 import { waitFor } from '../notify/test-sinks.ts';
@@ -895,42 +895,20 @@ describe.skipIf(TEST_DRIVER !== 'pg')('reading an incident', () => {
     const db = h.api.db;
     // Another writer commits a timeline entry and a notification change (one statement, as a
     // delivery does) right after the incident's own row was read.
-    let interleaved = false;
-    const interleave = async (text: string) => {
-      if (interleaved || !text.startsWith('select * from ops_incidents where id')) return;
-      interleaved = true;
-      await db.query(
+    const spy = interleavedDb(db, /^select \* from ops_incidents where id/, () =>
+      db.query(
         `with t as (insert into ops_incident_timeline (incident_id, at, kind, actor, message, data)
                     values ($1, now(), 'note', 'system', 'interleaved', '{}'::jsonb))
          update ops_notifications set last_error = 'interleaved' where incident_id = $1`,
         [id],
-      );
-    };
-    const spy: Db = {
-      ...db,
-      query: async (text, params, options) => {
-        const r = await db.query(text, params, options);
-        await interleave(text);
-        return r as never;
-      },
-      transaction: (fn) =>
-        db.transaction((tx) =>
-          fn({
-            ...tx,
-            query: async (text, params, options) => {
-              const r = await tx.query(text, params, options);
-              await interleave(text);
-              return r as never;
-            },
-          }),
-        ),
-    };
+      ),
+    );
     const options = resolveIncidentsOptions({
       escalation: testEscalation(),
       slack: { webhooks: { ops: 'https://hooks.slack.test/x' } },
     });
-    const during = await getIncident(spy, options, id);
-    expect(interleaved).toBe(true);
+    const during = await getIncident(spy.db, options, id);
+    expect(spy.wrote()).toBe(true);
     expect(during.timeline.some((t) => t.message === 'interleaved')).toBe(false);
     expect(during.notifications.some((n) => n.lastError === 'interleaved')).toBe(false);
     const after = await getIncident(db, options, id);

@@ -3,6 +3,7 @@
  * newest first, filtered by state and severity, with an opaque cursor.
  */
 import type { Db, Queryable } from '../../platform/db/create-db.ts';
+import { readSnapshot } from '../../platform/db/read-snapshot.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import { IncidentNotFoundError } from './errors.ts';
 import {
@@ -45,10 +46,7 @@ export async function getIncident(
   id: string,
 ): Promise<IncidentDetail> {
   if (!/^\d{1,18}$/.test(id)) throw new IncidentNotFoundError(id);
-  return db.transaction(async (tx) => {
-    await tx.query('set transaction isolation level repeatable read, read only');
-    return readIncident(tx, options, id);
-  });
+  return readSnapshot(db, (q) => readIncident(q, options, id));
 }
 
 async function readIncident(
@@ -58,7 +56,6 @@ async function readIncident(
 ): Promise<IncidentDetail> {
   const row = (await db.query<IncidentRow>('select * from ops_incidents where id = $1', [id])).rows[0];
   if (!row) throw new IncidentNotFoundError(id);
-  // One connection: these run one after the other, in the transaction's snapshot.
   const [alerts, timeline, notifications, postmortem] = await Promise.all([
     db.query<AlertRow>(
       'select * from ops_incident_alerts where incident_id = $1 order by starts_at, fingerprint',

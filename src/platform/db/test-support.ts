@@ -1,0 +1,33 @@
+/** Test helpers around the database. */
+import type { Db, Queryable } from './create-db.ts';
+
+/**
+ * `db` for a reader that another writer interrupts: `write` runs — on `db` itself, so committed at
+ * once on another connection — right after the first statement matching `after`, whether the reader
+ * sent it on the Db or inside one of its transactions. `wrote()` says whether it happened. For
+ * PostgreSQL: on PGlite (one session) a write from outside a running transaction waits forever.
+ */
+export function interleavedDb(
+  db: Db,
+  after: RegExp,
+  write: () => Promise<unknown>,
+): { db: Db; wrote: () => boolean } {
+  let wrote = false;
+  const spied = (q: Queryable): Queryable['query'] =>
+    (async (text, params, options) => {
+      const result = await q.query(text, params, options);
+      if (!wrote && after.test(text)) {
+        wrote = true;
+        await write();
+      }
+      return result;
+    }) as Queryable['query'];
+  return {
+    db: {
+      ...db,
+      query: spied(db),
+      transaction: (fn) => db.transaction((tx) => fn({ ...tx, query: spied(tx) })),
+    },
+    wrote: () => wrote,
+  };
+}
