@@ -6,7 +6,9 @@
  *   started, the AchievementBadge contract deployed (admin = dev account #0, minter = #1), and the
  *   minter signs with dev account #1 — so a newcomer's unlocks become real tokens. The dev chain
  *   lives in memory: each start is a new chain, and `checkChainIdentity` re-mints the unlocked
- *   badges on it.
+ *   badges on it. Its blocks are final as mined (confirmations 0, whatever CB_CHAIN_CONFIRMATIONS
+ *   says): one process writes to it and it mines only on a transaction, so nothing can reorg it —
+ *   and a confirmation depth would keep a lone mint `submitted` until some other transaction came.
  * - `RPC_URLS` set: the RPC pool (failover, circuit breaker) checks the chain id (CB_CHAIN_ID);
  *   `CB_BADGE_ADDRESS` is required; the minter runs when a key is configured
  *   (CB_MINTER_KEY_FILE / CB_MINTER_PRIVATE_KEY), and a changed chain or contract is refused.
@@ -53,6 +55,9 @@ export interface CreateChainParameters {
   /** The URL this process serves (for the dev chain's tokenURI base). */
   publicUrl: string;
 }
+
+/** The embedded dev chain's blocks are final as mined (see the module note). */
+const DEV_CHAIN_CONFIRMATIONS = 0;
 
 export async function createChain(params: CreateChainParameters): Promise<ChainModule> {
   const { common, db } = params;
@@ -133,7 +138,7 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
       startBlock,
       ...(devChain
         ? {
-            confirmations: Math.min(config.chainConfirmations, 1),
+            confirmations: DEV_CHAIN_CONFIRMATIONS,
             pollIntervalMs: Math.min(config.chainPollIntervalMs, 500),
           }
         : {}),
@@ -153,7 +158,7 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
         ...(devChain
           ? {
               options: {
-                confirmations: Math.min(config.chainConfirmations, 1),
+                confirmations: DEV_CHAIN_CONFIRMATIONS,
                 pollIntervalMs: Math.min(config.chainPollIntervalMs, 500),
               },
             }

@@ -565,7 +565,8 @@ export const SETTINGS = [
     key: 'chainConfirmations',
     env: 'CB_CHAIN_CONFIRMATIONS',
     defaultText: '2',
-    description: 'Blocks after which a block counts as final (listener and minter confirmations).',
+    description:
+      'Blocks after which a block counts as final (listener and minter confirmations). The embedded dev chain (no RPC_URLS) uses 0: only this process writes to it, so its blocks are final as mined.',
     default: () => 2,
     parse: int(0, 1000),
   }),

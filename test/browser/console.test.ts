@@ -11,8 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
+import { createPublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { achievementBadgeAbi } from '../../src/chain/abi/AchievementBadge.ts';
 import { type DevWalletAccount, hardhatDevAccounts } from '../../src/web/index.ts';
 import {
   buildConsole,
@@ -31,6 +33,17 @@ const [member, other] = hardhatDevAccounts(2, 2) as [DevWalletAccount, DevWallet
 const EXPLORER = 'https://explorer.example';
 const mods = modules();
 
+let built: Promise<string> | undefined;
+/** The console built once for this file's servers. */
+const consoleDist = () => {
+  built ??= (async () => {
+    const dist = join(mkdtempSync(join(tmpdir(), 'cb-console-')), 'dist');
+    await buildConsole(dist);
+    return dist;
+  })();
+  return built;
+};
+
 interface ManifestChunk {
   file: string;
   src?: string;
@@ -46,8 +59,7 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    dist = join(mkdtempSync(join(tmpdir(), 'cb-console-')), 'dist');
-    await buildConsole(dist);
+    dist = await consoleDist();
     [server, browser] = await Promise.all([
       startConsoleServer({
         distDir: dist,
@@ -495,6 +507,110 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
       }
     },
   );
+});
+
+describe.skipIf(problem !== undefined)('web console over a running dev chain', () => {
+  let server: ConsoleServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([
+      startConsoleServer({ distDir: await consoleDist(), chain: true }),
+      launchChromium(),
+    ]);
+    // An unlock with a badge (first-trade): the minter sends it, the listener indexes the token.
+    await seedMember(server, member.address.toLowerCase());
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** The member's badges as the listener indexed them, once it has `count`. */
+  const heldBadges = async (count: number) => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const res = await fetch(`${server.url}/v1/users/${member.address}/badges`);
+      const body = (await res.json()) as {
+        items: { tokenId: string; achievementId: string; sinceBlock: string }[];
+      };
+      if (res.ok && body.items.length >= count) return body.items;
+      if (Date.now() > deadline)
+        throw new Error(`the listener indexed ${body.items?.length ?? 0} badge(s), not ${count}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+
+  test('member: an unlock becomes a token on the chain; the card shows the token the chain holds', async () => {
+    const held = await heldBadges(1);
+    const firstTrade = held.find((b) => b.achievementId === 'first-trade');
+    expect(firstTrade).toBeDefined();
+    const chain = server.chain!;
+    const client = createPublicClient({ transport: chain.transport, chain: chain.chain });
+    const owner = await client.readContract({
+      address: chain.badgeAddress,
+      abi: achievementBadgeAbi,
+      functionName: 'ownerOf',
+      args: [BigInt(firstTrade!.tokenId)],
+    });
+    expect(owner.toLowerCase()).toBe(member.address.toLowerCase());
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      // The outbox row is confirmed by the minter's receipt or the listener, whichever comes first.
+      const card = page.locator('.achievement.unlocked', { hasText: 'First trade' });
+      const minted = card.getByText(`Badge #${firstTrade!.tokenId} minted`);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        await page.goto(`${server.url}/achievements?address=${member.address}`);
+        await card.waitFor();
+        if (await minted.isVisible()) break;
+        if (Date.now() > deadline) throw new Error(`card says: ${await card.textContent()}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await card
+        .getByText(/block \d+/)
+        .first()
+        .waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  test("operator: the Chain page shows the listener and the minter at work, the minter's balance and the figures", async () => {
+    await heldBadges(1);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await goToOps(page, server, '/ops/chain');
+      await page.getByText('Chain 31337 (embedded dev chain), badge contract').waitFor();
+      const listener = page.locator('.card', { hasText: 'Listener' });
+      await listener.getByText('running', { exact: true }).waitFor();
+      await listener.getByText(/processed \d+ · final \d+/).waitFor();
+      const minter = page.locator('.card', { hasText: 'Minter' });
+      await minter.getByText(/account 0x7099…79C8/).waitFor();
+      // Dev account #1 starts with 10,000 of the native unit; sampled before or after its mint's gas.
+      await minter
+        .getByText(/^balance (10000|9999\.\d{1,4}) \(the chain's native unit\) · sampled /)
+        .waitFor();
+      await page.getByRole('row', { name: /Last processed block\s.*\s\d+\s/ }).waitFor();
+      expect(await page.getByText('No chain listener or minter reports to this instance yet.').count()).toBe(
+        0,
+      );
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 async function signIn(page: Page, server: ConsoleServer, next: string) {

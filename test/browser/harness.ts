@@ -3,6 +3,8 @@
  * (programmatically, into a directory of their own), a real server listening on a free port — the
  * API's plugins, the achievement routes and the web console's routes over a migrated test database
  * (test/services.ts) —, Chromium from Debian driven by playwright-core, and a small seed.
+ * With `chain: true` the server also runs the chain module as `cb start` does without RPC_URLS:
+ * an in-process dev chain with the badge deployed, its minter and its listener.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,8 @@ import {
 import type { AppContext } from '../../src/api/app-context.ts';
 import { buildApp, listen, type RoutesPlugin } from '../../src/api/index.ts';
 import { createTestApi, type TestApi } from '../../src/api/test-context.ts';
+import { badgeRoutes } from '../../src/chain/badges/index.ts';
+import { type ChainModule, createChain } from '../../src/chain/create-chain.ts';
 import { chainOpsRoutes } from '../../src/chain/ops/chain-ops-routes.ts';
 import { createJobs, type Jobs } from '../../src/platform/jobs/index.ts';
 import { createSilentLogger } from '../../src/platform/logger.ts';
@@ -73,6 +77,8 @@ export interface ConsoleServer {
   ctx: AppContext;
   processor: EventProcessor;
   jobs: Jobs | undefined;
+  /** The chain module, when started with `chain: true`. */
+  chain: ChainModule | undefined;
   /** An API key with the `admin` scope (catalogue, events, operators' pages). */
   adminKey: string;
   close(): Promise<void>;
@@ -86,6 +92,11 @@ export interface ConsoleServerOptions {
   extraRoutes?: (env: ExtraEnv) => Promise<RoutesPlugin[]>;
   /** CB_EXPLORER_URL: the console links addresses, transactions and blocks there. */
   explorerUrl?: string;
+  /**
+   * Run the chain module as `cb start` does without RPC_URLS (an in-process dev chain, the badge
+   * deployed, its minter and listener running): unlocks become real tokens. @defaultValue false
+   */
+  chain?: boolean;
 }
 
 export interface ExtraEnv {
@@ -111,10 +122,22 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     ? createJobs({ common: ctx, db: t.db, options: { registerShutdown: false, sampleIntervalMs: 500 } })
     : undefined;
   const closers: (() => Promise<void>)[] = [];
+  const chain = options.chain
+    ? await createChain({
+        common: ctx,
+        db: t.db,
+        catalogue: () => processor.catalogue(),
+        // Processed inline, like the intake's events: a badge.minted counts at once.
+        onEventsPosted: () => void processor.drain(),
+        publicUrl: 'http://127.0.0.1',
+      })
+    : undefined;
   const extra =
     (await options.extraRoutes?.({ ctx, t, processor, jobs, onClose: (fn) => closers.push(fn) })) ?? [];
   // Send-only: jobs wait in their queues (what the queues page shows), nothing runs behind the test.
   await jobs?.start({ workers: false });
+  await chain?.minter?.start();
+  chain?.listener.start();
   const routes: RoutesPlugin[] = [
     achievementRoutes({
       db: t.db,
@@ -126,7 +149,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       onEventsAccepted: () => void processor.drain(),
     }),
     ...extra,
-    chainOpsRoutes({ db: t.db, logger: createSilentLogger() }),
+    chainOpsRoutes({ db: t.db, logger: createSilentLogger(), chain }),
+    ...(chain ? [badgeRoutes({ db: t.db, catalogue: () => processor.catalogue() })] : []),
     ...webRoutes({
       db: t.db,
       metrics: ctx.metrics,
@@ -155,9 +179,16 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     ctx,
     processor,
     jobs,
+    chain,
     adminKey,
     async close() {
       await app.close();
+      // The chain first: its listener hands events to the processor.
+      if (chain) {
+        await chain.listener.stop();
+        await chain.minter?.stop();
+        await chain.devChain?.stop();
+      }
       await processor.stop();
       await jobs?.stop();
       for (const close of closers.reverse()) await close();
