@@ -4,10 +4,13 @@
  *
  * It builds the console, starts a real server on an in-memory database (the browser tests'
  * harness), seeds a catalogue, a member's events, badges, proposals with votes and an incident
- * through the API, then drives Debian's Chromium (`apt-get install chromium`).
+ * through the API, then drives Debian's Chromium (`apt-get install chromium`; and a Chinese font
+ * for the seed's metric names, `apt-get install fonts-wqy-microhei`). The Chain page is
+ * taken from a second server that runs the chain module over an in-process dev chain.
  *
  * Usage: tsx scripts/screenshots.ts [--out docs/screenshots]
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +35,12 @@ if (problem) {
   console.error(`screenshots: ${problem}`);
   process.exit(1);
 }
+// The pages quote the seed's (Chinese) metric names: without a CJK font they show as boxes.
+const cjk = spawnSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' });
+if (cjk.status !== 0 || cjk.stdout.trim() === '')
+  console.warn(
+    'screenshots: no Chinese font found (fc-list :lang=zh): the seed references will show as boxes — apt-get install -y fonts-wqy-microhei',
+  );
 
 mkdirSync(OUT, { recursive: true });
 const dist = join(mkdtempSync(join(tmpdir(), 'cb-screens-')), 'dist');
@@ -139,9 +148,6 @@ try {
   await page.getByRole('heading', { name: 'Queues' }).waitFor();
   await page.locator('table, .notice').first().waitFor();
   await shot('ops-queues');
-  await page.goto(`${server.url}/ops/chain`);
-  await page.locator('table.health').waitFor();
-  await shot('ops-chain');
   await page.goto(`${server.url}/ops/catalogue/new`);
   await page.getByLabel('Id', { exact: true }).fill('Weekly Streak');
   await page.getByLabel('Name', { exact: true }).fill('Weekly regular');
@@ -153,6 +159,36 @@ try {
   await page.getByRole('button', { name: 'Create achievement' }).click();
   await page.locator('.field-error').first().waitFor();
   await shot('ops-catalogue-editor');
+
+  console.log('chain page, over a running dev chain…');
+  // A server of its own that runs the chain as `cb start` does: the member's unlock is minted and
+  // indexed, so the page shows the listener and the minter at work.
+  const chainServer = await startConsoleServer({ distDir: dist, chain: true });
+  try {
+    await seedMember(chainServer, member!.address.toLowerCase());
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { rows } = await chainServer.t.db.query<{ status: string }>('select status from ach_mint_outbox');
+      if (rows.length > 0 && rows.every((r) => r.status === 'confirmed')) break;
+      if (Date.now() > deadline) throw new Error(`mints not confirmed within 60 s: ${JSON.stringify(rows)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const chainContext = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      deviceScaleFactor: 1,
+    });
+    const chainPage = await chainContext.newPage();
+    chainPage.setDefaultTimeout(15_000);
+    await chainPage.goto(`${chainServer.url}/ops/chain`);
+    await chainPage.getByLabel('API key').fill(chainServer.adminKey);
+    await chainPage.getByRole('button', { name: 'Use this key' }).click();
+    await chainPage.locator('table.health').waitFor();
+    await chainPage.getByText(/^balance /).waitFor();
+    await shot('ops-chain', chainPage);
+    await chainContext.close();
+  } finally {
+    await chainServer.close();
+  }
 
   console.log('phone…');
   const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, deviceScaleFactor: 2 });
