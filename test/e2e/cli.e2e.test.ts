@@ -187,6 +187,43 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
       );
       expect(jobLine.service).toBe('achievement-trigger');
 
+      // A newcomer's unlock becomes a token on the embedded chain, confirmed, with no other traffic
+      // (a confirmation depth there would wait for a block that never comes).
+      const member = '0x00000000000000000000000000000000000000e1';
+      const sent = await fetch(`${cb.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+        body: JSON.stringify({
+          events: [
+            { id: 'e2e-ping', type: 'ping', source: 'app', user: member, occurredAt: '2026-01-01T00:00:00Z' },
+          ],
+        }),
+      });
+      expect(sent.status).toBe(202);
+      const minted = await waitFor('the unlock minted and confirmed', async () => {
+        const res = await fetch(
+          `${cb.url}/v1/users/${member}/achievements?fields=achievementId,tokenId,mintStatus,mintBlock`,
+        );
+        const body = (await res.json()) as {
+          items: {
+            achievementId: string;
+            tokenId: string | null;
+            mintStatus: string | null;
+            mintBlock: string | null;
+          }[];
+        };
+        const item = body.items.find((i) => i.achievementId === 'e2e-first');
+        return item?.mintStatus === 'confirmed' ? item : undefined;
+      });
+      expect(minted.tokenId).toMatch(/^\d+$/);
+      expect(minted.mintBlock).toMatch(/^\d+$/);
+      // The listener indexes the same token for the same holder (the minter's receipt may come first).
+      const badge = await waitFor('the listener to index the token', async () => {
+        const res = await fetch(`${cb.url}/v1/badges/${minted.tokenId}`);
+        return res.ok ? ((await res.json()) as { holder: string | null; achievementId: string }) : undefined;
+      });
+      expect(badge).toMatchObject({ holder: member, achievementId: 'e2e-first' });
+
       const entries = parse(cb.lines);
       expect(entries.length).toBeGreaterThan(5);
       for (const e of entries) {
