@@ -16,6 +16,10 @@ export function registerChainDev(chainCommand: Command): void {
     )
     .option('--port <port>', 'JSON-RPC port on 127.0.0.1 (0 picks a free one)', '8545')
     .option(
+      '--block-time <seconds>',
+      'also mine a block every this many seconds, transactions or not, as a real chain does (then confirmations come by themselves); default: only when a transaction arrives',
+    )
+    .option(
       '--base-uri <url>',
       'tokenURI prefix of the badges (default: CB_PUBLIC_URL, or http://CB_HOST:CB_PORT, + /v1/badges/)',
     )
@@ -26,11 +30,16 @@ export function registerChainDev(chainCommand: Command): void {
 The contract's admin (DEFAULT_ADMIN_ROLE) is dev account #0, its minter (MINTER_ROLE) account #1.
 The 20 dev accounts hold 10000 ETH each. ${KEYS_WARNING}
 
+Without --block-time a block is mined only when a transaction arrives, so nothing would bring a
+mint its confirmations: the settings printed for cb start then include CB_CHAIN_CONFIRMATIONS=0.
+With --block-time they keep cb's default depth, as against a real chain.
+
 Example: in one terminal \`cb chain dev\`; in another, run cb against it with the settings it prints:
   RPC_URLS=http://127.0.0.1:8545 CB_CHAIN_ID=31337 CB_BADGE_ADDRESS=0x… CB_MINTER_PRIVATE_KEY=0x… cb start`,
     )
-    .action(async (opts: { port: string; baseUri?: string; json?: boolean }) => {
+    .action(async (opts: { port: string; blockTime?: string; baseUri?: string; json?: boolean }) => {
       const port = parsePort(opts.port);
+      const blockTimeMs = opts.blockTime === undefined ? undefined : parseBlockTime(opts.blockTime);
       const baseUri = opts.baseUri ?? defaultBaseUri();
       if (!/^https?:\/\/\S+\/$/.test(baseUri))
         throw new CliError(`--base-uri must be an http(s) URL ending with "/", got "${baseUri}"`);
@@ -55,6 +64,7 @@ Example: in one terminal \`cb chain dev\`; in another, run cb against it with th
         await chain.stop();
         throw new CliError(`could not deploy AchievementBadge: ${(err as Error).message.split('\n')[0]}`);
       }
+      if (blockTimeMs !== undefined) await chain.setIntervalMining(blockTimeMs);
 
       const settings = {
         RPC_URLS: chain.rpcUrl,
@@ -62,11 +72,14 @@ Example: in one terminal \`cb chain dev\`; in another, run cb against it with th
         CB_BADGE_ADDRESS: badge.address,
         CB_CHAIN_START_BLOCK: String(badge.blockNumber),
         CB_MINTER_PRIVATE_KEY: chain.minter.privateKey,
+        // Blocks only on transactions: a confirmation depth would keep the last mint waiting.
+        ...(blockTimeMs === undefined ? { CB_CHAIN_CONFIRMATIONS: '0' } : {}),
       };
       if (opts.json) {
         printJson({
           rpcUrl: chain.rpcUrl,
           chainId: chain.chainId,
+          blockTimeSeconds: blockTimeMs === undefined ? null : blockTimeMs / 1000,
           badge: { address: badge.address, blockNumber: badge.blockNumber, baseUri },
           admin: chain.admin.address,
           minter: chain.minter.address,
@@ -75,7 +88,9 @@ Example: in one terminal \`cb chain dev\`; in another, run cb against it with th
           settings,
         });
       } else {
-        printLine(`cb dev chain: hardhat node at ${chain.rpcUrl} (chain id ${chain.chainId}), automine on`);
+        printLine(
+          `cb dev chain: hardhat node at ${chain.rpcUrl} (chain id ${chain.chainId}), automine on${blockTimeMs === undefined ? '' : `, a block every ${blockTimeMs / 1000} s`}`,
+        );
         printLine(`AchievementBadge deployed at ${badge.address} in block ${badge.blockNumber}`);
         printLine(`  admin  (DEFAULT_ADMIN_ROLE)  account #0  ${chain.admin.address}`);
         printLine(`  minter (MINTER_ROLE)         account #1  ${chain.minter.address}`);
@@ -120,6 +135,13 @@ function parsePort(raw: string): number {
   if (!/^\d+$/.test(raw) || port > 65535)
     throw new CliError(`--port must be a whole number from 0 to 65535, got "${raw}"`);
   return port;
+}
+
+function parseBlockTime(raw: string): number {
+  const seconds = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || seconds < 0.1 || seconds > 3600)
+    throw new CliError(`--block-time must be a number of seconds from 0.1 to 3600, got "${raw}"`);
+  return Math.round(seconds * 1000);
 }
 
 function defaultBaseUri(): string {

@@ -75,6 +75,11 @@ export interface DevChain {
   readonly minter: DevAccount;
   /** Turns automine (one block per transaction, the default) on or off. */
   setAutomine(on: boolean): Promise<void>;
+  /**
+   * Also mines a block every `ms` milliseconds, transactions or not, as a real chain does (automine
+   * stays as it is); 0 turns it off.
+   */
+  setIntervalMining(ms: number): Promise<void>;
   /** Mines `blocks` blocks (1 by default); pending transactions go into the first. */
   mine(blocks?: number): Promise<void>;
   /** Snapshots the chain state (`evm_snapshot`); an id can be reverted to once. */
@@ -354,6 +359,11 @@ function makeDevChain(parts: {
     stop: parts.stop,
     async setAutomine(on) {
       await call('evm_setAutomine', [on]);
+    },
+    async setIntervalMining(ms) {
+      if (!Number.isInteger(ms) || ms < 0)
+        throw new DevChainError(`setIntervalMining: ms must be a whole number ≥ 0, got ${ms}`);
+      await call('evm_setIntervalMining', [ms]);
     },
     async mine(blocks = 1) {
       if (!Number.isInteger(blocks) || blocks < 1)

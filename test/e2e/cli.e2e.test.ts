@@ -1,5 +1,5 @@
 /**
- * The real binary, as an operator runs it: `cb start` in a child process, read from its stdout,
+ * The real binary, as an operator runs it: `cb start` (and `cb chain dev`) in a child process, read from its stdout,
  * spoken to over HTTP, stopped with SIGTERM. Runs on the embedded database in the first test pass
  * and on PostgreSQL + Redis in the second (CB_TEST_DRIVER=pg).
  */
@@ -332,5 +332,107 @@ describe('cb start refuses bad configuration', { timeout: 60_000 }, () => {
     expect(role.status).toBe(1);
     expect(role.stderr).toContain('--role must be one of all, api, worker, listener');
     expect(runCli(['frobnicate'], {}).status).toBe(2);
+  });
+});
+
+interface DevChainInfo {
+  rpcUrl: string;
+  chainId: number;
+  blockTimeSeconds: number | null;
+  badge: { address: string; blockNumber: string };
+  accounts: { address: string; privateKey: string }[];
+  settings: Record<string, string>;
+}
+
+/** `cb chain dev --port 0 --json …` in a child process, once it has printed its JSON. */
+async function startChainDev(args: string[]) {
+  const child = spawn(process.execPath, [BIN, 'chain', 'dev', '--port', '0', '--json', ...args], {
+    env: baseEnv({}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    out += c.toString('utf8');
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    err += c.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const info = await waitFor(
+    'cb chain dev to print its JSON',
+    () => {
+      if (gone) throw new Error(`cb chain dev exited: ${err}`);
+      try {
+        return JSON.parse(out) as DevChainInfo;
+      } catch {
+        return undefined;
+      }
+    },
+    60_000,
+  );
+  const rpc = async (method: string, params: unknown[] = []) => {
+    const res = await fetch(info.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    });
+    return ((await res.json()) as { result: unknown }).result;
+  };
+  return { child, info, exited, rpc };
+}
+
+// The dev chain does not depend on the database: once, in the embedded pass.
+describe.runIf(TEST_DRIVER === 'pglite')('cb chain dev (real process)', { timeout: 120_000 }, () => {
+  test('default: deploys the badge, prints the accounts and the settings for cb start (confirmations 0: blocks come only with transactions); SIGTERM stops it', async () => {
+    const dev = await startChainDev([]);
+    try {
+      expect(dev.info.chainId).toBe(31337);
+      expect(dev.info.blockTimeSeconds).toBeNull();
+      expect(dev.info.accounts).toHaveLength(20);
+      expect(
+        ((await dev.rpc('eth_getCode', [dev.info.badge.address, 'latest'])) as string).length,
+      ).toBeGreaterThan(2);
+      expect(dev.info.settings).toEqual({
+        RPC_URLS: dev.info.rpcUrl,
+        CB_CHAIN_ID: '31337',
+        CB_BADGE_ADDRESS: dev.info.badge.address,
+        CB_CHAIN_START_BLOCK: dev.info.badge.blockNumber,
+        CB_MINTER_PRIVATE_KEY: dev.info.accounts[1]!.privateKey,
+        CB_CHAIN_CONFIRMATIONS: '0',
+      });
+      // No transaction, no block.
+      const head = await dev.rpc('eth_blockNumber');
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await dev.rpc('eth_blockNumber')).toBe(head);
+    } finally {
+      dev.child.kill('SIGTERM');
+      expect(await dev.exited).toBe(0);
+    }
+  });
+
+  test('behavior: --block-time mines blocks without transactions, and the settings keep the default confirmations', async () => {
+    const dev = await startChainDev(['--block-time', '0.3']);
+    try {
+      expect(dev.info.blockTimeSeconds).toBe(0.3);
+      expect(dev.info.settings).not.toHaveProperty('CB_CHAIN_CONFIRMATIONS');
+      const head = BigInt((await dev.rpc('eth_blockNumber')) as string);
+      await waitFor('two more blocks', async () =>
+        BigInt((await dev.rpc('eth_blockNumber')) as string) >= head + 2n ? true : undefined,
+      );
+    } finally {
+      dev.child.kill('SIGTERM');
+      expect(await dev.exited).toBe(0);
+    }
+  });
+
+  test('error: a bad --block-time is refused with what it takes, exit 1', () => {
+    const r = runCli(['chain', 'dev', '--port', '0', '--block-time', 'fast'], {});
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('--block-time must be a number of seconds from 0.1 to 3600, got "fast"');
   });
 });
