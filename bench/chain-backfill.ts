@@ -95,6 +95,12 @@
  * 0.61–0.72, this process 1.10–1.44 (2.7–3.3 in all) against the raw read's 0.87–1.28: 50 % would
  * need the whole backfill within ~2.0–2.5 CPU-s on 2 cores.
  *
+ * 2026-11-27, another fresh checkout of the same kind (raw 95k–116k logs/s), listener unchanged:
+ * 29–34 % of raw over 5 runs (31.6k–33.6k events/s), CPU-s database 0.89–0.95, hardhat 0.46–0.57,
+ * this process 0.98–1.17. With --no-ingest (no posting to the achievement intake) 46–47 % (49k–50k
+ * events/s; database 0.45–0.48, this process 0.67–0.79): the intake rows are half the database's work
+ * and ~0.3 CPU-s of this process's, and even without them the backfill is just under 50 %.
+ *
  * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
  *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
  */
