@@ -3,6 +3,9 @@
  * server: the console built with Vite, served by the web routes next to the achievement routes on
  * a migrated test database. Skipped with a reason when Chromium is missing, failed in CI.
  *
+ * A second server runs the chain as `cb start` does without RPC_URLS (an in-process dev chain, its
+ * minter and listener): its tests follow a real mint from unlock to the member's card and the Chain page.
+ *
  * Not covered here: voting and incidents — see the governance and incidents suites below, which
  * run only when those modules are present in the tree.
  */
@@ -19,6 +22,7 @@ import { type DevWalletAccount, hardhatDevAccounts } from '../../src/web/index.t
 import {
   buildConsole,
   type ConsoleServer,
+  type ConsoleServerOptions,
   chromiumProblem,
   launchChromium,
   seedMember,
@@ -53,6 +57,34 @@ interface ManifestChunk {
   css?: string[];
 }
 
+/** A console server (seeded with the member) and Chromium, for one describe block. */
+async function openConsole(
+  options: Omit<ConsoleServerOptions, 'distDir'>,
+): Promise<{ server: ConsoleServer; browser: Browser }> {
+  const [server, browser] = await Promise.all([
+    startConsoleServer({ distDir: await consoleDist(), ...options }),
+    launchChromium(),
+  ]);
+  await seedMember(server, member.address.toLowerCase());
+  return { server, browser };
+}
+
+async function closeConsole(c: { server?: ConsoleServer; browser?: Browser }): Promise<void> {
+  await c.browser?.close();
+  await c.server?.close();
+}
+
+/** A fresh browser context and page; page errors are collected in `errors`. */
+async function openPage(browser: Browser, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  // Fail at the step that waits, well before the test's own timeout.
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { page, context, errors };
+}
+
 describe.skipIf(problem !== undefined)('web console in Chromium', () => {
   let dist: string;
   let server: ConsoleServer;
@@ -60,32 +92,16 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
 
   beforeAll(async () => {
     dist = await consoleDist();
-    [server, browser] = await Promise.all([
-      startConsoleServer({
-        distDir: dist,
-        withJobs: HAS_INCIDENTS,
-        extraRoutes: mods.routes,
-        explorerUrl: EXPLORER,
-      }),
-      launchChromium(),
-    ]);
-    await seedMember(server, member.address.toLowerCase());
+    ({ server, browser } = await openConsole({
+      withJobs: HAS_INCIDENTS,
+      extraRoutes: mods.routes,
+      explorerUrl: EXPLORER,
+    }));
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => closeConsole({ server, browser }));
 
-  const newPage = async (viewport = { width: 1280, height: 800 }) => {
-    const context = await browser.newContext({ viewport });
-    const page = await context.newPage();
-    // Fail at the step that waits, well before the test's own timeout.
-    page.setDefaultTimeout(10_000);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    return { page, context, errors };
-  };
+  const newPage = (viewport?: { width: number; height: number }) => openPage(browser, viewport);
 
   const metricsText = async () => (await fetch(`${server.url}/metrics`)).text();
 
@@ -513,19 +529,12 @@ describe.skipIf(problem !== undefined)('web console over a running dev chain', (
   let server: ConsoleServer;
   let browser: Browser;
 
+  // The member's unlock with a badge (first-trade): the minter sends it, the listener indexes the token.
   beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      startConsoleServer({ distDir: await consoleDist(), chain: true }),
-      launchChromium(),
-    ]);
-    // An unlock with a badge (first-trade): the minter sends it, the listener indexes the token.
-    await seedMember(server, member.address.toLowerCase());
+    ({ server, browser } = await openConsole({ chain: true }));
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => closeConsole({ server, browser }));
 
   /** The member's badges as the listener indexed them, once it has `count`. */
   const heldBadges = async (count: number) => {
@@ -556,11 +565,7 @@ describe.skipIf(problem !== undefined)('web console over a running dev chain', (
     });
     expect(owner.toLowerCase()).toBe(member.address.toLowerCase());
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, context, errors } = await openPage(browser);
     try {
       // The outbox row is confirmed by the minter's receipt or the listener, whichever comes first.
       const card = page.locator('.achievement.unlocked', { hasText: 'First trade' });
@@ -585,11 +590,7 @@ describe.skipIf(problem !== undefined)('web console over a running dev chain', (
 
   test("operator: the Chain page shows the listener and the minter at work, the minter's balance and the figures", async () => {
     await heldBadges(1);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, context, errors } = await openPage(browser);
     try {
       await goToOps(page, server, '/ops/chain');
       await page.getByText('Chain 31337 (embedded dev chain), badge contract').waitFor();
