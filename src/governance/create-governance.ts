@@ -56,7 +56,7 @@ export interface CreateGovernanceParameters {
   chainId: number;
   /** Verifies presented API keys on routes that take a signature or a key. */
   apiKeys?: Pick<ApiKeys, 'verify'> | undefined;
-  /** Which blocks are indexed and confirmed. @defaultValue the listener's checkpoint − `config.chainConfirmations` */
+  /** Which blocks are indexed and confirmed. @defaultValue the listener's checkpoint: applied and finalized blocks */
   blocks?: BlockSource | undefined;
   /** Checks smart-wallet (ERC-1271) signatures; a viem PublicClient fits. Without it only EOAs can sign. */
   contractVerifier?: ContractSignatureVerifier | undefined;
@@ -111,7 +111,7 @@ export function createGovernance(params: CreateGovernanceParameters): Governance
     logger,
     metrics: common.metrics,
     chainId: params.chainId,
-    blocks: params.blocks ?? checkpointBlocks(db, common.config.chainConfirmations),
+    blocks: params.blocks ?? checkpointBlocks(db),
     power,
     ballots: createBallotStore(db),
     weights: createWeightSets({ db, catalogue: params.catalogue, achievementKey: params.achievementKey }),

@@ -223,6 +223,14 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
         return res.ok ? ((await res.json()) as { holder: string | null; achievementId: string }) : undefined;
       });
       expect(badge).toMatchObject({ holder: member, achievementId: 'e2e-first' });
+      // And it gives voting power at the latest confirmed block (the default), with no later block.
+      const power = await waitFor('the badge in voting power', async () => {
+        const res = await fetch(`${cb.url}/v1/voting-power/${member}`);
+        const body = (await res.json()) as { block: string; badges: { tokenId: string }[] };
+        return res.ok && body.badges.length > 0 ? body : undefined;
+      });
+      expect(power.badges.map((b) => b.tokenId)).toEqual([minted.tokenId]);
+      expect(BigInt(power.block)).toBeGreaterThanOrEqual(BigInt(minted.mintBlock!));
 
       const entries = parse(cb.lines);
       expect(entries.length).toBeGreaterThan(5);
