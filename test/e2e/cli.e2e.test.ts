@@ -291,7 +291,7 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
       await second.exited;
     }
     // With the service stopped, the operator's consistency check agrees with what was processed.
-    const reconcile = runCli(['reconcile', 'progress', '--json'], env);
+    const reconcile = runCli(['reconcile', 'progress', '--user', user, '--json'], env);
     expect(reconcile.status).toBe(0);
     expect(JSON.parse(reconcile.stdout)).toMatchObject({ membersChecked: 1, mismatches: [], fixed: false });
   });
