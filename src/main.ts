@@ -21,7 +21,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { createPublicClient } from 'viem';
 import {
   achievementRoutes,
   type Catalogue,
@@ -65,7 +64,8 @@ import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics } from './platform/metrics.ts';
 import { closeRedis, createRedis } from './platform/redis.ts';
 import { createShutdown } from './platform/shutdown.ts';
-import { webRoutes } from './web/index.ts';
+import { createWalletVerifier, type VerifyTypedDataParameters } from './platform/wallet-verifier.ts';
+import { type SiweContractVerifier, webRoutes } from './web/index.ts';
 
 export const ROLES = ['all', 'api', 'worker', 'listener'] as const;
 export type Role = (typeof ROLES)[number];
@@ -231,6 +231,8 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     );
   }
 
+  // Smart wallets (ERC-1271) sign ballots and sign in; the chain checks them.
+  const walletVerifier = chainModule ? erc1271Verifier(chainModule) : undefined;
   governance = createGovernance({
     common,
     db,
@@ -240,7 +242,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     chainId: chainModule?.chain.id ?? config.chainId ?? 31337,
     apiKeys: platform.apiKeys,
     // viem's client checks EOA and ERC-1271 (smart wallet) signatures alike.
-    contractVerifier: chainModule ? erc1271Verifier(chainModule) : undefined,
+    contractVerifier: walletVerifier,
     options: platform.governanceOptions,
     onAchievementsSaved: async (saved) => {
       for (const s of saved) {
@@ -317,6 +319,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
         readyTimeoutMs: config.readyTimeoutMs,
         devMode: devChain,
         chainId: config.chainId ?? (devChain ? 31337 : undefined),
+        contractVerifier: walletVerifier,
         publicUrl: config.publicUrl,
         explorerUrl: config.explorerUrl,
         sessionSecret: config.sessionSecret,
@@ -358,10 +361,11 @@ function startNearCompletionSampler(platform: Platform, intervalMs: number): () 
   return () => clearInterval(timer);
 }
 
-function erc1271Verifier(chain: ChainModule): ContractSignatureVerifier {
-  const client = createPublicClient({ transport: chain.transport, chain: chain.chain });
+/** Smart-wallet signatures (ballots and sign-in) asked of the chain; "no answer" is not "invalid". */
+function erc1271Verifier(chain: ChainModule): ContractSignatureVerifier & SiweContractVerifier {
+  const verifier = createWalletVerifier(chain.transport, chain.chain);
   return {
-    verifyTypedData: (p) =>
-      client.verifyTypedData(p as unknown as Parameters<typeof client.verifyTypedData>[0]),
+    verifyTypedData: (p) => verifier.verifyTypedData(p as unknown as VerifyTypedDataParameters),
+    verifyMessage: (p) => verifier.verifyMessage(p),
   };
 }

@@ -8,9 +8,10 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { createPublicClient, http } from 'viem';
+import { http } from 'viem';
 import { CliError, printJson, printLine, printTable } from '../cli/output.ts';
 import { withDatabase as realWithDatabase } from '../cli/with-database.ts';
+import { createWalletVerifier } from '../platform/wallet-verifier.ts';
 import { createRecoverPool } from './recover-pool.ts';
 import { type ContractSignatureVerifier, createSignatureVerifier } from './verify-signature.ts';
 import { verifyTally } from './verify-tally.ts';
@@ -51,9 +52,10 @@ export function registerGovernance(program: Command, deps: GovernanceCliDeps = {
         throw new CliError('--rpc-url must be an http(s) URL');
       const report = await withDatabase(async (ctx) => {
         const url = opts.rpcUrl ?? ctx.config.rpcEndpoints[0]?.url;
+        // An unreachable node fails the check (GOV_VERIFIER_UNAVAILABLE), never marks a ballot invalid.
         const contractVerifier: ContractSignatureVerifier | undefined =
           url && /^https?:/.test(url)
-            ? (createPublicClient({ transport: http(url) }) as unknown as ContractSignatureVerifier)
+            ? (createWalletVerifier(http(url)) as unknown as ContractSignatureVerifier)
             : undefined;
         const pool = workers > 0 ? createRecoverPool({ workers }) : undefined;
         try {

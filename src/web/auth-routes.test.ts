@@ -1,7 +1,12 @@
+import { type Address, createPublicClient, createWalletClient, getAddress, http } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createSiweMessage } from 'viem/siwe';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestApi, type TestApi } from '../api/test-context.ts';
+import { type DevChain, startDevChain } from '../chain/dev-chain.ts';
+import { freePort } from '../chain/rpc/test-support.ts';
+import { compileTestContracts } from '../governance/test-contracts.ts';
+import { createWalletVerifier } from '../platform/wallet-verifier.ts';
 import { hardhatDevAccounts } from './dev-accounts.ts';
 import { siweDomains } from './index.ts';
 import { createWebTestApp, type WebTestApp } from './test-support.ts';
@@ -236,6 +241,91 @@ describe('GET /v1/web/config', () => {
       });
     } finally {
       await prod.close();
+    }
+  });
+});
+
+describe('SIWE sign-in with a smart wallet (ERC-1271)', () => {
+  let chain: DevChain;
+  let wallet: Address;
+  let withChain: WebTestApp;
+
+  beforeAll(async () => {
+    const { Erc1271Wallet } = compileTestContracts();
+    chain = await startDevChain({ mode: 'in-process' });
+    const client = createPublicClient({ chain: chain.chain, transport: chain.transport });
+    const deployer = createWalletClient({
+      account: privateKeyToAccount(chain.accounts[0]!.privateKey),
+      chain: chain.chain,
+      transport: chain.transport,
+    });
+    // A wallet whose owner (alice) signs for it.
+    const hash = await deployer.deployContract({
+      abi: Erc1271Wallet.abi,
+      bytecode: Erc1271Wallet.bytecode,
+      args: [alice!.address],
+    });
+    wallet = getAddress((await client.waitForTransactionReceipt({ hash })).contractAddress!);
+    withChain = await createWebTestApp(t, {
+      now: () => clock,
+      web: { contractVerifier: createWalletVerifier(chain.transport, chain.chain) },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await withChain?.close();
+    await chain?.stop();
+  });
+
+  const walletNonce = () => nonce(withChain.app);
+
+  test("default: the wallet's owner signs for it; the session is the wallet's", async () => {
+    const res = await signIn(message({ nonce: await walletNonce(), address: wallet }), {
+      app: withChain.app,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ address: wallet, chainId: 31337 });
+    const cookie = cookieOf(res.headers['set-cookie']);
+    const session = await withChain.app.inject({
+      method: 'GET',
+      url: '/v1/auth/session',
+      headers: { cookie },
+    });
+    expect(session.json()).toMatchObject({ session: { address: wallet } });
+  });
+
+  test('error: a signature the wallet does not accept is refused (WEB_SIWE_SIGNATURE), the nonce kept', async () => {
+    const n = await walletNonce();
+    const res = await signIn(message({ nonce: n, address: wallet }), { app: withChain.app, signer: mallory });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error).toMatchObject({ code: 'WEB_SIWE_SIGNATURE' });
+    // Refused before the nonce was consumed: the owner can still use it.
+    const owner = await signIn(message({ nonce: n, address: wallet }), { app: withChain.app });
+    expect(owner.statusCode).toBe(200);
+  });
+
+  test('error: without a chain connection a wallet cannot sign in, and the refusal says why', async () => {
+    const res = await signIn(message({ nonce: await nonce(), address: wallet }));
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error).toMatchObject({ code: 'WEB_SIWE_SIGNATURE' });
+    expect(res.json().error.message).toContain('smart-wallet signatures need a chain connection');
+  });
+
+  test('error: a chain that does not answer is 503 WEB_SIWE_VERIFIER_UNAVAILABLE; EOAs still sign in without it', async () => {
+    // A node that is gone: its port refuses connections.
+    const port = await freePort();
+    const down = createWalletVerifier(http(`http://127.0.0.1:${port}/`, { retryCount: 0 }), chain.chain);
+    const unreachable = await createWebTestApp(t, { now: () => clock, web: { contractVerifier: down } });
+    try {
+      const res = await signIn(message({ nonce: await nonce(unreachable.app), address: wallet }), {
+        app: unreachable.app,
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error).toMatchObject({ code: 'WEB_SIWE_VERIFIER_UNAVAILABLE' });
+      const eoa = await signIn(message({ nonce: await nonce(unreachable.app) }), { app: unreachable.app });
+      expect(eoa.statusCode).toBe(200);
+      expect(eoa.json()).toMatchObject({ address: alice!.address });
+    } finally {
+      await unreachable.close();
     }
   });
 });

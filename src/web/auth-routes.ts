@@ -5,7 +5,7 @@
  * - `POST /v1/auth/siwe` `{ message, signature }` → verified (verify-siwe.ts), then the nonce is
  *   consumed (atomically: of two requests with one nonce, one wins) and the session created →
  *   `{ address, chainId, expiresAt }` and an httpOnly, SameSite=Lax session cookie. Refusals are
- *   400/401 `WEB_SIWE_*`. The session never outlives the message's `expirationTime`.
+ *   400/401 `WEB_SIWE_*`; a smart wallet's signature is asked of the chain (503 when it cannot be). The session never outlives the message's `expirationTime`.
  * - `GET /v1/auth/session` → `{ session: { address, chainId, expiresAt } | null }` (200 either
  *   way: "not signed in" is an answer, not a failure).
  * - `POST /v1/auth/logout` → 204, the session revoked everywhere and the cookie cleared.
@@ -24,7 +24,7 @@ import { setTraceUser } from '../platform/trace.ts';
 import { SiweRefusedError } from './errors.ts';
 import { readCookie, serializeSessionCookie, sessionCookieName } from './session-cookie.ts';
 import type { Sessions } from './sessions.ts';
-import { verifySiwe } from './verify-siwe.ts';
+import { type SiweContractVerifier, verifySiwe } from './verify-siwe.ts';
 
 export interface AuthRoutesDeps {
   sessions: Sessions;
@@ -33,6 +33,8 @@ export interface AuthRoutesDeps {
   publicUrl?: string | undefined;
   /** Chain id a message must name; any when undefined. */
   chainId?: number | undefined;
+  /** Checks smart-wallet (ERC-1271) signatures on that chain; without it only EOAs can sign in. */
+  contractVerifier?: SiweContractVerifier | undefined;
 }
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
@@ -103,6 +105,7 @@ export function authRoutes(deps: AuthRoutesDeps): FastifyPluginAsync {
           chainId: deps.chainId,
           now,
           maxAgeMs: deps.sessions.nonceTtlMs,
+          contractVerifier: deps.contractVerifier,
         });
         if (!(await deps.sessions.consumeNonce(verified.nonce)))
           throw new SiweRefusedError(

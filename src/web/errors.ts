@@ -3,7 +3,7 @@
  * the codes are added to the table in src/api/errors.ts; the table below lists each with its status
  * and meaning for that table and docs/errors.md.
  */
-import { UnauthorizedError, ValidationError } from '../platform/errors.ts';
+import { UnauthorizedError, UnavailableError, ValidationError } from '../platform/errors.ts';
 
 /** code → status and one-line meaning (to be copied into ERROR_CODES). */
 export const WEB_CODES = {
@@ -31,7 +31,13 @@ export const WEB_CODES = {
   },
   WEB_SIWE_SIGNATURE: {
     status: 401,
-    meaning: 'The signature is not by the address in the SIWE message (EOA signatures only).',
+    meaning:
+      'The signature is not by the address in the SIWE message (an EOA signature, or one its smart wallet accepts under ERC-1271).',
+  },
+  WEB_SIWE_VERIFIER_UNAVAILABLE: {
+    status: 503,
+    meaning:
+      'A smart-wallet (ERC-1271) sign-in cannot be checked: no chain connection, or the chain did not answer; retry later.',
   },
   WEB_CONSOLE_NOT_BUILT: {
     status: 503,
@@ -44,7 +50,13 @@ export type WebCode = keyof typeof WEB_CODES;
 /** A SIWE sign-in refused for a reason the member can act on (401). */
 export class SiweRefusedError extends UnauthorizedError {
   override name = 'SiweRefusedError';
-  constructor(code: Exclude<WebCode, 'WEB_SIWE_MESSAGE_INVALID' | 'WEB_CONSOLE_NOT_BUILT'>, message: string) {
+  constructor(
+    code: Exclude<
+      WebCode,
+      'WEB_SIWE_MESSAGE_INVALID' | 'WEB_CONSOLE_NOT_BUILT' | 'WEB_SIWE_VERIFIER_UNAVAILABLE'
+    >,
+    message: string,
+  ) {
     super(message, code);
   }
 }
@@ -55,5 +67,14 @@ export function siweMessageInvalid(problem: string): ValidationError {
     `invalid SIWE message: ${problem}`,
     [{ path: 'body.message', message: problem }],
     'WEB_SIWE_MESSAGE_INVALID',
+  );
+}
+
+/** The chain could not be asked about a smart-wallet signature (503). */
+export function siweVerifierUnavailable(cause: unknown): UnavailableError {
+  return new UnavailableError(
+    'WEB_SIWE_VERIFIER_UNAVAILABLE',
+    'the chain could not be asked to check a smart-wallet (ERC-1271) signature; retry later',
+    { cause },
   );
 }

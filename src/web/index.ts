@@ -26,6 +26,7 @@ import { opsRoutes } from './ops-routes.ts';
 import { rumRoutes } from './rum-routes.ts';
 import { createSessions, type Sessions } from './sessions.ts';
 import { staticRoutes } from './static-plugin.ts';
+import type { SiweContractVerifier } from './verify-siwe.ts';
 
 export { siweDomains } from './auth-routes.ts';
 export { SIWE_STATEMENT } from './config-routes.ts';
@@ -37,6 +38,7 @@ export { RUM_BODY_LIMIT_BYTES, RUM_MAX_ITEMS } from './rum-routes.ts';
 export { readCookie, sessionCookieName } from './session-cookie.ts';
 export { createSessions, type MemberSession, type Sessions, type SessionsOptions } from './sessions.ts';
 export { CONSOLE_CSP } from './static-plugin.ts';
+export type { SiweContractVerifier } from './verify-siwe.ts';
 
 /** Where `vite build --config web/vite.config.ts` writes the console. */
 export const WEB_DIST_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
@@ -55,6 +57,8 @@ export interface WebDeps {
   devMode: boolean;
   /** Chain id SIWE messages must name (CB_CHAIN_ID, or the dev chain's 31337); any when undefined. */
   chainId?: number | undefined;
+  /** Checks smart-wallet (ERC-1271) sign-ins on that chain; without it only EOAs can sign in. */
+  contractVerifier?: SiweContractVerifier | undefined;
   /** Dev wallet accounts, offered in dev mode only. @defaultValue hardhatDevAccounts() */
   devAccounts?: readonly DevWalletAccount[] | undefined;
   /** CB_PUBLIC_URL: the SIWE domain, and https makes the session cookie Secure. */
@@ -91,7 +95,13 @@ export function webRoutes(deps: WebDeps): RoutesPlugin[] {
       rumFlushIntervalMs: deps.rumFlushIntervalMs ?? 10_000,
       explorerUrl: deps.explorerUrl,
     }),
-    authRoutes({ sessions, logger, publicUrl: deps.publicUrl, chainId: deps.chainId }),
+    authRoutes({
+      sessions,
+      logger,
+      publicUrl: deps.publicUrl,
+      chainId: deps.chainId,
+      contractVerifier: deps.contractVerifier,
+    }),
     rumRoutes({ metrics: deps.metrics }),
     opsRoutes({ jobs: deps.jobs, health, logger }),
     staticRoutes({ distDir: deps.distDir ?? WEB_DIST_DIR }),

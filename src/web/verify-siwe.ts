@@ -2,14 +2,22 @@
  * Checks a Sign-In with Ethereum (EIP-4361) message and its signature, each refusal with its own
  * code: the message must be well formed, made for one of `domains` (domain and URI host), for
  * `chainId` when one is required, within its validity (`expirationTime`, `notBefore`, and an
- * `issuedAt` no older than `maxAgeMs`), and signed by its address. EOA signatures only
- * (`personal_sign`); contract wallets (ERC-1271) would need an RPC client.
+ * `issuedAt` no older than `maxAgeMs`), and signed by its address: first by ECDSA recovery (an EOA
+ * `personal_sign`, no network), then — when that is not the address and a contract verifier is
+ * configured — by asking the chain (a smart wallet's ERC-1271 `isValidSignature`, or an ERC-6492
+ * wrapped signature of one not deployed yet; viem's `publicClient.verifyMessage` does both). This
+ * is how a Safe or a passkey wallet signs in; governance ballots are checked the same way.
  *
  * The nonce is only checked for shape here: the caller consumes it (single use) afterwards.
  */
-import { type Hex, isHex, verifyMessage } from 'viem';
+import { type Address, type Hex, isHex, verifyMessage } from 'viem';
 import { parseSiweMessage } from 'viem/siwe';
-import { SiweRefusedError, siweMessageInvalid } from './errors.ts';
+import { SiweRefusedError, siweMessageInvalid, siweVerifierUnavailable } from './errors.ts';
+
+/** What sign-in needs from a public client to check smart-wallet signatures (a viem PublicClient fits). */
+export interface SiweContractVerifier {
+  verifyMessage(parameters: { address: Address; message: string; signature: Hex }): Promise<boolean>;
+}
 
 export interface VerifySiweParameters {
   message: string;
@@ -24,6 +32,8 @@ export interface VerifySiweParameters {
   maxAgeMs: number;
   /** Tolerated clock skew for `issuedAt`/`notBefore` in the future. @defaultValue 60_000 */
   skewMs?: number | undefined;
+  /** Checks smart-wallet signatures on the chain; without it only EOAs can sign in. */
+  contractVerifier?: SiweContractVerifier | undefined;
 }
 
 export interface VerifiedSiwe {
@@ -33,7 +43,7 @@ export interface VerifiedSiwe {
   expirationTime: Date | undefined;
 }
 
-/** Verifies; throws `WEB_SIWE_*` errors (see errors.ts). */
+/** Verifies; throws `WEB_SIWE_*` errors (see errors.ts): 400 and 401, or 503 when the chain cannot be asked. */
 export async function verifySiwe(p: VerifySiweParameters): Promise<VerifiedSiwe> {
   const skew = p.skewMs ?? 60_000;
   const m = parseSiweMessage(p.message);
@@ -49,8 +59,9 @@ export async function verifySiwe(p: VerifySiweParameters): Promise<VerifiedSiwe>
     if (value && Number.isNaN(value.getTime())) throw siweMessageInvalid(`${field} is not an RFC 3339 time`);
   }
   if (!/^[a-zA-Z0-9]{8,}$/.test(m.nonce)) throw siweMessageInvalid('Nonce must be 8+ letters or digits');
-  if (!isHex(p.signature) || p.signature.length < 132)
-    throw siweMessageInvalid('the signature must be a 0x hex string of 65 bytes');
+  // 65 bytes from an EOA; a smart wallet's signature can have any length (a Safe's holds one per owner).
+  if (!isHex(p.signature) || p.signature.length < 4 || p.signature.length % 2 !== 0)
+    throw siweMessageInvalid('the signature must be a 0x hex string of whole bytes');
 
   if (!p.domains.includes(m.domain)) {
     throw new SiweRefusedError(
@@ -92,16 +103,29 @@ export async function verifySiwe(p: VerifySiweParameters): Promise<VerifiedSiwe>
       `the message is valid from ${m.notBefore.toISOString()}`,
     );
 
-  let valid = false;
-  try {
-    valid = await verifyMessage({ address: m.address, message: p.message, signature: p.signature });
-  } catch {
-    valid = false;
-  }
-  if (!valid)
+  if (!(await signedBy(m.address, p)))
     throw new SiweRefusedError(
       'WEB_SIWE_SIGNATURE',
-      `the signature is not by ${m.address} over this message`,
+      `the signature is not by ${m.address} over this message${p.contractVerifier ? '' : ' (smart-wallet signatures need a chain connection: RPC_URLS)'}`,
     );
   return { address: m.address, chainId: m.chainId, nonce: m.nonce, expirationTime: m.expirationTime };
+}
+
+/** An EOA's signature, recovered here; else, with a verifier, whatever the chain says of the address. */
+async function signedBy(address: Address, p: VerifySiweParameters): Promise<boolean> {
+  const signature = p.signature as Hex;
+  if (signature.length === 132) {
+    try {
+      // No client: ECDSA recovery only, the address compared.
+      if (await verifyMessage({ address, message: p.message, signature })) return true;
+    } catch {
+      // not a recoverable signature: maybe a wallet's
+    }
+  }
+  if (!p.contractVerifier) return false;
+  try {
+    return await p.contractVerifier.verifyMessage({ address, message: p.message, signature });
+  } catch (err) {
+    throw siweVerifierUnavailable(err);
+  }
 }
