@@ -21,6 +21,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { createPublicClient, createWalletClient, type PublicClient } from 'viem';
 import {
   achievementRoutes,
   type Catalogue,
@@ -47,6 +48,8 @@ import {
   createGovernance,
   type Governance,
   type GovernanceOptions,
+  type OnchainCaller,
+  viemOnchainCaller,
 } from './governance/index.ts';
 import { governanceOptionsFromConfig } from './governance-settings.ts';
 import { incidentSettingsFromConfig } from './incident-settings.ts';
@@ -243,6 +246,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     apiKeys: platform.apiKeys,
     // viem's client checks EOA and ERC-1271 (smart wallet) signatures alike.
     contractVerifier: walletVerifier,
+    onchain: chainModule ? onchainCaller(chainModule) : undefined,
     options: platform.governanceOptions,
     onAchievementsSaved: async (saved) => {
       for (const s of saved) {
@@ -359,6 +363,20 @@ function startNearCompletionSampler(platform: Platform, intervalMs: number): () 
   const timer = setInterval(() => void sample(), intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * The executor of passed onchain_call proposals (the chain module's executor account), waiting for
+ * as many confirmations as the listener does; none without an executor key.
+ */
+function onchainCaller(chain: ChainModule): OnchainCaller | undefined {
+  if (!chain.executor) return undefined;
+  return viemOnchainCaller({
+    wallet: createWalletClient({ account: chain.executor, chain: chain.chain, transport: chain.transport }),
+    publicClient: createPublicClient({ chain: chain.chain, transport: chain.transport }) as PublicClient,
+    // viem counts the receipt's own block: depth 0 is 1 confirmation.
+    confirmations: chain.confirmations + 1,
+  });
 }
 
 /** Smart-wallet signatures (ballots and sign-in) asked of the chain; "no answer" is not "invalid". */

@@ -236,7 +236,8 @@ export const ERROR_CODES = {
   GOV_BLOCK_NOT_INDEXED: { status: 422, meaning: 'The requested block is not indexed and confirmed yet.' },
   GOV_ONCHAIN_DISABLED: {
     status: 422,
-    meaning: 'On-chain actions are not available: no executor is configured.',
+    meaning:
+      'On-chain actions are not available: no executor is configured (CB_EXECUTOR_KEY_FILE with RPC_URLS).',
   },
   GOV_VERIFIER_UNAVAILABLE: {
     status: 503,
@@ -296,6 +297,15 @@ export const ERROR_CODES = {
   CHAIN_MINTER_KEY_MISSING: {
     status: 500,
     meaning: 'A minter key is required (CB_MINTER_KEY_FILE or CB_MINTER_PRIVATE_KEY).',
+  },
+  CHAIN_EXECUTOR_KEY_INVALID: {
+    status: 500,
+    meaning: 'CB_EXECUTOR_PRIVATE_KEY or the key file is not a usable private key (value never shown).',
+  },
+  CHAIN_EXECUTOR_KEY_FILE_UNREADABLE: { status: 500, meaning: 'CB_EXECUTOR_KEY_FILE cannot be read.' },
+  CHAIN_EXECUTOR_KEY_CONFLICT: {
+    status: 500,
+    meaning: 'Both CB_EXECUTOR_PRIVATE_KEY and CB_EXECUTOR_KEY_FILE are set: set one.',
   },
   CHAIN_MINTER_RPC_UNREACHABLE: {
     status: 503,

@@ -27,7 +27,8 @@ export function registerChainDev(chainCommand: Command): void {
     .addHelpText(
       'after',
       `
-The contract's admin (DEFAULT_ADMIN_ROLE) is dev account #0, its minter (MINTER_ROLE) account #1.
+The contract's admin (DEFAULT_ADMIN_ROLE) is dev account #0, its minter (MINTER_ROLE) account #1;
+the printed settings make #0 the governance executor (onchain_call proposals) and #1 the minter.
 The 20 dev accounts hold 10000 ETH each. ${KEYS_WARNING}
 
 Without --block-time a block is mined only when a transaction arrives, so nothing would bring a
@@ -72,6 +73,8 @@ Example: in one terminal \`cb chain dev\`; in another, run cb against it with th
         CB_BADGE_ADDRESS: badge.address,
         CB_CHAIN_START_BLOCK: String(badge.blockNumber),
         CB_MINTER_PRIVATE_KEY: chain.minter.privateKey,
+        // The badge's admin executes passed onchain_call proposals, as on the embedded dev chain.
+        CB_EXECUTOR_PRIVATE_KEY: chain.admin.privateKey,
         // Blocks only on transactions: a confirmation depth would keep the last mint waiting.
         ...(blockTimeMs === undefined ? { CB_CHAIN_CONFIRMATIONS: '0' } : {}),
       };

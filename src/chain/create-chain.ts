@@ -11,7 +11,9 @@
  *   and a confirmation depth would keep a lone mint `submitted` until some other transaction came.
  * - `RPC_URLS` set: the RPC pool (failover, circuit breaker) checks the chain id (CB_CHAIN_ID);
  *   `CB_BADGE_ADDRESS` is required; the minter runs when a key is configured
- *   (CB_MINTER_KEY_FILE / CB_MINTER_PRIVATE_KEY), and a changed chain or contract is refused.
+ *   (CB_MINTER_KEY_FILE / CB_MINTER_PRIVATE_KEY), governance executes onchain_call proposals when an
+ *   executor key is (CB_EXECUTOR_KEY_FILE / CB_EXECUTOR_PRIVATE_KEY), and a changed chain or
+ *   contract is refused. On the embedded dev chain the executor is dev account #0, the badge admin.
  */
 import {
   type Address,
@@ -31,6 +33,7 @@ import { checkChainIdentity } from './chain-identity.ts';
 import { deployBadge } from './contracts/deploy-badge.ts';
 import { type DevChain, startDevChain } from './dev-chain.ts';
 import { createListener, type Listener } from './listener/index.ts';
+import { loadExecutorAccount } from './load-executor-account.ts';
 import { createMinter, loadMinterAccount, type Minter } from './minter/index.ts';
 import { createRpcPool, type RpcPool } from './rpc/index.ts';
 
@@ -43,6 +46,13 @@ export interface ChainModule {
   listener: Listener;
   /** Undefined without a minter key (RPC_URLS set and no CB_MINTER_* setting). */
   minter: Minter | undefined;
+  /**
+   * Sends the calls of passed onchain_call proposals: CB_EXECUTOR_KEY_FILE / CB_EXECUTOR_PRIVATE_KEY,
+   * or on the embedded dev chain dev account #0 (the badge's admin, as a DAO's timelock would be).
+   */
+  executor: LocalAccount | undefined;
+  /** Blocks on top of a block before it counts as final (0 on the embedded dev chain). */
+  confirmations: number;
   readiness: ReadinessCheck;
 }
 
@@ -67,6 +77,7 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
   let chain: Chain;
   let badgeAddress: Address;
   let account: LocalAccount | undefined;
+  let executor: LocalAccount | undefined;
   let devChain: DevChain | undefined;
   let pool: RpcPool | undefined;
   let startBlock = BigInt(config.chainStartBlock);
@@ -87,6 +98,7 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
     badgeAddress = deployed.address;
     startBlock = deployed.blockNumber;
     account = privateKeyToAccount(devChain.minter.privateKey);
+    executor = privateKeyToAccount(devChain.admin.privateKey);
     log.info('embedded dev chain started and AchievementBadge deployed', {
       context: {
         chainId: devChain.chainId,
@@ -114,6 +126,11 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
     });
     badgeAddress = config.badgeAddress as Address;
     account = loadMinterAccount(config);
+    executor = loadExecutorAccount(config);
+    if (!executor)
+      log.info(
+        'no governance executor key (CB_EXECUTOR_KEY_FILE or CB_EXECUTOR_PRIVATE_KEY): onchain_call proposals are refused',
+      );
     if (!account)
       log.warn(
         'no minter key (CB_MINTER_KEY_FILE or CB_MINTER_PRIVATE_KEY): unlocks wait in the mint outbox',
@@ -184,5 +201,17 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
       }
     },
   };
-  return { transport, chain, badgeAddress, devChain, pool, listener, minter, readiness };
+  const confirmations = devChain ? DEV_CHAIN_CONFIRMATIONS : config.chainConfirmations;
+  return {
+    transport,
+    chain,
+    badgeAddress,
+    devChain,
+    pool,
+    listener,
+    minter,
+    executor,
+    confirmations,
+    readiness,
+  };
 }

@@ -56,6 +56,8 @@ export interface Config {
   badgeAddress: string | undefined;
   minterPrivateKey: string | undefined;
   minterKeyFile: string | undefined;
+  executorPrivateKey: string | undefined;
+  executorKeyFile: string | undefined;
   chainStartBlock: number;
   chainConfirmations: number;
   chainPollIntervalMs: number;
@@ -550,6 +552,23 @@ export const SETTINGS = [
     env: 'CB_MINTER_KEY_FILE',
     defaultText: '(unset)',
     description: 'File holding the minter private key (read once at start).',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'executorPrivateKey',
+    env: 'CB_EXECUTOR_PRIVATE_KEY',
+    defaultText: '(unset)',
+    description:
+      'Private key (0x + 64 hex) of the account that sends the calls of passed onchain_call proposals; never logged. Prefer CB_EXECUTOR_KEY_FILE. Unset with RPC_URLS: onchain_call proposals are refused. The embedded dev chain uses dev account #0 (the badge admin).',
+    default: () => undefined,
+    parse: privateKey,
+  }),
+  setting({
+    key: 'executorKeyFile',
+    env: 'CB_EXECUTOR_KEY_FILE',
+    defaultText: '(unset)',
+    description: 'File holding the governance executor private key (read once at start).',
     default: () => undefined,
     parse: nonEmpty,
   }),

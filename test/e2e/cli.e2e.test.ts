@@ -7,7 +7,11 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeFunctionData, type Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { achievementBadgeAbi } from '../../src/chain/abi/AchievementBadge.ts';
+import { MINTER_ROLE } from '../../src/chain/minter/minter-role.ts';
 import { REDIS_TEST_URL, TEST_DRIVER, testDatabaseTarget } from '../services.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/cb.js');
@@ -411,6 +415,7 @@ describe.runIf(TEST_DRIVER === 'pglite')('cb chain dev (real process)', { timeou
         CB_BADGE_ADDRESS: dev.info.badge.address,
         CB_CHAIN_START_BLOCK: dev.info.badge.blockNumber,
         CB_MINTER_PRIVATE_KEY: dev.info.accounts[1]!.privateKey,
+        CB_EXECUTOR_PRIVATE_KEY: dev.info.accounts[0]!.privateKey,
         CB_CHAIN_CONFIRMATIONS: '0',
       });
       // No transaction, no block.
@@ -444,3 +449,146 @@ describe.runIf(TEST_DRIVER === 'pglite')('cb chain dev (real process)', { timeou
     expect(r.stderr).toContain('--block-time must be a number of seconds from 0.1 to 3600, got "fast"');
   });
 });
+
+describe.runIf(TEST_DRIVER === 'pglite')(
+  'cb start executes passed onchain_call proposals',
+  { timeout: 180_000 },
+  () => {
+    test('behavior: with CB_EXECUTOR_PRIVATE_KEY, a passed proposal calling the badge (grantRole) is sent from that account and lands on chain', async () => {
+      const dev = await startChainDev([]);
+      const grantee = '0x00000000000000000000000000000000000000b0';
+      try {
+        const env: Record<string, string> = {
+          ...dev.info.settings,
+          CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-gov-')),
+          CB_INSTANCE: 'e2e-gov',
+          // The printed settings name dev account #0 (the badge's admin) as the executor.
+          CB_GOVERNANCE_VOTING_DELAY_SECONDS: '0',
+          CB_GOVERNANCE_VOTING_PERIOD_SECONDS: '2',
+          CB_GOVERNANCE_LATE_BALLOT_GRACE_SECONDS: '0',
+          CB_GOVERNANCE_TIMELOCK_SECONDS: '0',
+        };
+        const created = runCli(
+          ['apikey', 'create', '--name', 'gov-admin', '--scopes', 'admin', '--json'],
+          env,
+        );
+        expect(created.status).toBe(0);
+        const key = (JSON.parse(created.stdout) as { key: string }).key;
+        const cb = await startCb(env);
+        const api = async (method: string, path: string, body?: unknown) => {
+          const res = await fetch(`${cb.url}${path}`, {
+            method,
+            headers: {
+              authorization: `Bearer ${key}`,
+              ...(body ? { 'content-type': 'application/json' } : {}),
+            },
+            ...(body ? { body: JSON.stringify(body) } : {}),
+          });
+          return {
+            status: res.status,
+            body: (await res.json().catch(() => null)) as Record<string, unknown>,
+          };
+        };
+        try {
+          // A member with a badge, so there is voting power.
+          const voter = privateKeyToAccount(dev.info.accounts[2]!.privateKey as Hex);
+          expect(
+            (
+              await api('POST', '/v1/achievements', {
+                id: 'gov-first',
+                name: 'First',
+                category: 'test',
+                rule: { type: 'count', filter: { types: ['ping'] }, target: 1 },
+              })
+            ).status,
+          ).toBe(201);
+          const ping = {
+            id: 'gov-ping',
+            type: 'ping',
+            source: 'app',
+            user: voter.address.toLowerCase(),
+            occurredAt: '2026-01-01T00:00:00Z',
+          };
+          expect((await api('POST', '/v1/events', { events: [ping] })).status).toBe(202);
+          await waitFor('the voter to hold voting power', async () => {
+            const p = (await api('GET', `/v1/voting-power/${voter.address}`)).body as { badges?: unknown[] };
+            return p.badges && p.badges.length > 0 ? true : undefined;
+          });
+
+          const data = encodeFunctionData({
+            abi: achievementBadgeAbi,
+            functionName: 'grantRole',
+            args: [MINTER_ROLE, grantee],
+          });
+          const proposal = await api('POST', '/v1/proposals', {
+            title: 'Grant a second minter',
+            body: 'The badge admin grants MINTER_ROLE.',
+            type: 'onchain_call',
+            actions: [{ to: dev.info.badge.address, data, value: '0' }],
+            settings: {},
+          });
+          expect(proposal.status, JSON.stringify(proposal.body)).toBe(201);
+          const id = proposal.body.id as string;
+
+          const gov = (await api('GET', '/v1/governance')).body as {
+            domain: { name: string; version: string; chainId: number };
+            types: Record<string, { name: string; type: string }[]>;
+          };
+          const nonce = BigInt(Date.now());
+          const signature = await voter.signTypedData({
+            domain: gov.domain,
+            types: gov.types,
+            primaryType: 'Ballot',
+            message: { proposalId: BigInt(id), voter: voter.address, support: 1, reason: '', nonce },
+          });
+          const vote = await api('POST', `/v1/proposals/${id}/votes`, {
+            voter: voter.address,
+            support: 'for',
+            reason: '',
+            nonce: nonce.toString(),
+            signature,
+          });
+          expect(vote.status, JSON.stringify(vote.body)).toBeLessThan(300);
+
+          // Voting closes after 2 s; with no timelock the platform executes (the admin endpoint nudges it).
+          const done = await waitFor(
+            'the proposal executed',
+            async () => {
+              const p = (await api('GET', `/v1/proposals/${id}`)).body as { state: string };
+              if (p.state === 'queued') await api('POST', `/v1/proposals/${id}/execute`);
+              return p.state === 'executed' ? p : undefined;
+            },
+            60_000,
+          );
+          const executions = (
+            done as unknown as {
+              executions: { status: string; outcomes: { status: string; txHash: string }[] }[];
+            }
+          ).executions;
+          expect(executions.at(-1)).toMatchObject({ outcomes: [{ status: 'success' }] });
+          const txHash = executions.at(-1)!.outcomes[0]!.txHash;
+          const tx = (await dev.rpc('eth_getTransactionByHash', [txHash])) as { from: string };
+          expect(tx.from.toLowerCase()).toBe(dev.info.accounts[0]!.address.toLowerCase());
+          const hasRole = await dev.rpc('eth_call', [
+            {
+              to: dev.info.badge.address,
+              data: encodeFunctionData({
+                abi: achievementBadgeAbi,
+                functionName: 'hasRole',
+                args: [MINTER_ROLE, grantee],
+              }),
+            },
+            'latest',
+          ]);
+          expect(BigInt(hasRole as string)).toBe(1n);
+        } finally {
+          cb.child.kill('SIGTERM');
+          await cb.exited;
+        }
+      } finally {
+        dev.child.kill('SIGTERM');
+        await dev.exited;
+      }
+    });
+  },
+);
