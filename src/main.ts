@@ -244,7 +244,6 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     achievementKey: achievementTokenId,
     chainId: chainModule?.chain.id ?? config.chainId ?? 31337,
     apiKeys: platform.apiKeys,
-    // viem's client checks EOA and ERC-1271 (smart wallet) signatures alike.
     contractVerifier: walletVerifier,
     onchain: chainModule ? onchainCaller(chainModule) : undefined,
     options: platform.governanceOptions,
