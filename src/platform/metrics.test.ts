@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { createMetrics } from './metrics.ts';
 
@@ -7,11 +7,32 @@ describe('metrics', () => {
     const metrics = createMetrics();
     const declared = (await metrics.registry.getMetricsAsJSON())
       .map((m) => m.name)
-      .filter((n) => !n.startsWith('cb_process_'))
+      .filter((n) => !n.startsWith('cb_process_') && !n.startsWith('cb_nodejs_'))
       .sort();
     const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
     const documented = [...doc.matchAll(/^\| `(cb_[a-z0-9_]+)` \|/gm)].map((m) => m[1]).sort();
     expect(documented).toEqual(declared);
+  });
+
+  test('behavior: every process metric named in the docs, runbooks and dashboards exists', async () => {
+    const names = new Set((await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
+    const root = new URL('../../', import.meta.url);
+    const files = [
+      'docs/metrics.md',
+      ...readdirSync(new URL('docs/runbooks/', root)).map((f) => `docs/runbooks/${f}`),
+      ...readdirSync(new URL('deploy/grafana/', root))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => `deploy/grafana/${f}`),
+    ];
+    const missing: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(new URL(file, root), 'utf8');
+      for (const [name] of text.matchAll(/\bcb_(?:process|nodejs)_[a-z0-9_]*[a-z0-9]/g)) {
+        const base = name.replace(/_(bucket|sum|count)$/, '');
+        if (!names.has(name) && !names.has(base)) missing.push(`${file}: ${name}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   test("behavior: the listener's and the minter's gauges have no sample until set, as docs/metrics.md marks them", async () => {

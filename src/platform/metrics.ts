@@ -28,7 +28,8 @@ function ownedGauge(config: ConstructorParameters<typeof Gauge<string>>[0]): Gau
 
 export function createMetrics() {
   const registry = new Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'cb_process_' });
+  // prom-client's defaults, under cb_: cb_process_cpu_seconds_total, cb_nodejs_eventloop_lag_seconds…
+  client.collectDefaultMetrics({ register: registry, prefix: 'cb_' });
   const r = [registry];
 
   return {
