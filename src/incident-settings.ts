@@ -56,7 +56,23 @@ export function incidentSettingsFromConfig(config: Readonly<Config>): IncidentSe
     twilioAuthToken: config.twilioAuthToken,
     twilioFrom: config.twilioFrom,
     twilioVoiceUrl: config.twilioVoiceUrl,
+    notifyRetryLimit: config.notifyRetryLimit,
+    notifyRetryDelaySeconds: config.notifyRetryDelaySeconds,
   };
+  // Half a Twilio setup would quietly take SMS and phone calls (P0's) out of every incident.
+  const twilio = {
+    CB_TWILIO_ACCOUNT_SID: config.twilioAccountSid,
+    CB_TWILIO_AUTH_TOKEN: config.twilioAuthToken,
+    CB_TWILIO_FROM: config.twilioFrom,
+  };
+  const twilioSet = Object.entries(twilio).filter(([, v]) => v !== undefined);
+  if (twilioSet.length > 0 && twilioSet.length < 3)
+    for (const [name, value] of Object.entries(twilio))
+      if (value === undefined)
+        issues.push({
+          setting: name,
+          message: `is needed too: ${twilioSet.map(([n]) => n).join(' and ')} ${twilioSet.length > 1 ? 'are' : 'is'} set, and SMS and phone calls need all three`,
+        });
   if (issues.length > 0) throw new ConfigError(issues);
   return settings;
 }

@@ -103,6 +103,8 @@ export interface Config {
   twilioAuthToken: string | undefined;
   twilioFrom: string | undefined;
   twilioVoiceUrl: string | undefined;
+  notifyRetryLimit: number;
+  notifyRetryDelaySeconds: number;
 }
 
 type Parser<T> = (raw: string) => T;
@@ -837,7 +839,8 @@ export const SETTINGS = [
     key: 'incidentResponseTargets',
     env: 'CB_INCIDENT_RESPONSE_TARGETS',
     defaultText: '(seed 3.1)',
-    description: 'Override ack targets, e.g. `P1=30m/2h,P2=2h/next-working-day` (see docs/incidents.md).',
+    description:
+      'Override ack/resolve targets in minutes, `w` for working minutes, e.g. `P1=30/120,P2=120w` (see docs/incidents.md).',
     default: () => undefined,
     parse: nonEmpty,
   }),
@@ -945,6 +948,22 @@ export const SETTINGS = [
     description: 'TwiML URL for voice calls (else a spoken summary is sent inline).',
     default: () => undefined,
     parse: nonEmpty,
+  }),
+  setting({
+    key: 'notifyRetryLimit',
+    env: 'CB_NOTIFY_RETRY_LIMIT',
+    defaultText: '5',
+    description: 'Retries of a failed notification delivery before it is recorded failed and dead-lettered.',
+    default: () => 5,
+    parse: int(0, 100),
+  }),
+  setting({
+    key: 'notifyRetryDelaySeconds',
+    env: 'CB_NOTIFY_RETRY_DELAY_SECONDS',
+    defaultText: '10',
+    description: 'Base of the exponential backoff between delivery retries (seconds × 2ⁿ × 1–2).',
+    default: () => 10,
+    parse: int(1, 86_400),
   }),
 ] as const;
 

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { incidentSettingsFromConfig } from './incident-settings.ts';
+import { incidentsOptionsFromSettings } from './ops/index.ts';
+import { loadConfig, SETTINGS } from './platform/config.ts';
+import { ConfigError } from './platform/errors.ts';
+
+describe('the incident settings', () => {
+  it('CB_NOTIFY_RETRY_LIMIT and CB_NOTIFY_RETRY_DELAY_SECONDS reach the delivery (documented, and now read)', () => {
+    const options = incidentsOptionsFromSettings(
+      incidentSettingsFromConfig(
+        loadConfig({ CB_NOTIFY_RETRY_LIMIT: '1', CB_NOTIFY_RETRY_DELAY_SECONDS: '3' }),
+      ),
+    );
+    expect(options.delivery).toMatchObject({ retryLimit: 1, retryDelaySeconds: 3 });
+    const defaults = incidentsOptionsFromSettings(incidentSettingsFromConfig(loadConfig({})));
+    expect(defaults.delivery).toMatchObject({ retryLimit: 5, retryDelaySeconds: 10 });
+  });
+
+  it('error: a bad retry setting is refused by name', () => {
+    expect(() => loadConfig({ CB_NOTIFY_RETRY_LIMIT: 'many' })).toThrow(ConfigError);
+    expect(() => loadConfig({ CB_NOTIFY_RETRY_LIMIT: 'many' })).toThrow(/CB_NOTIFY_RETRY_LIMIT/);
+  });
+
+  it("the example in CB_INCIDENT_RESPONSE_TARGETS' description is accepted", () => {
+    const setting = SETTINGS.find((s) => s.env === 'CB_INCIDENT_RESPONSE_TARGETS')!;
+    const example = /e\.g\. `([^`]+)`/.exec(setting.description)![1]!;
+    expect(() =>
+      incidentSettingsFromConfig(loadConfig({ CB_INCIDENT_RESPONSE_TARGETS: example })),
+    ).not.toThrow();
+  });
+
+  it('error: half a Twilio setup is refused, naming what is missing', () => {
+    const config = loadConfig({ CB_TWILIO_ACCOUNT_SID: 'AC123', CB_TWILIO_AUTH_TOKEN: 'secret-token' });
+    expect(() => incidentSettingsFromConfig(config)).toThrow(ConfigError);
+    expect(() => incidentSettingsFromConfig(config)).toThrow(/CB_TWILIO_FROM/);
+    expect(() => incidentSettingsFromConfig(config)).not.toThrow(/secret-token/);
+    const full = loadConfig({
+      CB_TWILIO_ACCOUNT_SID: 'AC123',
+      CB_TWILIO_AUTH_TOKEN: 't',
+      CB_TWILIO_FROM: '+15550001',
+    });
+    expect(incidentSettingsFromConfig(full).twilioFrom).toBe('+15550001');
+  });
+});
