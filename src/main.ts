@@ -321,7 +321,8 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
         readiness: platform.readiness,
         readyTimeoutMs: config.readyTimeoutMs,
         devMode: devChain,
-        chainId: config.chainId ?? (devChain ? 31337 : undefined),
+        // The chain the node serves (CB_CHAIN_ID is optional with RPC_URLS): sign-in and ballots name it.
+        chainId: chainModule?.chain.id ?? config.chainId ?? (devChain ? 31337 : undefined),
         contractVerifier: walletVerifier,
         publicUrl: config.publicUrl,
         explorerUrl: config.explorerUrl,

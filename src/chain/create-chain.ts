@@ -6,9 +6,9 @@
  *   started, the AchievementBadge contract deployed (admin = dev account #0, minter = #1), and the
  *   minter signs with dev account #1 — so a newcomer's unlocks become real tokens. The dev chain
  *   lives in memory: each start is a new chain, and `checkChainIdentity` re-mints the unlocked
- *   badges on it. Its blocks are final as mined (confirmations 0, whatever CB_CHAIN_CONFIRMATIONS
- *   says): one process writes to it and it mines only on a transaction, so nothing can reorg it —
- *   and a confirmation depth would keep a lone mint `submitted` until some other transaction came.
+ *   badges on it. It mines a block per transaction and one every 2 s besides, as a real chain
+ *   does. Its blocks are final as mined (confirmations 0, whatever CB_CHAIN_CONFIRMATIONS says):
+ *   one process writes to it, so nothing can reorg it.
  * - `RPC_URLS` set: the RPC pool (failover, circuit breaker) checks the chain id (CB_CHAIN_ID);
  *   `CB_BADGE_ADDRESS` is required; the minter runs when a key is configured
  *   (CB_MINTER_KEY_FILE / CB_MINTER_PRIVATE_KEY), governance executes onchain_call proposals when an
@@ -68,6 +68,8 @@ export interface CreateChainParameters {
 
 /** The embedded dev chain's blocks are final as mined (see the module note). */
 const DEV_CHAIN_CONFIRMATIONS = 0;
+/** The embedded dev chain mines a block at least this often (and one per transaction). */
+const DEV_CHAIN_BLOCK_TIME_MS = 2000;
 
 export async function createChain(params: CreateChainParameters): Promise<ChainModule> {
   const { common, db } = params;
@@ -97,6 +99,9 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
     });
     badgeAddress = deployed.address;
     startBlock = deployed.blockNumber;
+    // Blocks keep coming, transactions or not, as on a real chain: what waits for "the next
+    // block" (a delegation counts from the block after it is recorded) does not wait forever.
+    await devChain.setIntervalMining(DEV_CHAIN_BLOCK_TIME_MS);
     account = privateKeyToAccount(devChain.minter.privateKey);
     executor = privateKeyToAccount(devChain.admin.privateKey);
     log.info('embedded dev chain started and AchievementBadge deployed', {

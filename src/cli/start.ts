@@ -17,7 +17,10 @@ Roles:
   all       everything in one process (default)
   api       the HTTP API; enqueues jobs but does not run them
   worker    event processing, jobs and schedules; serves /healthz, /readyz, /metrics only
-  listener  the chain listener (arrives with the chain module); ops endpoints only
+  listener  the chain listener; ops endpoints only
+
+The chain (listener, minter, on-chain execution) needs RPC_URLS in a split setup: without it only
+--role all runs the embedded dev chain, and the other roles do no chain work.
 
 Stops gracefully on SIGTERM or Ctrl-C: stops accepting, finishes in-flight requests and jobs
 within CB_SHUTDOWN_GRACE_MS, then exits 0. Settings: see docs/configuration.md.`,

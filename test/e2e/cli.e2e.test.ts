@@ -157,6 +157,22 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
       expect(chain.instance.listener?.running).toBe(true);
       expect(chain.instance.minter?.account).toMatch(/^0x[0-9a-fA-F]{40}$/);
       expect(chain.instance.rpc).toBeNull();
+      // The embedded chain makes blocks without transactions too (a block every 2 s).
+      const headOf = async () => {
+        const res = await fetch(`${cb.url}/v1/ops/chain`, {
+          headers: { authorization: `Bearer ${adminKey}` },
+        });
+        return BigInt(
+          ((await res.json()) as { instance: { listener: { headBlock: string } } }).instance.listener
+            .headBlock,
+        );
+      };
+      const firstHead = await headOf();
+      await waitFor(
+        'a block without a transaction',
+        async () => ((await headOf()) > firstHead ? true : undefined),
+        10_000,
+      );
       // Role all runs the minter and the listener, so their gauges are exported here (a process
       // without them exports none: the alert rules read a missing series as "not running").
       const chainMetrics = await waitFor('the minter and listener gauges', async () => {
@@ -458,8 +474,10 @@ describe.runIf(TEST_DRIVER === 'pglite')(
       const dev = await startChainDev([]);
       const grantee = '0x00000000000000000000000000000000000000b0';
       try {
+        // CB_CHAIN_ID left out: it is optional with RPC_URLS, the node's is taken.
+        const { CB_CHAIN_ID: _chainId, ...settings } = dev.info.settings;
         const env: Record<string, string> = {
-          ...dev.info.settings,
+          ...settings,
           CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-gov-')),
           CB_INSTANCE: 'e2e-gov',
           // The printed settings name dev account #0 (the badge's admin) as the executor.
@@ -490,6 +508,9 @@ describe.runIf(TEST_DRIVER === 'pglite')(
           };
         };
         try {
+          // The console learns the node's chain: sign-in messages and ballots must name it.
+          const web = (await (await fetch(`${cb.url}/v1/web/config`)).json()) as { chainId: number | null };
+          expect(web.chainId).toBe(31337);
           // A member with a badge, so there is voting power.
           const voter = privateKeyToAccount(dev.info.accounts[2]!.privateKey as Hex);
           expect(
