@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { importCatalogue, runRetroactive } from '../achievements/index.ts';
+import {
+  importCatalogue,
+  retroactiveJob,
+  runRetroactive,
+  type SavedAchievement,
+} from '../achievements/index.ts';
+import { createJobs } from '../platform/jobs/index.ts';
+import { createShutdown } from '../platform/shutdown.ts';
 import { CliError, printJson, printLine, printTable } from './output.ts';
-import { withDatabase } from './with-database.ts';
+import { type CliContext, withDatabase } from './with-database.ts';
 
 export function registerAchievements(program: Command): void {
   const achievements = program.command('achievements').description('Manage the achievement catalogue.');
@@ -12,7 +19,10 @@ export function registerAchievements(program: Command): void {
       'Import a catalogue file (YAML or JSON: a list, or { achievements: [...] }). Idempotent: unchanged definitions keep their version; changed rules are evaluated over the event history.',
     )
     .argument('<file>', 'path of the catalogue file')
-    .option('--no-retroactive', 'do not evaluate new or changed rules over the stored events now')
+    .option(
+      '--no-retroactive',
+      "do not evaluate new or changed rules over the stored events now: queue that evaluation for the workers instead (cb start's job queue)",
+    )
     .option('--json', 'print the result as JSON')
     .action(async (file: string, opts: { retroactive: boolean; json?: boolean }) => {
       let text: string;
@@ -26,13 +36,15 @@ export function registerAchievements(program: Command): void {
       const result = await withDatabase(async (ctx) => {
         const saved = await importCatalogue(ctx.db, text, 'cli');
         const retro = [];
+        const due = saved.filter((x) => x.needsRetroactive);
         if (opts.retroactive) {
-          for (const s of saved.filter((x) => x.needsRetroactive)) {
+          for (const s of due) {
             if (!opts.json) process.stderr.write(`evaluating ${s.id} over the event history…\n`);
             retro.push(await runRetroactive(ctx, s.id));
           }
         }
-        return { saved, retroactive: retro };
+        const queued = opts.retroactive ? [] : await queueRetroactive(ctx, due);
+        return { saved, retroactive: retro, queued };
       });
       if (opts.json) printJson(result);
       else {
@@ -47,6 +59,31 @@ export function registerAchievements(program: Command): void {
           (o) => `${result.saved.filter((s) => s.outcome === o).length} ${o}`,
         );
         printLine(`\n${counts.join(', ')}`);
+        if (result.queued.length > 0)
+          printLine(
+            `queued for the workers: ${result.queued.join(', ')} evaluated over the event history (cb start runs it)`,
+          );
       }
     });
+}
+
+/**
+ * The evaluation over past events of `due`, queued as the API's saves queue it (one job per
+ * achievement version), for a worker to run: what `--no-retroactive` leaves to the job queue.
+ */
+async function queueRetroactive(ctx: CliContext, due: readonly SavedAchievement[]): Promise<string[]> {
+  if (due.length === 0) return [];
+  const jobs = createJobs({
+    common: { ...ctx, shutdown: createShutdown({ graceMs: ctx.config.shutdownGraceMs, logger: ctx.logger }) },
+    db: ctx.db,
+    options: { registerShutdown: false },
+  });
+  await jobs.start({ workers: false });
+  try {
+    for (const s of due)
+      await jobs.send(retroactiveJob, { achievementId: s.id }, { singletonKey: `${s.id}@${s.version}` });
+  } finally {
+    await jobs.stop();
+  }
+  return due.map((s) => s.id);
 }

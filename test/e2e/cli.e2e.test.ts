@@ -4,7 +4,7 @@
  * and on PostgreSQL + Redis in the second (CB_TEST_DRIVER=pg).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFunctionData, type Hex } from 'viem';
@@ -314,6 +314,40 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
     const reconcile = runCli(['reconcile', 'progress', '--user', user, '--json'], env);
     expect(reconcile.status).toBe(0);
     expect(JSON.parse(reconcile.stdout)).toMatchObject({ membersChecked: 1, mismatches: [], fixed: false });
+  });
+
+  test('behavior: cb achievements import --no-retroactive queues the evaluation over past events; a worker runs it', async () => {
+    // The SIGTERM test's member has 500 pings on record; this achievement is new.
+    const user = '0x00000000000000000000000000000000000000e2';
+    const file = join(mkdtempSync(join(tmpdir(), 'cb-e2e-cat-')), 'catalogue.json');
+    writeFileSync(
+      file,
+      JSON.stringify([
+        {
+          id: 'e2e-import',
+          name: 'Imported',
+          category: 'test',
+          rule: { type: 'count', filter: { types: ['ping'] }, target: 2 },
+        },
+      ]),
+    );
+    const imported = runCli(['achievements', 'import', file, '--no-retroactive', '--json'], env);
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ retroactive: [], queued: ['e2e-import'] });
+
+    const cb = await startCb(env);
+    try {
+      const unlocked = await waitFor('the queued evaluation to unlock it', async () => {
+        const mine = (await (
+          await fetch(`${cb.url}/v1/users/${user}/achievements?fields=achievementId,status`)
+        ).json()) as { items: { achievementId: string; status: string }[] };
+        return mine.items.find((i) => i.achievementId === 'e2e-import' && i.status === 'unlocked');
+      });
+      expect(unlocked).toBeDefined();
+    } finally {
+      cb.child.kill('SIGTERM');
+      await cb.exited;
+    }
   });
 
   test.runIf(TEST_DRIVER === 'pglite')(
