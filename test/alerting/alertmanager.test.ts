@@ -52,16 +52,26 @@ describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
       expect(placeholdersOf(template(name)), name).toEqual([
         'CB_ALERT_WEBHOOK_TOKEN_FILE',
         'CB_ALERT_WEBHOOK_URL',
+        'CB_DIRECT_P0_SLACK_CONFIGS',
       ]);
     }
   });
 
-  test('behavior: amtool check-config accepts both rendered variants', async () => {
-    for (const name of ['alertmanager.yml', 'alertmanager.test.yml']) {
-      const r = await run('amtool', ['check-config', renderTo(dir, name, values)]);
-      expect(r.status, r.output).toBe(0);
-      expect(r.output).toMatch(/SUCCESS/);
-    }
+  test('behavior: amtool check-config accepts both rendered variants, with and without the direct P0 Slack receiver', async () => {
+    const urlFile = join(dir, 'slack-p0-webhook');
+    writeFileSync(urlFile, 'https://hooks.slack.example/services/T/B/X\n');
+    const withSlack = {
+      ...values,
+      CB_DIRECT_P0_SLACK_CONFIGS: JSON.stringify([
+        { api_url_file: urlFile, send_resolved: true, title: '[{{ .Status | toUpper }}] P0', text: 'x' },
+      ]),
+    };
+    for (const name of ['alertmanager.yml', 'alertmanager.test.yml'])
+      for (const v of [values, withSlack]) {
+        const r = await run('amtool', ['check-config', renderTo(dir, name, v)]);
+        expect(r.status, r.output).toBe(0);
+        expect(r.output).toMatch(/SUCCESS/);
+      }
   });
 
   test('behavior: the test variant differs from production only in group_wait and group_interval', () => {
@@ -82,7 +92,11 @@ describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
     expect(prod.route.repeat_interval).toBe('5m');
     expect(fast.route).toMatchObject({ group_wait: '1s', group_interval: '1s', repeat_interval: '5m' });
     expect(prod.route.group_by).toEqual(['correlation']);
-    for (const r of prod.receivers) {
+    expect(prod.receivers[0]).toEqual({
+      name: 'direct-p0',
+      slack_configs: placeholder('CB_DIRECT_P0_SLACK_CONFIGS', '[]'),
+    });
+    for (const r of prod.receivers.slice(1)) {
       expect(r.webhook_configs[0]).toMatchObject({
         url: placeholder('CB_ALERT_WEBHOOK_URL'),
         send_resolved: true,
@@ -94,7 +108,13 @@ describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
   });
 
   test.each([
-    ['severity=P0 dependency=database correlation=serving alertname=DatabaseDown', 'cb-incidents-p0'],
+    // The incident webhook needs the database and the API: their P0s also go to Slack directly.
+    [
+      'severity=P0 dependency=database correlation=serving alertname=DatabaseDown',
+      'direct-p0,cb-incidents-p0',
+    ],
+    ['severity=P0 dependency=api correlation=serving alertname=ApiDown', 'direct-p0,cb-incidents-p0'],
+    ['severity=P0 dependency=cache correlation=serving alertname=RedisDown', 'cb-incidents-p0'],
     ['severity=P1 dependency=api correlation=serving alertname=ApiErrorRateHigh', 'cb-incidents'],
     ['severity=P2 dependency=database correlation=serving alertname=DatabaseSlowQueries', 'cb-incidents'],
     ['severity=P3 dependency=api correlation=serving alertname=ApiThroughputAnomaly', 'cb-incidents-p3'],
@@ -116,6 +136,8 @@ describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
 
 describe.skipIf(problem !== undefined)('Alertmanager on the test configuration', () => {
   let receiver: WebhookReceiver;
+  /** Stands in for Slack's incoming webhook (the direct P0 receiver). */
+  let slack: WebhookReceiver;
   let am: Daemon;
   const token = `test-${randomBytes(8).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'cb-am-'));
@@ -124,10 +146,24 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, `${token}\n`);
     receiver = await startWebhookReceiver();
+    slack = await startWebhookReceiver();
+    const slackUrlFile = join(dir, 'slack-p0-webhook');
+    writeFileSync(slackUrlFile, `${slack.url}\n`);
     const config = renderTo(
       dir,
       'alertmanager.test.yml',
-      localTemplateValues({ CB_ALERT_WEBHOOK_URL: receiver.url, CB_ALERT_WEBHOOK_TOKEN_FILE: tokenFile }),
+      localTemplateValues({
+        CB_ALERT_WEBHOOK_URL: receiver.url,
+        CB_ALERT_WEBHOOK_TOKEN_FILE: tokenFile,
+        CB_DIRECT_P0_SLACK_CONFIGS: JSON.stringify([
+          {
+            api_url_file: slackUrlFile,
+            send_resolved: true,
+            title: 'P0 {{ .CommonLabels.alertname }}',
+            text: 'direct',
+          },
+        ]),
+      }),
     );
     am = await startAlertmanager(config, join(dir, 'data'));
   });
@@ -135,6 +171,7 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
   afterAll(async () => {
     await am?.stop();
     await receiver?.close();
+    await slack?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -258,5 +295,26 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
     const later = receiver.deliveries.slice(before).flatMap((d) => names(d, 'firing'));
     expect(later).not.toContain('DatabaseLockWaitHigh');
     expect(later).not.toContain('QueueDepthHigh');
+  });
+  test('behavior: DatabaseDown (P0) also goes straight to Slack, since cb cannot take it in; other P0s only to cb', {
+    timeout: 30_000,
+  }, async () => {
+    const down = {
+      alertname: 'DatabaseDown',
+      severity: 'P0',
+      dependency: 'database',
+      correlation: 'serving',
+    };
+    const redis = { alertname: 'RedisDown', severity: 'P0', dependency: 'cache', correlation: 'pipeline' };
+    await post([alert(down), alert(redis)]);
+    const direct = await waitFor('the direct Slack message', 10_000, async () =>
+      slack.deliveries.find((d) => JSON.stringify(d.body).includes('P0 DatabaseDown')),
+    );
+    expect(JSON.stringify(direct.body)).toContain('direct');
+    await delivery(
+      'RedisDown at cb',
+      (d) => d.body.receiver === 'cb-incidents-p0' && names(d).includes('RedisDown'),
+    );
+    expect(slack.deliveries.some((d) => JSON.stringify(d.body).includes('RedisDown'))).toBe(false);
   });
 });

@@ -87,7 +87,8 @@ export function renderTemplate(text: string, values: Readonly<Record<string, str
 }
 
 /** `${NAME}`, as it appears in a template. */
-export const placeholder = (name: string): string => `\${${name}}`;
+export const placeholder = (name: string, fallback?: string): string =>
+  fallback === undefined ? `\${${name}}` : `\${${name}:-${fallback}}`;
 
 /** The placeholders a template uses (comments aside). */
 export function placeholdersOf(text: string): string[] {

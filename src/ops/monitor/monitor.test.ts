@@ -119,7 +119,13 @@ describe('cb monitor up', () => {
         tokenFile,
         '--json',
       ],
-      { CB_DATA_DIR: dataDir, CB_PORT: '3999' },
+      {
+        CB_DATA_DIR: dataDir,
+        CB_PORT: '3999',
+        // The P0 webhook is the one Alertmanager posts DatabaseDown/ApiDown to directly.
+        CB_SLACK_WEBHOOK_URLS:
+          'team=https://hooks.slack.example/T/B/team,p0=https://hooks.slack.example/T/B/pager',
+      },
     );
     running = cmd.child;
     const summary = await waitFor(
@@ -159,6 +165,12 @@ describe('cb monitor up', () => {
     expect(amYml).toContain(`credentials_file: "${token}"`);
     expect(readFileSync(token, 'utf8')).toBe('tok-from-file\n');
     expect(statSync(token).mode & 0o777).toBe(0o600);
+    // The direct P0 receiver reads the Slack URL from a 0600 file; the URL is not in the config.
+    const slackFile = join(summary.dir, 'slack-p0-webhook');
+    expect(amYml).toContain(`"api_url_file":"${slackFile}"`);
+    expect(amYml).not.toContain('hooks.slack.example');
+    expect(readFileSync(slackFile, 'utf8')).toBe('https://hooks.slack.example/T/B/pager\n');
+    expect(statSync(slackFile).mode & 0o777).toBe(0o600);
     // Prometheus loaded the shipped rules and scrapes the target.
     const rules = (await (await fetch(`http://127.0.0.1:${prom}/api/v1/rules`)).json()) as {
       data: { groups: { rules: unknown[] }[] };

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { cliConfig } from '../../cli/load-config.ts';
 import { CliError, printJson, printLine } from '../../cli/output.ts';
 import type { Config } from '../../platform/config.ts';
+import { parseSlackWebhooks } from '../incidents/settings.ts';
 import { DEFAULT_PORTS, type MonitorPorts, type RunningMonitor, startMonitor } from './start-monitor.ts';
 
 /** What tests and embedders may replace. */
@@ -142,6 +143,7 @@ prometheus-redis-exporter (with REDIS_URL) when installed. Everything listens on
         databaseUrl: config.databaseUrl,
         redisUrl: config.redisUrl,
         values,
+        directP0SlackWebhook: directP0Slack(config),
         path: env.PATH,
         onProgress: (line) => process.stderr.write(`cb monitor: ${line}\n`),
       });
@@ -188,4 +190,11 @@ prometheus-redis-exporter (with REDIS_URL) when installed. Everything listens on
       if (reason.includes('exited'))
         throw new CliError(`monitor stopped: ${reason}; see the logs in ${running.dir}/logs`);
     });
+}
+
+/** CB_SLACK_WEBHOOK_URLS' `p0` webhook, else `default`, else the first (undefined without Slack). */
+function directP0Slack(config: Readonly<Config>): string | undefined {
+  if (!config.slackWebhookUrls) return undefined;
+  const hooks = parseSlackWebhooks(config.slackWebhookUrls);
+  return hooks.p0 ?? hooks.default ?? Object.values(hooks)[0];
 }

@@ -58,6 +58,11 @@ export interface StartMonitorOptions {
   redisUrl?: string | undefined;
   /** More placeholder values. */
   values?: Readonly<Record<string, string>>;
+  /**
+   * A Slack incoming webhook for the P0s that cannot page through cb (DatabaseDown, ApiDown):
+   * Alertmanager posts them there itself. Kept in a 0600 file of `dir`, never in the config.
+   */
+  directP0SlackWebhook?: string | undefined;
   /** PATH to look for binaries on. */
   path: string | undefined;
   /** Time each process has to become ready, ms. @defaultValue `30000` */
@@ -183,6 +188,22 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
   writeFileSync(tokenFile, `${options.webhookToken}\n`, { mode: 0o600 });
   chmodSync(tokenFile, 0o600);
 
+  let directP0SlackConfigs = '[]';
+  if (options.directP0SlackWebhook) {
+    const urlFile = join(dir, 'slack-p0-webhook');
+    writeFileSync(urlFile, `${options.directP0SlackWebhook}\n`, { mode: 0o600 });
+    chmodSync(urlFile, 0o600);
+    // One line of YAML flow (JSON): the template keeps `slack_configs: ${…}` on one line.
+    directP0SlackConfigs = JSON.stringify([
+      {
+        api_url_file: urlFile,
+        send_resolved: true,
+        title: '[{{ .Status | toUpper }}] P0 {{ .CommonLabels.alertname }}',
+        text: '{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}Sent by Alertmanager directly: cb cannot open an incident or page while this lasts. Runbook: docs/runbooks/{{ .CommonLabels.alertname }}.md',
+      },
+    ]);
+  }
+
   const local = (port: number) => `127.0.0.1:${port}`;
   const targets = (on: boolean, port: number) => JSON.stringify(on ? [local(port)] : []);
   const values: Record<string, string> = {
@@ -202,6 +223,7 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
     CB_ALERT_WEBHOOK_URL: `${target}/v1/alerts/webhook`,
     CB_WEBHOOK_URL: `${target}/v1/alerts/webhook`,
     CB_ALERT_WEBHOOK_TOKEN_FILE: tokenFile,
+    CB_DIRECT_P0_SLACK_CONFIGS: directP0SlackConfigs,
     ...options.values,
   };
   const rendered: Record<'prometheus' | 'alertmanager', string> = { prometheus: '', alertmanager: '' };
