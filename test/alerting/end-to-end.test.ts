@@ -419,7 +419,8 @@ describe.skipIf(problem !== undefined)(
       // The next step is notified on the P1 channels (its email and number; Slack by default).
       const notices = await waitFor('the escalation notices', 15_000, () => {
         const n = noticesOf(redisDownId, 'ESCALATED');
-        return n.some((r) => r.channel === 'email') && n.some((r) => r.channel === 'sms') ? n : undefined;
+        // Each channel is its own delivery job: wait for all three, not the first two.
+        return ['email', 'sms', 'slack'].every((c) => n.some((r) => r.channel === c)) ? n : undefined;
       });
       expect(notices.find((r) => r.channel === 'email')?.to).toEqual(['secondary@cb.test']);
       expect(notices.find((r) => r.channel === 'sms')?.to).toEqual(['+15550000002']);
