@@ -139,12 +139,20 @@ describe('event processing', () => {
         },
       }),
     ).rejects.toThrow('simulated crash');
+    // The unlock it had evaluated was not written: counted as a failed unlock (UnlockSuccessRateLow).
+    const unlocksMetric = async (result: string) =>
+      (await metrics.registry.getSingleMetric('cb_achievement_unlocks_total')?.get())?.values
+        .filter((v) => v.labels.result === result)
+        .reduce((sum, v) => sum + v.value, 0) ?? 0;
+    expect(await unlocksMetric('failed')).toBe(1);
+    const okBefore = await unlocksMetric('ok');
     expect(await count(`ach_events where status = 'received'`)).toBe(3);
     expect(await count('ach_progress')).toBe(0);
     expect(await count('ach_unlocks')).toBe(0);
 
     await createEventProcessor({ db, metrics, logger }).drain();
     expect(await count('ach_unlocks')).toBe(1);
+    expect(await unlocksMetric('ok')).toBe(okBefore + 1);
     expect(await count('ach_mint_outbox')).toBe(1);
     const { rows } = await db.query<{ current: string }>(
       'select current::text from ach_progress where user_address = $1',

@@ -51,8 +51,11 @@ interface EventRow {
 
 export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Promise<BatchResult> {
   const t0 = performance.now();
-  const result = await deps.db.transaction(
-    async (tx): Promise<BatchResult & { delays: number[]; catalogue?: Catalogue }> => {
+  // The unlocks the batch evaluated, for cb_achievement_unlocks_total{result="failed"} when its
+  // transaction then fails: they were not written (the batch is retried, and counts them as ok then).
+  let evaluated: { unlocks: NewUnlock[]; catalogue: Catalogue } | undefined;
+  const result = await deps.db
+    .transaction(async (tx): Promise<BatchResult & { delays: number[]; catalogue?: Catalogue }> => {
       const part = await tx.query<{ id: number }>(
         `select p.id from ach_partitions p
         where exists (select 1 from ach_events e where e.partition = p.id and e.status = 'received')
@@ -108,6 +111,7 @@ export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Pr
         }
       }
 
+      evaluated = { unlocks, catalogue };
       const progressRows = await saveProgress(tx, members);
       const traceparent = rows.find((r) => r.traceparent)?.traceparent ?? null;
       const made = await saveUnlocks(tx, unlocks, traceparent);
@@ -137,8 +141,15 @@ export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Pr
         delays: marked.rows.map((r) => r.delay),
         catalogue,
       };
-    },
-  );
+    })
+    .catch((err: unknown) => {
+      for (const u of evaluated?.unlocks ?? [])
+        deps.metrics.achievementUnlocks.inc({
+          category: evaluated?.catalogue.entries.get(u.achievementId)?.def.category ?? 'other',
+          result: 'failed',
+        });
+      throw err;
+    });
 
   if (result.events > 0) {
     const { metrics } = deps;
