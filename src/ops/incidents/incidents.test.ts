@@ -911,9 +911,11 @@ describe.skipIf(TEST_DRIVER !== 'pg')('reading an incident', () => {
     expect(spy.wrote()).toBe(true);
     expect(during.timeline.some((t) => t.message === 'interleaved')).toBe(false);
     expect(during.notifications.some((n) => n.lastError === 'interleaved')).toBe(false);
+    // The interleaved statement did commit (one statement: its timeline entry stands for both
+    // parts). Its notification change is not read back: deliveries running meanwhile may have
+    // updated those rows again (this failed once in CI).
     const after = await getIncident(db, options, id);
     expect(after.timeline.some((t) => t.message === 'interleaved')).toBe(true);
-    expect(after.notifications.every((n) => n.lastError === 'interleaved')).toBe(true);
     await act(id, 'resolve');
   });
 });
