@@ -1,60 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { createTestDatabase, TEST_DRIVER } from '../../test/services.ts';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { importCatalogue, ingestEvents } from '../achievements/index.ts';
-import { createDb, type Db } from '../platform/db/create-db.ts';
-import { migrate } from '../platform/db/migrate.ts';
-import { createSilentLogger } from '../platform/logger.ts';
+import type { Db } from '../platform/db/create-db.ts';
 import { createMetrics } from '../platform/metrics.ts';
 import { registerEvents } from './events.ts';
+import { type CliTarget, cliTestTarget, runCliInProcess, withTargetDb } from './test-support.ts';
 
 const alice = '0x00000000000000000000000000000000000000a1';
 const bob = '0x00000000000000000000000000000000000000b2';
-let target: { databaseUrl: string | undefined; dataDir: string; drop: () => Promise<void> };
+let target: CliTarget;
 const savedEnv = { ...process.env };
-
-/** The command's database, opened here (the embedded one is locked while open: close before a command runs). */
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const quiet = createSilentLogger();
-  const db = await createDb({
-    ...target,
-    poolMax: 2,
-    slowQueryMs: 10_000,
-    logger: quiet,
-    metrics: createMetrics(),
-  });
-  try {
-    await migrate(db, quiet);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
-
-/** Runs `cb events <args>` in-process; returns stdout and the exit code set. */
-async function cb(...args: string[]): Promise<{ out: string; exitCode: number | undefined }> {
-  const program = new Command('cb')
-    .exitOverride()
-    .configureOutput({ writeErr: () => {}, writeOut: () => {} });
-  registerEvents(program);
-  let out = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'cb', 'events', ...args]);
-  } finally {
-    o.mockRestore();
-  }
-  const exitCode = process.exitCode as number | undefined;
-  process.exitCode = undefined;
-  return { out, exitCode };
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>) => withTargetDb(target, fn);
+const cb = (...args: string[]) => runCliInProcess(registerEvents, ['events', ...args]);
 
 const statuses = () =>
   withDb(async (db) => {
@@ -65,19 +21,10 @@ const statuses = () =>
   });
 
 beforeAll(async () => {
-  if (TEST_DRIVER === 'pg') {
-    const d = await createTestDatabase();
-    target = { databaseUrl: d.url, dataDir: 'memory://', drop: d.drop };
-    process.env.DATABASE_URL = d.url;
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-events-cli-'));
-    target = {
-      databaseUrl: undefined,
-      dataDir: dir,
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-    process.env.CB_DATA_DIR = dir;
-    delete process.env.DATABASE_URL;
+  target = await cliTestTarget('cb-events-cli-');
+  for (const [k, v] of Object.entries(target.env)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   }
   // Two pings each for alice and bob; the engine failed on them (as when a rule threw).
   await withDb(async (db) => {

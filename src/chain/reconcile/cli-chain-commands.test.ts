@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { createTestDatabase, TEST_DRIVER } from '../../../test/services.ts';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CliError } from '../../cli/output.ts';
+import { type CliTarget, cliTestTarget, runCliInProcess, withTargetDb } from '../../cli/test-support.ts';
 import { loadConfig } from '../../platform/config.ts';
-import { createDb, type Db } from '../../platform/db/create-db.ts';
-import { migrate } from '../../platform/db/migrate.ts';
+import type { Db } from '../../platform/db/create-db.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
 import { createShutdown } from '../../platform/shutdown.ts';
@@ -23,57 +18,19 @@ let chain: DevChain;
 let badge: `0x${string}`;
 let startBlock: bigint;
 let lastBlock: bigint;
-let target: { databaseUrl: string | undefined; dataDir: string; drop: () => Promise<void> };
+let target: CliTarget;
 const saved = { ...process.env };
 
-/** Opens the command's database (the embedded one is locked while open: close before running a command). */
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const quiet = createSilentLogger();
-  const db = await createDb({
-    ...target,
-    poolMax: 2,
-    slowQueryMs: 10_000,
-    logger: quiet,
-    metrics: createMetrics(),
-  });
-  try {
-    await migrate(db, quiet);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>) => withTargetDb(target, fn);
 
-/** Runs `cb <args>` in-process; returns stdout, stderr and the exit code set. */
-async function cb(...args: string[]): Promise<{ out: string; err: string; exitCode: number | undefined }> {
-  const program = new Command('cb')
-    .exitOverride()
-    .configureOutput({ writeErr: () => {}, writeOut: () => {} });
-  const chainCommand = program.command('chain');
-  registerChainReplay(chainCommand);
-  registerChainStatus(chainCommand);
-  registerReconcileChain(program.command('reconcile'));
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'cb', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const exitCode = process.exitCode as number | undefined;
-  process.exitCode = undefined;
-  return { out, err, exitCode };
-}
+/** Runs `cb <args>` in-process with the chain commands; returns stdout, stderr and the exit code set. */
+const cb = (...args: string[]) =>
+  runCliInProcess((program) => {
+    const chainCommand = program.command('chain');
+    registerChainReplay(chainCommand);
+    registerChainStatus(chainCommand);
+    registerReconcileChain(program.command('reconcile'));
+  }, args);
 
 beforeAll(async () => {
   chain = await startDevChain({ mode: 'node', port: 0 });
@@ -101,17 +58,7 @@ beforeAll(async () => {
   );
   lastBlock = (await revokeBadge(writer, chain.admin, 2n)).blockNumber;
 
-  if (TEST_DRIVER === 'pg') {
-    const d = await createTestDatabase();
-    target = { databaseUrl: d.url, dataDir: 'memory://', drop: d.drop };
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-chain-cli-'));
-    target = {
-      databaseUrl: undefined,
-      dataDir: dir,
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
+  target = await cliTestTarget('cb-chain-cli-');
   Object.assign(process.env, {
     RPC_URLS: `dev=${chain.rpcUrl}`,
     CB_BADGE_ADDRESS: badge,
