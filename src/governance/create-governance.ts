@@ -20,7 +20,7 @@ import { createRecoverPool, type RecoverPool } from './recover-pool.ts';
 import { governanceRoutes } from './routes.ts';
 import { sampleBadgesPerHolder, sampleProposalStates } from './sample-metrics.ts';
 import { type ContractSignatureVerifier, createSignatureVerifier } from './verify-signature.ts';
-import { createVotingPower, type PowerBreakdown } from './voting-power.ts';
+import { createVotingPower, type PowerBreakdown, VOTING_POWER_NAMESPACE } from './voting-power.ts';
 import { createWeightSets, type WeightCatalogue } from './weights.ts';
 
 /** Tuning of governance; every field is optional. */
@@ -101,7 +101,7 @@ export function createGovernance(params: CreateGovernanceParameters): Governance
   const power = createVotingPower({
     db,
     metrics: common.metrics,
-    cache: cache.namespace<PowerBreakdown>('voting-power', {
+    cache: cache.namespace<PowerBreakdown>(VOTING_POWER_NAMESPACE, {
       ttlMs: options.powerCacheTtlMs ?? 600_000,
       ...(options.powerCacheMaxEntries === undefined ? {} : { maxEntries: options.powerCacheMaxEntries }),
     }),

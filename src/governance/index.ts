@@ -86,4 +86,10 @@ export {
 } from './verify-signature.ts';
 export { type TallyVerification, verifyTally } from './verify-tally.ts';
 export { type ViemOnchainCallerParameters, viemOnchainCaller } from './viem-onchain-caller.ts';
-export { computePowersAt, computeVotingPower, type PowerBreakdown, totalPowerAt } from './voting-power.ts';
+export {
+  computePowersAt,
+  computeVotingPower,
+  type PowerBreakdown,
+  totalPowerAt,
+  VOTING_POWER_NAMESPACE,
+} from './voting-power.ts';

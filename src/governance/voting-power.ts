@@ -192,6 +192,9 @@ export interface VotingPower {
 }
 
 /** Served keys remembered for the accuracy check's sample. */
+/** The cache namespace of voting powers (every instance's, and a CLI's that changed ownership). */
+export const VOTING_POWER_NAMESPACE = 'voting-power';
+
 const RECENT_KEYS = 1000;
 
 export function createVotingPower(deps: {

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { REDIS_TEST_URL, TEST_DRIVER } from '../../../test/services.ts';
 import { CliError } from '../../cli/output.ts';
 import { type CliTarget, cliTestTarget, runCliInProcess, withTargetDb } from '../../cli/test-support.ts';
+import { VOTING_POWER_NAMESPACE } from '../../governance/index.ts';
+import { createCache } from '../../platform/cache/index.ts';
 import { loadConfig } from '../../platform/config.ts';
 import type { Db } from '../../platform/db/create-db.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
@@ -119,6 +122,35 @@ describe('cb chain replay', () => {
     expect(out).toContain(`replayed blocks ${startBlock}..${startBlock + 2n}`);
     expect(out).toMatch(/achievement intake: +0 added, \d+ already there, 0 rejected/);
   });
+
+  test.runIf(TEST_DRIVER === 'pg')(
+    "behavior: a replay drops every instance's cached voting powers, through Redis",
+    async () => {
+      // A running instance's cache (its own memory, and Redis), holding a power.
+      const common = {
+        config: loadConfig({ ...process.env, REDIS_URL: REDIS_TEST_URL }),
+        logger: createSilentLogger(),
+        metrics: createMetrics(),
+        shutdown: createShutdown({ graceMs: 1000, logger: createSilentLogger() }),
+      };
+      const server = createCache({ common });
+      const powers = server.namespace<string>(VOTING_POWER_NAMESPACE);
+      try {
+        await powers.getOrLoad('k', () => 'cached power');
+        expect(powers.peekLocal('k')).toBe('cached power');
+        process.env.REDIS_URL = REDIS_TEST_URL;
+        const { exitCode } = await cb('chain', 'replay', '--from-block', String(startBlock), '--json');
+        expect(exitCode).toBeUndefined();
+        const until = Date.now() + 5000;
+        while (powers.peekLocal('k') !== undefined && Date.now() < until)
+          await new Promise((r) => setTimeout(r, 50));
+        expect(powers.peekLocal('k')).toBeUndefined();
+      } finally {
+        delete process.env.REDIS_URL;
+        await server.close();
+      }
+    },
+  );
 
   test('error: bad or missing input is one clear line', async () => {
     await expect(cb('chain', 'replay', '--from-block', 'abc')).rejects.toThrow(
