@@ -234,6 +234,8 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     );
   }
 
+  // The chain the node serves (CB_CHAIN_ID is optional with RPC_URLS): ballots and sign-in name it.
+  const chainId = chainModule?.chain.id ?? config.chainId;
   // Smart wallets (ERC-1271) sign ballots and sign in; the chain checks them.
   const walletVerifier = chainModule ? erc1271Verifier(chainModule) : undefined;
   governance = createGovernance({
@@ -242,7 +244,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     cache: platform.cache,
     catalogue,
     achievementKey: achievementTokenId,
-    chainId: chainModule?.chain.id ?? config.chainId ?? 31337,
+    chainId: chainId ?? 31337,
     apiKeys: platform.apiKeys,
     contractVerifier: walletVerifier,
     onchain: chainModule ? onchainCaller(chainModule) : undefined,
@@ -321,8 +323,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
         readiness: platform.readiness,
         readyTimeoutMs: config.readyTimeoutMs,
         devMode: devChain,
-        // The chain the node serves (CB_CHAIN_ID is optional with RPC_URLS): sign-in and ballots name it.
-        chainId: chainModule?.chain.id ?? config.chainId ?? (devChain ? 31337 : undefined),
+        chainId: chainId ?? (devChain ? 31337 : undefined),
         contractVerifier: walletVerifier,
         publicUrl: config.publicUrl,
         explorerUrl: config.explorerUrl,

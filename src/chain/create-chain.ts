@@ -150,42 +150,24 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
     log,
   );
 
+  const confirmations = devChain ? DEV_CHAIN_CONFIRMATIONS : config.chainConfirmations;
+  // The dev chain's depth, and a quicker poll there; elsewhere both from the config.
+  const devOptions = devChain
+    ? { confirmations, pollIntervalMs: Math.min(config.chainPollIntervalMs, 500) }
+    : {};
   const listener = createListener({
     common,
     db,
     transport,
     chain,
     badgeAddress,
-    options: {
-      startBlock,
-      ...(devChain
-        ? {
-            confirmations: DEV_CHAIN_CONFIRMATIONS,
-            pollIntervalMs: Math.min(config.chainPollIntervalMs, 500),
-          }
-        : {}),
-    },
+    options: { startBlock, ...devOptions },
     catalogue: params.catalogue,
     onOwnershipChanged: params.onOwnershipChanged,
     onEventsPosted: params.onEventsPosted,
   });
   const minter = account
-    ? createMinter({
-        common,
-        db,
-        transport,
-        chain,
-        badgeAddress,
-        account,
-        ...(devChain
-          ? {
-              options: {
-                confirmations: DEV_CHAIN_CONFIRMATIONS,
-                pollIntervalMs: Math.min(config.chainPollIntervalMs, 500),
-              },
-            }
-          : {}),
-      })
+    ? createMinter({ common, db, transport, chain, badgeAddress, account, options: devOptions })
     : undefined;
 
   const readiness: ReadinessCheck = {
@@ -206,7 +188,6 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
       }
     },
   };
-  const confirmations = devChain ? DEV_CHAIN_CONFIRMATIONS : config.chainConfirmations;
   return {
     transport,
     chain,

@@ -3,7 +3,13 @@ import { importCatalogue, ingestEvents } from '../achievements/index.ts';
 import type { Db } from '../platform/db/create-db.ts';
 import { createMetrics } from '../platform/metrics.ts';
 import { registerEvents } from './events.ts';
-import { type CliTarget, cliTestTarget, runCliInProcess, withTargetDb } from './test-support.ts';
+import {
+  type CliTarget,
+  cliTestTarget,
+  runCliInProcess,
+  useCliTarget,
+  withTargetDb,
+} from './test-support.ts';
 
 const alice = '0x00000000000000000000000000000000000000a1';
 const bob = '0x00000000000000000000000000000000000000b2';
@@ -22,10 +28,7 @@ const statuses = () =>
 
 beforeAll(async () => {
   target = await cliTestTarget('cb-events-cli-');
-  for (const [k, v] of Object.entries(target.env)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  useCliTarget(target);
   // Two pings each for alice and bob; the engine failed on them (as when a rule threw).
   await withDb(async (db) => {
     await importCatalogue(

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { createEventProcessor, normalizeAddress, reconcileProgress } from '../achievements/index.ts';
 import { CliError, printJson, printLine } from './output.ts';
-import { withDatabase } from './with-database.ts';
+import { type CliContext, withDatabase } from './with-database.ts';
 
 export interface RetryFailedReport {
   /** Failed events that matched. */
@@ -72,7 +72,7 @@ On the embedded database stop cb start first; on PostgreSQL running workers may 
 }
 
 export async function retryFailedEvents(
-  ctx: Parameters<Parameters<typeof withDatabase>[0]>[0],
+  ctx: CliContext,
   options: { user?: string | undefined; since?: Date | undefined; dryRun: boolean },
 ): Promise<RetryFailedReport> {
   const { db } = ctx;
@@ -88,27 +88,19 @@ export async function retryFailedEvents(
     progressFixed: 0,
     unlocksAdded: 0,
   };
-  let seqs: string[];
-  if (options.dryRun) {
-    const { rows } = await db.query<{ seq: string; user_address: string }>(
-      `select seq::text as seq, user_address from ach_events where ${filter}`,
-      params,
-    );
-    seqs = rows.map((r) => r.seq);
-    report.members = [...new Set(rows.map((r) => r.user_address))].sort();
-    report.matched = seqs.length;
-    return report;
-  }
+  // The dry run reads what the retry would take back to `received`.
   const { rows } = await db.query<{ seq: string; user_address: string }>(
-    `update ach_events set status = 'received', error = null, processed_at = null
-      where ${filter}
-      returning seq::text as seq, user_address`,
+    options.dryRun
+      ? `select seq::text as seq, user_address from ach_events where ${filter}`
+      : `update ach_events set status = 'received', error = null, processed_at = null
+          where ${filter}
+          returning seq::text as seq, user_address`,
     params,
   );
-  seqs = rows.map((r) => r.seq);
+  const seqs = rows.map((r) => r.seq);
   report.members = [...new Set(rows.map((r) => r.user_address))].sort();
   report.matched = seqs.length;
-  if (seqs.length === 0) return report;
+  if (options.dryRun || seqs.length === 0) return report;
 
   // What a worker would do; workers running elsewhere (PostgreSQL) take other partitions meanwhile.
   const processor = createEventProcessor({ ...ctx, concurrency: 1, batchSize: 500 });

@@ -38,6 +38,14 @@ export async function cliTestTarget(prefix: string): Promise<CliTarget> {
   };
 }
 
+/** Points the commands (they read process.env) at `target`. */
+export function useCliTarget(target: CliTarget): void {
+  for (const [name, value] of Object.entries(target.env)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}
+
 /** Opens the commands' database (the embedded one is locked while open: close before a command runs). */
 export async function withTargetDb<T>(target: CliTarget, fn: (db: Db) => Promise<T>): Promise<T> {
   const quiet = createSilentLogger();

@@ -20,13 +20,7 @@ beforeAll(async () => {
   await g.mint(c.address, 'trader-gold', 5n);
   g.blocks.set(10n);
   await g.mint(c.address, 'reviewer', 9n); // after the snapshot (8): must not count
-  const r = await g.inject(
-    'POST',
-    '/v1/proposals',
-    { title: 'Audit me', body: '', type: 'signal', settings: { votingDelaySeconds: 0 } },
-    g.adminKey,
-  );
-  id = r.json().id;
+  id = await g.openSignal('Audit me');
   const vote = async (body: unknown) =>
     expect((await g.inject('POST', `/v1/proposals/${id}/votes`, body)).statusCode).toBe(201);
   await vote(await ballotBody(a, id, 'for', 1n));

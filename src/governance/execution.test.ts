@@ -282,13 +282,7 @@ describe('onchain_call against the dev chain', () => {
 
 describe('ERC-1271 smart-wallet ballots', () => {
   test('default: a ballot for a contract wallet signed by its owner is accepted and verifies again from storage', async () => {
-    const r = await g.inject(
-      'POST',
-      '/v1/proposals',
-      { title: 'wallets', body: '', type: 'signal', settings: { votingDelaySeconds: 0 } },
-      g.adminKey,
-    );
-    const id = r.json().id as string;
+    const id = await g.openSignal('wallets');
     const message = {
       proposalId: BigInt(id),
       voter: wallet,

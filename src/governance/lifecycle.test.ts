@@ -359,14 +359,7 @@ describe('proposals: creation rules, cancel, timelock expiry, listing', () => {
   });
 
   test('behavior: concurrent ballots of one voter leave the highest nonce counting and no stray ballot', async () => {
-    const { id } = (
-      await g.inject(
-        'POST',
-        '/v1/proposals',
-        { title: 'Race', body: '', type: 'signal', settings: { votingDelaySeconds: 0 } },
-        g.adminKey,
-      )
-    ).json();
+    const id = await g.openSignal('Race');
     const bodies = await Promise.all(
       [1n, 2n, 3n, 4n, 5n].map((n) => ballotBody(alice, id, n % 2n === 0n ? 'against' : 'for', n)),
     );
@@ -517,13 +510,7 @@ describe('proposals: creation rules, cancel, timelock expiry, listing', () => {
 // PGlite is one session, so its reads never interleave with writes; the pool of PostgreSQL can.
 describe.skipIf(TEST_DRIVER !== 'pg')('reading a proposal', () => {
   test('behavior: one snapshot: a change committed between its parts shows in none of them', async () => {
-    const created = await g.inject(
-      'POST',
-      '/v1/proposals',
-      { title: 'Read me whole', body: '', type: 'signal', settings: { votingDelaySeconds: 0 } },
-      g.adminKey,
-    );
-    const id = created.json().id as string;
+    const id = await g.openSignal('Read me whole');
     const ctx = g.governance.context;
     const db = ctx.db;
     // Another writer commits a transition right after the proposal's own row was read.

@@ -144,6 +144,8 @@ export interface GovernanceTest {
   /** Closes the badge's current ownership at `block` and opens one for `to` (null: revoked/burned). */
   transfer(tokenId: bigint, to: string | null, block: bigint): Promise<void>;
   inject(method: 'GET' | 'POST', url: string, body?: unknown, key?: string): Promise<LightMyRequestResponse>;
+  /** Creates an admin's signal proposal whose voting opens at once; returns its id. */
+  openSignal(title: string): Promise<string>;
   metric(name: string, labels?: Record<string, string>): Promise<number>;
   close(): Promise<void>;
 }
@@ -246,6 +248,13 @@ export async function createGovernanceTest(
   const guardianKey = (
     await t.apiKeys.create({ name: uniqueName('gov-guardian-'), scopes: ['governance:guardian'] })
   ).key;
+  const inject: GovernanceTest['inject'] = (method, url, body, key) =>
+    app.inject({
+      method,
+      url,
+      ...(body === undefined ? {} : { payload: body as object }),
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+    });
   return {
     t,
     governance,
@@ -293,14 +302,17 @@ export async function createGovernanceTest(
       ]);
       await governance.onOwnershipChanged();
     },
-    inject(method, url, body, key) {
-      return app.inject({
-        method,
-        url,
-        ...(body === undefined ? {} : { payload: body as object }),
-        headers: key ? { authorization: `Bearer ${key}` } : {},
-      });
+    async openSignal(title) {
+      const res = await inject(
+        'POST',
+        '/v1/proposals',
+        { title, body: '', type: 'signal', settings: { votingDelaySeconds: 0 } },
+        adminKey,
+      );
+      if (res.statusCode !== 201) throw new Error(`openSignal: ${res.statusCode} ${res.body}`);
+      return res.json().id as string;
     },
+    inject,
     async metric(name, labels = {}) {
       const base = ctx.metrics.registry.getSingleMetric(name)
         ? name

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REDIS_TEST_URL, TEST_DRIVER } from '../../../test/services.ts';
 import { CliError } from '../../cli/output.ts';
-import { type CliTarget, cliTestTarget, runCliInProcess, withTargetDb } from '../../cli/test-support.ts';
+import {
+  type CliTarget,
+  cliTestTarget,
+  runCliInProcess,
+  useCliTarget,
+  withTargetDb,
+} from '../../cli/test-support.ts';
 import { VOTING_POWER_NAMESPACE } from '../../governance/index.ts';
 import { createCache } from '../../platform/cache/index.ts';
 import { loadConfig } from '../../platform/config.ts';
@@ -62,15 +68,14 @@ beforeAll(async () => {
   lastBlock = (await revokeBadge(writer, chain.admin, 2n)).blockNumber;
 
   target = await cliTestTarget('cb-chain-cli-');
+  useCliTarget(target);
   Object.assign(process.env, {
     RPC_URLS: `dev=${chain.rpcUrl}`,
     CB_BADGE_ADDRESS: badge,
     CB_CHAIN_ID: '31337',
     CB_CHAIN_START_BLOCK: String(startBlock),
     CB_CHAIN_CONFIRMATIONS: '0',
-    CB_DATA_DIR: target.dataDir,
     CB_LOG_LEVEL: 'error',
-    ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),
   });
   const config = loadConfig(process.env);
   await withDb(async (db) => {
