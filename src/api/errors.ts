@@ -384,6 +384,36 @@ export const ERROR_CODES = {
     status: 503,
     meaning: 'A monitoring process exited or never became ready; the message quotes its log.',
   },
+  OPS_BACKUP_TOOL_MISSING: {
+    status: 500,
+    meaning:
+      'pg_dump, pg_restore or psql is not on PATH: install postgresql-client (the server major version or newer).',
+  },
+  OPS_BACKUP_FAILED: {
+    status: 500,
+    meaning: 'A backup could not be completed; nothing was kept. The message quotes the tool.',
+  },
+  OPS_RESTORE_FAILED: {
+    status: 500,
+    meaning: 'A restore failed and was rolled back; the target is as it was. The message quotes the tool.',
+  },
+  OPS_BACKUP_NOT_FOUND: {
+    status: 404,
+    meaning: 'No backup of that id in the backup directory (cb backup list shows them).',
+  },
+  OPS_BACKUP_CORRUPT: {
+    status: 422,
+    meaning: "A backup's file does not match its manifest (size or SHA-256): do not restore it; use another.",
+  },
+  OPS_RESTORE_TARGET_NOT_EMPTY: {
+    status: 409,
+    meaning: 'The restore target holds data already: restore into an empty one, or pass --replace.',
+  },
+  OPS_BACKUP_DRIVER_MISMATCH: {
+    status: 422,
+    meaning:
+      'An embedded (PGlite) backup restores into a data directory and a PostgreSQL one into PostgreSQL.',
+  },
 
   // ── Achievements ───────────────────────────────────────────────────────────
   ACH_BATCH_TOO_LARGE: { status: 413, meaning: 'More than 1000 events in one request; split the batch.' },

@@ -12,6 +12,7 @@ import { registerGovernance } from '../governance/cli.ts';
 import { registerMonitor } from '../ops/index.ts';
 import { registerAchievements } from './achievements.ts';
 import { registerApikey } from './apikey.ts';
+import { registerBackup } from './backup.ts';
 import { registerEvents } from './events.ts';
 import { registerMigrate } from './migrate.ts';
 import { exitWithError } from './output.ts';
@@ -37,6 +38,7 @@ registerChainReplay(chain);
 registerChainStatus(chain);
 registerGovernance(program);
 registerMonitor(program);
+registerBackup(program);
 
 try {
   await program.parseAsync(process.argv);

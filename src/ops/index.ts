@@ -36,6 +36,17 @@
  * buildApp(ctx, { routes: [incidents.routes, …] });
  * ```
  */
+
+export {
+  backupDirOf,
+  createBackup,
+  type DrillReport,
+  type DrillStep,
+  restoreBackup,
+  runDrill,
+  verifyBackup,
+} from './backup/backups.ts';
+export { type BackupManifest, listBackups } from './backup/store.ts';
 export {
   type CreateIncidentsParameters,
   createIncidents,

@@ -105,6 +105,10 @@ export interface Config {
   twilioVoiceUrl: string | undefined;
   notifyRetryLimit: number;
   notifyRetryDelaySeconds: number;
+  backupDir: string | undefined;
+  backupKeep: number;
+  rtoSeconds: number;
+  rpoSeconds: number;
 }
 
 type Parser<T> = (raw: string) => T;
@@ -964,6 +968,41 @@ export const SETTINGS = [
     description: 'Base of the exponential backoff between delivery retries (seconds × 2ⁿ × 1–2).',
     default: () => 10,
     parse: int(1, 86_400),
+  }),
+  setting({
+    key: 'backupDir',
+    env: 'CB_BACKUP_DIR',
+    defaultText: '(CB_DATA_DIR/backups)',
+    description:
+      'Where `cb backup` writes backups, their manifests and drill reports (created 0700). Keep it on another disk, or copy it off the host.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'backupKeep',
+    env: 'CB_BACKUP_KEEP',
+    defaultText: '14',
+    description: '`cb backup create` then deletes all but the newest N backups (0 keeps every one).',
+    default: () => 14,
+    parse: int(0, 100_000),
+  }),
+  setting({
+    key: 'rtoSeconds',
+    env: 'CB_RTO_SECONDS',
+    defaultText: '3600',
+    description:
+      'Recovery time objective: the longest a restore may take. `cb backup drill` fails when its restore and checks take longer.',
+    default: () => 3600,
+    parse: int(1, 604_800),
+  }),
+  setting({
+    key: 'rpoSeconds',
+    env: 'CB_RPO_SECONDS',
+    defaultText: '93600',
+    description:
+      'Recovery point objective: the most data, in seconds, a restore may lose, i.e. the oldest the newest backup may be (26 h: a daily backup and slack). `cb backup drill` fails beyond it; the BackupTooOld alert fires.',
+    default: () => 93_600,
+    parse: int(60, 31_536_000),
   }),
 ] as const;
 

@@ -79,6 +79,11 @@ export interface Db extends Queryable {
   /** `SELECT 1` within `timeoutMs`; throws UnavailableError naming the database otherwise. */
   ping(timeoutMs: number): Promise<void>;
   poolStats(): PoolStats;
+  /**
+   * Embedded database only: a consistent copy of its data directory, as a gzipped tar (PGlite's
+   * `dumpDataDir`), taken between transactions. Undefined on PostgreSQL (pg_dump's job).
+   */
+  readonly dumpDataDir?: (() => Promise<Blob>) | undefined;
   close(): Promise<void>;
 }
 
@@ -257,6 +262,8 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
       waiting: mutex.waiting,
       max: 1,
     }),
+    // Under the dialect's mutex, so no transaction is open while the files are read.
+    dumpDataDir: () => mutex.run(() => pglite.dumpDataDir('gzip')),
     close: async () => {
       try {
         await kysely.destroy();

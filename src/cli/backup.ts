@@ -1,0 +1,247 @@
+/**
+ * `cb backup create|list|verify|restore|drill`: full backups of the database, restore checks, the
+ * restore itself, and timed recovery drills against the RTO/RPO (seed 5.3). The work is in
+ * src/ops/backup; this file parses, prints and sets exit codes: 3 when a check or a drill fails.
+ */
+import type { Command } from 'commander';
+import {
+  type BackupManifest,
+  backupDirOf,
+  createBackup,
+  type DrillStep,
+  listBackups,
+  restoreBackup,
+  runDrill,
+  verifyBackup,
+} from '../ops/index.ts';
+import { createLogger } from '../platform/logger.ts';
+import { cliConfig } from './load-config.ts';
+import { CliError, printJson, printLine, printTable } from './output.ts';
+import { withDatabase } from './with-database.ts';
+
+const ID_HELP = 'a backup id from cb backup list, or latest';
+
+const age = (iso: string, now = Date.now()): string => {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} d`;
+};
+
+const mib = (bytes: number) => `${(bytes / 1_048_576).toFixed(bytes < 10_485_760 ? 2 : 0)} MiB`;
+
+const rows = (m: BackupManifest) => Object.values(m.tables).reduce((a, b) => a + b, 0);
+
+function lastCheck(m: BackupManifest): string {
+  const v = m.verifications.at(-1);
+  if (!v) return 'never';
+  return `${v.ok ? 'ok' : 'FAILED'} ${age(v.at)} ago`;
+}
+
+export function registerBackup(program: Command): void {
+  const backup = program
+    .command('backup')
+    .description('Full backups of the database, restore checks, restores and recovery drills.')
+    .addHelpText(
+      'after',
+      `
+Backups go to CB_BACKUP_DIR (default CB_DATA_DIR/backups): <id>.dump (PostgreSQL, pg_dump's custom
+format) or <id>.tar.gz (embedded database), each with its manifest <id>.json (size, SHA-256, rows per
+table, newest migration). PostgreSQL needs pg_dump, pg_restore and psql (apt-get install
+postgresql-client). On the embedded database stop cb start first: one process owns its directory.
+
+Schedule \`cb backup create\` daily (cron, a systemd timer) and \`cb backup drill\` quarterly; copy the
+directory off the host. Incremental backups and point-in-time recovery are WAL archiving's job
+(e.g. pgBackRest): see docs/operations.md.`,
+    )
+    // After PGlite's dumpDataDir the process stays up with nothing left to do (under the tsx loader
+    // `bin/cb.js` uses; not with plain node): a backup command ends the process itself once its
+    // output is written (stdout to a file or a pipe is synchronous on Linux).
+    .hook('postAction', () => process.exit(process.exitCode ?? 0));
+
+  backup
+    .command('create')
+    .description('Take a full, consistent backup of the configured database, then prune to CB_BACKUP_KEEP.')
+    .option('--json', 'print the manifest as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const config = cliConfig();
+      process.stderr.write(
+        `backup: dumping ${config.databaseUrl ? 'PostgreSQL' : 'the embedded database'}…\n`,
+      );
+      const result = config.databaseUrl
+        ? await createBackup(config, undefined)
+        : await withDatabase((ctx) => createBackup(config, ctx.db), { migrate: false });
+      if (opts.json) return printJson(result);
+      const b = result.backup;
+      printLine(
+        `backup ${b.id}: ${mib(b.bytes)}, ${Object.keys(b.tables).length} tables, ${rows(b)} rows, in ${b.seconds} s`,
+      );
+      printLine(`  ${backupDirOf(config)}/${b.file}`);
+      if (result.pruned.length > 0)
+        printLine(`pruned ${result.pruned.length} older backup(s) (CB_BACKUP_KEEP=${config.backupKeep})`);
+    });
+
+  backup
+    .command('list')
+    .description('The backups in the backup directory, newest first, with their last restore check.')
+    .option('--json', 'print the manifests as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const config = cliConfig();
+      const dir = backupDirOf(config);
+      const { backups, unreadable } = await listBackups(dir);
+      if (opts.json) return printJson({ dir, backups, unreadable });
+      if (backups.length === 0) printLine(`no backup in ${dir}: take one with cb backup create`);
+      else
+        printTable(
+          backups.map((b) => ({
+            id: b.id,
+            age: age(b.finishedAt),
+            driver: b.driver,
+            size: mib(b.bytes),
+            rows: rows(b),
+            migration: b.migration ?? '-',
+            checked: lastCheck(b),
+          })),
+          ['id', 'age', 'driver', 'size', 'rows', 'migration', 'checked'],
+        );
+      for (const u of unreadable) process.stderr.write(`cb: unreadable manifest ${u}\n`);
+    });
+
+  backup
+    .command('verify')
+    .argument('[id]', ID_HELP, 'latest')
+    .description(
+      'Check a backup: its file against the manifest, then a real restore into a scratch database whose rows per table must match. The result is kept in the manifest.',
+    )
+    .option(
+      '--scratch-url <url>',
+      'an empty PostgreSQL database to restore into (default: a new one next to DATABASE_URL, dropped after)',
+    )
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExit code 3 when the check fails (the problems are listed).')
+    .action(async (id: string, opts: { scratchUrl?: string; json?: boolean }) => {
+      const config = cliConfig();
+      const scratchUrl = postgresUrl('--scratch-url', opts.scratchUrl);
+      const { backup: b, verification: v } = await verifyBackup(config, id, { scratchUrl });
+      if (opts.json) printJson({ backup: b.id, ...v });
+      else {
+        printLine(
+          `backup ${b.id}: ${v.ok ? 'restores and matches its manifest' : 'FAILED'} (${v.seconds} s)`,
+        );
+        for (const p of v.problems) printLine(`  ${p}`);
+      }
+      if (!v.ok) process.exitCode = 3;
+    });
+
+  backup
+    .command('restore')
+    .argument('<id>', ID_HELP)
+    .description(
+      'Restore a backup into the configured database (DATABASE_URL, or the embedded one in CB_DATA_DIR), all or nothing. Stop cb first.',
+    )
+    .option('--to <url>', 'restore into this PostgreSQL database instead of DATABASE_URL')
+    .option(
+      '--replace',
+      'the target may hold data: PostgreSQL drops its schemas in the restore transaction; the embedded data directory is moved aside',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (id: string, opts: { to?: string; replace?: boolean; json?: boolean }) => {
+      const config = cliConfig();
+      const targetUrl = postgresUrl('--to', opts.to);
+      process.stderr.write(`restore: restoring ${id}…\n`);
+      const result = await restoreBackup(config, id, { replace: opts.replace === true, targetUrl });
+      if (opts.json)
+        return printJson({
+          backup: result.backup.id,
+          target: result.target,
+          seconds: result.seconds,
+          movedAside: result.movedAside,
+        });
+      printLine(`restored ${result.backup.id} into ${result.target} in ${result.seconds} s`);
+      if (result.movedAside) printLine(`  the previous data directory is in ${result.movedAside}`);
+      printLine('next (docs/operations.md, "Restoring a backup"):');
+      printLine(
+        `  1. start cb: the chain listener resumes from the backup's checkpoint and re-reads the blocks since`,
+      );
+      printLine(
+        `  2. events received after ${result.backup.finishedAt} are not in the backup: have their producers send them again (ids make it idempotent)`,
+      );
+      printLine('  3. cb reconcile chain and cb reconcile progress: what differs, then --fix');
+    });
+
+  backup
+    .command('drill')
+    .description(
+      'A recovery drill for a lost database: restore a backup into a scratch target, check it and start cb on it, each step timed, then compare with CB_RTO_SECONDS and CB_RPO_SECONDS. The configured database is not touched.',
+    )
+    .option('--fresh', 'take a new backup first (timed) instead of recovering from the newest one')
+    .option('--backup <id>', 'recover from this backup (default: the newest)')
+    .option(
+      '--scratch-url <url>',
+      'an empty PostgreSQL database to recover into (default: a new one, dropped after)',
+    )
+    .option('--json', 'print the report as JSON')
+    .addHelpText(
+      'after',
+      `
+The report is kept in CB_BACKUP_DIR/drills/. Exit code 3 when a step failed, the recovery took longer
+than the RTO, or the backup was older than the RPO.`,
+    )
+    .action(async (opts: { fresh?: boolean; backup?: string; scratchUrl?: string; json?: boolean }) => {
+      if (opts.fresh && opts.backup) throw new CliError('--fresh and --backup exclude each other');
+      const config = cliConfig();
+      const scratchUrl = postgresUrl('--scratch-url', opts.scratchUrl);
+      const logger = createLogger({
+        service: 'cb',
+        instance: config.instance,
+        level: 'warn',
+        destination: process.stderr,
+      });
+      const onStep = (s: DrillStep) =>
+        process.stderr.write(`drill: ${s.step} ${s.ok ? 'ok' : 'FAILED'} in ${s.seconds} s: ${s.detail}\n`);
+      const drill = (db: Parameters<typeof runDrill>[1]) =>
+        runDrill(config, db, { fresh: opts.fresh, backupId: opts.backup, scratchUrl, logger, onStep });
+      const report =
+        opts.fresh && !config.databaseUrl
+          ? await withDatabase((ctx) => drill(ctx.db), { migrate: false })
+          : await drill(undefined);
+      await logger.flush();
+      if (opts.json) printJson(report);
+      else {
+        printLine(
+          `drill ${report.id} (${report.scenario}) from backup ${report.backup.id}: ${report.ok ? 'PASSED' : 'FAILED'}`,
+        );
+        printTable(
+          report.steps.map((s) => ({
+            step: s.step,
+            seconds: s.seconds,
+            result: s.ok ? 'ok' : 'FAILED',
+            detail: s.detail,
+          })),
+          ['step', 'seconds', 'result', 'detail'],
+        );
+        printLine(
+          `recovery time ${report.recoverySeconds} s, RTO ${report.rtoSeconds} s: ${report.rtoMet ? 'met' : 'NOT met'}`,
+        );
+        printLine(
+          `backup age ${report.backup.ageSeconds} s, RPO ${report.rpoSeconds} s: ${report.rpoMet ? 'met' : 'NOT met'}`,
+        );
+        printLine(`report: ${report.file}`);
+      }
+      if (!report.ok) process.exitCode = 3;
+    });
+}
+
+function postgresUrl(option: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CliError(`${option} must be a postgres:// URL`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    throw new CliError(`${option} must be a postgres:// URL`);
+  return value;
+}

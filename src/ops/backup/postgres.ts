@@ -1,0 +1,214 @@
+/**
+ * PostgreSQL backups with the server's own tools, run without a shell:
+ *
+ * - create: a repeatable-read transaction exports its snapshot, counts every table's rows in it, and
+ *   `pg_dump --format=custom --snapshot=…` dumps that same snapshot, so the counts in the manifest
+ *   are exactly what the dump holds, however busy the database is meanwhile.
+ * - restore: `pg_restore --file=-` (the dump as SQL) piped into `psql --single-transaction
+ *   ON_ERROR_STOP`: all or nothing. `replace` drops the target's schemas first, inside that same
+ *   transaction, so a failed restore leaves the target as it was.
+ *
+ * The password never reaches a command line (ps would show it): the tools get the URL without it
+ * and PGPASSWORD in their environment.
+ */
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import pg from 'pg';
+import { redactString } from '../../platform/redact.ts';
+import {
+  newestMigration,
+  type RunQuery,
+  serverVersion,
+  tableCounts,
+  userRelationCount,
+} from './database-facts.ts';
+import { BackupFailedError, BackupToolMissingError, RestoreTargetNotEmptyError } from './errors.ts';
+
+/** The URL without its password, and the environment that carries it. */
+export function toolConnection(url: string): { url: string; env: NodeJS.ProcessEnv } {
+  const parsed = new URL(url);
+  const password = decodeURIComponent(parsed.password);
+  parsed.password = '';
+  const env: NodeJS.ProcessEnv = { ...process.env, PGCONNECT_TIMEOUT: '10' };
+  if (password) env.PGPASSWORD = password;
+  return { url: parsed.toString(), env };
+}
+
+/** The database's name in a URL (for messages and the manifest). */
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || '(default)';
+}
+
+/** Runs `fn` with one connection to `url`, closed after. */
+export async function withClient<T>(
+  url: string,
+  fn: (query: RunQuery, client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return await fn((text) => client.query(text), client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+interface ToolRun {
+  code: number | null;
+  /** The last 2 kB of stderr, redacted. */
+  stderr: string;
+}
+
+/** Starts `tool`; resolves when it exits. ENOENT becomes {@link BackupToolMissingError}. */
+function runTool(
+  tool: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  wire?: (child: ReturnType<typeof spawn>) => void,
+): Promise<ToolRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString('utf8')).slice(-2048);
+    });
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' ? new BackupToolMissingError(tool) : err),
+    );
+    child.on('close', (code) => resolve({ code, stderr: redactString(stderr.trim()) }));
+    wire?.(child);
+  });
+}
+
+export interface PostgresDump {
+  server: string;
+  migration: string | null;
+  tables: Record<string, number>;
+}
+
+/** Dumps `url` into `file` (custom format); counts rows in the dump's own snapshot. */
+export async function dumpPostgres(url: string, file: string): Promise<PostgresDump> {
+  const conn = toolConnection(url);
+  return withClient(url, async (query) => {
+    await query('begin isolation level repeatable read, read only');
+    try {
+      const snapshot = String((await query('select pg_export_snapshot() as s')).rows[0]!.s);
+      const [tables, migration, server] = [
+        await tableCounts(query),
+        await newestMigration(query),
+        await serverVersion(query),
+      ];
+      const run = await runTool(
+        'pg_dump',
+        [
+          '--format=custom',
+          '--no-owner',
+          '--no-privileges',
+          `--snapshot=${snapshot}`,
+          `--file=${file}`,
+          `--dbname=${conn.url}`,
+        ],
+        conn.env,
+        (child) => child.stdin!.end(),
+      );
+      if (run.code !== 0) {
+        await rm(file, { force: true });
+        throw new BackupFailedError(
+          'OPS_BACKUP_FAILED',
+          `pg_dump exited with ${run.code}: ${run.stderr || 'no message'}`,
+        );
+      }
+      return { server, migration, tables };
+    } finally {
+      await query('rollback').catch(() => {});
+    }
+  });
+}
+
+export interface RestoreOptions {
+  /** Drop what the target holds first (in the restore's transaction). @defaultValue false */
+  replace?: boolean | undefined;
+}
+
+/**
+ * Restores the dump `file` into `url`, all or nothing. Refuses a target that holds tables unless
+ * `replace`.
+ */
+export async function restorePostgres(
+  file: string,
+  url: string,
+  options: RestoreOptions = {},
+): Promise<void> {
+  const schemas = await withClient(url, async (query) => {
+    const relations = await userRelationCount(query);
+    if (relations > 0 && !options.replace)
+      throw new RestoreTargetNotEmptyError(
+        `${databaseName(url)} holds ${relations} table(s), view(s) or sequence(s): restore into an empty database, or pass --replace to drop them in the restore's transaction`,
+      );
+    const { rows } = await query(
+      `select nspname from pg_namespace
+        where nspname not in ('pg_catalog', 'information_schema')
+          and nspname not like 'pg\\_toast%' and nspname not like 'pg\\_temp%'`,
+    );
+    return rows.map((r) => String(r.nspname));
+  });
+  const conn = toolConnection(url);
+  // One explicit transaction: the drops, the dump as SQL, and a COMMIT written only once pg_restore
+  // has succeeded. Without it psql reaches the end of its input inside the transaction and exits,
+  // and the server rolls everything back.
+  const preamble = `begin;\n${
+    options.replace
+      ? `${schemas.map((s) => `drop schema if exists "${s.replace(/"/g, '""')}" cascade;`).join('\n')}\ncreate schema if not exists public;\n`
+      : ''
+  }`;
+  let source: ToolRun | undefined;
+  const run = await runTool(
+    'psql',
+    ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--output=/dev/null', `--dbname=${conn.url}`],
+    conn.env,
+    (psql) => {
+      psql.stdout!.resume();
+      psql.stdin!.on('error', () => {}); // psql stopped reading: its exit code says why
+      psql.stdin!.write(preamble);
+      runTool('pg_restore', ['--no-owner', '--no-privileges', '--file=-', file], conn.env, (r) => {
+        r.stdin!.end();
+        r.stdout!.pipe(psql.stdin!, { end: false });
+      }).then(
+        (done) => {
+          source = done;
+          psql.stdin!.end(done.code === 0 ? 'commit;\n' : '');
+        },
+        (err) => {
+          source = { code: null, stderr: (err as Error).message };
+          psql.stdin!.end();
+        },
+      );
+    },
+  );
+  if (run.code !== 0)
+    throw new BackupFailedError(
+      'OPS_RESTORE_FAILED',
+      `psql exited with ${run.code} restoring into ${databaseName(url)}: ${run.stderr || 'no message'}; the transaction was rolled back`,
+    );
+  // psql ends only after its input does, so pg_restore's outcome is known here.
+  if (source?.code !== 0)
+    throw new BackupFailedError(
+      'OPS_RESTORE_FAILED',
+      `pg_restore could not read ${file} (exit ${source?.code}): ${source?.stderr || 'no message'}; nothing was restored`,
+    );
+}
+
+/** Creates an empty scratch database next to `url`'s (needs CREATEDB); returns its URL and a drop. */
+export async function createScratchDatabase(
+  url: string,
+  name: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  await withClient(url, (query) => query(`create database "${name}"`));
+  const scratch = new URL(url);
+  scratch.pathname = `/${name}`;
+  return {
+    url: scratch.toString(),
+    drop: () =>
+      withClient(url, (query) => query(`drop database if exists "${name}" with (force)`)).then(() => {}),
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * The backup directory: one file per backup (`<id>.dump`, pg_dump's custom format, or `<id>.tar.gz`,
+ * an embedded data directory) and its manifest `<id>.json`. A backup exists once its manifest does:
+ * files are written under a `.partial` name and renamed when complete, the manifest last, so a crash
+ * mid-backup leaves no backup that looks whole. Drill reports go to `drills/<id>.json`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BackupCorruptError, BackupNotFoundError } from './errors.ts';
+
+export type BackupDriver = 'pg' | 'pglite';
+
+/** One restore check of a backup (`cb backup verify`, or a drill). */
+export interface BackupVerification {
+  at: string;
+  ok: boolean;
+  /** Restore and compare, in seconds. */
+  seconds: number;
+  /** What differed; empty when ok. */
+  problems: string[];
+}
+
+export interface BackupManifest {
+  format: 1;
+  id: string;
+  driver: BackupDriver;
+  /** The backup's file, in the same directory. */
+  file: string;
+  bytes: number;
+  sha256: string;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  /** `select version()` of the database backed up. */
+  server: string;
+  /** PostgreSQL: the database's name; embedded: the data directory. */
+  database: string;
+  /** The newest cb migration applied, or null on a database cb never migrated. */
+  migration: string | null;
+  /** Rows per table (`schema.table`), counted in the backup's own snapshot. */
+  tables: Record<string, number>;
+  verifications: BackupVerification[];
+}
+
+export const BACKUP_ID = /^cb-\d{8}T\d{6}Z-[0-9a-f]{4}$/;
+
+/** `cb-20261127T091500Z-1a2b`: sorts by time; the suffix keeps two backups of one second apart. */
+export function newBackupId(now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `cb-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export function backupFileName(id: string, driver: BackupDriver): string {
+  return `${id}.${driver === 'pg' ? 'dump' : 'tar.gz'}`;
+}
+
+/** SHA-256 (hex) and size of a file, streamed. */
+export async function fileDigest(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Writes `data` to `path` through `path.partial` and a rename. */
+export async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
+  const partial = `${path}.partial`;
+  await writeFile(partial, data, { mode: 0o600 });
+  await rename(partial, path);
+}
+
+export async function writeManifest(dir: string, manifest: BackupManifest): Promise<void> {
+  await writeAtomically(join(dir, `${manifest.id}.json`), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+async function readManifest(path: string): Promise<BackupManifest> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new BackupCorruptError(`${path}: unreadable manifest (${(err as Error).message})`);
+  }
+  const m = parsed as Partial<BackupManifest>;
+  if (
+    m.format !== 1 ||
+    typeof m.id !== 'string' ||
+    !BACKUP_ID.test(m.id) ||
+    (m.driver !== 'pg' && m.driver !== 'pglite') ||
+    typeof m.file !== 'string' ||
+    m.file !== backupFileName(m.id, m.driver) ||
+    typeof m.sha256 !== 'string' ||
+    typeof m.bytes !== 'number' ||
+    typeof m.tables !== 'object' ||
+    m.tables === null
+  )
+    throw new BackupCorruptError(`${path}: not a cb backup manifest`);
+  return { ...m, verifications: Array.isArray(m.verifications) ? m.verifications : [] } as BackupManifest;
+}
+
+export interface BackupListing {
+  /** Complete backups, newest first. */
+  backups: BackupManifest[];
+  /** Manifests that could not be read: `file: reason`. */
+  unreadable: string[];
+}
+
+/** The backups in `dir`, newest first (an absent directory holds none). */
+export async function listBackups(dir: string): Promise<BackupListing> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { backups: [], unreadable: [] };
+    throw err;
+  }
+  const backups: BackupManifest[] = [];
+  const unreadable: string[] = [];
+  for (const name of names
+    .filter((n) => n.endsWith('.json'))
+    .sort()
+    .reverse()) {
+    try {
+      backups.push(await readManifest(join(dir, name)));
+    } catch (err) {
+      unreadable.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  // Newest first by when they started (ids of one millisecond aside, that is their name order).
+  backups.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
+  return { backups, unreadable };
+}
+
+/** The backup `id`, or the newest with `latest`. */
+export async function findBackup(dir: string, id: string): Promise<BackupManifest> {
+  const { backups } = await listBackups(dir);
+  if (backups.length === 0)
+    throw new BackupNotFoundError(`no backup in ${dir}: take one with cb backup create`);
+  const found = id === 'latest' ? backups[0] : backups.find((b) => b.id === id);
+  if (!found) throw new BackupNotFoundError(`no backup ${id} in ${dir} (cb backup list shows them)`);
+  return found;
+}
+
+/** Checks the backup's file against its manifest; returns its path. */
+export async function checkBackupFile(dir: string, manifest: BackupManifest): Promise<string> {
+  const path = join(dir, manifest.file);
+  let digest: { sha256: string; bytes: number };
+  try {
+    digest = await fileDigest(path);
+  } catch (err) {
+    throw new BackupCorruptError(`${manifest.id}: cannot read ${path} (${(err as Error).message})`);
+  }
+  if (digest.bytes !== manifest.bytes || digest.sha256 !== manifest.sha256)
+    throw new BackupCorruptError(
+      `${manifest.id}: ${manifest.file} does not match its manifest (${digest.bytes} bytes, sha256 ${digest.sha256.slice(0, 12)}…; manifest: ${manifest.bytes} bytes, ${manifest.sha256.slice(0, 12)}…)`,
+    );
+  return path;
+}
+
+/** Appends a verification to the backup's manifest. */
+export async function recordVerification(
+  dir: string,
+  manifest: BackupManifest,
+  verification: BackupVerification,
+): Promise<BackupManifest> {
+  const updated = { ...manifest, verifications: [...manifest.verifications, verification] };
+  await writeManifest(dir, updated);
+  return updated;
+}
+
+/**
+ * Deletes all but the newest `keep` backups (manifest first, so a half-deleted backup never looks
+ * whole); returns the ids deleted. `keep` 0 keeps everything.
+ */
+export async function pruneBackups(dir: string, keep: number): Promise<string[]> {
+  if (keep <= 0) return [];
+  const { backups } = await listBackups(dir);
+  const doomed = backups.slice(keep);
+  for (const b of doomed) {
+    await rm(join(dir, `${b.id}.json`), { force: true });
+    await rm(join(dir, b.file), { force: true });
+  }
+  return doomed.map((b) => b.id);
+}
+
+export async function ensureDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Size of a file, or undefined when it is not there. */
+export async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}
