@@ -53,7 +53,12 @@ import {
 } from './governance/index.ts';
 import { governanceOptionsFromConfig } from './governance-settings.ts';
 import { incidentSettingsFromConfig } from './incident-settings.ts';
-import { createIncidents, type Incidents, incidentsOptionsFromSettings } from './ops/index.ts';
+import {
+  createIncidents,
+  type Incidents,
+  incidentsOptionsFromSettings,
+  startBackupSampler,
+} from './ops/index.ts';
 import { type ApiKeys, createApiKeys } from './platform/apikeys/index.ts';
 import { type Cache, createCache, createRedisSampler } from './platform/cache/index.ts';
 import type { Common } from './platform/common.ts';
@@ -184,6 +189,12 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     schemas: ['public', config.jobsSchema],
   }).start();
   const stopNear = startNearCompletionSampler(platform, config.dbSampleIntervalMs);
+  const stopBackups = startBackupSampler({
+    config,
+    metrics,
+    logger: logger.child('backup'),
+    intervalMs: config.dbSampleIntervalMs,
+  });
   // cb_dependency_up without waiting for /readyz calls (the chain's check joins once it exists).
   const stopReady = startReadinessSampler(platform.readiness, {
     intervalMs: config.readySampleIntervalMs,
@@ -194,6 +205,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     stopHost();
     stopDb();
     stopNear();
+    stopBackups();
     stopReady();
   });
   if (config.redisUrl) {

@@ -46,6 +46,7 @@ export {
   runDrill,
   verifyBackup,
 } from './backup/backups.ts';
+export { sampleBackups, startBackupSampler } from './backup/sampler.ts';
 export { type BackupManifest, listBackups } from './backup/store.ts';
 export {
   type CreateIncidentsParameters,

@@ -491,6 +491,43 @@ export function createMetrics() {
       registers: r,
     }),
 
+    // ── Backups and recovery drills (seed 5.3), read from CB_BACKUP_DIR ─────
+    backupLastSuccess: new Gauge({
+      name: 'cb_backup_last_success_timestamp_seconds',
+      help: 'When the newest complete backup in the backup directory finished (0: none).',
+      registers: r,
+    }),
+    backupLastSize: new Gauge({
+      name: 'cb_backup_last_size_bytes',
+      help: 'Size of the newest complete backup.',
+      registers: r,
+    }),
+    backupRpo: new Gauge({
+      name: 'cb_backup_rpo_seconds',
+      help: 'The recovery point objective (CB_RPO_SECONDS): the oldest the newest backup may be.',
+      registers: r,
+    }),
+    backupRto: new Gauge({
+      name: 'cb_backup_rto_seconds',
+      help: 'The recovery time objective (CB_RTO_SECONDS): the longest a recovery may take.',
+      registers: r,
+    }),
+    drillLast: new Gauge({
+      name: 'cb_backup_drill_last_timestamp_seconds',
+      help: 'When the newest recovery drill ran (0: never).',
+      registers: r,
+    }),
+    drillPassed: new Gauge({
+      name: 'cb_backup_drill_last_passed',
+      help: 'Whether the newest recovery drill passed: every step, the RTO and the RPO (1) or not (0); 0 before the first drill.',
+      registers: r,
+    }),
+    drillRecovery: new Gauge({
+      name: 'cb_backup_drill_last_recovery_seconds',
+      help: 'Recovery time measured by the newest drill (restore, check, start).',
+      registers: r,
+    }),
+
     // ── Frontend, reported by the browser (seed 2.3 用户体验监控) ──────────────
     webVital: new Histogram<'name' | 'page'>({
       name: 'cb_web_vital_seconds',

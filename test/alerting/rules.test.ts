@@ -34,7 +34,7 @@ const DEPENDENCIES = [
   'frontend',
   'host',
 ];
-const CORRELATIONS = ['serving', 'pipeline', 'chain', 'governance', 'frontend'];
+const CORRELATIONS = ['serving', 'pipeline', 'chain', 'governance', 'frontend', 'recovery'];
 
 const rules = loadRules();
 const alerts = rules.filter((r) => r.kind === 'alert');
@@ -45,6 +45,7 @@ describe('alert rules', () => {
       [
         'achievements',
         'api',
+        'backup',
         'cache',
         'chain',
         'database',

@@ -44,14 +44,11 @@ export interface BackupManifest {
   verifications: BackupVerification[];
 }
 
-export const BACKUP_ID = /^cb-\d{8}T\d{6}Z-[0-9a-f]{4}$/;
+export const BACKUP_ID = /^cb-\d{8}T\d{9}Z-[0-9a-f]{4}$/;
 
-/** `cb-20261127T091500Z-1a2b`: sorts by time; the suffix keeps two backups of one second apart. */
+/** `cb-20261127T091500123Z-1a2b` (UTC, to the millisecond): the suffix tells apart two of one instant. */
 export function newBackupId(now: Date): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
+  const stamp = now.toISOString().replace(/[-:.]/g, '');
   return `cb-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
@@ -201,4 +198,26 @@ export async function fileSize(path: string): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The newest drill report in `dir/drills` (by name: drill ids sort by time), or undefined. */
+export async function newestDrill(
+  dir: string,
+): Promise<{ at: string; ok: boolean; recoverySeconds: number } | undefined> {
+  let names: string[];
+  try {
+    names = (await readdir(join(dir, 'drills'))).filter((n) => /^drill-.*\.json$/.test(n)).sort();
+  } catch {
+    return undefined;
+  }
+  for (const name of names.reverse()) {
+    try {
+      const r = JSON.parse(await readFile(join(dir, 'drills', name), 'utf8')) as Record<string, unknown>;
+      if (typeof r.at === 'string' && typeof r.ok === 'boolean' && typeof r.recoverySeconds === 'number')
+        return { at: r.at, ok: r.ok, recoverySeconds: r.recoverySeconds };
+    } catch {
+      // unreadable: the one before it
+    }
+  }
+  return undefined;
 }
