@@ -283,6 +283,43 @@ describe('createMinter', () => {
     await b.stop();
   });
 
+  test('behavior: an unlock recorded again after its badge was minted (a restore from an older backup) is confirmed with the token on chain, not minted twice', async () => {
+    const [user, other] = members(2, 12);
+    await f.unlock([{ user: user!, achievement: 'restored' }]);
+    const minter = f.makeMinter();
+    await tickUntil(minter, allFinal, 5);
+    const [minted] = await f.outbox();
+    // The database goes back to before the mint: the outbox row and the transaction are gone, while
+    // the listener has re-read the chain since (badge_tokens holds the token, as on chain).
+    await f.db.query('truncate ach_mint_outbox, mint_txs restart identity');
+    await f.db.query(
+      `insert into badge_tokens (token_id, achievement_key, owner, minted_block, minted_tx)
+       values ($1, $2, $3, $4, $5)`,
+      [minted!.tokenId, achievementTokenId('restored').toString(), user, minted!.blockNumber, minted!.txHash],
+    );
+    try {
+      const [again] = await f.unlock([
+        { user: user!, achievement: 'restored' },
+        { user: other!, achievement: 'restored' },
+      ]);
+      await tickUntil(minter, allFinal, 5);
+      const byId = new Map((await f.outbox()).map((r) => [r.id, r]));
+      expect(byId.get(again!)).toMatchObject({
+        status: 'confirmed',
+        tokenId: minted!.tokenId,
+        txHash: minted!.txHash,
+        blockNumber: minted!.blockNumber,
+      });
+      // One new token (the other member's), and only that one sent.
+      expect(await f.read('totalSupply')).toBe(2n);
+      expect((await f.mintTxs()).flatMap((t) => t.outboxIds)).toHaveLength(1);
+      expect(logs.entries().some((e) => String(e.message).startsWith('badges already on chain'))).toBe(true);
+    } finally {
+      await f.db.query('delete from badge_tokens where token_id = $1', [minted!.tokenId]);
+      await minter.stop();
+    }
+  });
+
   test('behavior: works over the RPC pool transport', async () => {
     const pool = createRpcPool({
       common: f.common,

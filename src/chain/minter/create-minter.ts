@@ -523,6 +523,20 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     reportFailed(failedNow, (row) => invalidReason.get(row.id) ?? 'invalid');
     result.failedMints += failedNow.length;
 
+    // A member's badge already on chain (e.g. the unlock was recorded again after a restore from a
+    // backup older than its mint): confirmed with that token, never minted twice.
+    const held = await store.confirmAlreadyMinted(
+      items.map((i) => ({ id: i.row.id, holder: i.to, achievementKey: i.achievementKey })),
+    );
+    if (held.length > 0) {
+      const heldIds = new Set(held.map((h) => h.id));
+      log.warn('badges already on chain: requests confirmed with the existing tokens, not minted again', {
+        context: { requests: held.length, firstRequest: held[0]!.id, firstToken: held[0]!.tokenId },
+      });
+      result.confirmedMints += held.length;
+      items.splice(0, items.length, ...items.filter((i) => !heldIds.has(i.row.id)));
+    }
+
     const block = await client.getBlock({ blockTag: 'latest' });
     const txCap = block.gasLimit < maxTxGas ? block.gasLimit : maxTxGas;
     const gasBudget = (txCap * BigInt(Math.round(gasSafetyPercent * 100))) / 10_000n;

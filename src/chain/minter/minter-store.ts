@@ -102,6 +102,32 @@ export function createMinterStore(db: Db, from: string) {
       return rows.map(toRow);
     },
 
+    /**
+     * Requests whose member already holds a live badge of that achievement, as the listener has
+     * indexed it (`badge_tokens`), are `confirmed` with that token instead of minted again — a
+     * soulbound badge must not be minted twice. It happens when an unlock is recorded again after
+     * its mint: a database restored from a backup older than the mint, whose events were sent again.
+     * Returns the ids confirmed, with their tokens.
+     */
+    async confirmAlreadyMinted(
+      items: readonly { id: string; holder: string; achievementKey: bigint }[],
+    ): Promise<{ id: string; tokenId: string }[]> {
+      if (items.length === 0) return [];
+      const { rows } = await db.query<{ id: string; token_id: string }>(
+        `update ach_mint_outbox o
+            set status = 'confirmed', token_id = t.token_id, tx_hash = t.minted_tx, block_number = t.minted_block,
+                error = null, updated_at = now()
+           from unnest($1::bigint[], $2::text[], $3::numeric[]) as v(id, holder, ach)
+           join lateral (select token_id, minted_tx, minted_block from badge_tokens b
+                          where b.owner = v.holder and b.achievement_key = v.ach
+                          order by b.token_id limit 1) t on true
+          where o.id = v.id and o.status = 'pending'
+          returning o.id::text as id, t.token_id::text as token_id`,
+        [items.map((i) => i.id), items.map((i) => i.holder), items.map((i) => i.achievementKey.toString())],
+      );
+      return rows.map((r) => ({ id: r.id, tokenId: r.token_id }));
+    },
+
     /** Marks requests `failed` with their reason (from `pending` only); returns the rows it changed. */
     async deadLetter(items: readonly { id: string; reason: string }[]): Promise<FinishedRow[]> {
       if (items.length === 0) return [];
