@@ -189,7 +189,7 @@ The report is kept in CB_BACKUP_DIR/drills/. Exit code 3 when a step failed, the
 than the RTO, or the backup was older than the RPO.`,
     )
     .action(async (opts: { fresh?: boolean; backup?: string; scratchUrl?: string; json?: boolean }) => {
-      if (opts.fresh && opts.backup) throw new CliError('--fresh and --backup exclude each other');
+      if (opts.fresh && opts.backup) throw new CliError('--fresh and --backup exclude each other', 2);
       const config = cliConfig();
       const scratchUrl = postgresUrl('--scratch-url', opts.scratchUrl);
       const logger = createLogger({

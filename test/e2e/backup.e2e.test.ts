@@ -1,0 +1,107 @@
+/**
+ * `cb backup` as an operator runs it: the real binary, on the embedded database in the first test
+ * pass and on PostgreSQL in the second; output, JSON and exit codes.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { lockDataDir } from '../../src/platform/db/data-dir-lock.ts';
+import { TEST_DRIVER, testDatabaseTarget } from '../services.ts';
+
+const BIN = join(import.meta.dirname, '../../bin/cb.js');
+
+describe(`cb backup on ${TEST_DRIVER} (real process)`, { timeout: 180_000 }, () => {
+  let env: Record<string, string>;
+  let drop: () => Promise<void> = async () => {};
+
+  const cb = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const json = (r: { stdout: string }) => JSON.parse(r.stdout) as Record<string, unknown>;
+
+  beforeAll(async () => {
+    const target = await testDatabaseTarget();
+    drop = target.drop;
+    env = {
+      CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-backup-data-')),
+      CB_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-backups-')),
+      ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),
+    };
+    expect(cb('migrate').status).toBe(0);
+    expect(cb('apikey', 'create', '--name', 'backup-e2e', '--scopes', 'events:write').status).toBe(0);
+  });
+  afterAll(async () => {
+    await drop();
+  });
+
+  test('default: create, list and verify a backup; a drill from it passes; --help explains', () => {
+    const created = cb('backup', 'create', '--json');
+    expect(created.status, created.stderr).toBe(0);
+    const backup = (json(created) as { backup: { id: string; tables: Record<string, number>; file: string } })
+      .backup;
+    expect(backup.tables['public.cb_api_keys']).toBe(1);
+
+    const listed = cb('backup', 'list');
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toContain(backup.id);
+    expect(listed.stdout).toContain('never'); // not checked yet
+
+    const verified = cb('backup', 'verify', '--json');
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(json(verified)).toMatchObject({ backup: backup.id, ok: true, problems: [] });
+    expect(cb('backup', 'list').stdout).toMatch(/ok \d+ s ago/);
+
+    const drill = cb('backup', 'drill', '--json');
+    expect(drill.status, drill.stderr).toBe(0);
+    const report = json(drill) as { ok: boolean; steps: { step: string; ok: boolean }[]; file: string };
+    expect(report.ok).toBe(true);
+    expect(report.steps.map((s) => s.step)).toEqual(['restore', 'verify', 'start']);
+    expect(drill.stderr).toContain('drill: restore ok');
+    expect(JSON.parse(readFileSync(report.file, 'utf8'))).toMatchObject({ ok: true });
+
+    const help = cb('backup', '--help');
+    expect(help.stdout).toContain('CB_BACKUP_DIR');
+    expect(help.stdout).toMatch(/drill/);
+  });
+
+  test('error: a restore over a database that holds data is refused with what to do; a damaged backup fails its check with exit 3', () => {
+    const restore = cb('backup', 'restore', 'latest');
+    expect(restore.status).toBe(1);
+    expect(restore.stderr).toContain('OPS_RESTORE_TARGET_NOT_EMPTY');
+    expect(restore.stderr).toContain('--replace');
+
+    const { backup } = json(cb('backup', 'create', '--json')) as { backup: { id: string; file: string } };
+    const path = join(env.CB_BACKUP_DIR!, backup.file);
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 10]! ^= 0xff;
+    writeFileSync(path, bytes);
+    const verified = cb('backup', 'verify', backup.id);
+    expect(verified.status).toBe(3);
+    expect(verified.stdout).toContain('FAILED');
+    expect(verified.stdout).toContain('does not match its manifest');
+
+    expect(cb('backup', 'verify', 'cb-20200101T000000000Z-0000').stderr).toContain('OPS_BACKUP_NOT_FOUND');
+    expect(cb('backup', 'drill', '--fresh', '--backup', 'latest').status).toBe(2);
+  });
+
+  test.runIf(TEST_DRIVER === 'pglite')(
+    'error: the embedded database in use by another process is not backed up behind its back',
+    () => {
+      const unlock = lockDataDir(env.CB_DATA_DIR!);
+      try {
+        const r = cb('backup', 'create');
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/in use|locked|running/i);
+      } finally {
+        unlock();
+      }
+    },
+  );
+});
