@@ -38,7 +38,38 @@ describe('the incident settings', () => {
       CB_TWILIO_ACCOUNT_SID: 'AC123',
       CB_TWILIO_AUTH_TOKEN: 't',
       CB_TWILIO_FROM: '+15550001',
+      CB_ONCALL_SMS: '+15550002',
     });
     expect(incidentSettingsFromConfig(full).twilioFrom).toBe('+15550001');
+  });
+
+  it('error: a transport with nobody to reach is refused (its notices, P0 pages too, would go nowhere)', () => {
+    const smtp = { CB_SMTP_URL: 'smtp://relay.example.org:587' };
+    const config = (env: Record<string, string>) => () => incidentSettingsFromConfig(loadConfig(env));
+    expect(config(smtp)).toThrow(
+      /CB_SMTP_URL: is set, but no escalation step has an e-mail recipient \(CB_ONCALL_EMAIL\)/,
+    );
+    expect(config({ ...smtp, CB_ONCALL_EMAIL: 'oncall@example.org' })).not.toThrow();
+    // With a policy, any of its steps will do; a policy of SMS only leaves e-mail with nobody.
+    const policy = (steps: unknown[]) => ({ ...smtp, CB_INCIDENT_ESCALATION: JSON.stringify(steps) });
+    expect(
+      config(
+        policy([
+          { name: 'primary', sms: ['+15550002'] },
+          { name: 'lead', email: ['lead@example.org'] },
+        ]),
+      ),
+    ).not.toThrow();
+    expect(config(policy([{ name: 'primary', sms: ['+15550002'] }]))).toThrow(
+      /"email" in CB_INCIDENT_ESCALATION/,
+    );
+
+    const twilio = { CB_TWILIO_ACCOUNT_SID: 'AC1', CB_TWILIO_AUTH_TOKEN: 't', CB_TWILIO_FROM: '+15550001' };
+    expect(config(twilio)).toThrow(
+      /CB_TWILIO_ACCOUNT_SID: is set, but no escalation step has an SMS or phone recipient/,
+    );
+    expect(config({ ...twilio, CB_ONCALL_PHONE: '+15550003' })).not.toThrow();
+    // Nothing configured: nothing to reach, nothing refused.
+    expect(config({})).not.toThrow();
   });
 });

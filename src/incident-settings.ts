@@ -73,6 +73,23 @@ export function incidentSettingsFromConfig(config: Readonly<Config>): IncidentSe
           setting: name,
           message: `is needed too: ${twilioSet.map(([n]) => n).join(' and ')} ${twilioSet.length > 1 ? 'are' : 'is'} set, and SMS and phone calls need all three`,
         });
+  // A transport without anyone to reach would drop its notices (a P0's e-mail, SMS, calls) without
+  // a trace: nothing is queued for a channel whose recipients are empty.
+  const steps = settings.incidentEscalation ?? [
+    { email: settings.oncallEmail, sms: settings.oncallSms, phone: settings.oncallPhone },
+  ];
+  const reaches = (channel: 'email' | 'sms' | 'phone') => steps.some((s) => (s[channel]?.length ?? 0) > 0);
+  const policy = settings.incidentEscalation ? 'CB_INCIDENT_ESCALATION' : 'CB_ONCALL_*';
+  if (settings.smtp && !reaches('email'))
+    issues.push({
+      setting: 'CB_SMTP_URL',
+      message: `is set, but no escalation step has an e-mail recipient (${policy === 'CB_ONCALL_*' ? 'CB_ONCALL_EMAIL' : '"email" in CB_INCIDENT_ESCALATION'}): every e-mail notice would reach nobody`,
+    });
+  if (twilioSet.length === 3 && !reaches('sms') && !reaches('phone'))
+    issues.push({
+      setting: 'CB_TWILIO_ACCOUNT_SID',
+      message: `is set, but no escalation step has an SMS or phone recipient (${policy === 'CB_ONCALL_*' ? 'CB_ONCALL_SMS, CB_ONCALL_PHONE' : '"sms"/"phone" in CB_INCIDENT_ESCALATION'}): every SMS and call would reach nobody`,
+    });
   if (issues.length > 0) throw new ConfigError(issues);
   return settings;
 }
