@@ -63,6 +63,7 @@ import { type ApiKeys, createApiKeys } from './platform/apikeys/index.ts';
 import { type Cache, createCache, createRedisSampler } from './platform/cache/index.ts';
 import type { Common } from './platform/common.ts';
 import type { Config } from './platform/config.ts';
+import { withAdvisoryLock } from './platform/db/advisory-lock.ts';
 import { createDb, type Db } from './platform/db/create-db.ts';
 import { createDbSampler } from './platform/db/db-sampler.ts';
 import { migrate } from './platform/db/migrate.ts';
@@ -259,7 +260,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     chainId: chainId ?? 31337,
     apiKeys: platform.apiKeys,
     contractVerifier: walletVerifier,
-    onchain: chainModule ? onchainCaller(chainModule) : undefined,
+    onchain: chainModule ? onchainCaller(chainModule, db) : undefined,
     options: platform.governanceOptions,
     onAchievementsSaved: async (saved) => {
       for (const s of saved) {
@@ -382,13 +383,17 @@ function startNearCompletionSampler(platform: Platform, intervalMs: number): () 
  * The executor of passed onchain_call proposals (the chain module's executor account), waiting for
  * as many confirmations as the listener does; none without an executor key.
  */
-function onchainCaller(chain: ChainModule): OnchainCaller | undefined {
+function onchainCaller(chain: ChainModule, db: Db): OnchainCaller | undefined {
   if (!chain.executor) return undefined;
+  const lock = `cb:executor:${chain.executor.address.toLowerCase()}`;
   return viemOnchainCaller({
     wallet: createWalletClient({ account: chain.executor, chain: chain.chain, transport: chain.transport }),
     publicClient: createPublicClient({ chain: chain.chain, transport: chain.transport }) as PublicClient,
     // viem counts the receipt's own block: depth 0 is 1 confirmation.
     confirmations: chain.confirmations + 1,
+    // One send at a time for the account across every worker: the next one reads a pending nonce
+    // that counts this one.
+    serializeSends: (send) => withAdvisoryLock(db, lock, send),
   });
 }
 

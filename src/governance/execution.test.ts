@@ -10,6 +10,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { SavedAchievement } from '../achievements/index.ts';
 import { type DevChain, startDevChain } from '../chain/dev-chain.ts';
+import { withAdvisoryLock } from '../platform/db/advisory-lock.ts';
 import { governanceTick } from './jobs.ts';
 import { compileTestContracts, type TestContract } from './test-contracts.ts';
 import {
@@ -317,5 +318,34 @@ describe('ERC-1271 smart-wallet ballots', () => {
     const offline = await verifyTally({ db: g.t.db, signatures: createSignatureVerifier({}) }, id);
     expect(offline.agrees).toBe(false);
     expect(offline.ballots.invalid).toHaveLength(1);
+  });
+});
+
+describe('one executor account, several executions at once', () => {
+  test('behavior: sends serialized under the advisory lock (as cb start does across workers) each get their own nonce; unserialized ones collide', async () => {
+    const executor = createWalletClient({
+      account: privateKeyToAccount(chain.accounts[6]!.privateKey),
+      chain: chain.chain,
+      transport: chain.transport,
+    });
+    const calls = [1n, 2n, 3n, 4n].map((v) => ({ to: targetB, data: send('setValue', v), value: 0n }));
+    await setOpen(targetB, true);
+
+    const racing = viemOnchainCaller({ wallet: executor, publicClient: client, gas: 200_000n });
+    const raced = await Promise.allSettled(calls.map((c) => racing.call(c)));
+    expect(raced.some((r) => r.status === 'rejected')).toBe(true);
+
+    const serialized = viemOnchainCaller({
+      wallet: executor,
+      publicClient: client,
+      gas: 200_000n,
+      serializeSends: (fn) => withAdvisoryLock(g.governance.context.db, 'cb:executor:test', fn),
+    });
+    const results = await Promise.all(calls.map((c) => serialized.call(c)));
+    expect(results.map((r) => r.status)).toEqual(['success', 'success', 'success', 'success']);
+    const nonces = await Promise.all(
+      results.map(async (r) => (await client.getTransaction({ hash: r.txHash })).nonce),
+    );
+    expect(new Set(nonces).size).toBe(4);
   });
 });

@@ -17,19 +17,28 @@ export interface ViemOnchainCallerParameters {
   gas?: bigint | undefined;
   /** Confirmations to wait for. @defaultValue 1 */
   confirmations?: number | undefined;
+  /**
+   * Runs each send (nonce read, signing, broadcast) alone among everything sharing the account —
+   * e.g. under a database advisory lock, for several worker processes. Without it two executions
+   * at the same moment read the same pending nonce and one is refused. The receipt is waited for
+   * outside it. @defaultValue none (sends may overlap)
+   */
+  serializeSends?: (<T>(send: () => Promise<T>) => Promise<T>) | undefined;
 }
 
 export function viemOnchainCaller(p: ViemOnchainCallerParameters): OnchainCaller {
   return {
     async call(call) {
-      const txHash = await p.wallet.sendTransaction({
-        account: p.wallet.account,
-        chain: p.wallet.chain,
-        to: call.to,
-        data: call.data,
-        value: call.value,
-        ...(p.gas === undefined ? {} : { gas: p.gas }),
-      });
+      const send = () =>
+        p.wallet.sendTransaction({
+          account: p.wallet.account,
+          chain: p.wallet.chain,
+          to: call.to,
+          data: call.data,
+          value: call.value,
+          ...(p.gas === undefined ? {} : { gas: p.gas }),
+        });
+      const txHash = await (p.serializeSends ? p.serializeSends(send) : send());
       const receipt = await p.publicClient.waitForTransactionReceipt({
         hash: txHash,
         confirmations: p.confirmations ?? 1,
