@@ -223,6 +223,10 @@ describe('retroactive evaluation', () => {
     expect(saved[0]).toMatchObject({ outcome: 'created', needsRetroactive: true });
     const result = await runRetroactive({ db, metrics, logger }, 'two-votes');
     expect(result).toMatchObject({ unlocks: 1 });
+    // Counted like a live unlock, under the achievement's category.
+    expect(await metrics.registry.getSingleMetricAsString('cb_achievement_unlocks_total')).toContain(
+      'cb_achievement_unlocks_total{category="governance",result="ok"} 1',
+    );
     const unlocked = await db.query<{ user_address: string }>(
       `select user_address from ach_unlocks where achievement_id = 'two-votes'`,
     );

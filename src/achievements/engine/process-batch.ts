@@ -12,11 +12,13 @@
  * everything is written and the events are `processed`. Reprocessing is impossible (the mark is in
  * the same transaction), and an unlock is unique by primary key, so nothing doubles.
  */
+
 import type { Db, Queryable } from '../../platform/db/create-db.ts';
 import { describeError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { Catalogue } from './catalogue.ts';
+import { countUnlocks } from './count-unlocks.ts';
 import { type EvaluatedEvent, evaluateEvents, type MemberState, type NewUnlock } from './evaluate.ts';
 import { loadMemberStates, saveProgress, saveUnlocks } from './member-states.ts';
 
@@ -143,11 +145,7 @@ export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Pr
       };
     })
     .catch((err: unknown) => {
-      for (const u of evaluated?.unlocks ?? [])
-        deps.metrics.achievementUnlocks.inc({
-          category: evaluated?.catalogue.entries.get(u.achievementId)?.def.category ?? 'other',
-          result: 'failed',
-        });
+      countUnlocks(deps.metrics, evaluated?.catalogue, evaluated?.unlocks ?? [], 'failed');
       throw err;
     });
 
@@ -158,11 +156,8 @@ export async function processBatch(deps: ProcessBatchDeps, maxEvents = 1000): Pr
     for (const d of result.delays) metrics.eventProcessingDelay.observe(d);
     metrics.progressUpdates.inc({ result: 'ok' }, result.progressRows);
     // The catalogue the batch was evaluated with: no second look-up after the commit.
+    countUnlocks(metrics, result.catalogue, result.unlocks, 'ok');
     for (const u of result.unlocks) {
-      metrics.achievementUnlocks.inc({
-        category: result.catalogue?.entries.get(u.achievementId)?.def.category ?? 'other',
-        result: 'ok',
-      });
       deps.logger.info('Achievement unlocked successfully', {
         userId: u.user,
         context: { achievementId: u.achievementId, version: u.version, eventSeq: u.eventSeq },

@@ -10,6 +10,7 @@ import type { Metrics } from '../../platform/metrics.ts';
 import { outgoingTraceparent } from '../../platform/trace.ts';
 import { partitionOf } from '../partition.ts';
 import { loadCatalogue } from './catalogue.ts';
+import { countUnlocks } from './count-unlocks.ts';
 import { loadMemberStates } from './member-states.ts';
 import { lockPartition, recomputePartition } from './recompute.ts';
 import { settlePartition } from './settle.ts';
@@ -64,7 +65,7 @@ export async function reconcileProgress(
   const mismatches: ProgressMismatch[] = [];
   let unlocksAdded = 0;
   for (const [partition, members] of byPartition) {
-    await db.transaction(async (tx) => {
+    const settled = await db.transaction(async (tx) => {
       await lockPartition(tx, partition);
       const catalogue = await loadCatalogue(tx);
       const fresh = await recomputePartition(tx, catalogue, partition, { users: members });
@@ -121,10 +122,15 @@ export async function reconcileProgress(
           }
         }
       }
-      if (options.fix)
-        unlocksAdded += (await settlePartition(tx, catalogue, partition, outgoingTraceparent() ?? null))
-          .length;
+      if (options.fix) {
+        const unlocks = await settlePartition(tx, catalogue, partition, outgoingTraceparent() ?? null);
+        unlocksAdded += unlocks.length;
+        return { catalogue, unlocks };
+      }
+      return undefined;
     });
+    // Counted once committed.
+    if (settled) countUnlocks(deps.metrics, settled.catalogue, settled.unlocks, 'ok');
   }
   if (!options.user) deps.metrics.progressInconsistencies.set(options.fix ? 0 : mismatches.length);
   if (mismatches.length > 0) {

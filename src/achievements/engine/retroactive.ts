@@ -11,6 +11,7 @@ import type { Metrics } from '../../platform/metrics.ts';
 import { outgoingTraceparent } from '../../platform/trace.ts';
 import { PARTITIONS } from '../partition.ts';
 import { loadCatalogue } from './catalogue.ts';
+import { countUnlocks } from './count-unlocks.ts';
 import type { NewUnlock } from './evaluate.ts';
 import { saveProgress } from './member-states.ts';
 import { lockPartition, recomputePartition } from './recompute.ts';
@@ -32,11 +33,11 @@ export async function runRetroactive(
   const made: NewUnlock[] = [];
   try {
     for (let partition = 0; partition < PARTITIONS; partition++) {
-      await deps.db.transaction(async (tx) => {
+      const settled = await deps.db.transaction(async (tx) => {
         await lockPartition(tx, partition);
         const catalogue = await loadCatalogue(tx);
         const entry = catalogue.entries.get(achievementId);
-        if (!entry) return;
+        if (!entry) return undefined;
         if (entry.eventRule) {
           const fresh = await recomputePartition(tx, catalogue, partition, {
             achievementIds: new Set([achievementId]),
@@ -48,8 +49,12 @@ export async function runRetroactive(
           ]);
           members += await saveProgress(tx, fresh.members);
         }
-        made.push(...(await settlePartition(tx, catalogue, partition, outgoingTraceparent() ?? null)));
+        const unlocks = await settlePartition(tx, catalogue, partition, outgoingTraceparent() ?? null);
+        made.push(...unlocks);
+        return { catalogue, unlocks };
       });
+      // Counted once committed.
+      if (settled) countUnlocks(deps.metrics, settled.catalogue, settled.unlocks, 'ok');
       deps.logger.info('retroactive evaluation progress', {
         context: { achievementId },
         metrics: { partition: partition + 1, partitions: PARTITIONS, members, unlocks: made.length },
