@@ -20,6 +20,7 @@ const DRIVER_INDEPENDENT = [
   'src/platform/metrics.test.ts',
   'src/web/rum-catalogue.test.ts',
   'src/web/histogram-quantile.test.ts',
+  'web/src/**',
   'scripts/**',
   'test/alerting/**',
   'test/browser/**',
@@ -27,7 +28,7 @@ const DRIVER_INDEPENDENT = [
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts', 'web/src/**/*.test.ts'],
     exclude: ['**/node_modules/**', ...(process.env.CB_TEST_DRIVER === 'pg' ? DRIVER_INDEPENDENT : [])],
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -20,6 +20,7 @@ import {
   PROMETHEUS_DIR,
   placeholdersOf,
   renderTemplate,
+  ruleFiles,
   run,
   startAlertmanager,
   startDaemon,
@@ -81,7 +82,7 @@ describe.skipIf(problem !== undefined)('Prometheus configuration', () => {
         writeFileSync(path, renderTemplate(template(PROMETHEUS_DIR, name), values));
         const r = await run('promtool', ['check', 'config', path]);
         expect(r.status, r.output).toBe(0);
-        expect(r.output).toMatch(/SUCCESS: 10 rule files found/);
+        expect(r.output).toContain(`SUCCESS: ${ruleFiles().length} rule files found`);
       }
     }
     rmSync(dir, { recursive: true, force: true });

@@ -423,12 +423,31 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
         server.url,
         server.adminKey,
         'Fund the community hackathon',
-        'Allocate the Q3 budget.',
+        [
+          '## Budget',
+          '',
+          'Allocate the **Q3 budget**: see [the forum](https://forum.example.org/t/42).',
+          '',
+          '- prizes',
+          '- venue',
+          '',
+          '[a trap](javascript:window.__pwned=1) <img src=x onerror="window.__pwned=1">',
+        ].join('\n'),
       );
       const { page, context, errors } = await newPage();
       try {
         await signIn(page, server, `/proposals/${id}`);
         await page.getByRole('heading', { name: `#${id} Fund the community hackathon` }).waitFor();
+        // The body's Markdown, rendered (as Snapshot does), never as HTML.
+        await page.getByRole('heading', { name: 'Budget', level: 4 }).waitFor();
+        expect(await page.locator('.markdown strong').textContent()).toBe('Q3 budget');
+        const forum = page.getByRole('link', { name: 'the forum' });
+        expect(await forum.getAttribute('href')).toBe('https://forum.example.org/t/42');
+        expect(await forum.getAttribute('rel')).toContain('noopener');
+        expect(await page.locator('.markdown li').allTextContents()).toEqual(['prizes', 'venue']);
+        expect(await page.getByRole('link', { name: 'a trap' }).count()).toBe(0);
+        await page.getByText('<img src=x onerror="window.__pwned=1">').waitFor();
+        expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
         expect(await page.getByTestId('tally-for').textContent()).toBe('0');
         await page.getByLabel('For', { exact: true }).check();
         await page.getByRole('button', { name: 'Sign and vote' }).click();

@@ -7,6 +7,7 @@ import { type FormEvent, useId, useState } from 'react';
 import { ApiError } from '../api.ts';
 import { castBallot, type Proposal, type Support } from '../governance.ts';
 import { useAction, useApi } from '../hooks.ts';
+import { Markdown } from '../markdown-view.tsx';
 import { type PageProps, usePageTitle } from '../page.ts';
 import { Link } from '../router.tsx';
 import { rumFeature, rumGoal } from '../rum.ts';
@@ -135,7 +136,7 @@ export default function ProposalDetail({ params }: PageProps) {
             {p.body ? (
               <>
                 <h2>Proposal</h2>
-                <div className="prose">{p.body}</div>
+                <Markdown source={p.body} />
               </>
             ) : null}
             {p.transitions && p.transitions.length > 0 ? (
