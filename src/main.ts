@@ -54,6 +54,7 @@ import {
 import { governanceOptionsFromConfig } from './governance-settings.ts';
 import { incidentSettingsFromConfig } from './incident-settings.ts';
 import {
+  backupRoutes,
   createIncidents,
   type Incidents,
   incidentsOptionsFromSettings,
@@ -324,6 +325,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
       }),
       platform.incidents.routes,
       gov.routes(),
+      backupRoutes({ config }),
     );
     const devChain = config.rpcEndpoints.length === 0;
     // The console comes last: its SPA fallback answers paths no other route claims.

@@ -38,6 +38,7 @@
  */
 
 export {
+  type BackupConfig,
   backupDirOf,
   createBackup,
   type DrillReport,
@@ -46,6 +47,7 @@ export {
   runDrill,
   verifyBackup,
 } from './backup/backups.ts';
+export { backupRoutes } from './backup/routes.ts';
 export { sampleBackups, startBackupSampler } from './backup/sampler.ts';
 export { type BackupManifest, listBackups } from './backup/store.ts';
 export {

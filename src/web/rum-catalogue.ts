@@ -25,6 +25,7 @@ export const CONSOLE_PAGES = [
   '/ops/queues',
   '/ops/queues/:queue',
   '/ops/chain',
+  '/ops/backups',
   '/ops/catalogue',
   '/ops/catalogue/new',
   '/ops/catalogue/:id',
@@ -68,6 +69,7 @@ export const API_ROUTES = [
   '/v1/ops/mints/failed',
   '/v1/ops/mints/failed/retry',
   '/v1/ops/mints/:id/retry',
+  '/v1/ops/backups',
 ] as const;
 export type ApiRoute = (typeof API_ROUTES)[number];
 

@@ -18,6 +18,8 @@ import { createPublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { achievementBadgeAbi } from '../../src/chain/abi/AchievementBadge.ts';
+import { createBackup, runDrill, verifyBackup } from '../../src/ops/index.ts';
+import { createSilentLogger } from '../../src/platform/logger.ts';
 import { type DevWalletAccount, hardhatDevAccounts } from '../../src/web/index.ts';
 import {
   buildConsole,
@@ -312,6 +314,37 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
       const p95 = page.locator('tr[data-metric="api.p95"]');
       expect(await p95.textContent()).toContain('≤ 1.00 s');
       expect(await page.locator('tr[data-metric="web.lcp_p75"]').textContent()).toContain('≤ 2.50 s');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('operators: the Backups page shows the newest backup against the RPO, its restore check and the last drill', async () => {
+    const { page, context } = await newPage();
+    try {
+      await page.goto(`${server.url}/ops/backups`);
+      await page.getByLabel('API key').fill(server.adminKey);
+      await page.getByRole('button', { name: 'Use this key' }).click();
+      await page.getByRole('heading', { name: 'Backups' }).waitFor();
+      await page.getByTestId('backup-status').getByText('no backup').waitFor();
+      await page.getByText('no drill yet').waitFor();
+
+      // What an operator's cron does: a backup, its check, a drill.
+      const config = server.backupConfig;
+      const { backup } = await createBackup(config, server.t.db);
+      await verifyBackup(config, backup.id);
+      const drill = await runDrill(config, undefined, { logger: createSilentLogger() });
+      expect(drill.ok).toBe(true);
+
+      await page.reload();
+      const status = page.getByTestId('backup-status');
+      await status.getByText(/newest \d+ s old, RPO 26 h 0 min/).waitFor();
+      await status.getByText(/last drill passed: recovery \d+ s, RTO 60 min/).waitFor();
+      const row = page.getByTestId('backups').locator('tr', { hasText: backup.id });
+      expect(await row.textContent()).toMatch(/restores \(/);
+      expect(await row.textContent()).toContain(backup.migration!);
+      expect(await page.getByTestId('drills').locator('tbody tr').count()).toBe(1);
+      expect(await page.getByTestId('drills').textContent()).toContain('passed');
     } finally {
       await context.close();
     }

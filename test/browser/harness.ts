@@ -6,7 +6,8 @@
  * With `chain: true` the server also runs the chain module as `cb start` does without RPC_URLS:
  * an in-process dev chain with the badge deployed, its minter and its listener.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium } from 'playwright-core';
@@ -21,6 +22,7 @@ import { createTestApi, type TestApi } from '../../src/api/test-context.ts';
 import { badgeRoutes } from '../../src/chain/badges/index.ts';
 import { type ChainModule, createChain } from '../../src/chain/create-chain.ts';
 import { chainOpsRoutes } from '../../src/chain/ops/chain-ops-routes.ts';
+import { type BackupConfig, backupRoutes } from '../../src/ops/index.ts';
 import { createJobs, type Jobs } from '../../src/platform/jobs/index.ts';
 import { createSilentLogger } from '../../src/platform/logger.ts';
 import { webRoutes } from '../../src/web/index.ts';
@@ -81,6 +83,8 @@ export interface ConsoleServer {
   chain: ChainModule | undefined;
   /** An API key with the `admin` scope (catalogue, events, operators' pages). */
   adminKey: string;
+  /** Where the Backups page looks (a temp directory of this server's). */
+  backupConfig: BackupConfig;
   close(): Promise<void>;
 }
 
@@ -122,6 +126,12 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     ? createJobs({ common: ctx, db: t.db, options: { registerShutdown: false, sampleIntervalMs: 500 } })
     : undefined;
   const closers: (() => Promise<void>)[] = [];
+  // The Backups page reads a directory of this server's own (empty until a test backs up).
+  const backupConfig: BackupConfig = {
+    ...ctx.config,
+    backupDir: mkdtempSync(join(tmpdir(), 'cb-console-backups-')),
+    dataDir: 'memory://',
+  };
   const chain = options.chain
     ? await createChain({
         common: ctx,
@@ -151,6 +161,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     ...extra,
     chainOpsRoutes({ db: t.db, logger: createSilentLogger(), chain }),
     ...(chain ? [badgeRoutes({ db: t.db, catalogue: () => processor.catalogue() })] : []),
+    backupRoutes({ config: backupConfig }),
     ...webRoutes({
       db: t.db,
       metrics: ctx.metrics,
@@ -181,6 +192,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     jobs,
     chain,
     adminKey,
+    backupConfig,
     async close() {
       await app.close();
       // The chain first: its listener hands events to the processor.

@@ -36,6 +36,7 @@ const PAGES: Record<ConsolePage, Page> = {
   '/ops/queues': lazy(() => import('./pages/ops/Queues.tsx')),
   '/ops/queues/:queue': lazy(() => import('./pages/ops/QueueDetail.tsx')),
   '/ops/chain': lazy(() => import('./pages/ops/Chain.tsx')),
+  '/ops/backups': lazy(() => import('./pages/ops/Backups.tsx')),
   '/ops/catalogue': lazy(() => import('./pages/ops/Catalogue.tsx')),
   '/ops/catalogue/new': lazy(() => import('./pages/ops/CatalogueEditor.tsx')),
   '/ops/catalogue/:id': lazy(() => import('./pages/ops/CatalogueEditor.tsx')),
@@ -53,6 +54,7 @@ const OPERATOR_LINKS = [
   ['/ops/incidents', 'Incidents'],
   ['/ops/queues', 'Queues'],
   ['/ops/chain', 'Chain'],
+  ['/ops/backups', 'Backups'],
   ['/ops/catalogue', 'Catalogue'],
 ] as const;
 

@@ -8,19 +8,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BackupDriver, BackupVerification, DrillSummary } from './backups-shape.ts';
 import { BackupCorruptError, BackupNotFoundError } from './errors.ts';
 
-export type BackupDriver = 'pg' | 'pglite';
-
-/** One restore check of a backup (`cb backup verify`, or a drill). */
-export interface BackupVerification {
-  at: string;
-  ok: boolean;
-  /** Restore and compare, in seconds. */
-  seconds: number;
-  /** What differed; empty when ok. */
-  problems: string[];
-}
+export type { BackupDriver, BackupVerification, DrillSummary } from './backups-shape.ts';
 
 export interface BackupManifest {
   format: 1;
@@ -200,24 +191,43 @@ export async function fileSize(path: string): Promise<number | undefined> {
   }
 }
 
-/** The newest drill report in `dir/drills` (by name: drill ids sort by time), or undefined. */
-export async function newestDrill(
-  dir: string,
-): Promise<{ at: string; ok: boolean; recoverySeconds: number } | undefined> {
+/** The newest `limit` readable drill reports in `dir/drills`, newest first (drill ids sort by time). */
+export async function recentDrills(dir: string, limit: number): Promise<DrillSummary[]> {
   let names: string[];
   try {
     names = (await readdir(join(dir, 'drills'))).filter((n) => /^drill-.*\.json$/.test(n)).sort();
   } catch {
-    return undefined;
+    return [];
   }
+  const out: DrillSummary[] = [];
   for (const name of names.reverse()) {
+    if (out.length >= limit) break;
     try {
       const r = JSON.parse(await readFile(join(dir, 'drills', name), 'utf8')) as Record<string, unknown>;
-      if (typeof r.at === 'string' && typeof r.ok === 'boolean' && typeof r.recoverySeconds === 'number')
-        return { at: r.at, ok: r.ok, recoverySeconds: r.recoverySeconds };
+      if (typeof r.at !== 'string' || typeof r.ok !== 'boolean' || typeof r.recoverySeconds !== 'number')
+        continue;
+      const steps = Array.isArray(r.steps)
+        ? (r.steps as { ok?: unknown; step?: unknown; detail?: unknown }[])
+        : [];
+      const failed = steps.find((s) => s.ok === false);
+      out.push({
+        id: typeof r.id === 'string' ? r.id : name.replace(/\.json$/, ''),
+        at: r.at,
+        ok: r.ok,
+        recoverySeconds: r.recoverySeconds,
+        rtoMet: r.rtoMet === true,
+        rpoMet: r.rpoMet === true,
+        backupId: String((r.backup as { id?: unknown } | undefined)?.id ?? '-'),
+        failure: failed ? `${String(failed.step)}: ${String(failed.detail)}` : null,
+      });
     } catch {
-      // unreadable: the one before it
+      // unreadable: skipped
     }
   }
-  return undefined;
+  return out;
+}
+
+/** The newest readable drill report, or undefined. */
+export async function newestDrill(dir: string): Promise<DrillSummary | undefined> {
+  return (await recentDrills(dir, 1))[0];
 }

@@ -1,0 +1,56 @@
+/**
+ * `GET /v1/ops/backups` (`ops:read`; the console's Backups page): what this instance sees of the
+ * backup directory — the backups (newest first, with their last restore check), the latest drill
+ * reports, and the objectives — so an operator sees at a glance whether the newest backup is inside
+ * the RPO and whether the last drill met the RTO. Read from the directory on each call (a few small
+ * JSON files); the manifests' per-table counts are left out.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { type BackupConfig, backupDirOf } from './backups.ts';
+import type { BackupsView } from './backups-shape.ts';
+import { listBackups, recentDrills } from './store.ts';
+
+export function backupRoutes(deps: {
+  config: Pick<BackupConfig, 'backupDir' | 'dataDir' | 'rpoSeconds' | 'rtoSeconds'>;
+  now?: () => Date;
+}): FastifyPluginAsync {
+  return async (app) => {
+    app.get(
+      '/v1/ops/backups',
+      {
+        config: { scope: 'ops:read' },
+        schema: {
+          tags: ['ops'],
+          summary: 'Backups and recovery drills in the backup directory, against the RPO and RTO.',
+        },
+      },
+      async (_request, reply): Promise<BackupsView> => {
+        reply.header('cache-control', 'no-store');
+        const dir = backupDirOf(deps.config);
+        const now = (deps.now ?? (() => new Date()))().getTime();
+        const { backups, unreadable } = await listBackups(dir);
+        const newest = backups[0];
+        const ageSeconds = newest ? Math.round((now - Date.parse(newest.finishedAt)) / 1000) : null;
+        return {
+          rpoSeconds: deps.config.rpoSeconds,
+          rtoSeconds: deps.config.rtoSeconds,
+          newestAgeSeconds: ageSeconds,
+          rpoMet: ageSeconds !== null && ageSeconds <= deps.config.rpoSeconds,
+          backups: backups.map((b) => ({
+            id: b.id,
+            driver: b.driver,
+            finishedAt: b.finishedAt,
+            seconds: b.seconds,
+            bytes: b.bytes,
+            rows: Object.values(b.tables).reduce((a, n) => a + n, 0),
+            tables: Object.keys(b.tables).length,
+            migration: b.migration,
+            lastCheck: b.verifications.at(-1) ?? null,
+          })),
+          drills: await recentDrills(dir, 10),
+          unreadable,
+        };
+      },
+    );
+  };
+}
