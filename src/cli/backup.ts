@@ -14,6 +14,7 @@ import {
   runDrill,
   verifyBackup,
 } from '../ops/index.ts';
+import { settingsSnapshot } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { cliConfig } from './load-config.ts';
 import { CliError, printJson, printLine, printTable } from './output.ts';
@@ -69,9 +70,10 @@ directory off the host. Incremental backups and point-in-time recovery are WAL a
       process.stderr.write(
         `backup: dumping ${config.databaseUrl ? 'PostgreSQL' : 'the embedded database'}…\n`,
       );
+      const settings = settingsSnapshot(process.env);
       const result = config.databaseUrl
-        ? await createBackup(config, undefined)
-        : await withDatabase((ctx) => createBackup(config, ctx.db), { migrate: false });
+        ? await createBackup(config, undefined, { settings })
+        : await withDatabase((ctx) => createBackup(config, ctx.db, { settings }), { migrate: false });
       if (opts.json) return printJson(result);
       const b = result.backup;
       printLine(

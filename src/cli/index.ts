@@ -13,6 +13,7 @@ import { registerMonitor } from '../ops/index.ts';
 import { registerAchievements } from './achievements.ts';
 import { registerApikey } from './apikey.ts';
 import { registerBackup } from './backup.ts';
+import { registerConfig } from './config.ts';
 import { registerEvents } from './events.ts';
 import { registerMigrate } from './migrate.ts';
 import { exitWithError } from './output.ts';
@@ -27,6 +28,7 @@ const program = new Command('cb')
 
 registerStart(program);
 registerMigrate(program);
+registerConfig(program);
 registerApikey(program);
 registerAchievements(program);
 registerEvents(program);

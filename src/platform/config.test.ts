@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { loadConfig, SETTINGS } from './config.ts';
+import { loadConfig, SETTINGS, settingsSnapshot } from './config.ts';
 import { ConfigError } from './errors.ts';
 
 describe('loadConfig', () => {
@@ -103,5 +103,60 @@ describe('loadConfig', () => {
       expect(s.env).toMatch(/^(CB_[A-Z_]+|DATABASE_URL|REDIS_URL|RPC_URLS)$/);
       expect(s.description.length).toBeGreaterThan(10);
     }
+  });
+});
+
+describe('settingsSnapshot', () => {
+  test('behavior: secrets never show; URLs keep scheme and host only; unset settings show their default', () => {
+    const secrets: Record<string, string> = {
+      CB_MINTER_PRIVATE_KEY: `0x${'ab'.repeat(32)}`,
+      CB_EXECUTOR_PRIVATE_KEY: `0x${'cd'.repeat(32)}`,
+      CB_SESSION_SECRET: 'session-secret-session-secret-0123',
+      CB_ALERT_WEBHOOK_TOKEN: 'webhook-token-0123456789',
+      CB_SLACK_WEBHOOK_URLS: 'default=https://hooks.slack.com/services/T000/B000/XXXXSECRET',
+      CB_TWILIO_AUTH_TOKEN: 'twilio-token-0123',
+      DATABASE_URL: 'postgres://cb:dbpassword@db.internal:5432/cb',
+      REDIS_URL: 'redis://:redispassword@cache:6379/0',
+      RPC_URLS:
+        'main=https://eth-mainnet.example.org/v2/alchemykey123,backup=https://rpc.example.net?apikey=k1',
+      CB_SMTP_URL: 'smtp://mailer:smtppassword@mail.example.org:587',
+      CB_PORT: '8080',
+    };
+    const snapshot = settingsSnapshot(secrets);
+    const text = JSON.stringify(snapshot);
+    for (const leaked of [
+      'ab'.repeat(32),
+      'cd'.repeat(32),
+      'session-secret',
+      'webhook-token',
+      'XXXXSECRET',
+      'twilio-token',
+      'dbpassword',
+      'redispassword',
+      'alchemykey123',
+      'k1',
+      'smtppassword',
+      'mailer',
+    ])
+      expect(text).not.toContain(leaked);
+    const value = (env: string) => snapshot.find((s) => s.env === env);
+    expect(value('CB_PORT')).toEqual({ env: 'CB_PORT', value: '8080', source: 'env' });
+    expect(value('DATABASE_URL')!.value).toBe('postgres://db.internal:5432/…');
+    expect(value('RPC_URLS')!.value).toBe(
+      'main=https://eth-mainnet.example.org/…,backup=https://rpc.example.net/…',
+    );
+    expect(value('CB_SESSION_SECRET')!.value).toBe('[REDACTED]');
+    expect(value('CB_DATA_DIR')).toEqual({ env: 'CB_DATA_DIR', value: './.cb-data', source: 'default' });
+    expect(snapshot).toHaveLength(SETTINGS.length);
+  });
+
+  test('behavior: every setting described as never logged is a secret of the snapshot', () => {
+    const unmarked = SETTINGS.filter(
+      (s) =>
+        /never logged/.test(s.description) &&
+        !/password never logged/.test(s.description) &&
+        !(s as { secret?: boolean }).secret,
+    ).map((s) => s.env);
+    expect(unmarked).toEqual([]);
   });
 });

@@ -121,6 +121,8 @@ interface Setting<K extends keyof Config> {
   description: string;
   default: () => Config[K];
   parse: Parser<Config[K]>;
+  /** The value is a secret: never shown, not even in a redacted snapshot. */
+  secret?: boolean;
 }
 
 class SettingProblem extends Error {}
@@ -548,6 +550,7 @@ export const SETTINGS = [
   setting({
     key: 'minterPrivateKey',
     env: 'CB_MINTER_PRIVATE_KEY',
+    secret: true,
     defaultText: '(unset)',
     description: 'Private key (0x + 64 hex) of the minter account; never logged. Prefer CB_MINTER_KEY_FILE.',
     default: () => undefined,
@@ -564,6 +567,7 @@ export const SETTINGS = [
   setting({
     key: 'executorPrivateKey',
     env: 'CB_EXECUTOR_PRIVATE_KEY',
+    secret: true,
     defaultText: '(unset)',
     description:
       'Private key (0x + 64 hex) of the account that sends the calls of passed onchain_call proposals; never logged. Prefer CB_EXECUTOR_KEY_FILE. Unset with RPC_URLS: onchain_call proposals are refused. The embedded dev chain uses dev account #0 (the badge admin).',
@@ -778,6 +782,7 @@ export const SETTINGS = [
   setting({
     key: 'sessionSecret',
     env: 'CB_SESSION_SECRET',
+    secret: true,
     defaultText: '(unset: generated once, kept in the database)',
     description: "HMAC secret of the console's session cookies, at least 32 characters; never logged.",
     default: () => undefined,
@@ -794,6 +799,7 @@ export const SETTINGS = [
   setting({
     key: 'alertWebhookToken',
     env: 'CB_ALERT_WEBHOOK_TOKEN',
+    secret: true,
     defaultText: '(unset: webhook refused)',
     description: 'Bearer token Alertmanager sends to POST /v1/alerts/webhook; never logged.',
     default: () => undefined,
@@ -907,6 +913,7 @@ export const SETTINGS = [
   setting({
     key: 'slackWebhookUrls',
     env: 'CB_SLACK_WEBHOOK_URLS',
+    secret: true,
     defaultText: '(unset: no Slack)',
     description:
       'Slack incoming-webhook URLs, `default=https://hooks…` (comma-separated, named); never logged.',
@@ -932,6 +939,7 @@ export const SETTINGS = [
   setting({
     key: 'twilioAuthToken',
     env: 'CB_TWILIO_AUTH_TOKEN',
+    secret: true,
     defaultText: '(unset)',
     description: 'Auth token of the SMS/voice provider; never logged.',
     default: () => undefined,
@@ -1005,6 +1013,37 @@ export const SETTINGS = [
     parse: int(60, 31_536_000),
   }),
 ] as const;
+
+/** One setting as a snapshot shows it (`cb config show`, backup manifests). */
+export interface SettingSnapshot {
+  env: string;
+  /** Secrets as `[REDACTED]`; URLs as scheme://host[:port] (no credentials, path or query). */
+  value: string;
+  source: 'env' | 'default';
+}
+
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)(?:[^/\s@,]*@)?([^/\s?#,]+)([^\s,]*)/gi;
+
+/**
+ * The effective settings, safe to print or keep (seed 5.3: 配置：定期快照): secret settings are
+ * hidden whole, every URL is cut to its scheme and host (a provider's API key often sits in an RPC
+ * URL's path), the rest as given. Unset settings show their documented default.
+ */
+export function settingsSnapshot(env: Readonly<Record<string, string | undefined>>): SettingSnapshot[] {
+  return SETTINGS.map((s) => {
+    const raw = env[s.env];
+    const set = raw !== undefined && raw !== '';
+    const shown = !set
+      ? s.defaultText
+      : (s as { secret?: boolean }).secret
+        ? '[REDACTED]'
+        : raw.replace(
+            URL_IN_TEXT,
+            (_m, scheme: string, host: string, rest: string) => `${scheme}${host}${rest ? '/…' : ''}`,
+          );
+    return { env: s.env, value: shown, source: set ? 'env' : 'default' };
+  });
+}
 
 /** Parses the whole configuration; throws one ConfigError listing every bad setting. */
 export function loadConfig(

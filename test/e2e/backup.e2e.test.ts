@@ -32,6 +32,7 @@ describe(`cb backup on ${TEST_DRIVER} (real process)`, { timeout: 180_000 }, () 
     env = {
       CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-backup-data-')),
       CB_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-backups-')),
+      CB_SESSION_SECRET: 'e2e-session-secret-0123456789abcdef',
       ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),
     };
     expect(cb('migrate').status).toBe(0);
@@ -44,9 +45,26 @@ describe(`cb backup on ${TEST_DRIVER} (real process)`, { timeout: 180_000 }, () 
   test('default: create, list and verify a backup; a drill from it passes; --help explains', () => {
     const created = cb('backup', 'create', '--json');
     expect(created.status, created.stderr).toBe(0);
-    const backup = (json(created) as { backup: { id: string; tables: Record<string, number>; file: string } })
-      .backup;
+    const backup = (
+      json(created) as {
+        backup: {
+          id: string;
+          tables: Record<string, number>;
+          file: string;
+          settings: { env: string; value: string; source: string }[];
+        };
+      }
+    ).backup;
     expect(backup.tables['public.cb_api_keys']).toBe(1);
+    // The settings in effect are kept with it, the secret hidden.
+    const setting = (env: string) => backup.settings.find((s) => s.env === env);
+    expect(setting('CB_BACKUP_DIR')).toEqual({
+      env: 'CB_BACKUP_DIR',
+      value: env.CB_BACKUP_DIR,
+      source: 'env',
+    });
+    expect(setting('CB_SESSION_SECRET')!.value).toBe('[REDACTED]');
+    expect(created.stdout).not.toContain('e2e-session-secret');
 
     const listed = cb('backup', 'list');
     expect(listed.status).toBe(0);

@@ -22,7 +22,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { reconcileProgress } from '../../achievements/index.ts';
-import type { Config } from '../../platform/config.ts';
+import type { Config, SettingSnapshot } from '../../platform/config.ts';
 import { createDb, type Db } from '../../platform/db/create-db.ts';
 import { migrate } from '../../platform/db/migrate.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -77,7 +77,7 @@ export interface CreateBackupResult {
 export async function createBackup(
   config: BackupConfig,
   db: Db | undefined,
-  options: { now?: () => Date } = {},
+  options: { now?: () => Date; settings?: SettingSnapshot[] | undefined } = {},
 ): Promise<CreateBackupResult> {
   const now = options.now ?? (() => new Date());
   const dir = backupDirOf(config);
@@ -111,6 +111,7 @@ export async function createBackup(
     migration: facts.migration,
     tables: facts.tables,
     verifications: [],
+    ...(options.settings ? { settings: options.settings } : {}),
   };
   await writeManifest(dir, backup);
   return { backup, pruned: await pruneBackups(dir, config.backupKeep) };

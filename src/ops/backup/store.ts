@@ -33,6 +33,8 @@ export interface BackupManifest {
   /** Rows per table (`schema.table`), counted in the backup's own snapshot. */
   tables: Record<string, number>;
   verifications: BackupVerification[];
+  /** The settings in effect when it was taken, secrets hidden (seed 5.3: 配置：定期快照). */
+  settings?: { env: string; value: string; source: 'env' | 'default' }[] | undefined;
 }
 
 export const BACKUP_ID = /^cb-\d{8}T\d{9}Z-[0-9a-f]{4}$/;
