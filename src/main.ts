@@ -58,12 +58,13 @@ import {
   createIncidents,
   type Incidents,
   incidentsOptionsFromSettings,
+  registerBackupJob,
   startBackupSampler,
 } from './ops/index.ts';
 import { type ApiKeys, createApiKeys } from './platform/apikeys/index.ts';
 import { type Cache, createCache, createRedisSampler } from './platform/cache/index.ts';
 import type { Common } from './platform/common.ts';
-import type { Config } from './platform/config.ts';
+import type { Config, SettingSnapshot } from './platform/config.ts';
 import { withAdvisoryLock } from './platform/db/advisory-lock.ts';
 import { createDb, type Db } from './platform/db/create-db.ts';
 import { createDbSampler } from './platform/db/db-sampler.ts';
@@ -97,6 +98,8 @@ export interface Platform {
 export interface CreatePlatformOptions {
   /** A logger to use instead of one built from the config (tests). */
   logger?: Logger | undefined;
+  /** The settings snapshot (`settingsSnapshot(env)`) kept in scheduled backups' manifests. */
+  settings?: SettingSnapshot[] | undefined;
   /** Apply pending migrations. @defaultValue true */
   migrate?: boolean | undefined;
 }
@@ -160,6 +163,7 @@ export async function createPlatform(
     options: incidentsOptionsFromSettings(incidentSettingsFromConfig(config)),
   });
   incidents.registerJobs();
+  registerBackupJob(jobs, { config, db, logger: logger.child('backup'), settings: options.settings });
 
   const readiness: ReadinessCheck[] = [databaseReadiness(db)];
   if (config.redisUrl) readiness.push({ name: 'redis', check: (timeoutMs) => cache.ping(timeoutMs) });

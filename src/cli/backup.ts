@@ -52,8 +52,9 @@ format) or <id>.tar.gz (embedded database), each with its manifest <id>.json (si
 table, newest migration). PostgreSQL needs pg_dump, pg_restore and psql (apt-get install
 postgresql-client). On the embedded database stop cb start first: one process owns its directory.
 
-Schedule \`cb backup create\` daily (cron, a systemd timer) and \`cb backup drill\` quarterly; copy the
-directory off the host. Incremental backups and point-in-time recovery are WAL archiving's job
+Schedule backups daily: CB_BACKUP_SCHEDULE (a worker takes them; the only way while cb start runs
+on the embedded database), or \`cb backup create\` from cron. Drill quarterly (\`cb backup drill\`);
+copy the directory off the host. Incremental backups and point-in-time recovery are WAL archiving's job
 (e.g. pgBackRest): see docs/operations.md.`,
     )
     // After PGlite's dumpDataDir the process stays up with nothing left to do (under the tsx loader

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createPlatform, ROLES, type Role, startRole } from '../main.ts';
+import { settingsSnapshot } from '../platform/config.ts';
 import { cliConfig } from './load-config.ts';
 import { CliError } from './output.ts';
 
@@ -31,7 +32,7 @@ within CB_SHUTDOWN_GRACE_MS, then exits 0. Settings: see docs/configuration.md.`
       }
       const config = cliConfig({}, false);
       const started = performance.now();
-      const platform = await createPlatform(config);
+      const platform = await createPlatform(config, { settings: settingsSnapshot(process.env) });
       const { logger, shutdown } = platform.common;
       let running: Awaited<ReturnType<typeof startRole>>;
       try {

@@ -37,6 +37,7 @@
  * ```
  */
 
+export { backupJob, registerBackupJob } from './backup/backup-job.ts';
 export {
   type BackupConfig,
   backupDirOf,

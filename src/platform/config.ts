@@ -5,8 +5,10 @@
  * Each setting declares its env var, default and meaning; `docs/configuration.md` and the README's
  * reference table are checked against this list by a test.
  */
+
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import cronParser from 'cron-parser';
 import { ConfigError } from './errors.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -106,6 +108,7 @@ export interface Config {
   notifyRetryLimit: number;
   notifyRetryDelaySeconds: number;
   backupDir: string | undefined;
+  backupSchedule: string | undefined;
   backupKeep: number;
   rtoSeconds: number;
   rpoSeconds: number;
@@ -218,6 +221,20 @@ const secret =
       throw new SettingProblem(`must be at least ${minLength} characters (value not shown)`);
     return raw;
   };
+
+const cron: Parser<string> = (raw) => {
+  const v = raw.trim();
+  if (v.split(/\s+/).length !== 5)
+    throw new SettingProblem(
+      `must be a five-field cron expression (minute hour day month weekday), got "${raw}"`,
+    );
+  try {
+    cronParser.parseExpression(v, { tz: 'UTC' }).next();
+  } catch (err) {
+    throw new SettingProblem(`is not a valid cron expression: ${(err as Error).message}`);
+  }
+  return v;
+};
 
 const list: Parser<readonly string[]> = (raw) =>
   raw
@@ -985,6 +1002,15 @@ export const SETTINGS = [
       'Where `cb backup` writes backups, their manifests and drill reports (created 0700). Keep it on another disk, or copy it off the host.',
     default: () => undefined,
     parse: nonEmpty,
+  }),
+  setting({
+    key: 'backupSchedule',
+    env: 'CB_BACKUP_SCHEDULE',
+    defaultText: '(unset: none)',
+    description:
+      "Cron (five fields, UTC) of automatic full backups run by a worker (`cb backup create`'s work, into CB_BACKUP_DIR), e.g. `0 3 * * *` for daily at 03:00; unset, schedule `cb backup create` yourself.",
+    default: () => undefined,
+    parse: cron,
   }),
   setting({
     key: 'backupKeep',
