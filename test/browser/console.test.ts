@@ -511,6 +511,51 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
   );
 
   test.skipIf(!HAS_GOVERNANCE)(
+    'governance: an operator executes a queued proposal and cancels another as guardian from its page',
+    async () => {
+      const gov = mods.governance!;
+      const run = await gov.propose(server.url, server.adminKey, 'Run the signal', 'Executes.');
+      const stop = await gov.propose(server.url, server.adminKey, 'Stop the signal', 'Canceled.');
+      // Fixture: the first one passed its vote and its timelock (what the clock does over days).
+      await server.t.db.query(
+        `update gov_proposals set state = 'queued', queued_at = now() - interval '2 minutes',
+                eta = now() - interval '1 minute', expires_at = now() + interval '1 day'
+          where id = $1`,
+        [run],
+      );
+      const { page, context, errors } = await newPage();
+      try {
+        // A member's page shows no operator actions.
+        await page.goto(`${server.url}/proposals/${stop}`);
+        await page.getByRole('heading', { name: `#${stop} Stop the signal` }).waitFor();
+        expect(await page.getByTestId('operator-actions').count()).toBe(0);
+
+        // With the key pasted on an operator page (this tab's sessionStorage), the actions appear.
+        await page.goto(`${server.url}/ops/health`);
+        await page.getByLabel('API key').fill(server.adminKey);
+        await page.getByRole('button', { name: 'Use this key' }).click();
+        await page.getByRole('heading', { name: 'System health' }).waitFor();
+
+        await page.goto(`${server.url}/proposals/${run}`);
+        await page.getByRole('button', { name: 'Execute now' }).click();
+        await page.getByText('Execution started: see the attempt above.').waitFor();
+        await page.locator('.pill', { hasText: 'executed' }).first().waitFor();
+        expect(await page.getByTestId('executions').textContent()).toMatch(/Attempt 1\s*ok/);
+
+        await page.goto(`${server.url}/proposals/${stop}`);
+        await page.getByLabel('Reason for canceling (public)').fill('superseded by #1');
+        await page.getByRole('button', { name: 'Cancel as guardian' }).click();
+        await page.getByText('The proposal was canceled.').waitFor();
+        await page.locator('.pill', { hasText: 'canceled' }).first().waitFor();
+        await page.getByText('superseded by #1').waitFor();
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    },
+  );
+
+  test.skipIf(!HAS_GOVERNANCE)(
     'governance: delegates to another member with a signed delegation, then revokes it',
     async () => {
       const { page, context, errors } = await newPage();

@@ -14,6 +14,7 @@ import { rumFeature, rumGoal } from '../rum.ts';
 import { useSession } from '../session.tsx';
 import { STATE_TONE, TallyView } from '../TallyView.tsx';
 import { ActionOutcome, Address, BlockNumber, formatDate, formatNumber, Loaded, Pill } from '../ui.tsx';
+import { ProposalExecution } from './ProposalExecution.tsx';
 
 const LIVE = new Set(['pending', 'active', 'succeeded', 'queued']);
 
@@ -153,6 +154,7 @@ export default function ProposalDetail({ params }: PageProps) {
                 </ol>
               </>
             ) : null}
+            <ProposalExecution proposal={p} onChanged={state.reload} />
           </>
         )}
       </Loaded>
