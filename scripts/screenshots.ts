@@ -10,12 +10,15 @@
  *
  * Usage: tsx scripts/screenshots.ts [--out docs/screenshots]
  */
+
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { privateKeyToAccount } from 'viem/accounts';
+import { createBackup, runDrill, verifyBackup } from '../src/ops/index.ts';
+import { createSilentLogger } from '../src/platform/logger.ts';
 import { hardhatDevAccounts } from '../src/web/index.ts';
 import {
   buildConsole,
@@ -72,7 +75,7 @@ try {
       server.url,
       server.adminKey,
       'Fund the community hackathon',
-      'Allocate 5 000 tokens from the community treasury to the autumn hackathon: prizes, venue and a travel fund for first-time contributors.\n\nVoting for means the grants committee releases the funds after the timelock.',
+      '## Budget\n\nAllocate **5 000 tokens** from the community treasury to the autumn hackathon:\n\n- prizes\n- venue\n- a travel fund for first-time contributors\n\nVoting for means the grants committee releases the funds after the timelock. Discussion: [forum thread](https://forum.example.org/t/hackathon).',
     );
     const supports = ['for', 'for', 'against', 'abstain', 'for'] as const;
     for (const [i, o] of others.entries())
@@ -148,6 +151,13 @@ try {
   await page.getByRole('heading', { name: 'Queues' }).waitFor();
   await page.locator('table, .notice').first().waitFor();
   await shot('ops-queues');
+  // A backup, its check and a drill, as the operators' cron would leave them.
+  await createBackup(server.backupConfig, server.t.db);
+  await verifyBackup(server.backupConfig, 'latest');
+  await runDrill(server.backupConfig, undefined, { logger: createSilentLogger() });
+  await page.goto(`${server.url}/ops/backups`);
+  await page.getByTestId('drills').waitFor();
+  await shot('ops-backups');
   await page.goto(`${server.url}/ops/catalogue/new`);
   await page.getByLabel('Id', { exact: true }).fill('Weekly Streak');
   await page.getByLabel('Name', { exact: true }).fill('Weekly regular');
