@@ -150,6 +150,23 @@ describe('settingsSnapshot', () => {
     expect(snapshot).toHaveLength(SETTINGS.length);
   });
 
+  test('edge: user names and passwords with @, : or , never show', () => {
+    const snapshot = settingsSnapshot({
+      CB_SMTP_URL: 'smtp://alerts@example.com:S3cretPw@smtp.example.com:587',
+      REDIS_URL: 'redis://:p@ssword@redis',
+      DATABASE_URL: 'postgres://cb:pa,ss@db/cb',
+      CB_PUBLIC_URL: 'https://cb.example.org',
+    });
+    const text = JSON.stringify(snapshot);
+    for (const leaked of ['S3cretPw', 'alerts@', 'ssword', 'pa,ss', ',ss@', 'ss@db'])
+      expect(text).not.toContain(leaked);
+    const value = (env: string) => snapshot.find((s) => s.env === env)!.value;
+    expect(value('CB_SMTP_URL')).toBe('smtp://smtp.example.com:587');
+    expect(value('REDIS_URL')).toBe('redis://redis');
+    expect(value('DATABASE_URL')).toBe('[REDACTED],[REDACTED]');
+    expect(value('CB_PUBLIC_URL')).toBe('https://cb.example.org');
+  });
+
   test('behavior: every setting described as never logged is a secret of the snapshot', () => {
     const unmarked = SETTINGS.filter(
       (s) =>

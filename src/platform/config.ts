@@ -1048,12 +1048,39 @@ export interface SettingSnapshot {
   source: 'env' | 'default';
 }
 
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)(?:[^/\s@,]*@)?([^/\s?#,]+)([^\s,]*)/gi;
+const REDACTED_VALUE = '[REDACTED]';
+const NAME_PREFIX = /^([A-Za-z0-9_.-]{1,64})=(.*)$/s;
+
+/**
+ * A value holding URLs, as a snapshot may show it: each comma-separated part (optionally `name=`)
+ * must parse as a whole URL and is cut to scheme://host[:port]; a part that does not (a password
+ * with a comma or an `@` splits or confuses it) is hidden whole, never guessed at.
+ */
+function urlsShown(raw: string): string {
+  return raw
+    .split(',')
+    .map((part) => {
+      const trimmed = part.trim();
+      const named = NAME_PREFIX.exec(trimmed);
+      const [name, text] = named && !named[1]!.includes(':') ? [`${named[1]}=`, named[2]!] : ['', trimmed];
+      if (!text.includes('://')) return REDACTED_VALUE;
+      try {
+        const u = new URL(text);
+        if (!u.host) return REDACTED_VALUE;
+        const more = (u.pathname !== '' && u.pathname !== '/') || u.search !== '' || u.hash !== '';
+        return `${name}${u.protocol}//${u.host}${more ? '/…' : ''}`;
+      } catch {
+        return REDACTED_VALUE;
+      }
+    })
+    .join(',');
+}
 
 /**
  * The effective settings, safe to print or keep (seed 5.3: 配置：定期快照): secret settings are
- * hidden whole, every URL is cut to its scheme and host (a provider's API key often sits in an RPC
- * URL's path), the rest as given. Unset settings show their documented default.
+ * hidden whole; a value holding a URL shows each URL cut to its scheme and host (credentials, and a
+ * provider's API key in an RPC URL's path, stay out), or is hidden when it does not parse; the rest
+ * as given. Unset settings show their documented default.
  */
 export function settingsSnapshot(env: Readonly<Record<string, string | undefined>>): SettingSnapshot[] {
   return SETTINGS.map((s) => {
@@ -1062,11 +1089,10 @@ export function settingsSnapshot(env: Readonly<Record<string, string | undefined
     const shown = !set
       ? s.defaultText
       : (s as { secret?: boolean }).secret
-        ? '[REDACTED]'
-        : raw.replace(
-            URL_IN_TEXT,
-            (_m, scheme: string, host: string, rest: string) => `${scheme}${host}${rest ? '/…' : ''}`,
-          );
+        ? REDACTED_VALUE
+        : raw.includes('://') || raw.includes('@')
+          ? urlsShown(raw)
+          : raw;
     return { env: s.env, value: shown, source: set ? 'env' : 'default' };
   });
 }

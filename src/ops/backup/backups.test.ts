@@ -250,6 +250,28 @@ describe(`backups on ${TEST_DRIVER}`, { timeout: 120_000 }, () => {
     },
   );
 
+  test('error: a drill with no backup to recover from fails, with a report', async () => {
+    const empty = { ...source.config, backupDir: mkdtempSync(join(tmpdir(), 'cb-backups-none-')) };
+    const report = await runDrill(empty, undefined, { logger });
+    expect(report).toMatchObject({ ok: false, rpoMet: false });
+    expect(report.steps).toEqual([expect.objectContaining({ step: 'restore', ok: false })]);
+    expect(report.steps[0]!.detail).toContain('no backup');
+    expect(JSON.parse(readFileSync(report.file, 'utf8'))).toMatchObject({ ok: false });
+  });
+
+  test.runIf(PG)('error: a target holding only a schema of its own is not taken for empty', async () => {
+    const target = await newTarget(backupDir);
+    try {
+      await withDb(target, (db) => db.query('create schema other_app'));
+      await expect(restoreBackup(target.config, 'latest')).rejects.toMatchObject({
+        code: 'OPS_RESTORE_TARGET_NOT_EMPTY',
+        message: expect.stringContaining('other_app'),
+      });
+    } finally {
+      await target.drop();
+    }
+  });
+
   test.runIf(PG)('error: a restore that fails midway leaves the target as it was', async () => {
     const { backup } = await createBackup({ ...source.config, backupKeep: 0 }, undefined);
     const truncated = join(mkdtempSync(join(tmpdir(), 'cb-truncated-')), 'half.dump');

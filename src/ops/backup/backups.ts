@@ -17,7 +17,6 @@
  * Not built: incremental backups and point-in-time recovery. On PostgreSQL they are WAL archiving's
  * (e.g. pgBackRest); docs/operations.md says how to pair it with these full backups.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,8 +32,10 @@ import { BackupDriverMismatchError } from './errors.ts';
 import {
   createScratchDatabase,
   databaseName,
+  dropStaleScratch,
   dumpPostgres,
   restorePostgres,
+  scratchName,
   withClient,
 } from './postgres.ts';
 import {
@@ -48,6 +49,7 @@ import {
   newBackupId,
   pruneBackups,
   recordVerification,
+  syncFile,
   writeAtomically,
   writeManifest,
 } from './store.ts';
@@ -89,8 +91,9 @@ export async function createBackup(
   const file = join(dir, backupFileName(id, driver));
   let facts: { server: string; migration: string | null; tables: Record<string, number> };
   if (config.databaseUrl) {
-    const partial = `${file}.partial`;
+    const partial = `${file}.partial-${process.pid}`;
     facts = await dumpPostgres(config.databaseUrl, partial);
+    await syncFile(partial);
     await rename(partial, file);
   } else {
     if (!db?.dumpDataDir) throw new Error('createBackup: the embedded database must be open');
@@ -192,7 +195,8 @@ async function scratchDatabase(
     throw new BackupDriverMismatchError(
       'checking a PostgreSQL backup needs a PostgreSQL server: set DATABASE_URL, or pass --scratch-url',
     );
-  return createScratchDatabase(config.databaseUrl, `cb_restore_check_${randomBytes(4).toString('hex')}`);
+  await dropStaleScratch(config.databaseUrl);
+  return createScratchDatabase(config.databaseUrl, scratchName());
 }
 
 export interface RestoreBackupResult {
@@ -303,68 +307,80 @@ export async function runDrill(
       return `${manifest.id}: ${manifest.bytes} bytes`;
     });
   } else {
-    manifest = await findBackup(dir, options.backupId ?? 'latest');
+    try {
+      manifest = await findBackup(dir, options.backupId ?? 'latest');
+    } catch (err) {
+      // Nothing to recover from is the drill's finding, reported (and alerted on) like any other.
+      const done = { step: 'restore' as const, seconds: 0, ok: false, detail: (err as Error).message };
+      steps.push(done);
+      options.onStep?.(done);
+    }
   }
 
   let cleanup = async () => {};
-  if (manifest) {
-    const backup = manifest;
-    let target: { url?: string; dataDir?: string } | undefined;
-    const restored = await step('restore', async () => {
-      const path = await checkBackupFile(dir, backup);
-      if (backup.driver === 'pg') {
-        const scratch = await scratchDatabase(config, options.scratchUrl);
-        cleanup = scratch.drop;
-        await restorePostgres(path, scratch.url);
-        target = { url: scratch.url };
-        return `into ${databaseName(scratch.url)}`;
-      }
-      const scratchDir = await mkdtemp(join(tmpdir(), 'cb-drill-'));
-      cleanup = () => rm(scratchDir, { recursive: true, force: true });
-      await restoreEmbedded(path, scratchDir);
-      target = { dataDir: scratchDir };
-      return `into ${scratchDir}`;
-    });
-    if (restored && target) {
-      const restoredTo = target;
-      let restoredDb: Db | undefined;
-      try {
-        await step('verify', async () => {
-          restoredDb = await createDb({
-            databaseUrl: restoredTo.url,
-            dataDir: restoredTo.dataDir ?? 'memory://',
-            poolMax: 2,
-            slowQueryMs: 60_000,
-            logger: options.logger,
-            metrics: createMetrics(),
-          });
-          const q = restoredDb;
-          const problems = compareCounts(backup.tables, await tableCounts((text) => q.query(text)));
-          if (problems.length > 0) throw new Error(problems.join('; '));
-          return `${Object.keys(backup.tables).length} tables, ${Object.values(backup.tables).reduce((a, b) => a + b, 0)} rows as in the manifest`;
-        });
-        if (restoredDb) {
-          const restoredDbNow = restoredDb;
-          await step('start', async () => {
-            const migrated = await migrate(restoredDbNow, options.logger);
-            await restoredDbNow.ping(5000);
-            const report = await reconcileProgress(
-              { db: restoredDbNow, metrics: createMetrics(), logger: options.logger },
-              { sample: 100, fix: false },
-            );
-            if (report.mismatches.length > 0)
-              throw new Error(
-                `${report.mismatches.length} of ${report.membersChecked} sampled members' progress differs from their events`,
-              );
-            return `migrations applied: ${migrated.applied.length}; progress of ${report.membersChecked} sampled member(s) matches their events`;
-          });
+  try {
+    if (manifest) {
+      const backup = manifest;
+      let target: { url?: string; dataDir?: string } | undefined;
+      const restored = await step('restore', async () => {
+        const path = await checkBackupFile(dir, backup);
+        if (backup.driver === 'pg') {
+          const scratch = await scratchDatabase(config, options.scratchUrl);
+          cleanup = scratch.drop;
+          await restorePostgres(path, scratch.url);
+          target = { url: scratch.url };
+          return `into ${databaseName(scratch.url)}`;
         }
-      } finally {
-        await restoredDb?.close();
+        const scratchDir = await mkdtemp(join(tmpdir(), 'cb-drill-'));
+        cleanup = () => rm(scratchDir, { recursive: true, force: true });
+        await restoreEmbedded(path, scratchDir);
+        target = { dataDir: scratchDir };
+        return `into ${scratchDir}`;
+      });
+      if (restored && target) {
+        const restoredTo = target;
+        let restoredDb: Db | undefined;
+        try {
+          await step('verify', async () => {
+            restoredDb = await createDb({
+              databaseUrl: restoredTo.url,
+              dataDir: restoredTo.dataDir ?? 'memory://',
+              poolMax: 2,
+              slowQueryMs: 60_000,
+              logger: options.logger,
+              metrics: createMetrics(),
+            });
+            const q = restoredDb;
+            const problems = compareCounts(backup.tables, await tableCounts((text) => q.query(text)));
+            if (problems.length > 0) throw new Error(problems.join('; '));
+            return `${Object.keys(backup.tables).length} tables, ${Object.values(backup.tables).reduce((a, b) => a + b, 0)} rows as in the manifest`;
+          });
+          if (restoredDb) {
+            const restoredDbNow = restoredDb;
+            await step('start', async () => {
+              const migrated = await migrate(restoredDbNow, options.logger);
+              await restoredDbNow.ping(5000);
+              const report = await reconcileProgress(
+                { db: restoredDbNow, metrics: createMetrics(), logger: options.logger },
+                { sample: 100, fix: false },
+              );
+              if (report.mismatches.length > 0)
+                throw new Error(
+                  `${report.mismatches.length} of ${report.membersChecked} sampled members' progress differs from their events`,
+                );
+              return `migrations applied: ${migrated.applied.length}; progress of ${report.membersChecked} sampled member(s) matches their events`;
+            });
+          }
+        } finally {
+          await restoredDb?.close();
+        }
       }
     }
+  } finally {
+    await cleanup().catch((err: unknown) =>
+      options.logger.warn('drill: the scratch copy could not be removed', { err }),
+    );
   }
-  await cleanup();
 
   const recoverySeconds =
     Math.round(steps.filter((s) => s.step !== 'backup').reduce((a, s) => a + s.seconds, 0) * 1000) / 1000;

@@ -12,7 +12,7 @@ import type { Db } from '../../platform/db/create-db.ts';
 import { lockDataDir } from '../../platform/db/data-dir-lock.ts';
 import { newestMigration, type RunQuery, serverVersion, tableCounts } from './database-facts.ts';
 import { BackupFailedError, RestoreTargetNotEmptyError } from './errors.ts';
-import { writeAtomically } from './store.ts';
+import { writeDurably } from './store.ts';
 
 export interface EmbeddedFacts {
   server: string;
@@ -45,8 +45,11 @@ export async function openEmbeddedCopy(file: string): Promise<PGlite> {
 export async function dumpEmbedded(db: Db, file: string): Promise<EmbeddedFacts> {
   if (!db.dumpDataDir) throw new Error('dumpEmbedded needs the embedded database');
   const tarball = await db.dumpDataDir();
-  await writeAtomically(file, new Uint8Array(await tarball.arrayBuffer()));
-  const copy = await openEmbeddedCopy(file).catch((err: unknown) => {
+  // Under a temporary name until it opened and was counted: only then is it a backup's file.
+  const partial = `${file}.partial-${process.pid}`;
+  await writeDurably(partial, new Uint8Array(await tarball.arrayBuffer()));
+  const copy = await openEmbeddedCopy(partial).catch(async (err: unknown) => {
+    await rm(partial, { force: true });
     throw new BackupFailedError(
       'OPS_BACKUP_FAILED',
       `the data directory's copy does not open: ${(err as Error).message}`,
@@ -54,7 +57,12 @@ export async function dumpEmbedded(db: Db, file: string): Promise<EmbeddedFacts>
     );
   });
   try {
-    return await embeddedFacts(copy);
+    const facts = await embeddedFacts(copy);
+    await rename(partial, file);
+    return facts;
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
   } finally {
     await copy.close();
   }
@@ -76,10 +84,14 @@ export async function restoreEmbedded(
   try {
     const target = join(dir, 'pg');
     let movedAside: string | undefined;
-    const present = await readdir(target).then(
-      (names) => names.length > 0,
-      () => false,
-    );
+    let present: boolean;
+    try {
+      present = (await readdir(target)).length > 0;
+    } catch (err) {
+      // Only "not there" means empty; anything else (EMFILE, EIO) must not be read as no database.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      present = false;
+    }
     if (present) {
       if (!options.replace)
         throw new RestoreTargetNotEmptyError(
@@ -88,16 +100,31 @@ export async function restoreEmbedded(
       movedAside = `${target}.replaced-${(options.now ?? new Date()).toISOString().replace(/[-:.]/g, '')}`;
       await rename(target, movedAside);
     }
+    // From here `target` is absent or empty: whatever is in it is this restore's own writing.
     try {
       const pglite = new PGlite({ dataDir: target, loadDataDir: new Blob([await readFile(file)]) });
       await pglite.waitReady;
       await pglite.close();
     } catch (err) {
-      await rm(target, { recursive: true, force: true }); // the failed write's, never the old one
-      if (movedAside) await rename(movedAside, target).catch(() => {});
+      let back = movedAside === undefined;
+      try {
+        await rm(target, { recursive: true, force: true });
+        if (movedAside) {
+          await rename(movedAside, target);
+          back = true;
+        }
+      } catch {
+        // reported below
+      }
       throw new BackupFailedError(
         'OPS_RESTORE_FAILED',
-        `restoring ${file} into ${target} failed: ${(err as Error).message}${movedAside ? '; the previous data directory is back in place' : ''}`,
+        `restoring ${file} into ${target} failed: ${(err as Error).message}${
+          movedAside
+            ? back
+              ? '; the previous data directory is back in place'
+              : `; the previous data directory is still in ${movedAside}: move it back to ${target} by hand`
+            : ''
+        }`,
         err,
       );
     }

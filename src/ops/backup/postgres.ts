@@ -12,6 +12,7 @@
  * and PGPASSWORD in their environment.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { redactString } from '../../platform/redact.ts';
@@ -27,8 +28,10 @@ import { BackupFailedError, BackupToolMissingError, RestoreTargetNotEmptyError }
 /** The URL without its password, and the environment that carries it. */
 export function toolConnection(url: string): { url: string; env: NodeJS.ProcessEnv } {
   const parsed = new URL(url);
-  const password = decodeURIComponent(parsed.password);
+  // In the userinfo or as a `password` parameter: either way, out of the command line.
+  const password = decodeURIComponent(parsed.password) || parsed.searchParams.get('password') || '';
   parsed.password = '';
+  parsed.searchParams.delete('password');
   const env: NodeJS.ProcessEnv = { ...process.env, PGCONNECT_TIMEOUT: '10' };
   if (password) env.PGPASSWORD = password;
   return { url: parsed.toString(), env };
@@ -80,6 +83,9 @@ function runTool(
   });
 }
 
+/** How long a backup waits for a table lock before it gives up (and says so). */
+const LOCK_WAIT = '60s';
+
 export interface PostgresDump {
   server: string;
   migration: string | null;
@@ -91,6 +97,8 @@ export async function dumpPostgres(url: string, file: string): Promise<PostgresD
   const conn = toolConnection(url);
   return withClient(url, async (query) => {
     await query('begin isolation level repeatable read, read only');
+    // Waiting for ever behind a stuck exclusive lock (a migration) would hold the snapshot for ever.
+    await query(`set local lock_timeout = '${LOCK_WAIT}'`);
     try {
       const snapshot = String((await query('select pg_export_snapshot() as s')).rows[0]!.s);
       const [tables, migration, server] = [
@@ -104,6 +112,7 @@ export async function dumpPostgres(url: string, file: string): Promise<PostgresD
           '--format=custom',
           '--no-owner',
           '--no-privileges',
+          `--lock-wait-timeout=${LOCK_WAIT}`,
           `--snapshot=${snapshot}`,
           `--file=${file}`,
           `--dbname=${conn.url}`,
@@ -141,16 +150,18 @@ export async function restorePostgres(
 ): Promise<void> {
   const schemas = await withClient(url, async (query) => {
     const relations = await userRelationCount(query);
-    if (relations > 0 && !options.replace)
-      throw new RestoreTargetNotEmptyError(
-        `${databaseName(url)} holds ${relations} table(s), view(s) or sequence(s): restore into an empty database, or pass --replace to drop them in the restore's transaction`,
-      );
     const { rows } = await query(
       `select nspname from pg_namespace
         where nspname not in ('pg_catalog', 'information_schema')
           and nspname not like 'pg\\_toast%' and nspname not like 'pg\\_temp%'`,
     );
-    return rows.map((r) => String(r.nspname));
+    const names = rows.map((r) => String(r.nspname));
+    const others = names.filter((n) => n !== 'public');
+    if ((relations > 0 || others.length > 0) && !options.replace)
+      throw new RestoreTargetNotEmptyError(
+        `${databaseName(url)} holds ${relations} table(s), view(s) or sequence(s)${others.length > 0 ? ` and schema(s) ${others.join(', ')}` : ''}: restore into an empty database, or pass --replace to drop them in the restore's transaction`,
+      );
+    return names;
   });
   const conn = toolConnection(url);
   // One explicit transaction: the drops, the dump as SQL, and a COMMIT written only once pg_restore
@@ -162,6 +173,8 @@ export async function restorePostgres(
       : ''
   }`;
   let source: ToolRun | undefined;
+  let sourceError: unknown;
+  let restoreChild: ReturnType<typeof spawn> | undefined;
   const run = await runTool(
     'psql',
     ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--output=/dev/null', `--dbname=${conn.url}`],
@@ -169,22 +182,37 @@ export async function restorePostgres(
     (psql) => {
       psql.stdout!.resume();
       psql.stdin!.on('error', () => {}); // psql stopped reading: its exit code says why
-      psql.stdin!.write(preamble);
-      runTool('pg_restore', ['--no-owner', '--no-privileges', '--file=-', file], conn.env, (r) => {
-        r.stdin!.end();
-        r.stdout!.pipe(psql.stdin!, { end: false });
-      }).then(
-        (done) => {
-          source = done;
-          psql.stdin!.end(done.code === 0 ? 'commit;\n' : '');
-        },
-        (err) => {
-          source = { code: null, stderr: (err as Error).message };
-          psql.stdin!.end();
-        },
-      );
+      // pg_restore only once psql runs; and never outliving it (a full pipe would block it for ever).
+      psql.on('spawn', () => {
+        psql.stdin!.write(preamble);
+        const reading = runTool(
+          'pg_restore',
+          ['--no-owner', '--no-privileges', '--file=-', file],
+          conn.env,
+          (r) => {
+            restoreChild = r;
+            r.stdin!.end();
+            r.stdout!.pipe(psql.stdin!, { end: false });
+          },
+        );
+        reading.then(
+          (done) => {
+            source = done;
+            psql.stdin!.end(done.code === 0 ? 'commit;\n' : '');
+          },
+          (err: unknown) => {
+            sourceError = err;
+            psql.stdin!.end();
+          },
+        );
+      });
+      psql.on('close', () => {
+        if (restoreChild && restoreChild.exitCode === null && restoreChild.signalCode === null)
+          restoreChild.kill('SIGKILL');
+      });
     },
   );
+  if (sourceError instanceof BackupToolMissingError) throw sourceError;
   if (run.code !== 0)
     throw new BackupFailedError(
       'OPS_RESTORE_FAILED',
@@ -194,8 +222,35 @@ export async function restorePostgres(
   if (source?.code !== 0)
     throw new BackupFailedError(
       'OPS_RESTORE_FAILED',
-      `pg_restore could not read ${file} (exit ${source?.code}): ${source?.stderr || 'no message'}; nothing was restored`,
+      `pg_restore could not read ${file} (exit ${source?.code ?? (sourceError as Error | undefined)?.message}): ${source?.stderr || 'no message'}; nothing was restored`,
     );
+}
+
+const SCRATCH = /^cb_restore_check_(\d+)_[0-9a-f]+$/;
+
+/** A scratch database's name: when it was made (so a later run can tell a stale one), and a random part. */
+export function scratchName(now = Date.now()): string {
+  return `cb_restore_check_${Math.floor(now / 1000)}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Drops the scratch databases of checks or drills interrupted a day ago or more (Ctrl-C, a killed
+ * process): each is a whole copy of the database. Younger ones may belong to a run in progress.
+ */
+export async function dropStaleScratch(url: string, now = Date.now()): Promise<string[]> {
+  return withClient(url, async (query) => {
+    const { rows } = await query(
+      `select datname from pg_database where datname like 'cb\\_restore\\_check\\_%'`,
+    );
+    const stale = rows
+      .map((r) => String(r.datname))
+      .filter((name) => {
+        const m = SCRATCH.exec(name);
+        return m !== null && now / 1000 - Number(m[1]) > 86_400;
+      });
+    for (const name of stale) await query(`drop database if exists "${name}" with (force)`);
+    return stale;
+  });
 }
 
 /** Creates an empty scratch database next to `url`'s (needs CREATEDB); returns its URL and a drop. */

@@ -6,8 +6,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { BackupDriver, BackupVerification, DrillSummary } from './backups-shape.ts';
 import { BackupCorruptError, BackupNotFoundError } from './errors.ts';
 
@@ -60,11 +60,54 @@ export async function fileDigest(path: string): Promise<{ sha256: string; bytes:
   return { sha256: hash.digest('hex'), bytes };
 }
 
-/** Writes `data` to `path` through `path.partial` and a rename. */
+/** Writes `data` to `path` and flushes it to the disk (fsync) before returning. */
+export async function writeDurably(path: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(path, 'w', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a file written by someone else (pg_dump) to the disk. */
+export async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes `data` to `path` through a temporary name of this process's, flushed, then renamed (and the
+ * directory flushed): after a crash or a power loss `path` is the old content or the whole new one.
+ */
 export async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
-  const partial = `${path}.partial`;
-  await writeFile(partial, data, { mode: 0o600 });
-  await rename(partial, path);
+  const partial = `${path}.partial-${process.pid}-${randomBytes(3).toString('hex')}`;
+  try {
+    await writeDurably(partial, data);
+    await rename(partial, path);
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
+  await syncDir(dirname(path));
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // not every file system lets a directory be flushed; the rename itself is atomic
+  }
 }
 
 export async function writeManifest(dir: string, manifest: BackupManifest): Promise<void> {
@@ -89,7 +132,11 @@ async function readManifest(path: string): Promise<BackupManifest> {
     typeof m.sha256 !== 'string' ||
     typeof m.bytes !== 'number' ||
     typeof m.tables !== 'object' ||
-    m.tables === null
+    m.tables === null ||
+    typeof m.startedAt !== 'string' ||
+    Number.isNaN(Date.parse(m.startedAt)) ||
+    typeof m.finishedAt !== 'string' ||
+    Number.isNaN(Date.parse(m.finishedAt))
   )
     throw new BackupCorruptError(`${path}: not a cb backup manifest`);
   return { ...m, verifications: Array.isArray(m.verifications) ? m.verifications : [] } as BackupManifest;
@@ -161,6 +208,8 @@ export async function recordVerification(
   verification: BackupVerification,
 ): Promise<BackupManifest> {
   const updated = { ...manifest, verifications: [...manifest.verifications, verification] };
+  // Pruned meanwhile (a scheduled backup ran during the check): not written back as a ghost.
+  if ((await fileSize(join(dir, `${manifest.id}.json`))) === undefined) return updated;
   await writeManifest(dir, updated);
   return updated;
 }
@@ -177,7 +226,29 @@ export async function pruneBackups(dir: string, keep: number): Promise<string[]>
     await rm(join(dir, `${b.id}.json`), { force: true });
     await rm(join(dir, b.file), { force: true });
   }
+  await removeLeftovers(dir);
   return doomed.map((b) => b.id);
+}
+
+/**
+ * Files a failed or interrupted backup left (`…partial…`, or a backup file without its manifest)
+ * once they are a day old — younger ones may belong to a backup still running.
+ */
+export async function removeLeftovers(dir: string, now = Date.now()): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const manifests = new Set(names.filter((n) => n.endsWith('.json')).map((n) => n.replace(/\.json$/, '')));
+  const removed: string[] = [];
+  for (const name of names) {
+    const id = /^(cb-\d{8}T\d{9}Z-[0-9a-f]{4})\.(dump|tar\.gz)(\.partial.*)?$/.exec(name);
+    const orphan = id !== null && (id[3] !== undefined || !manifests.has(id[1]!));
+    const partialManifest = /^cb-.*\.json\.partial-/.test(name);
+    if (!orphan && !partialManifest) continue;
+    const info = await stat(join(dir, name)).catch(() => undefined);
+    if (!info || now - info.mtimeMs < 86_400_000) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 export async function ensureDir(dir: string): Promise<void> {

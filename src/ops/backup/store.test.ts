@@ -1,0 +1,66 @@
+import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { toolConnection } from './postgres.ts';
+import { listBackups, removeLeftovers } from './store.ts';
+
+const DAY = 86_400_000;
+
+describe('the backup directory', () => {
+  test('behavior: leftovers of interrupted backups go once a day old; whole backups and young files stay', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-leftovers-'));
+    const files = {
+      whole: 'cb-20261101T030000000Z-aaaa.dump',
+      wholeManifest: 'cb-20261101T030000000Z-aaaa.json',
+      orphan: 'cb-20261102T030000000Z-bbbb.dump',
+      partial: 'cb-20261103T030000000Z-cccc.tar.gz.partial-123',
+      partialManifest: 'cb-20261103T030000000Z-cccc.json.partial-123-abcdef',
+      young: 'cb-20261104T030000000Z-dddd.dump.partial-456',
+      other: 'notes.txt',
+    };
+    for (const name of Object.values(files)) writeFileSync(join(dir, name), '{}');
+    const old = new Date(Date.now() - 2 * DAY);
+    for (const name of [
+      files.whole,
+      files.wholeManifest,
+      files.orphan,
+      files.partial,
+      files.partialManifest,
+      files.other,
+    ])
+      utimesSync(join(dir, name), old, old);
+    expect((await removeLeftovers(dir)).sort()).toEqual(
+      [files.orphan, files.partial, files.partialManifest].sort(),
+    );
+    expect(readdirSync(dir).sort()).toEqual(
+      [files.whole, files.wholeManifest, files.young, files.other].sort(),
+    );
+  });
+
+  test('error: a manifest without its times is unreadable, not a backup (the listing still works)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-manifests-'));
+    const id = 'cb-20261101T030000000Z-aaaa';
+    writeFileSync(
+      join(dir, `${id}.json`),
+      JSON.stringify({ format: 1, id, driver: 'pg', file: `${id}.dump`, bytes: 1, sha256: 'a', tables: {} }),
+    );
+    const listing = await listBackups(dir);
+    expect(listing.backups).toEqual([]);
+    expect(listing.unreadable[0]).toContain('not a cb backup manifest');
+  });
+
+  test('behavior: the tools get no password on their command line, from the userinfo or a parameter', () => {
+    for (const url of [
+      'postgres://cb:hunter2@db:5432/cb',
+      'postgres://cb@db:5432/cb?password=hunter2&sslmode=require',
+    ]) {
+      const c = toolConnection(url);
+      expect(c.url).not.toContain('hunter2');
+      expect(c.env.PGPASSWORD).toBe('hunter2');
+    }
+    expect(toolConnection('postgres://cb@db:5432/cb?password=hunter2&sslmode=require').url).toContain(
+      'sslmode=require',
+    );
+  });
+});
