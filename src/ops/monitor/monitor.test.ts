@@ -211,6 +211,34 @@ describe('cb monitor up', () => {
     );
   }, 60_000);
 
+  test('error: a process that exits while something it started still writes to its log does not take cb monitor down', async () => {
+    // Fake binaries: each exits at once, leaving a background child that writes to the same output
+    // later — after 'exit', before 'close'. The log stream was ended at 'exit': a write after end.
+    const bin = tempDir('cb-monitor-fake-');
+    for (const name of ['prometheus', 'prometheus-alertmanager']) {
+      writeFileSync(join(bin, name), '#!/bin/sh\necho starting\n(sleep 0.3; echo late output) &\nexit 3\n', {
+        mode: 0o755,
+      });
+    }
+    const dir = tempDir('cb-m-');
+    await expect(
+      startMonitor({
+        target: 'http://127.0.0.1:3000',
+        dir,
+        webhookToken: 't',
+        path: `${bin}:/usr/bin:/bin`,
+        exporters: false,
+        readyTimeoutMs: 5000,
+      }),
+    ).rejects.toMatchObject({ code: 'OPS_MONITOR_START_FAILED' });
+    // The late line lands in the log (an uncaught write-after-end would fail this file instead).
+    await waitFor(
+      'the late line in the log',
+      () => readFileSync(join(dir, 'logs', 'prometheus.log'), 'utf8').includes('late output'),
+      5000,
+    );
+  });
+
   test('error: a template placeholder without a value is reported before anything starts', async (ctx) => {
     binariesOrSkip(ctx);
     const deploy = tempDir('cb-deploy-');

@@ -264,8 +264,12 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
         out.write(`spawn failed: ${err.message}\n`);
         resolveDone({ code: -1, signal: null });
       });
-      proc.once('exit', (code, signal) => resolveDone({ code, signal }));
+      // 'close', not 'exit': output can still arrive between the two, and the log must not be
+      // ended under it (a write after end is an uncaught exception that took `cb monitor up` down).
+      proc.once('close', (code, signal) => resolveDone({ code, signal }));
     }).then((r) => {
+      proc.stdout?.unpipe(out);
+      proc.stderr?.unpipe(out);
       out.end();
       if (!stopping.value) onExit({ component, ...r });
       return r;
