@@ -4,7 +4,8 @@
  * through pg_dump on the worker's host; the embedded database from inside the process that owns it
  * (PGlite's copy, taken between transactions, so `cb start` keeps serving). A failure is retried
  * twice, five minutes apart, then dead-lettered: DeadLetterQueueNotEmpty fires, and BackupTooOld
- * once the RPO passes.
+ * once the RPO passes. The job's expiry (6 h) or a shutdown aborts it: pg_dump is killed and its
+ * partial file removed, so a retry never runs beside a forgotten dump.
  */
 import { Type } from 'typebox';
 import type { SettingSnapshot } from '../../platform/config.ts';
@@ -37,11 +38,14 @@ export interface BackupJobDeps {
 export function registerBackupJob(jobs: Jobs, deps: BackupJobDeps): ReturnType<typeof backupJob> | undefined {
   if (!deps.config.backupSchedule) return undefined;
   const def = backupJob(deps.config.backupSchedule);
-  jobs.register(def, async () => {
+  jobs.register(def, async (job) => {
     const { backup, pruned } = await createBackup(
       deps.config,
       deps.config.databaseUrl ? undefined : deps.db,
-      { settings: deps.settings },
+      {
+        settings: deps.settings,
+        signal: job.signal,
+      },
     );
     deps.logger.info('backup taken', {
       context: { backupId: backup.id, file: backup.file, pruned },

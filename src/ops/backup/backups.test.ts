@@ -2,7 +2,7 @@
  * Backups, restores, checks and drills on the suite's driver: the embedded database (a data
  * directory in a temp dir) in the first pass, PostgreSQL (pg_dump, pg_restore, psql) in the second.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -258,6 +258,19 @@ describe(`backups on ${TEST_DRIVER}`, { timeout: 120_000 }, () => {
     expect(report.steps[0]!.detail).toContain('no backup');
     expect(JSON.parse(readFileSync(report.file, 'utf8'))).toMatchObject({ ok: false });
   });
+
+  test.runIf(PG)(
+    'error: an aborted backup (the job expired, a shutdown) stops and leaves nothing behind',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cb-backups-aborted-'));
+      const controller = new AbortController();
+      controller.abort(new Error('job expired'));
+      await expect(
+        createBackup({ ...source.config, backupDir: dir }, undefined, { signal: controller.signal }),
+      ).rejects.toThrow('job expired');
+      expect(readdirSync(dir)).toEqual([]);
+    },
+  );
 
   test.runIf(PG)('error: a target holding only a schema of its own is not taken for empty', async () => {
     const target = await newTarget(backupDir);

@@ -79,7 +79,12 @@ export interface CreateBackupResult {
 export async function createBackup(
   config: BackupConfig,
   db: Db | undefined,
-  options: { now?: () => Date; settings?: SettingSnapshot[] | undefined } = {},
+  options: {
+    now?: () => Date;
+    settings?: SettingSnapshot[] | undefined;
+    /** Stops pg_dump (the scheduled job's expiry or a shutdown); the embedded copy runs to its end. */
+    signal?: AbortSignal | undefined;
+  } = {},
 ): Promise<CreateBackupResult> {
   const now = options.now ?? (() => new Date());
   const dir = backupDirOf(config);
@@ -92,7 +97,7 @@ export async function createBackup(
   let facts: { server: string; migration: string | null; tables: Record<string, number> };
   if (config.databaseUrl) {
     const partial = `${file}.partial-${process.pid}`;
-    facts = await dumpPostgres(config.databaseUrl, partial);
+    facts = await dumpPostgres(config.databaseUrl, partial, options.signal);
     await syncFile(partial);
     await rename(partial, file);
   } else {

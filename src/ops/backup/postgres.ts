@@ -68,9 +68,11 @@ function runTool(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   wire?: (child: ReturnType<typeof spawn>) => void,
+  signal?: AbortSignal,
 ): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // An abort (the job's expiry, a shutdown) kills the tool; the promise rejects with an AbortError.
+    const child = spawn(tool, args, { env, stdio: ['pipe', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString('utf8')).slice(-2048);
@@ -93,9 +95,10 @@ export interface PostgresDump {
 }
 
 /** Dumps `url` into `file` (custom format); counts rows in the dump's own snapshot. */
-export async function dumpPostgres(url: string, file: string): Promise<PostgresDump> {
+export async function dumpPostgres(url: string, file: string, signal?: AbortSignal): Promise<PostgresDump> {
   const conn = toolConnection(url);
   return withClient(url, async (query) => {
+    signal?.throwIfAborted();
     await query('begin isolation level repeatable read, read only');
     // Waiting for ever behind a stuck exclusive lock (a migration) would hold the snapshot for ever.
     await query(`set local lock_timeout = '${LOCK_WAIT}'`);
@@ -119,7 +122,11 @@ export async function dumpPostgres(url: string, file: string): Promise<PostgresD
         ],
         conn.env,
         (child) => child.stdin!.end(),
-      );
+        signal,
+      ).catch(async (err: unknown) => {
+        await rm(file, { force: true });
+        throw err;
+      });
       if (run.code !== 0) {
         await rm(file, { force: true });
         throw new BackupFailedError(
