@@ -9,6 +9,7 @@ import {
   backupDirOf,
   createBackup,
   type DrillStep,
+  formatDuration,
   listBackups,
   restoreBackup,
   runDrill,
@@ -22,13 +23,7 @@ import { withDatabase } from './with-database.ts';
 
 const ID_HELP = 'a backup id from cb backup list, or latest';
 
-const age = (iso: string, now = Date.now()): string => {
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  if (s < 172_800) return `${Math.round(s / 3600)} h`;
-  return `${Math.round(s / 86_400)} d`;
-};
+const age = (iso: string): string => formatDuration((Date.now() - Date.parse(iso)) / 1000);
 
 const mib = (bytes: number) => `${(bytes / 1_048_576).toFixed(bytes < 10_485_760 ? 2 : 0)} MiB`;
 

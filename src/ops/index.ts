@@ -48,6 +48,7 @@ export {
   runDrill,
   verifyBackup,
 } from './backup/backups.ts';
+export { type BackupsView, formatDuration } from './backup/backups-shape.ts';
 export { backupRoutes } from './backup/routes.ts';
 export { sampleBackups, startBackupSampler } from './backup/sampler.ts';
 export { type BackupManifest, listBackups } from './backup/store.ts';

@@ -1088,7 +1088,7 @@ export function settingsSnapshot(env: Readonly<Record<string, string | undefined
     const set = raw !== undefined && raw !== '';
     const shown = !set
       ? s.defaultText
-      : (s as { secret?: boolean }).secret
+      : s.secret
         ? REDACTED_VALUE
         : raw.includes('://') || raw.includes('@')
           ? urlsShown(raw)

@@ -49,3 +49,12 @@ export interface BackupsView {
   /** Manifests that could not be read: `file: reason`. */
   unreadable: string[];
 }
+
+/** `40 s`, `12 min`, `3 h 5 min`, `2 d 4 h`: an age or a duration for people (console and CLI). */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} d ${Math.round((s % 86_400) / 3600)} h`;
+}

@@ -26,9 +26,9 @@ import { createDb, type Db } from '../../platform/db/create-db.ts';
 import { migrate } from '../../platform/db/migrate.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
-import { compareCounts, newestMigration, tableCounts } from './database-facts.ts';
+import { compareCounts, type DatabaseFacts, databaseFacts, tableCounts } from './database-facts.ts';
 import { dumpEmbedded, embeddedFacts, openEmbeddedCopy, restoreEmbedded } from './embedded.ts';
-import { BackupDriverMismatchError } from './errors.ts';
+import { BackupError } from './errors.ts';
 import {
   createScratchDatabase,
   databaseName,
@@ -94,7 +94,7 @@ export async function createBackup(
   const driver = config.databaseUrl ? 'pg' : 'pglite';
   const id = newBackupId(started);
   const file = join(dir, backupFileName(id, driver));
-  let facts: { server: string; migration: string | null; tables: Record<string, number> };
+  let facts: DatabaseFacts;
   if (config.databaseUrl) {
     const partial = `${file}.partial-${process.pid}`;
     facts = await dumpPostgres(config.databaseUrl, partial, options.signal);
@@ -175,10 +175,7 @@ async function restoreAndCompare(
     const scratch = await scratchDatabase(config, scratchUrl);
     try {
       await restorePostgres(path, scratch.url);
-      actual = await withClient(scratch.url, async (query) => ({
-        tables: await tableCounts(query),
-        migration: await newestMigration(query),
-      }));
+      actual = await withClient(scratch.url, databaseFacts);
     } finally {
       await scratch.drop();
     }
@@ -197,7 +194,8 @@ async function scratchDatabase(
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   if (scratchUrl) return { url: scratchUrl, drop: async () => {} };
   if (!config.databaseUrl)
-    throw new BackupDriverMismatchError(
+    throw new BackupError(
+      'OPS_BACKUP_DRIVER_MISMATCH',
       'checking a PostgreSQL backup needs a PostgreSQL server: set DATABASE_URL, or pass --scratch-url',
     );
   await dropStaleScratch(config.databaseUrl);
@@ -224,14 +222,16 @@ export async function restoreBackup(
   const targetUrl = options.targetUrl ?? config.databaseUrl;
   if (backup.driver === 'pg') {
     if (!targetUrl)
-      throw new BackupDriverMismatchError(
+      throw new BackupError(
+        'OPS_BACKUP_DRIVER_MISMATCH',
         `${backup.id} is a PostgreSQL backup: set DATABASE_URL (or pass --to) to restore it`,
       );
     await restorePostgres(path, targetUrl, { replace: options.replace });
     return { backup, target: databaseName(targetUrl), seconds: seconds(t0) };
   }
   if (targetUrl)
-    throw new BackupDriverMismatchError(
+    throw new BackupError(
+      'OPS_BACKUP_DRIVER_MISMATCH',
       `${backup.id} is an embedded database backup: it restores into a data directory (unset DATABASE_URL)`,
     );
   const { movedAside } = await restoreEmbedded(path, config.dataDir, { replace: options.replace });

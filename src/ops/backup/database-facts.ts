@@ -5,11 +5,13 @@
 
 export type RunQuery = (text: string) => Promise<{ rows: Record<string, unknown>[] }>;
 
+/** SQL: the schema named by `column` is the database's own (not the catalog's, TOAST's or a temp one). */
+export const userSchema = (column: string) =>
+  `${column} not in ('pg_catalog', 'information_schema') and ${column} not like 'pg\\_toast%' and ${column} not like 'pg\\_temp%'`;
+
 const USER_TABLES = `select n.nspname as schema, c.relname as name
    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-  where c.relkind = 'r'
-    and n.nspname not in ('pg_catalog', 'information_schema')
-    and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'
+  where c.relkind = 'r' and ${userSchema('n.nspname')}
   order by 1, 2`;
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -36,9 +38,7 @@ export async function tableCounts(query: RunQuery): Promise<Record<string, numbe
 export async function userRelationCount(query: RunQuery): Promise<number> {
   const { rows } = await query(
     `select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where c.relkind in ('r', 'p', 'v', 'm', 'S')
-        and n.nspname not in ('pg_catalog', 'information_schema')
-        and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'`,
+      where c.relkind in ('r', 'p', 'v', 'm', 'S') and ${userSchema('n.nspname')}`,
   );
   return Number(rows[0]?.n ?? 0);
 }
@@ -54,6 +54,21 @@ export async function newestMigration(query: RunQuery): Promise<string | null> {
 
 export async function serverVersion(query: RunQuery): Promise<string> {
   return String((await query('select version() as v')).rows[0]?.v ?? 'unknown');
+}
+
+/** What a backup records of its database (and a check reads back from the restored copy). */
+export interface DatabaseFacts {
+  server: string;
+  migration: string | null;
+  tables: Record<string, number>;
+}
+
+export async function databaseFacts(query: RunQuery): Promise<DatabaseFacts> {
+  return {
+    tables: await tableCounts(query),
+    migration: await newestMigration(query),
+    server: await serverVersion(query),
+  };
 }
 
 /** What differs between the counts a backup recorded and a restored copy's: one line each. */

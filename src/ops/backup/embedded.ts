@@ -10,29 +10,16 @@ import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Db } from '../../platform/db/create-db.ts';
 import { lockDataDir } from '../../platform/db/data-dir-lock.ts';
-import { newestMigration, type RunQuery, serverVersion, tableCounts } from './database-facts.ts';
-import { BackupFailedError, RestoreTargetNotEmptyError } from './errors.ts';
+import { type DatabaseFacts, databaseFacts, type RunQuery } from './database-facts.ts';
+import { BackupError } from './errors.ts';
 import { writeDurably } from './store.ts';
-
-export interface EmbeddedFacts {
-  server: string;
-  migration: string | null;
-  tables: Record<string, number>;
-}
 
 const queryOf =
   (pglite: PGlite): RunQuery =>
   async (text) => ({ rows: (await pglite.query<Record<string, unknown>>(text)).rows });
 
 /** Facts of a PGlite database. */
-export async function embeddedFacts(pglite: PGlite): Promise<EmbeddedFacts> {
-  const query = queryOf(pglite);
-  return {
-    tables: await tableCounts(query),
-    migration: await newestMigration(query),
-    server: await serverVersion(query),
-  };
-}
+export const embeddedFacts = (pglite: PGlite): Promise<DatabaseFacts> => databaseFacts(queryOf(pglite));
 
 /** Opens the tarball `file` as an in-memory database; the caller closes it. */
 export async function openEmbeddedCopy(file: string): Promise<PGlite> {
@@ -42,7 +29,7 @@ export async function openEmbeddedCopy(file: string): Promise<PGlite> {
 }
 
 /** Dumps the embedded database into `file`; returns the facts of what was written. */
-export async function dumpEmbedded(db: Db, file: string): Promise<EmbeddedFacts> {
+export async function dumpEmbedded(db: Db, file: string): Promise<DatabaseFacts> {
   if (!db.dumpDataDir) throw new Error('dumpEmbedded needs the embedded database');
   const tarball = await db.dumpDataDir();
   // Under a temporary name until it opened and was counted: only then is it a backup's file.
@@ -50,7 +37,7 @@ export async function dumpEmbedded(db: Db, file: string): Promise<EmbeddedFacts>
   await writeDurably(partial, new Uint8Array(await tarball.arrayBuffer()));
   const copy = await openEmbeddedCopy(partial).catch(async (err: unknown) => {
     await rm(partial, { force: true });
-    throw new BackupFailedError(
+    throw new BackupError(
       'OPS_BACKUP_FAILED',
       `the data directory's copy does not open: ${(err as Error).message}`,
       err,
@@ -94,7 +81,8 @@ export async function restoreEmbedded(
     }
     if (present) {
       if (!options.replace)
-        throw new RestoreTargetNotEmptyError(
+        throw new BackupError(
+          'OPS_RESTORE_TARGET_NOT_EMPTY',
           `${target} holds a database already: restore into another CB_DATA_DIR, or pass --replace (it is moved aside, not deleted)`,
         );
       movedAside = `${target}.replaced-${(options.now ?? new Date()).toISOString().replace(/[-:.]/g, '')}`;
@@ -116,7 +104,7 @@ export async function restoreEmbedded(
       } catch {
         // reported below
       }
-      throw new BackupFailedError(
+      throw new BackupError(
         'OPS_RESTORE_FAILED',
         `restoring ${file} into ${target} failed: ${(err as Error).message}${
           movedAside

@@ -1,6 +1,6 @@
 /**
  * Errors of `cb backup`. Each says what to do: install a package, name another backup, empty the
- * target or pass --replace.
+ * target or pass --replace. The code says which (docs/errors.md); one class carries them all.
  */
 import { BaseError } from '../../platform/errors.ts';
 
@@ -16,42 +16,23 @@ export class BackupToolMissingError extends BaseError {
   }
 }
 
-/** A backup, a restore or a check could not run to its end; nothing half-done is kept. */
-export class BackupFailedError extends BaseError {
-  override name = 'BackupFailedError';
-  constructor(code: 'OPS_BACKUP_FAILED' | 'OPS_RESTORE_FAILED', message: string, cause?: unknown) {
-    super(code, message, { cause });
-  }
-}
+export type BackupErrorCode =
+  /** A backup could not run to its end; nothing half-done is kept. */
+  | 'OPS_BACKUP_FAILED'
+  /** A restore (or a check's restore) failed; the target is as it was. */
+  | 'OPS_RESTORE_FAILED'
+  /** No backup of that name in the backup directory (or none at all). */
+  | 'OPS_BACKUP_NOT_FOUND'
+  /** A backup's file does not match its manifest (size or SHA-256), or the manifest is unreadable. */
+  | 'OPS_BACKUP_CORRUPT'
+  /** A restore would overwrite data: the target holds tables, schemas or a data directory. */
+  | 'OPS_RESTORE_TARGET_NOT_EMPTY'
+  /** An embedded (PGlite) backup restored onto PostgreSQL, or the other way round. */
+  | 'OPS_BACKUP_DRIVER_MISMATCH';
 
-/** No backup of that name in the backup directory (or none at all). */
-export class BackupNotFoundError extends BaseError {
-  override name = 'BackupNotFoundError';
-  constructor(message: string) {
-    super('OPS_BACKUP_NOT_FOUND', message);
-  }
-}
-
-/** A backup's file does not match its manifest (size or SHA-256), or the manifest is unreadable. */
-export class BackupCorruptError extends BaseError {
-  override name = 'BackupCorruptError';
-  constructor(message: string) {
-    super('OPS_BACKUP_CORRUPT', message);
-  }
-}
-
-/** A restore would overwrite data: the target holds tables (or a data directory) already. */
-export class RestoreTargetNotEmptyError extends BaseError {
-  override name = 'RestoreTargetNotEmptyError';
-  constructor(message: string) {
-    super('OPS_RESTORE_TARGET_NOT_EMPTY', message);
-  }
-}
-
-/** An embedded (PGlite) backup restored onto PostgreSQL, or the other way round. */
-export class BackupDriverMismatchError extends BaseError {
-  override name = 'BackupDriverMismatchError';
-  constructor(message: string) {
-    super('OPS_BACKUP_DRIVER_MISMATCH', message);
+export class BackupError extends BaseError {
+  override name = 'BackupError';
+  constructor(code: BackupErrorCode, message: string, cause?: unknown) {
+    super(code, message, cause === undefined ? {} : { cause });
   }
 }

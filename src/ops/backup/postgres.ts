@@ -17,13 +17,13 @@ import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { redactString } from '../../platform/redact.ts';
 import {
-  newestMigration,
+  type DatabaseFacts,
+  databaseFacts,
   type RunQuery,
-  serverVersion,
-  tableCounts,
   userRelationCount,
+  userSchema,
 } from './database-facts.ts';
-import { BackupFailedError, BackupToolMissingError, RestoreTargetNotEmptyError } from './errors.ts';
+import { BackupError, BackupToolMissingError } from './errors.ts';
 
 /** The URL without its password, and the environment that carries it. */
 export function toolConnection(url: string): { url: string; env: NodeJS.ProcessEnv } {
@@ -88,14 +88,8 @@ function runTool(
 /** How long a backup waits for a table lock before it gives up (and says so). */
 const LOCK_WAIT = '60s';
 
-export interface PostgresDump {
-  server: string;
-  migration: string | null;
-  tables: Record<string, number>;
-}
-
 /** Dumps `url` into `file` (custom format); counts rows in the dump's own snapshot. */
-export async function dumpPostgres(url: string, file: string, signal?: AbortSignal): Promise<PostgresDump> {
+export async function dumpPostgres(url: string, file: string, signal?: AbortSignal): Promise<DatabaseFacts> {
   const conn = toolConnection(url);
   return withClient(url, async (query) => {
     signal?.throwIfAborted();
@@ -104,11 +98,7 @@ export async function dumpPostgres(url: string, file: string, signal?: AbortSign
     await query(`set local lock_timeout = '${LOCK_WAIT}'`);
     try {
       const snapshot = String((await query('select pg_export_snapshot() as s')).rows[0]!.s);
-      const [tables, migration, server] = [
-        await tableCounts(query),
-        await newestMigration(query),
-        await serverVersion(query),
-      ];
+      const facts = await databaseFacts(query);
       const run = await runTool(
         'pg_dump',
         [
@@ -129,12 +119,12 @@ export async function dumpPostgres(url: string, file: string, signal?: AbortSign
       });
       if (run.code !== 0) {
         await rm(file, { force: true });
-        throw new BackupFailedError(
+        throw new BackupError(
           'OPS_BACKUP_FAILED',
           `pg_dump exited with ${run.code}: ${run.stderr || 'no message'}`,
         );
       }
-      return { server, migration, tables };
+      return facts;
     } finally {
       await query('rollback').catch(() => {});
     }
@@ -157,15 +147,12 @@ export async function restorePostgres(
 ): Promise<void> {
   const schemas = await withClient(url, async (query) => {
     const relations = await userRelationCount(query);
-    const { rows } = await query(
-      `select nspname from pg_namespace
-        where nspname not in ('pg_catalog', 'information_schema')
-          and nspname not like 'pg\\_toast%' and nspname not like 'pg\\_temp%'`,
-    );
+    const { rows } = await query(`select nspname from pg_namespace where ${userSchema('nspname')}`);
     const names = rows.map((r) => String(r.nspname));
     const others = names.filter((n) => n !== 'public');
     if ((relations > 0 || others.length > 0) && !options.replace)
-      throw new RestoreTargetNotEmptyError(
+      throw new BackupError(
+        'OPS_RESTORE_TARGET_NOT_EMPTY',
         `${databaseName(url)} holds ${relations} table(s), view(s) or sequence(s)${others.length > 0 ? ` and schema(s) ${others.join(', ')}` : ''}: restore into an empty database, or pass --replace to drop them in the restore's transaction`,
       );
     return names;
@@ -221,13 +208,13 @@ export async function restorePostgres(
   );
   if (sourceError instanceof BackupToolMissingError) throw sourceError;
   if (run.code !== 0)
-    throw new BackupFailedError(
+    throw new BackupError(
       'OPS_RESTORE_FAILED',
       `psql exited with ${run.code} restoring into ${databaseName(url)}: ${run.stderr || 'no message'}; the transaction was rolled back`,
     );
   // psql ends only after its input does, so pg_restore's outcome is known here.
   if (source?.code !== 0)
-    throw new BackupFailedError(
+    throw new BackupError(
       'OPS_RESTORE_FAILED',
       `pg_restore could not read ${file} (exit ${source?.code ?? (sourceError as Error | undefined)?.message}): ${source?.stderr || 'no message'}; nothing was restored`,
     );

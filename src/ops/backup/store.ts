@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BackupDriver, BackupVerification, DrillSummary } from './backups-shape.ts';
-import { BackupCorruptError, BackupNotFoundError } from './errors.ts';
+import { BackupError } from './errors.ts';
 
 export type { BackupDriver, BackupVerification, DrillSummary } from './backups-shape.ts';
 
@@ -119,7 +119,7 @@ async function readManifest(path: string): Promise<BackupManifest> {
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new BackupCorruptError(`${path}: unreadable manifest (${(err as Error).message})`);
+    throw new BackupError('OPS_BACKUP_CORRUPT', `${path}: unreadable manifest (${(err as Error).message})`);
   }
   const m = parsed as Partial<BackupManifest>;
   if (
@@ -138,7 +138,7 @@ async function readManifest(path: string): Promise<BackupManifest> {
     typeof m.finishedAt !== 'string' ||
     Number.isNaN(Date.parse(m.finishedAt))
   )
-    throw new BackupCorruptError(`${path}: not a cb backup manifest`);
+    throw new BackupError('OPS_BACKUP_CORRUPT', `${path}: not a cb backup manifest`);
   return { ...m, verifications: Array.isArray(m.verifications) ? m.verifications : [] } as BackupManifest;
 }
 
@@ -179,9 +179,10 @@ export async function listBackups(dir: string): Promise<BackupListing> {
 export async function findBackup(dir: string, id: string): Promise<BackupManifest> {
   const { backups } = await listBackups(dir);
   if (backups.length === 0)
-    throw new BackupNotFoundError(`no backup in ${dir}: take one with cb backup create`);
+    throw new BackupError('OPS_BACKUP_NOT_FOUND', `no backup in ${dir}: take one with cb backup create`);
   const found = id === 'latest' ? backups[0] : backups.find((b) => b.id === id);
-  if (!found) throw new BackupNotFoundError(`no backup ${id} in ${dir} (cb backup list shows them)`);
+  if (!found)
+    throw new BackupError('OPS_BACKUP_NOT_FOUND', `no backup ${id} in ${dir} (cb backup list shows them)`);
   return found;
 }
 
@@ -192,10 +193,14 @@ export async function checkBackupFile(dir: string, manifest: BackupManifest): Pr
   try {
     digest = await fileDigest(path);
   } catch (err) {
-    throw new BackupCorruptError(`${manifest.id}: cannot read ${path} (${(err as Error).message})`);
+    throw new BackupError(
+      'OPS_BACKUP_CORRUPT',
+      `${manifest.id}: cannot read ${path} (${(err as Error).message})`,
+    );
   }
   if (digest.bytes !== manifest.bytes || digest.sha256 !== manifest.sha256)
-    throw new BackupCorruptError(
+    throw new BackupError(
+      'OPS_BACKUP_CORRUPT',
       `${manifest.id}: ${manifest.file} does not match its manifest (${digest.bytes} bytes, sha256 ${digest.sha256.slice(0, 12)}…; manifest: ${manifest.bytes} bytes, ${manifest.sha256.slice(0, 12)}…)`,
     );
   return path;

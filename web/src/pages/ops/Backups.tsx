@@ -4,7 +4,7 @@
  * checking and restoring backups stay on the command line (`cb backup …`): they need the database's
  * tools and, for a restore, cb stopped.
  */
-import type { BackupsView } from '../../../../src/ops/backup/backups-shape.ts';
+import { type BackupsView, formatDuration as duration } from '../../../../src/ops/backup/backups-shape.ts';
 import { useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { formatDate, formatNumber, Loaded, Pill } from '../../ui.tsx';
@@ -12,15 +12,6 @@ import { OperatorGate } from './OperatorGate.tsx';
 
 const isBackups = (b: unknown) =>
   Array.isArray((b as BackupsView).backups) && Array.isArray((b as BackupsView).drills);
-
-/** `3 h 5 min`, `2 d 4 h`, `40 s`. */
-export function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  if (s < 172_800) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-  return `${Math.floor(s / 86_400)} d ${Math.round((s % 86_400) / 3600)} h`;
-}
 
 const mib = (bytes: number) => `${formatNumber(bytes / 1_048_576)} MiB`;
 
