@@ -18,6 +18,7 @@ import { Type } from 'typebox';
 import {
   BaseError,
   ConflictError,
+  ExposedUnavailableError,
   ForbiddenError,
   NotFoundError,
   RuleViolationError,
@@ -27,6 +28,8 @@ import {
 } from '../platform/errors.ts';
 import { redactString } from '../platform/redact.ts';
 import { WEB_CODES } from '../web/errors.ts';
+
+export { ExposedUnavailableError };
 
 /** One row of the code table. */
 export interface ErrorCodeInfo {
@@ -238,6 +241,11 @@ export const ERROR_CODES = {
     status: 422,
     meaning:
       'On-chain actions are not available: no executor is configured (CB_EXECUTOR_KEY_FILE with RPC_URLS).',
+  },
+  GOV_SNAPSHOT_NOT_INDEXED: {
+    status: 503,
+    meaning:
+      "The proposal's snapshot block is above the chain listener's applied block (it went back: a restore or a deep reorg); retry once it caught up.",
   },
   GOV_VERIFIER_UNAVAILABLE: {
     status: 503,
@@ -493,14 +501,6 @@ export const ErrorReplySchema = Type.Object(
   },
   { $id: 'ErrorReply', title: 'ErrorReply', description: 'Every error reply has this shape.' },
 );
-
-/**
- * An UnavailableError whose message and details are meant for the caller although it is a 503
- * (the readiness report names the failing dependency and why). Other 5xx never expose either.
- */
-export class ExposedUnavailableError extends UnavailableError {
-  override name = 'ExposedUnavailableError';
-}
 
 /** What an error becomes on the wire. */
 export interface MappedError {

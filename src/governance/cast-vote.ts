@@ -3,7 +3,13 @@
  * through ERC-1271). Its weight is the voter's power at the proposal's snapshot block under the
  * proposal's weight set. Checks, in order: the proposal exists (404) · the same ballot was accepted
  * before (a no-op: 200 with `replayed`) · voting is open (409) · the domain and signature (401) ·
- * power > 0 (422) · nonce above the voter's current ballot (409) · a change is allowed (409).
+ * the snapshot block is indexed (503, retryable) · power > 0 (422) · nonce above the voter's current
+ * ballot (409) · a change is allowed (409).
+ *
+ * The snapshot is always at or below the listener's applied block when a proposal is created; it can
+ * be above it later only when the listener's data went back (a restore from an older backup, a
+ * reorganisation deeper than the confirmation depth, a fresh dev chain). Power read there would be
+ * wrong, so the ballot is refused until the listener is past the snapshot again.
  *
  * The latest ballot (highest nonce) counts: `gov_votes` holds it, `gov_ballots` keeps every one with
  * its signature. The proposal row is share-locked while a ballot is written and locked exclusively
@@ -11,7 +17,7 @@
  * batched across concurrent ballots (ballot-store.ts).
  */
 import type { Address, Hex } from 'viem';
-import { BaseError } from '../platform/errors.ts';
+import { BaseError, ExposedUnavailableError } from '../platform/errors.ts';
 import { memberAddress, uint } from './address.ts';
 import { advanceProposal } from './advance-proposal.ts';
 import { formatScaled, scaledToNumber } from './amounts.ts';
@@ -173,6 +179,7 @@ async function cast(
       `weight set ${row.weight_set} of proposal ${row.id} is missing`,
     );
   const snapshot = BigInt(row.snapshot_block);
+  await requireIndexed(ctx, snapshot);
   const power = await ctx.power.at(voter, snapshot, weights);
   if (power.total <= 0n)
     throw ruleViolation(
@@ -245,4 +252,28 @@ function notActive(
     votingStartsAt: p.voting_starts_at.toISOString(),
     ballotsCloseAt: ballotsCloseAt(p).toISOString(),
   });
+}
+
+/** How long a read of the listener's applied block is trusted for a snapshot at or below it. */
+const INDEXED_TTL_MS = 1000;
+const indexedReads = new WeakMap<GovernanceContext, { block: bigint; at: number }>();
+
+/**
+ * @throws ExposedUnavailableError `GOV_SNAPSHOT_NOT_INDEXED` (503, retryable) when the listener has not
+ * applied `snapshot` (re-read at once then; otherwise at most once a second, so a burst of ballots
+ * costs one read).
+ */
+async function requireIndexed(ctx: GovernanceContext, snapshot: bigint): Promise<void> {
+  const now = Date.now();
+  let read = indexedReads.get(ctx);
+  if (!read || snapshot > read.block || now - read.at > INDEXED_TTL_MS) {
+    read = { block: await ctx.blocks.latestIndexed(), at: now };
+    indexedReads.set(ctx, read);
+  }
+  if (snapshot > read.block)
+    throw new ExposedUnavailableError(
+      'GOV_SNAPSHOT_NOT_INDEXED',
+      `the proposal's snapshot block ${snapshot} is not indexed (latest: ${read.block}); voting power there cannot be read yet, retry later`,
+      { details: { snapshotBlock: snapshot.toString(), latestIndexedBlock: read.block.toString() } },
+    );
 }

@@ -145,6 +145,23 @@ describe('a whole proposal lifecycle, signed by test keys', () => {
     expect((await vote(id, forged)).statusCode).toBe(401);
   });
 
+  test('error: a snapshot above the indexed block (the listener went back) is 503 GOV_SNAPSHOT_NOT_INDEXED until it caught up', async () => {
+    const before = g.blocks.indexed;
+    g.blocks.indexed = 97n; // the snapshot is 98
+    // A ballot within the last second may have read the indexed block: that read is kept ≤ 1 s.
+    await new Promise((r) => setTimeout(r, 1100));
+    const early = await vote(id, await ballotBody(dave, id, 'for', 8n));
+    expect(early.statusCode).toBe(503);
+    expect(early.json().error).toMatchObject({
+      code: 'GOV_SNAPSHOT_NOT_INDEXED',
+      details: { snapshotBlock: '98', latestIndexedBlock: '97' },
+    });
+    g.blocks.indexed = before; // caught up: read again at once, not after the second
+    // Past the snapshot check (to the power check, which comes next and writes nothing).
+    const later = await vote(id, await ballotBody(erin, id, 'for', 1n));
+    expect(later.json().error.code).toBe('GOV_NO_VOTING_POWER');
+  });
+
   test('behavior: the power at the snapshot is unchanged by badges minted or revoked afterwards', async () => {
     await g.mint(erin.address, 'trader-gold', 99n);
     const bobsToken = await g.t.db.query<{ token_id: string }>(

@@ -73,6 +73,15 @@ export class UnavailableError extends BaseError {
   }
 }
 
+/**
+ * An UnavailableError whose message and details are meant for the caller although it is a 503
+ * (the readiness report names the failing dependency and why; a vote names the snapshot block the
+ * listener has not reached). The API never exposes those of other 5xx.
+ */
+export class ExposedUnavailableError extends UnavailableError {
+  override name = 'ExposedUnavailableError';
+}
+
 /** Configuration that cannot start the process; one issue per bad setting. */
 export class ConfigError extends BaseError {
   override name = 'ConfigError';
