@@ -43,6 +43,7 @@ import { badgeRoutes } from './chain/badges/index.ts';
 import { achievementTokenId } from './chain/contracts/achievement-token-id.ts';
 import { type ChainModule, createChain } from './chain/create-chain.ts';
 import { chainOpsRoutes } from './chain/ops/chain-ops-routes.ts';
+import { registerChainReconcileJob, startReconcileSampler } from './chain/reconcile/index.ts';
 import {
   type ContractSignatureVerifier,
   createGovernance,
@@ -245,6 +246,23 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
       publicUrl: `http://${config.host}:${config.port}`,
     });
     platform.readiness.push(chainModule.readiness);
+    // Seed 5.2: the chain compared with the database on a schedule; every process exports the
+    // latest result, whoever ran it.
+    registerChainReconcileJob(jobs, {
+      ctx: chainModule.syncContext,
+      config,
+      logger: logger.child('chain'),
+    });
+    shutdown.add(
+      'reconcile-sampler',
+      startReconcileSampler({
+        db,
+        metrics,
+        logger: logger.child('chain'),
+        contract: chainModule.badgeAddress,
+        intervalMs: config.dbSampleIntervalMs,
+      }),
+    );
   } else {
     logger.info(
       'no RPC_URLS: the embedded dev chain runs with --role all only; this process does no chain work',

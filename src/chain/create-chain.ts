@@ -32,7 +32,7 @@ import { BaseError, UnavailableError } from '../platform/errors.ts';
 import { checkChainIdentity } from './chain-identity.ts';
 import { deployBadge } from './contracts/deploy-badge.ts';
 import { type DevChain, startDevChain } from './dev-chain.ts';
-import { createListener, type Listener } from './listener/index.ts';
+import { type ChainSyncContext, createListener, type Listener } from './listener/index.ts';
 import { loadExecutorAccount } from './load-executor-account.ts';
 import { createMinter, loadMinterAccount, type Minter } from './minter/index.ts';
 import { createRpcPool, type RpcPool } from './rpc/index.ts';
@@ -44,6 +44,8 @@ export interface ChainModule {
   devChain: DevChain | undefined;
   pool: RpcPool | undefined;
   listener: Listener;
+  /** The listener's context (database, chain, contract, catalogue): for the reconciliation job. */
+  syncContext: ChainSyncContext;
   /** Undefined without a minter key (RPC_URLS set and no CB_MINTER_* setting). */
   minter: Minter | undefined;
   /**
@@ -155,7 +157,7 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
   const devOptions = devChain
     ? { confirmations, pollIntervalMs: Math.min(config.chainPollIntervalMs, 500) }
     : {};
-  const listener = createListener({
+  const syncContext: ChainSyncContext = {
     common,
     db,
     transport,
@@ -165,7 +167,8 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
     catalogue: params.catalogue,
     onOwnershipChanged: params.onOwnershipChanged,
     onEventsPosted: params.onEventsPosted,
-  });
+  };
+  const listener = createListener(syncContext);
   const minter = account
     ? createMinter({ common, db, transport, chain, badgeAddress, account, options: devOptions })
     : undefined;
@@ -195,6 +198,7 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
     devChain,
     pool,
     listener,
+    syncContext,
     minter,
     executor,
     confirmations,

@@ -65,6 +65,8 @@ export interface Config {
   chainPollIntervalMs: number;
   listenerChunkBlocks: number;
   listenerConcurrency: number;
+  chainReconcileSchedule: string | undefined;
+  chainReconcileFix: boolean;
   rpcTimeoutMs: number;
   rpcMaxLagBlocks: number;
   mintBatchSize: number;
@@ -639,6 +641,24 @@ export const SETTINGS = [
     description: 'eth_getLogs requests in flight during backfill.',
     default: () => 4,
     parse: int(1, 64),
+  }),
+  setting({
+    key: 'chainReconcileSchedule',
+    env: 'CB_CHAIN_RECONCILE_SCHEDULE',
+    defaultText: '37 4 * * *',
+    description:
+      "Cron (five fields, UTC) of the scheduled chain reconciliation (job `chain.reconcile`, `cb reconcile chain`'s comparison run by a worker: two eth_calls per token ever minted); `off` disables it. Its result is exported as cb_chain_reconcile_differences (alert ChainStateDiverged).",
+    default: () => '37 4 * * *',
+    parse: (raw) => (switchValue(raw) === false ? undefined : cron(raw)),
+  }),
+  setting({
+    key: 'chainReconcileFix',
+    env: 'CB_CHAIN_RECONCILE_FIX',
+    defaultText: 'false',
+    description:
+      'The scheduled chain reconciliation also repairs what it finds, the chain being the truth (`cb reconcile chain --fix`); off, it only reports and ChainStateDiverged fires.',
+    default: () => false,
+    parse: bool,
   }),
   setting({
     key: 'rpcTimeoutMs',

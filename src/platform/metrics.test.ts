@@ -35,7 +35,7 @@ describe('metrics', () => {
     expect(missing).toEqual([]);
   });
 
-  test("behavior: the listener's and the minter's gauges have no sample until set, as docs/metrics.md marks them", async () => {
+  test("behavior: the listener's, the minter's and the reconciliation's gauges have no sample until set, as docs/metrics.md marks them", async () => {
     const metrics = createMetrics();
     const sampled = async () =>
       new Set(
@@ -51,7 +51,9 @@ describe('metrics', () => {
       .map((m) => m.name)
       .sort();
     const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
-    const marked = [...doc.matchAll(/^\| `(cb_[a-z0-9_]+)` \| gauge \((?:listener|minter)\) \|/gm)]
+    const marked = [
+      ...doc.matchAll(/^\| `(cb_[a-z0-9_]+)` \| gauge \((?:listener|minter|reconciliation)\) \|/gm),
+    ]
       .map((m) => m[1])
       .sort();
     expect(unsampled).toEqual(marked);

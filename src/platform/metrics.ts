@@ -389,6 +389,23 @@ export function createMetrics() {
       buckets: [1, 2, 3, 5, 10, 20, 50, 100],
       registers: r,
     }),
+    // The latest chain reconciliation (chain_reconcile_runs), read by every process's sampler:
+    // absent until one ran.
+    chainReconcileDifferences: ownedGauge({
+      name: 'cb_chain_reconcile_differences',
+      help: 'Differences between the database and the chain the latest chain reconciliation left (found, or left after --fix).',
+      registers: r,
+    }),
+    chainReconcileTimestamp: ownedGauge({
+      name: 'cb_chain_reconcile_last_run_timestamp_seconds',
+      help: 'When the latest chain reconciliation finished (Unix seconds), failed or not.',
+      registers: r,
+    }),
+    chainReconcileFailed: ownedGauge({
+      name: 'cb_chain_reconcile_failed',
+      help: '1 when the latest chain reconciliation failed before it compared (the chain or database unreachable), else 0.',
+      registers: r,
+    }),
 
     // ── Governance (seed 2.2 治理流程系统指标) ───────────────────────────────
     proposals: new Gauge<'state'>({

@@ -28,6 +28,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../platform/er
 import type { Logger } from '../../platform/logger.ts';
 import type { Listener } from '../listener/index.ts';
 import type { Minter } from '../minter/index.ts';
+import { readReconcileRuns } from '../reconcile/reconcile-runs.ts';
 import type { RpcPool } from '../rpc/index.ts';
 import type { ChainStatusShape, FailedMintPageShape } from './chain-status-shape.ts';
 
@@ -274,6 +275,9 @@ export async function chainStatus(deps: ChainOpsRoutesDeps): Promise<ChainStatus
   ]);
   const open = outbox.rows[0]!;
   const id = identity.rows[0];
+  // The recorded contract; before a start recorded it (a database a command filled), the listener's.
+  const contract = id?.badge_address ?? checkpoint.rows[0]?.contract;
+  const [reconciliation] = contract ? await readReconcileRuns(db, contract, 1) : [];
   const listener = chain?.listener?.status();
   const minter = chain?.minter?.status();
   return {
@@ -304,6 +308,7 @@ export async function chainStatus(deps: ChainOpsRoutesDeps): Promise<ChainStatus
       oldestSubmittedAt: iso(txs.rows[0]!.oldest),
       replacements: txs.rows[0]!.replaced,
     },
+    reconciliation: reconciliation ?? null,
     instance: {
       listener: listener
         ? {

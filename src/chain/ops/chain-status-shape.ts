@@ -28,6 +28,8 @@ export interface ChainStatusShape {
   };
   /** The minter's transactions sent and not yet confirmed or failed. */
   transactions: { open: number; oldestSubmittedAt: string | null; replacements: number };
+  /** The latest chain reconciliation of the badge contract (scheduled or `cb reconcile chain`); null before one. */
+  reconciliation: ReconcileRunShape | null;
   /** What this instance runs; null where it does not run that part. */
   instance: {
     listener: {
@@ -54,6 +56,28 @@ export interface ChainStatusShape {
     /** The RPC pool's endpoints (never a URL); null with the embedded dev chain or no chain. */
     rpc: RpcEndpointHealth[] | null;
   };
+}
+
+/** One chain reconciliation as recorded (chain_reconcile_runs). */
+export interface ReconcileRunShape {
+  id: string;
+  /** `schedule` (the job chain.reconcile) or `cli` (`cb reconcile chain`). */
+  trigger: 'schedule' | 'cli';
+  /** It repaired what it found. */
+  fix: boolean;
+  startedAt: string;
+  finishedAt: string;
+  /** The block compared at; null when the run failed before it compared. */
+  block: string | null;
+  checkedTokens: number | null;
+  /** Differences found, by kind (missing, unexpected, wrong_owner, wrong_achievement, history, outbox). */
+  differences: Record<string, number>;
+  /** Differences left: all found, or those a fix could not repair; null when it failed. */
+  differencesLeft: number | null;
+  /** Repairs made by a fix. */
+  changes: number | null;
+  /** Why it failed. */
+  error: string | null;
 }
 
 export interface FailedMintShape {

@@ -131,6 +131,7 @@ export function describeStatus(
   lines.push(
     `transactions: ${t.open} open${t.oldestSubmittedAt ? ` (oldest sent ${t.oldestSubmittedAt})` : ''}, ${t.replacements} replacement(s)`,
   );
+  lines.push(describeReconciliation(s.reconciliation));
   const a = s.minterAccount;
   if (a === null)
     lines.push('minter account: no key configured (CB_MINTER_KEY_FILE or CB_MINTER_PRIVATE_KEY)');
@@ -163,4 +164,17 @@ function describeMinterAccount(a: MinterAccountReport): string {
   if (a.error) parts.push(`could not ask the chain: ${a.error}`);
   else if (a.balanceWei === null) parts.push('balance and role: need RPC_URLS');
   return `minter account ${a.address}: ${parts.join(', ')}`;
+}
+
+/** The latest chain reconciliation, one line. */
+export function describeReconciliation(r: ChainStatusShape['reconciliation']): string {
+  if (!r) return 'reconciliation: none yet (the chain.reconcile job, or cb reconcile chain)';
+  const how = `${r.trigger === 'cli' ? 'cb reconcile chain' : 'scheduled'}${r.fix ? ' --fix' : ''}`;
+  if (r.error !== null) return `reconciliation: FAILED ${r.finishedAt} (${how}): ${r.error}`;
+  const kinds = Object.entries(r.differences)
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(', ');
+  const found = kinds ? `found ${kinds}` : 'no difference';
+  const left = r.fix && kinds ? `; ${r.changes} repair(s), ${r.differencesLeft} left` : '';
+  return `reconciliation: ${r.finishedAt} (${how}) at block ${r.block}, ${r.checkedTokens} token(s): ${found}${left}`;
 }

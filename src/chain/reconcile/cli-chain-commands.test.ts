@@ -277,5 +277,19 @@ describe('cb reconcile chain', () => {
     expect(fixed.out).toMatch(/fixed: token 4: rebuilt from 1 chain event\(s\): 0x0+dead → 0x[0-9a-f]{40}/);
     expect(fixed.out).toContain('checked 20 token(s)');
     expect(fixed.out).toContain(': 1 difference(s)');
+    // Both runs are recorded, as the scheduled ones are: the alert follows the latest.
+    const runs = await withDb((db) =>
+      db.query<{ trigger: string; fix: boolean; differences_left: number }>(
+        'select trigger, fix, differences_left from chain_reconcile_runs order by id',
+      ),
+    );
+    expect(runs.rows).toEqual([
+      { trigger: 'cli', fix: false, differences_left: 1 },
+      { trigger: 'cli', fix: true, differences_left: 0 },
+    ]);
+    const status = await cb('chain', 'status');
+    expect(status.out).toMatch(
+      /reconciliation: .* \(cb reconcile chain --fix\) at block \d+, 20 token\(s\): found 1 wrong_owner; 1 repair\(s\), 0 left/,
+    );
   });
 });

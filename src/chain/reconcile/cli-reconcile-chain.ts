@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { percent, printJson, printLine, printTable, progressWriter } from '../../cli/output.ts';
 import { withChainContext } from '../listener/index.ts';
-import { type ChainDifference, type ReconcileProgress, reconcileChain } from './reconcile-chain.ts';
+import type { ChainDifference, ReconcileProgress } from './reconcile-chain.ts';
+import { runRecordedReconcile } from './reconcile-job.ts';
 
 /** Adds `chain` to `cb reconcile` (exit code 3 when differences were found and not fixed). */
 export function registerReconcileChain(reconcileCommand: Command): void {
@@ -21,13 +22,22 @@ export function registerReconcileChain(reconcileCommand: Command): void {
       `
 Needs RPC_URLS and CB_BADGE_ADDRESS (and the database cb uses). Reads ownerOf and achievementOf of
 every token id the contract issued, with eth_call at that block; progress is printed to stderr.
+Every run is recorded (chain_reconcile_runs) like the scheduled ones (CB_CHAIN_RECONCILE_SCHEDULE):
+cb_chain_reconcile_differences and the ChainStateDiverged alert follow the latest.
 Exit code 3: differences found and not (all) fixed.`,
     )
     .action(async (opts: { fix?: boolean; json?: boolean }) => {
       // Every 2 s while the chain is read.
       const progress = progressWriter('reconcile');
-      const report = await withChainContext('cb reconcile chain', (ctx) =>
-        reconcileChain(ctx, { fix: opts.fix === true, onProgress: (p) => progress(() => progressLine(p)) }),
+      // Recorded like the scheduled runs: cb_chain_reconcile_differences follows it (a --fix that
+      // repaired everything clears ChainStateDiverged at the next sample).
+      const report = await withChainContext('cb reconcile chain', (ctx, cli) =>
+        runRecordedReconcile(ctx, {
+          trigger: 'cli',
+          fix: opts.fix === true,
+          logger: cli.logger,
+          onProgress: (p) => progress(() => progressLine(p)),
+        }),
       );
       if (opts.json) printJson(report);
       else {

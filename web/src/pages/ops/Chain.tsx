@@ -125,6 +125,7 @@ function StatusView({ s }: { s: ChainStatusShape }) {
                 <td className="small muted">moved {formatDate(c.updatedAt)}</td>
               </tr>
             ))}
+            <ReconciliationRow run={s.reconciliation} />
           </tbody>
         </table>
       </div>
@@ -331,5 +332,41 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
         }
       </Loaded>
     </>
+  );
+}
+
+/** The latest chain reconciliation (the database against the chain, the chain being the truth). */
+function ReconciliationRow({ run }: { run: ChainStatusShape['reconciliation'] }) {
+  if (!run)
+    return (
+      <tr>
+        <th scope="row">Reconciliation with the chain</th>
+        <td className="num">—</td>
+        <td className="small muted">none yet: the scheduled job chain.reconcile, or cb reconcile chain</td>
+      </tr>
+    );
+  const how = `${run.trigger === 'cli' ? 'cb reconcile chain' : 'scheduled'}${run.fix ? ' --fix' : ''}`;
+  const kinds = Object.entries(run.differences)
+    .map(([kind, n]) => `${n} ${kind.replace('_', ' ')}`)
+    .join(', ');
+  return (
+    <tr>
+      <th scope="row">Reconciliation with the chain</th>
+      <td className="num">
+        {run.error !== null ? (
+          <Pill tone="bad">failed</Pill>
+        ) : run.differencesLeft ? (
+          <Pill tone="bad">{run.differencesLeft} difference(s)</Pill>
+        ) : (
+          <Pill tone="ok">in agreement</Pill>
+        )}
+      </td>
+      <td className="small muted">
+        {formatDate(run.finishedAt)} · {how}
+        {run.error !== null
+          ? ` · ${run.error}`
+          : ` · block ${formatNumber(run.block ?? '0', 0)}, ${run.checkedTokens} token(s)${kinds ? ` · found ${kinds}` : ''}${run.fix && kinds ? ` · ${run.changes} repaired` : ''}`}
+      </td>
+    </tr>
   );
 }
