@@ -34,7 +34,7 @@ const DEPENDENCIES = [
   'frontend',
   'host',
 ];
-const CORRELATIONS = ['serving', 'pipeline', 'chain', 'governance', 'frontend', 'recovery'];
+const CORRELATIONS = ['serving', 'pipeline', 'chain', 'governance', 'frontend', 'recovery', 'security'];
 
 const rules = loadRules();
 const alerts = rules.filter((r) => r.kind === 'alert');
@@ -54,6 +54,7 @@ describe('alert rules', () => {
         'host',
         'jobs',
         'queue',
+        'security',
       ].map((a) => `${a}.yml`),
     );
     for (const file of ruleFiles()) {
