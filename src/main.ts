@@ -55,10 +55,14 @@ import {
 import { governanceOptionsFromConfig } from './governance-settings.ts';
 import { incidentSettingsFromConfig } from './incident-settings.ts';
 import {
+  type AuditTrail,
+  auditRoutes,
   backupRoutes,
+  createAuditTrail,
   createIncidents,
   type Incidents,
   incidentsOptionsFromSettings,
+  registerAuditJob,
   registerBackupJob,
   startBackupSampler,
 } from './ops/index.ts';
@@ -91,6 +95,8 @@ export interface Platform {
   redis: Redis | undefined;
   processor: EventProcessor;
   incidents: Incidents;
+  /** The audit trail of administrative operations (API changes with a privileged key, seed 7.3). */
+  audit: AuditTrail;
   /** Governance's options from the CB_GOVERNANCE_* settings (checked before anything opens). */
   governanceOptions: GovernanceOptions;
   readiness: ReadinessCheck[];
@@ -165,10 +171,29 @@ export async function createPlatform(
   });
   incidents.registerJobs();
   registerBackupJob(jobs, { config, db, logger: logger.child('backup'), settings: options.settings });
+  const audit = createAuditTrail({ db, metrics, logger: logger.child('audit') });
+  registerAuditJob(jobs, {
+    db,
+    metrics,
+    logger: logger.child('audit'),
+    retentionDays: config.auditRetentionDays,
+  });
 
   const readiness: ReadinessCheck[] = [databaseReadiness(db)];
   if (config.redisUrl) readiness.push({ name: 'redis', check: (timeoutMs) => cache.ping(timeoutMs) });
-  return { common, db, cache, jobs, apiKeys, redis, processor, incidents, governanceOptions, readiness };
+  return {
+    common,
+    db,
+    cache,
+    jobs,
+    apiKeys,
+    redis,
+    processor,
+    incidents,
+    audit,
+    governanceOptions,
+    readiness,
+  };
 }
 
 export interface RunningPlatform {
@@ -348,6 +373,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
       platform.incidents.routes,
       gov.routes(),
       backupRoutes({ config }),
+      auditRoutes({ db }),
     );
     const devChain = config.rpcEndpoints.length === 0;
     // The console comes last: its SPA fallback answers paths no other route claims.
@@ -372,7 +398,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
 
   const app = await buildApp(
     { ...common, db, apiKeys: platform.apiKeys, readiness: platform.readiness, redis: platform.redis },
-    { routes },
+    { routes, audit: { sink: platform.audit, logger: logger.child('audit') } },
   );
   const url = await listen(app, { host: config.host, port: config.port });
   shutdown.add('http', () => app.close());

@@ -12,7 +12,9 @@ import cors from '@fastify/cors';
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type RawServerDefault } from 'fastify';
 import { BaseError } from '../platform/errors.ts';
+import type { Logger } from '../platform/logger.ts';
 import type { AppContext } from './app-context.ts';
+import { type AuditSink, auditPlugin } from './plugins/audit.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { closingPlugin } from './plugins/closing.ts';
 import { errorsPlugin } from './plugins/errors.ts';
@@ -41,6 +43,8 @@ export type RoutesPlugin = FastifyPluginAsync<Record<never, never>, RawServerDef
 export interface BuildAppOptions {
   /** Business route plugins (`/v1/…`), each registered in its own encapsulated context. */
   routes?: readonly RoutesPlugin[] | undefined;
+  /** Where privileged API changes are recorded (the audit trail); none: nothing is recorded. */
+  audit?: { sink: AuditSink; logger: Logger } | undefined;
   /** Prefix of the rate-limit keys in Redis (tests use one per suite). @defaultValue 'cb:ratelimit:' */
   rateLimitNamespace?: string | undefined;
 }
@@ -84,6 +88,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     });
   }
   await app.register(authPlugin, { apiKeys: ctx.apiKeys });
+  if (options.audit) await app.register(auditPlugin, { ...options.audit, metrics });
   await app.register(rateLimit, {
     global: true,
     max: config.rateLimitMax,

@@ -1,7 +1,8 @@
 /**
  * `cb`: one binary, one file per command. Every command has `--help`, prints JSON with `--json`
  * where it prints results, and exits non-zero with one line `cb: …` on stderr on bad input.
- * Exit codes: 0 ok, 1 error, 2 usage, 3 `reconcile` found differences (and did not fix them).
+ * Exit codes: 0 ok, 1 error, 2 usage, 3 `reconcile` found differences (and did not fix them), or a
+ * check failed (`backup verify`, `audit verify`).
  */
 import { Command, CommanderError } from 'commander';
 import { registerChainDev } from '../chain/cli-chain-dev.ts';
@@ -12,6 +13,8 @@ import { registerGovernance } from '../governance/cli.ts';
 import { registerMonitor } from '../ops/index.ts';
 import { registerAchievements } from './achievements.ts';
 import { registerApikey } from './apikey.ts';
+import { registerAudit } from './audit.ts';
+import { trackAuditedCommands } from './audited-commands.ts';
 import { registerBackup } from './backup.ts';
 import { registerConfig } from './config.ts';
 import { registerEvents } from './events.ts';
@@ -41,6 +44,8 @@ registerChainStatus(chain);
 registerGovernance(program);
 registerMonitor(program);
 registerBackup(program);
+registerAudit(program);
+trackAuditedCommands(program);
 
 try {
   await program.parseAsync(process.argv);

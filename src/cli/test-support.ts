@@ -14,6 +14,7 @@ import { createDb, type Db } from '../platform/db/create-db.ts';
 import { migrate } from '../platform/db/migrate.ts';
 import { createSilentLogger } from '../platform/logger.ts';
 import { createMetrics } from '../platform/metrics.ts';
+import { trackAuditedCommands } from './audited-commands.ts';
 
 export interface CliTarget {
   databaseUrl: string | undefined;
@@ -77,6 +78,7 @@ export async function runCliInProcess(register: (program: Command) => void, args
     .exitOverride()
     .configureOutput({ writeErr: () => {}, writeOut: () => {} });
   register(program);
+  trackAuditedCommands(program);
   let out = '';
   let err = '';
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {

@@ -1,8 +1,10 @@
+import { appendAudit } from '../ops/audit/audit-log.ts';
 import type { Config } from '../platform/config.ts';
 import { createDb, type Db } from '../platform/db/create-db.ts';
 import { migrate } from '../platform/db/migrate.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
 import { createMetrics, type Metrics } from '../platform/metrics.ts';
+import { type AuditedCommand, auditedCommand } from './audited-commands.ts';
 import { cliConfig } from './load-config.ts';
 
 export interface CliContext {
@@ -38,11 +40,37 @@ export async function withDatabase<T>(
     logger,
     metrics,
   });
+  const audited = auditedCommand();
+  let failed = false;
   try {
     if (options.migrate !== false) await migrate(db, logger);
     return await fn({ config, db, logger, metrics });
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
+    if (audited) await recordCommand(db, audited, failed);
     await db.close();
     await logger.flush();
+  }
+}
+
+/** Records a database-changing command in the audit trail (audited-commands.ts); a failure to is a warning. */
+async function recordCommand(db: Db, command: AuditedCommand, failed: boolean): Promise<void> {
+  const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+  try {
+    await appendAudit(db, {
+      actorKind: 'cli',
+      actor: command.actor,
+      action: command.action,
+      target: command.target,
+      outcome: failed ? 'failed' : 'ok',
+      status: failed ? 1 : code,
+      details: { options: command.options },
+    });
+  } catch (err) {
+    process.stderr.write(
+      `cb: warning: the audit record of this command was not written: ${(err as Error).message}\n`,
+    );
   }
 }

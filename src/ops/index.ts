@@ -37,6 +37,22 @@
  * ```
  */
 
+export {
+  type AuditEntry,
+  type AuditRecord,
+  appendAudit,
+  listAudit,
+  pruneAudit,
+  verifyAudit,
+} from './audit/audit-log.ts';
+export {
+  type AuditTrail,
+  auditJob,
+  auditRoutes,
+  createAuditTrail,
+  registerAuditJob,
+  runAuditJob,
+} from './audit/audit-trail.ts';
 export { backupJob, registerBackupJob } from './backup/backup-job.ts';
 export {
   type BackupConfig,

@@ -112,6 +112,7 @@ export interface Config {
   backupDir: string | undefined;
   backupSchedule: string | undefined;
   backupKeep: number;
+  auditRetentionDays: number;
   rtoSeconds: number;
   rpoSeconds: number;
 }
@@ -1031,6 +1032,15 @@ export const SETTINGS = [
       "Cron (five fields, UTC) of automatic full backups run by a worker (`cb backup create`'s work, into CB_BACKUP_DIR), e.g. `0 3 * * *` for daily at 03:00; unset, schedule `cb backup create` yourself.",
     default: () => undefined,
     parse: cron,
+  }),
+  setting({
+    key: 'auditRetentionDays',
+    env: 'CB_AUDIT_RETENTION_DAYS',
+    defaultText: '400',
+    description:
+      'Days the audit trail of administrative operations is kept (the daily job `ops.audit` deletes older records, then verifies the hash chain); 0 keeps every record.',
+    default: () => 400,
+    parse: int(0, 36_500),
   }),
   setting({
     key: 'backupKeep',

@@ -52,7 +52,9 @@ describe('metrics', () => {
       .sort();
     const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
     const marked = [
-      ...doc.matchAll(/^\| `(cb_[a-z0-9_]+)` \| gauge \((?:listener|minter|reconciliation)\) \|/gm),
+      ...doc.matchAll(
+        /^\| `(cb_[a-z0-9_]+)` \| gauge \((?:listener|minter|reconciliation|audit check)\) \|/gm,
+      ),
     ]
       .map((m) => m[1])
       .sort();

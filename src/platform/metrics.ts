@@ -508,6 +508,24 @@ export function createMetrics() {
       registers: r,
     }),
 
+    // ── Audit trail (seed 7.3 合规审计) ─────────────────────────────────────────
+    auditRecords: new Counter<'outcome'>({
+      name: 'cb_audit_records_total',
+      help: 'Administrative operations recorded in the audit trail, by outcome: ok, failed, refused (a key without the scope).',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    auditWriteFailures: new Counter({
+      name: 'cb_audit_write_failures_total',
+      help: 'Administrative operations whose audit record could not be written.',
+      registers: r,
+    }),
+    auditChainOk: ownedGauge({
+      name: 'cb_audit_chain_ok',
+      help: "1 when the audit trail's hash chain verified at the last daily check (job ops.audit), 0 when it is broken.",
+      registers: r,
+    }),
+
     // ── Backups and recovery drills (seed 5.3), read from CB_BACKUP_DIR ─────
     backupLastSuccess: new Gauge({
       name: 'cb_backup_last_success_timestamp_seconds',

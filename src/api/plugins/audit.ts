@@ -1,0 +1,83 @@
+/**
+ * Hands every privileged change made through the API to the audit trail (src/ops/audit): a request
+ * that is not a read (GET, HEAD, OPTIONS), on a route that is neither public nor the event intake's
+ * (`events:*`, `counter:write`: data, not administration), made with a valid API key — whether it
+ * succeeded, failed, or was refused for a missing scope (403). A request without a valid key is not
+ * an operation of anyone's: the access log and the rate limit have it.
+ *
+ * Recorded after the reply went out, so the audit never slows or fails an operation; a record that
+ * cannot be written is logged as an error and counted (cb_audit_write_failures_total, alert
+ * AuditWriteFailing).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from '../../platform/logger.ts';
+import type { Metrics } from '../../platform/metrics.ts';
+import { accessOf } from './auth.ts';
+import { globalPlugin } from './global-plugin.ts';
+
+/** What the plugin records (the audit trail's entry, without this layer importing it). */
+export interface AuditHttpEntry {
+  actorKind: 'api_key';
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: 'ok' | 'failed' | 'refused';
+  status: number;
+  requestId: string;
+  traceId: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditSink {
+  record(entry: AuditHttpEntry): Promise<unknown>;
+}
+
+export interface AuditPluginOptions {
+  sink: AuditSink;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const DATA_SCOPES = /^(events:|counter:write$)/;
+
+/** Whether the request is an administrative operation to audit (see the module note). */
+export function isAudited(request: FastifyRequest): boolean {
+  if (READS.has(request.method) || !request.apiKey) return false;
+  const access = accessOf(request);
+  return access !== 'public' && !DATA_SCOPES.test(access);
+}
+
+export const auditPlugin = globalPlugin<AuditPluginOptions>('cb-audit', async (app, options) => {
+  app.addHook('onResponse', async (request, reply) => {
+    if (!isAudited(request)) return;
+    const status = reply.statusCode;
+    const params = (request.params ?? {}) as Record<string, unknown>;
+    const target = Object.entries(params)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
+    const details: Record<string, unknown> = {};
+    if (request.query && Object.keys(request.query as object).length > 0) details.query = request.query;
+    if (request.body !== undefined && request.body !== null) details.body = request.body;
+    const entry: AuditHttpEntry = {
+      actorKind: 'api_key',
+      actor: request.apiKey!.name,
+      action: `${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]}`,
+      target: target || null,
+      outcome: status < 400 ? 'ok' : status === 403 ? 'refused' : 'failed',
+      status,
+      requestId: String(request.id),
+      traceId: request.trace?.traceId ?? null,
+      details,
+    };
+    try {
+      await options.sink.record(entry);
+    } catch (err) {
+      options.metrics.auditWriteFailures.inc();
+      options.logger.error('audit record not written', {
+        err,
+        context: { action: entry.action, keyName: entry.actor, statusCode: status },
+      });
+    }
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * `cb audit list|verify`, and database-changing commands recorded in the audit trail (seed 7.3).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Db } from '../platform/db/create-db.ts';
+import { registerApikey } from './apikey.ts';
+import { registerAudit } from './audit.ts';
+import { cliActor } from './audited-commands.ts';
+import { registerEvents } from './events.ts';
+import {
+  type CliTarget,
+  cliTestTarget,
+  runCliInProcess,
+  useCliTarget,
+  withTargetDb,
+} from './test-support.ts';
+
+let target: CliTarget;
+const savedEnv = { ...process.env };
+const withDb = <T>(fn: (db: Db) => Promise<T>) => withTargetDb(target, fn);
+const cb = (...args: string[]) =>
+  runCliInProcess((program) => {
+    registerApikey(program);
+    registerAudit(program);
+    registerEvents(program);
+  }, args);
+
+beforeAll(async () => {
+  target = await cliTestTarget('cb-audit-cli-');
+  useCliTarget(target);
+}, 60_000);
+afterAll(async () => {
+  process.env = savedEnv;
+  await target?.drop();
+});
+
+describe('cb audit', () => {
+  test('default: a database-changing command is recorded with who ran it; read-only ones and dry runs are not', async () => {
+    expect(
+      (await cb('apikey', 'create', '--name', 'shop', '--scopes', 'events:write')).exitCode,
+    ).toBeUndefined();
+    await cb('apikey', 'list');
+    await cb('events', 'retry-failed', '--dry-run');
+    await cb('apikey', 'revoke', 'shop');
+    const listed = await cb('audit', 'list', '--json');
+    const records = JSON.parse(listed.out);
+    expect(records.map((r: { action: string; target: string | null }) => [r.action, r.target])).toEqual([
+      ['cb apikey revoke', 'shop'],
+      ['cb apikey create', null],
+    ]);
+    expect(records[1]).toMatchObject({
+      actorKind: 'cli',
+      actor: cliActor(),
+      outcome: 'ok',
+      status: 0,
+      details: { options: { name: 'shop', scopes: 'events:write' } },
+    });
+    expect(cliActor()).toMatch(/^[^@\s]+@[^@\s]+$/);
+    const table = await cb('audit', 'list', '--action', 'revoke');
+    expect(table.out).toMatch(/cb apikey revoke\s+shop\s+ok \(0\)/);
+    expect(table.out).not.toContain('cb apikey create');
+  });
+
+  test('behavior: verify says the chain is intact, and exits 3 at the first changed record or a wrong anchor', async () => {
+    const ok = await cb('audit', 'verify');
+    expect(ok.exitCode).toBeUndefined();
+    expect(ok.out).toMatch(/^2 record\(s\) checked from seq 1 to the head \(seq 2\)\nthe chain is intact\n$/);
+    const [first] = JSON.parse((await cb('audit', 'list', '--json', '--limit', '1')).out);
+    const anchored = await cb('audit', 'verify', '--anchor', `${first.seq}:${first.hash}`);
+    expect(anchored.out).toContain(`anchor ${first.seq}: matches`);
+
+    await withDb(async (db) => {
+      await db.query('alter table audit_log disable trigger user');
+      await db.query("update audit_log set actor = 'someone@else' where seq = 1");
+      await db.query('alter table audit_log enable trigger user');
+    });
+    const broken = await cb('audit', 'verify', '--json');
+    expect(broken.exitCode).toBe(3);
+    expect(JSON.parse(broken.out)).toMatchObject({
+      ok: false,
+      broken: { seq: '1', problem: 'its content does not match its hash (changed after it was written)' },
+    });
+    const wrong = await cb('audit', 'verify', '--anchor', `1:${'0'.repeat(64)}`);
+    expect(wrong.exitCode).toBe(3);
+    expect(wrong.out).toMatch(/BROKEN at seq 1/);
+  });
+
+  test('error: bad options are one clear line', async () => {
+    await expect(cb('audit', 'list', '--outcome', 'maybe')).rejects.toThrow(
+      /--outcome must be ok, failed or refused/,
+    );
+    await expect(cb('audit', 'list', '--since', 'last week')).rejects.toThrow(/--since must be a date/);
+    await expect(cb('audit', 'list', '--limit', '0')).rejects.toThrow(/--limit must be a whole number/);
+    await expect(cb('audit', 'verify', '--anchor', '12')).rejects.toThrow(/--anchor must be SEQ:HASH/);
+  });
+});

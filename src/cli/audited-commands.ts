@@ -1,0 +1,73 @@
+/**
+ * The `cb` commands that change the database are recorded in the audit trail (seed 7.3: 记录所有
+ * 管理操作), as the API's privileged changes are: actor `user@host`, action `cb <command>`, target
+ * its arguments, details its options (redacted), outcome ok or failed with the exit code. The
+ * record is written by `withDatabase` on the command's own connection when the command is done,
+ * so only commands that open the configured database are recorded; read-only ones (list, status,
+ * verify, a reconcile without --fix) are not.
+ */
+import { hostname, userInfo } from 'node:os';
+import type { Command } from 'commander';
+
+/** Command paths that change the database, each with the condition on its options. */
+const AUDITED: Record<string, (opts: Record<string, unknown>) => boolean> = {
+  migrate: () => true,
+  'apikey create': () => true,
+  'apikey revoke': () => true,
+  'achievements import': () => true,
+  'events retry-failed': (o) => o.dryRun !== true,
+  'reconcile progress': (o) => o.fix === true,
+  'reconcile chain': (o) => o.fix === true,
+  'chain replay': () => true,
+};
+
+/** The command being run, when it is one to record. */
+export interface AuditedCommand {
+  action: string;
+  target: string | null;
+  options: Record<string, unknown>;
+  actor: string;
+}
+
+let current: AuditedCommand | undefined;
+
+/** What `withDatabase` records after the command, if anything. */
+export function auditedCommand(): AuditedCommand | undefined {
+  return current;
+}
+
+/** The path of `command` under the root (`apikey create`). */
+function pathOf(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** The OS user and host running the command (`USER` when the account has no name entry). */
+export function cliActor(): string {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER ?? 'unknown';
+  }
+  return `${user}@${hostname()}`;
+}
+
+/** Notes each command as it starts; call once on the root program. */
+export function trackAuditedCommands(program: Command): void {
+  program.hook('preAction', (_root, action) => {
+    const path = pathOf(action);
+    const options = action.opts() as Record<string, unknown>;
+    const audited = AUDITED[path];
+    current =
+      audited?.(options) === true
+        ? {
+            action: `cb ${path}`,
+            target: action.args.length > 0 ? action.args.join(' ') : null,
+            options,
+            actor: cliActor(),
+          }
+        : undefined;
+  });
+}

@@ -1,0 +1,352 @@
+/**
+ * The audit trail of administrative operations (seed 7.3 合规审计: record every administrative
+ * operation, protect the record from tampering, keep it for a set time).
+ *
+ * What is recorded: every API request that changes something with a privileged scope (anything but
+ * public routes and the event intake's `events:*` / `counter:write`), refused ones with a valid key
+ * too (the key lacked the scope), and the `cb` commands that change the database. One row each:
+ * when, who (the API key's name, or user@host of a command), what (method and route pattern, or
+ * the command), on what (the route's parameters), the outcome and status, the request and trace
+ * ids, and the redacted query and body (bodies over 8 KiB kept as their size and SHA-256).
+ *
+ * Tamper evidence: rows form a hash chain. `hash = sha256(prev_hash ‖ canonical JSON of the row)`,
+ * `seq` has no gaps, and `audit_head` holds the last seq and hash; appends take turns on the head's
+ * row lock. A trigger refuses UPDATE, TRUNCATE and DELETE (except retention's). Any edit, deletion
+ * or insertion in the middle shows in `cb audit verify` (and the daily job: cb_audit_chain_ok, alert
+ * AuditTrailBroken) as the first row whose link or hash does not match. Someone able to rewrite the
+ * whole chain after the edit would also have to rewrite the log lines shipped elsewhere: each
+ * append logs its seq and hash ("audit recorded"), and `cb audit verify --anchor SEQ:HASH` checks
+ * the chain against such a line.
+ *
+ * Retention (CB_AUDIT_RETENTION_DAYS): the daily job deletes rows older than that in seq order and
+ * keeps the last deleted row's hash in `audit_head`, from where the chain still verifies.
+ */
+import { createHash } from 'node:crypto';
+import type { Db, Queryable } from '../../platform/db/create-db.ts';
+import { redact } from '../../platform/redact.ts';
+
+export type AuditActorKind = 'api_key' | 'cli';
+export type AuditOutcome = 'ok' | 'failed' | 'refused';
+
+/** One operation to record. */
+export interface AuditEntry {
+  actorKind: AuditActorKind;
+  actor: string;
+  action: string;
+  target?: string | null | undefined;
+  outcome: AuditOutcome;
+  status?: number | null | undefined;
+  requestId?: string | null | undefined;
+  traceId?: string | null | undefined;
+  /** Redacted here (secret-looking fields and values blanked), then kept as JSON. */
+  details?: Record<string, unknown> | undefined;
+  /** @defaultValue now */
+  at?: Date | undefined;
+}
+
+/** A recorded row. */
+export interface AuditRecord {
+  seq: string;
+  at: string;
+  actorKind: AuditActorKind;
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: AuditOutcome;
+  status: number | null;
+  requestId: string | null;
+  traceId: string | null;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** Details above this many bytes of JSON are kept as their size and hash. */
+export const MAX_DETAILS_BYTES = 8192;
+
+/** JSON with object keys sorted at every level: the same value always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** The hash of a row given its predecessor's. */
+export function rowHash(row: Omit<AuditRecord, 'hash'>): string {
+  const { prevHash, ...content } = row;
+  return createHash('sha256')
+    .update(prevHash)
+    .update('\n')
+    .update(canonicalJson({ ...content, seq: String(content.seq) }))
+    .digest('hex');
+}
+
+/** The entry's details as stored: redacted, and bounded. */
+export function storedDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!details) return {};
+  const redacted = redact(details) as Record<string, unknown>;
+  const json = canonicalJson(redacted);
+  if (Buffer.byteLength(json) <= MAX_DETAILS_BYTES) return JSON.parse(json) as Record<string, unknown>;
+  return {
+    truncated: true,
+    bytes: Buffer.byteLength(json),
+    sha256: createHash('sha256').update(json).digest('hex'),
+  };
+}
+
+/**
+ * Appends `entry` (its own transaction, taking the head's row lock): returns the row with its seq
+ * and hash.
+ */
+export async function appendAudit(db: Db, entry: AuditEntry): Promise<AuditRecord> {
+  // Milliseconds: what a JavaScript Date holds, so the stored time reads back exactly as hashed.
+  const at = new Date(Math.floor((entry.at ?? new Date()).getTime()));
+  const details = storedDetails(entry.details);
+  return db.transaction(async (tx) => {
+    const head = await tx.query<{ seq: string; hash: string }>(
+      'select seq::text as seq, hash from audit_head where id for update',
+    );
+    const prev = head.rows[0];
+    if (!prev) throw new Error('audit_head is missing (migration 0060_audit not applied?)');
+    const content: Omit<AuditRecord, 'hash'> = {
+      seq: (BigInt(prev.seq) + 1n).toString(),
+      at: at.toISOString(),
+      actorKind: entry.actorKind,
+      actor: entry.actor,
+      action: entry.action,
+      target: entry.target ?? null,
+      outcome: entry.outcome,
+      status: entry.status ?? null,
+      requestId: entry.requestId ?? null,
+      traceId: entry.traceId ?? null,
+      details,
+      prevHash: prev.hash,
+    };
+    const hash = rowHash(content);
+    await tx.query(
+      `insert into audit_log (seq, at, actor_kind, actor, action, target, outcome, status, request_id, trace_id, details, prev_hash, hash)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        content.seq,
+        at,
+        content.actorKind,
+        content.actor,
+        content.action,
+        content.target,
+        content.outcome,
+        content.status,
+        content.requestId,
+        content.traceId,
+        JSON.stringify(details),
+        content.prevHash,
+        hash,
+      ],
+    );
+    await tx.query('update audit_head set seq = $1, hash = $2 where id', [content.seq, hash]);
+    return { ...content, hash };
+  });
+}
+
+type Row = {
+  seq: string;
+  at: Date;
+  actor_kind: AuditActorKind;
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: AuditOutcome;
+  status: number | null;
+  request_id: string | null;
+  trace_id: string | null;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+};
+
+const COLUMNS = `seq::text as seq, at, actor_kind, actor, action, target, outcome, status, request_id, trace_id,
+  details, prev_hash, hash`;
+
+const toRecord = (r: Row): AuditRecord => ({
+  seq: r.seq,
+  at: new Date(r.at).toISOString(),
+  actorKind: r.actor_kind,
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  outcome: r.outcome,
+  status: r.status,
+  requestId: r.request_id,
+  traceId: r.trace_id,
+  details: r.details,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+export interface AuditFilter {
+  /** Exact actor (key name, or user@host). */
+  actor?: string | undefined;
+  /** Substring of the action (`achievements`, `POST`, `cb apikey`). */
+  action?: string | undefined;
+  outcome?: AuditOutcome | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  /** Rows with a seq below this (the previous page's `nextBefore`). */
+  before?: string | undefined;
+  /** @defaultValue 50 */
+  limit?: number | undefined;
+}
+
+/** Matching rows, newest first, and the cursor of the next page (undefined at the end). */
+export async function listAudit(
+  db: Queryable,
+  filter: AuditFilter = {},
+): Promise<{ items: AuditRecord[]; nextBefore: string | undefined }> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.actor !== undefined) add('actor = ?', filter.actor);
+  if (filter.action !== undefined) add('strpos(action, ?) > 0', filter.action);
+  if (filter.outcome !== undefined) add('outcome = ?', filter.outcome);
+  if (filter.since !== undefined) add('at >= ?', filter.since);
+  if (filter.until !== undefined) add('at < ?', filter.until);
+  if (filter.before !== undefined) add('seq < ?::bigint', filter.before);
+  const limit = filter.limit ?? 50;
+  params.push(limit + 1);
+  const { rows } = await db.query<Row>(
+    `select ${COLUMNS} from audit_log ${where.length ? `where ${where.join(' and ')}` : ''}
+      order by audit_log.seq desc limit $${params.length}`,
+    params,
+  );
+  const items = rows.slice(0, limit).map(toRecord);
+  return { items, nextBefore: rows.length > limit ? items.at(-1)?.seq : undefined };
+}
+
+/** Where verification found the chain broken. */
+export interface AuditBreak {
+  seq: string;
+  problem: string;
+}
+
+export interface AuditVerifyReport {
+  ok: boolean;
+  /** Rows checked (from the retention cut to the head). */
+  checked: number;
+  /** The chain starts after this seq (retention deleted up to it). */
+  prunedThrough: string;
+  head: { seq: string; hash: string };
+  /** The first break, when not ok. */
+  broken: AuditBreak | undefined;
+  /** The anchor asked for, and whether the row at its seq has its hash. */
+  anchor: { seq: string; hash: string; matches: boolean } | undefined;
+}
+
+/** Rows read per page while verifying. */
+const VERIFY_PAGE = 2000;
+
+/**
+ * Recomputes the chain from the retention cut to the head: every seq present once and in order,
+ * every prev_hash the hash before it, every hash its row's; and the head at the last row. With an
+ * `anchor` (seq and hash from a shipped "audit recorded" log line), its row must carry that hash.
+ */
+export async function verifyAudit(
+  db: Queryable,
+  options: {
+    anchor?: { seq: string; hash: string } | undefined;
+    onProgress?: (checked: number) => void;
+  } = {},
+): Promise<AuditVerifyReport> {
+  const headRows = await db.query<{ seq: string; hash: string; pruned_through: string; pruned_hash: string }>(
+    'select seq::text as seq, hash, pruned_through::text as pruned_through, pruned_hash from audit_head where id',
+  );
+  const head = headRows.rows[0];
+  if (!head) throw new Error('audit_head is missing (migration 0060_audit not applied?)');
+  let expectSeq = BigInt(head.pruned_through) + 1n;
+  let prevHash = head.pruned_hash;
+  let checked = 0;
+  let broken: AuditBreak | undefined;
+  let anchorMatches: boolean | undefined;
+  let after = BigInt(head.pruned_through);
+  for (;;) {
+    const { rows } = await db.query<Row>(
+      `select ${COLUMNS} from audit_log where audit_log.seq > $1::bigint order by audit_log.seq limit ${VERIFY_PAGE}`,
+      [after.toString()],
+    );
+    for (const r of rows) {
+      const record = toRecord(r);
+      if (BigInt(record.seq) !== expectSeq) {
+        broken = {
+          seq: expectSeq.toString(),
+          problem: `row ${expectSeq} is missing (next is ${record.seq})`,
+        };
+        break;
+      }
+      if (record.prevHash !== prevHash) {
+        broken = { seq: record.seq, problem: 'its prev_hash is not the hash of the row before it' };
+        break;
+      }
+      const { hash, ...content } = record;
+      if (rowHash(content) !== hash) {
+        broken = {
+          seq: record.seq,
+          problem: 'its content does not match its hash (changed after it was written)',
+        };
+        break;
+      }
+      if (options.anchor && options.anchor.seq === record.seq) anchorMatches = options.anchor.hash === hash;
+      prevHash = hash;
+      expectSeq++;
+      checked++;
+    }
+    options.onProgress?.(checked);
+    if (broken || rows.length < VERIFY_PAGE) break;
+    after = BigInt(rows.at(-1)!.seq);
+  }
+  const lastSeq = (expectSeq - 1n).toString();
+  if (!broken && (head.seq !== lastSeq || head.hash !== prevHash))
+    broken =
+      BigInt(head.seq) > expectSeq - 1n
+        ? {
+            seq: expectSeq.toString(),
+            problem: `rows ${expectSeq}…${head.seq} are missing (the head is at ${head.seq})`,
+          }
+        : { seq: head.seq, problem: 'the head does not match the last row' };
+  if (options.anchor && anchorMatches === undefined && !broken) anchorMatches = false;
+  return {
+    ok: broken === undefined && anchorMatches !== false,
+    checked,
+    prunedThrough: head.pruned_through,
+    head: { seq: head.seq, hash: head.hash },
+    broken,
+    anchor: options.anchor && { ...options.anchor, matches: anchorMatches === true },
+  };
+}
+
+/**
+ * Deletes the rows older than `before` (in seq order: the chain is cut at one place) and records
+ * the cut in the head. Returns how many went.
+ */
+export async function pruneAudit(db: Db, before: Date): Promise<number> {
+  return db.transaction(async (tx) => {
+    // The head's lock: no append interleaves with the cut.
+    await tx.query('select seq from audit_head where id for update');
+    const last = await tx.query<{ seq: string; hash: string }>(
+      `select seq::text as seq, hash from audit_log where seq = (select max(seq) from audit_log where at < $1)`,
+      [before],
+    );
+    const cut = last.rows[0];
+    if (!cut) return 0;
+    await tx.query("select set_config('cb.audit_prune', 'on', true)");
+    const deleted = await tx.query('delete from audit_log where seq <= $1::bigint', [cut.seq]);
+    await tx.query(
+      'update audit_head set pruned_through = $1, pruned_hash = $2, pruned_at = now() where id',
+      [cut.seq, cut.hash],
+    );
+    return deleted.rowCount;
+  });
+}
