@@ -10,6 +10,7 @@ import {
   parseResponseTargets,
   parseSlackWebhooks,
   parseSmtpUrl,
+  parseUpdateEvery,
   parseWeekdays,
   parseWorkingHours,
 } from './ops/index.ts';
@@ -44,6 +45,7 @@ export function incidentSettingsFromConfig(config: Readonly<Config>): IncidentSe
       parseResponseTargets(t),
     ),
     incidentChannels: parse('CB_INCIDENT_CHANNELS', config.incidentChannels, parseChannelPolicy),
+    incidentUpdateEvery: parse('CB_INCIDENT_UPDATE_EVERY', config.incidentUpdateEvery, parseUpdateEvery),
     incidentEscalation: parse('CB_INCIDENT_ESCALATION', config.incidentEscalation, parseEscalationPolicy),
     oncallEmail: list(config.oncallEmail),
     oncallSms: list(config.oncallSms),

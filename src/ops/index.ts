@@ -113,6 +113,7 @@ export {
   parseEscalationPolicy,
   parseSlackWebhooks,
   parseSmtpUrl,
+  parseUpdateEvery,
   parseWeekdays,
   parseWorkingHours,
   readWebhookToken,

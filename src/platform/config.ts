@@ -94,6 +94,7 @@ export interface Config {
   incidentWorkingHours: string | undefined;
   incidentHolidays: string | undefined;
   incidentResponseTargets: string | undefined;
+  incidentUpdateEvery: string | undefined;
   incidentChannels: string | undefined;
   incidentEscalation: string | undefined;
   oncallEmail: string | undefined;
@@ -889,6 +890,15 @@ export const SETTINGS = [
     defaultText: '(seed 3.1)',
     description:
       'Override ack/resolve targets in minutes, `w` for working minutes, e.g. `P1=30/120,P2=120w` (see docs/incidents.md).',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'incidentUpdateEvery',
+    env: 'CB_INCIDENT_UPDATE_EVERY',
+    defaultText: 'P0=30,P1=60',
+    description:
+      'Minutes an acknowledged incident may go without a status update before the update channels are reminded one is due (seed 3.3 状态更新), e.g. `P0=30,P1=60,P2=240`; severities not named get none; `off` for no reminders.',
     default: () => undefined,
     parse: nonEmpty,
   }),

@@ -507,6 +507,12 @@ export function createMetrics() {
       labelNames: ['severity'],
       registers: r,
     }),
+    incidentUpdateReminders: new Counter<'severity'>({
+      name: 'cb_incident_update_reminders_total',
+      help: 'Reminders that an acknowledged incident is due a status update (none posted within CB_INCIDENT_UPDATE_EVERY).',
+      labelNames: ['severity'],
+      registers: r,
+    }),
 
     // ── Audit trail (seed 7.3 合规审计) ─────────────────────────────────────────
     auditRecords: new Counter<'outcome'>({

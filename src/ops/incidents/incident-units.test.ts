@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { renderSlack, renderSms, renderVoice } from '../notify/render-notice.ts';
+import { renderEmail, renderSlack, renderSms, renderVoice } from '../notify/render-notice.ts';
 import { type AlertmanagerPayload, readPayload } from './alertmanager-payload.ts';
 import { diffAlerts, groupLockKey } from './apply-alert-group.ts';
 import { buildPostmortemDraft, cell, formatDuration } from './build-postmortem.ts';
@@ -444,6 +444,28 @@ describe('rendering', () => {
     expect(renderVoice({ ...notice, title: 'API errors', kind: 'escalated', stepName: 'secondary' })).toBe(
       'cb alert. priority one incident 7 was not acknowledged and has been escalated to secondary: API errors. Dependency api. Please acknowledge it in the cb console.',
     );
+  });
+
+  test('behavior: a status update reminder asks for an update, not an acknowledgement', () => {
+    const due = {
+      ...notice,
+      title: 'Queue backlog',
+      kind: 'update_due' as const,
+      state: 'acknowledged' as const,
+      updateText: 'No status update for 60 minutes (every 60 minutes for P1): post one.',
+    };
+    expect(renderSms(due)).toBe(
+      '[P1] STATUS UPDATE DUE #7: Queue backlog | No status update for 60 minutes (every 60 minutes for P1): post one. | https://cb.test/v1/incidents/7',
+    );
+    const mail = renderEmail(due);
+    expect(mail.subject).toBe('[P1] STATUS UPDATE DUE #7: Queue backlog');
+    expect(mail.text).toContain('\nNo status update for 60 minutes');
+    expect(mail.text).toContain('Post an update: POST https://cb.test/v1/incidents/7/updates');
+    expect(mail.text).not.toMatch(/Acknowledge|Update from/);
+    expect(renderVoice(due)).toBe(
+      'cb alert. priority one incident 7 is waiting for a status update: Queue backlog. Dependency api. Please post one in the cb console.',
+    );
+    expect(JSON.stringify(renderSlack(due).blocks)).not.toContain('Update* from');
   });
 });
 

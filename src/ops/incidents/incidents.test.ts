@@ -10,6 +10,7 @@ import { waitFor } from '../notify/test-sinks.ts';
 import { resolveIncidentsOptions } from './options.ts';
 import { getIncident, type IncidentDetail } from './read-incidents.ts';
 import { RUNBOOKS_DIR } from './runbooks.ts';
+import { parseUpdateEvery } from './settings.ts';
 import {
   alertmanagerPayload,
   createHarness,
@@ -629,6 +630,84 @@ describe('escalation', () => {
     } finally {
       h.setClock(undefined);
     }
+  });
+});
+
+describe('status update reminders', () => {
+  test('behavior: an acknowledged P1 without an update for 60 minutes reminds Slack once per interval; an update restarts it; P2 and resolved incidents get none', async () => {
+    try {
+      h.setClock(new Date('2026-04-01T10:00:00Z'));
+      const p1 = await opened(
+        alertmanagerPayload('queue', [
+          {
+            alertname: 'QueueBacklog',
+            severity: 'P1',
+            startsAt: '2026-04-01T09:58:00Z',
+            fingerprint: 'fp-q',
+          },
+        ]),
+      );
+      const p2 = await opened(
+        alertmanagerPayload('cdn', [
+          { alertname: 'LcpSlow', severity: 'P2', startsAt: '2026-04-01T09:58:00Z', fingerprint: 'fp-cdn' },
+        ]),
+      );
+      h.setClock(new Date('2026-04-01T10:05:00Z'));
+      await act(p1, 'ack');
+      await act(p2, 'ack');
+      const before =
+        (await metricValue(h.common, 'cb_incident_update_reminders_total', { severity: 'P1' })) ?? 0;
+
+      h.setClock(new Date('2026-04-01T11:04:59Z'));
+      expect(await h.incidents.sweep()).toMatchObject({ updatesDue: 0 });
+      h.setClock(new Date('2026-04-01T11:05:00Z'));
+      expect(await h.incidents.sweep()).toMatchObject({ updatesDue: 1 });
+      expect(await h.incidents.sweep()).toMatchObject({ updatesDue: 0 }); // not twice in one interval
+      const reminded = await settled(p1, 1);
+      expect(entries(reminded, 'update_due')).toEqual([
+        expect.objectContaining({
+          message:
+            'No status update for 60 minutes (every 60 minutes for P1): post one with what is known, what is being done and when the next update comes.',
+          data: { minutes: 60 },
+        }),
+      ]);
+      expect(reminded.notifications.filter((n) => n.kind === 'update_due').map((n) => n.channel)).toEqual([
+        'slack',
+      ]);
+      const slack = await waitFor('the reminder on Slack', async () =>
+        slackFor(p1).find((r) => (r.json as { text: string }).text.includes(`STATUS UPDATE DUE #${p1}`)),
+      );
+      expect(JSON.stringify(slack.json)).toContain('No status update for 60 minutes');
+      expect(await metricValue(h.common, 'cb_incident_update_reminders_total', { severity: 'P1' })).toBe(
+        before + 1,
+      );
+
+      // An update at 11:30 restarts the hour: nothing at 12:05 (an hour after the reminder would be), one at 12:30.
+      h.setClock(new Date('2026-04-01T11:30:00Z'));
+      await act(p1, 'updates', { message: 'consumers scaled to 8', status: 'identified' });
+      h.setClock(new Date('2026-04-01T12:29:00Z'));
+      expect(await h.incidents.sweep()).toMatchObject({ updatesDue: 0 });
+      h.setClock(new Date('2026-04-01T12:30:00Z'));
+      expect(await h.incidents.sweep()).toMatchObject({ updatesDue: 1 });
+
+      // Resolved: no more reminders; the P2 never had one.
+      await act(p1, 'resolve');
+      h.setClock(new Date('2026-04-01T16:00:00Z'));
+      expect(await h.incidents.sweep()).toMatchObject({ updatesDue: 0 });
+      expect(entries(await incident(p2), 'update_due')).toEqual([]);
+      await act(p2, 'resolve');
+    } finally {
+      h.setClock(undefined);
+    }
+  });
+
+  test('args: CB_INCIDENT_UPDATE_EVERY is P0=30,P1=60 by default, per severity in minutes, or off', () => {
+    expect(parseUpdateEvery('P0=15, p2=240')).toEqual({ P0: 15, P2: 240 });
+    expect(parseUpdateEvery('off')).toEqual({});
+    expect(() => parseUpdateEvery('P0=0')).toThrow(/must look like P0=30/);
+    expect(() => parseUpdateEvery('P5=10')).toThrow(/must look like P0=30/);
+    expect(resolveIncidentsOptions({}).updateEvery).toEqual({ P0: 30, P1: 60 });
+    expect(() => resolveIncidentsOptions({ updateEvery: { P1: 0 } })).toThrow(/updateEvery.P1 must be/);
   });
 });
 

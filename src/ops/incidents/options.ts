@@ -75,6 +75,12 @@ export interface IncidentsOptions {
   recoveryChannels?: readonly Channel[];
   /** Channels that carry status updates. @defaultValue `['slack']` */
   updateChannels?: readonly Channel[];
+  /**
+   * Minutes an acknowledged incident may go without a status update (seed 3.3 step 7 状态更新:
+   * 定期更新问题状态和进展) before the update channels are reminded that one is due; severities not
+   * named get no reminder. @defaultValue `DEFAULT_UPDATE_EVERY`: P0 30, P1 60
+   */
+  updateEvery?: Partial<Record<Severity, number>>;
   email?: EmailOptions | undefined;
   slack?: SlackOptions | undefined;
   /** SMS and voice provider (Twilio API). */
@@ -108,6 +114,7 @@ export interface ResolvedIncidentsOptions {
   readonly escalation: readonly EscalationStep[];
   readonly recoveryChannels: readonly Channel[];
   readonly updateChannels: readonly Channel[];
+  readonly updateEvery: Readonly<Partial<Record<Severity, number>>>;
   readonly email: EmailOptions | undefined;
   readonly slack: SlackOptions | undefined;
   readonly twilio: TwilioSettings | undefined;
@@ -120,6 +127,12 @@ export interface ResolvedIncidentsOptions {
   readonly requeueAfterMs: number;
   readonly now: () => Date;
 }
+
+/** Minutes between status updates of an acknowledged incident, by severity (none for P2 and P3). */
+export const DEFAULT_UPDATE_EVERY: Readonly<Partial<Record<Severity, number>>> = Object.freeze({
+  P0: 30,
+  P1: 60,
+});
 
 /** Seed 3.1 通知渠道. */
 export const DEFAULT_CHANNELS: Readonly<Record<Severity, readonly Channel[]>> = Object.freeze({
@@ -171,6 +184,15 @@ export function resolveIncidentsOptions(options: IncidentsOptions = {}): Resolve
   const updateChannels = options.updateChannels ?? ['slack'];
   channelList('recoveryChannels', recoveryChannels);
   channelList('updateChannels', updateChannels);
+  const updateEvery = options.updateEvery ?? DEFAULT_UPDATE_EVERY;
+  for (const [s, minutes] of Object.entries(updateEvery))
+    if (
+      !SEVERITIES.includes(s as Severity) ||
+      !Number.isInteger(minutes) ||
+      minutes! < 1 ||
+      minutes! > 10_080
+    )
+      issues.push(`updateEvery.${s} must be a severity P0-P3 with 1-10080 minutes`);
 
   const slackNames = new Set(Object.keys(options.slack?.webhooks ?? {}));
   for (const [name, url] of Object.entries(options.slack?.webhooks ?? {})) {
@@ -238,6 +260,7 @@ export function resolveIncidentsOptions(options: IncidentsOptions = {}): Resolve
     escalation: Object.freeze([...escalation]),
     recoveryChannels,
     updateChannels,
+    updateEvery,
     email: options.email,
     slack: options.slack,
     twilio: options.twilio,

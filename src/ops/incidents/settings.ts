@@ -33,6 +33,26 @@ export function parseChannelPolicy(text: string): Partial<Record<Severity, Chann
 }
 
 /**
+ * `P0=30,P1=60`: minutes an acknowledged incident may go without a status update, by severity
+ * (severities not named get no reminder); `off` for none.
+ */
+export function parseUpdateEvery(text: string): Partial<Record<Severity, number>> {
+  const out: Partial<Record<Severity, number>> = {};
+  if (text.trim().toLowerCase() === 'off') return out;
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^(P[0-3])\s*=\s*(\d{1,5})$/i.exec(part);
+    const minutes = m ? Number(m[2]) : Number.NaN;
+    if (!m || minutes < 1 || minutes > 10_080)
+      throw new Error(`"${part}" must look like P0=30 (minutes, 1-10080), or the whole setting off`);
+    out[m[1]!.toUpperCase() as Severity] = minutes;
+  }
+  return out;
+}
+
+/**
  * The escalation policy as JSON: `[{"name":"primary","email":["oncall@x.org"],"sms":["+15551234567"],
  * "phone":["+15551234567"],"slack":["ops"]},{"name":"secondary",…},{"name":"manager","channels":["phone","email"],…}]`.
  * Shape only; addresses and numbers are checked by `createIncidents`.
@@ -185,6 +205,8 @@ export interface IncidentSettings {
   incidentHolidays?: readonly string[] | undefined;
   /** CB_INCIDENT_RESPONSE_TARGETS (parseResponseTargets) */
   incidentResponseTargets?: ResponseTargets | undefined;
+  /** CB_INCIDENT_UPDATE_EVERY (parseUpdateEvery) */
+  incidentUpdateEvery?: Partial<Record<Severity, number>> | undefined;
   /** CB_INCIDENT_CHANNELS (parseChannelPolicy) */
   incidentChannels?: Partial<Record<Severity, readonly Channel[]>> | undefined;
   /** CB_INCIDENT_ESCALATION (parseEscalationPolicy); without it one step from the CB_ONCALL_* lists */
@@ -237,6 +259,7 @@ export function incidentsOptionsFromSettings(s: IncidentSettings): IncidentsOpti
   };
   if (s.incidentResponseTargets) o.responseTargets = s.incidentResponseTargets;
   if (s.incidentChannels) o.channels = s.incidentChannels;
+  if (s.incidentUpdateEvery) o.updateEvery = s.incidentUpdateEvery;
   o.escalation = s.incidentEscalation ?? [
     {
       name: 'primary',

@@ -1,14 +1,18 @@
 /**
  * The safety net, run by a cron job (every minute by default) and by anyone who calls it: escalates
  * incidents whose deadline passed without their timer firing (a lost job, a restart between commit
- * and arming), and queues notifications whose delivery job was never sent. Both are idempotent.
+ * and arming), reminds the update channels of acknowledged incidents due a status update
+ * (remind-updates.ts), and queues notifications whose delivery job was never sent. All idempotent.
  */
 import { type IncidentsContext, queueDeliveries } from './context.ts';
 import { escalateIncident } from './escalate-incident.ts';
+import { remindDueUpdates } from './remind-updates.ts';
 import type { Channel } from './types.ts';
 
 export interface SweepResult {
   escalated: number;
+  /** Acknowledged incidents reminded that a status update is due. */
+  updatesDue: number;
   requeued: number;
 }
 
@@ -23,12 +27,14 @@ export async function sweepIncidents(ctx: IncidentsContext): Promise<SweepResult
   for (const r of due.rows) {
     if ((await escalateIncident(ctx, r.id, r.escalation_step)) === 'escalated') escalated++;
   }
+  const updatesDue = await remindDueUpdates(ctx);
   const lost = await ctx.db.query<{ id: string; channel: Channel }>(
     `select id, channel from ops_notifications
       where queued_at is null and state = 'pending' and created_at <= $1 order by id limit 2000`,
     [new Date(now.getTime() - ctx.options.requeueAfterMs).toISOString()],
   );
   const requeued = await queueDeliveries(ctx, lost.rows);
-  if (escalated > 0 || requeued > 0) ctx.logger.info('incident sweep', { metrics: { escalated, requeued } });
-  return { escalated, requeued };
+  if (escalated > 0 || updatesDue > 0 || requeued > 0)
+    ctx.logger.info('incident sweep', { metrics: { escalated, updatesDue, requeued } });
+  return { escalated, updatesDue, requeued };
 }

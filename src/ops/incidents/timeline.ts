@@ -19,6 +19,7 @@ export type TimelineKind =
   | 'escalated'
   | 'escalation_exhausted'
   | 'status_update'
+  | 'update_due'
   | 'note'
   | 'resolved'
   | 'closed'

@@ -15,7 +15,14 @@ export type Channel = 'phone' | 'sms' | 'email' | 'slack';
 export const CHANNELS: readonly Channel[] = ['phone', 'sms', 'email', 'slack'];
 
 /** Why a notification goes out. */
-export type NotificationKind = 'triggered' | 'escalated' | 'severity_raised' | 'update' | 'recovery';
+export type NotificationKind =
+  | 'triggered'
+  | 'escalated'
+  | 'severity_raised'
+  | 'update'
+  /** An acknowledged incident went without a status update for its interval (a reminder). */
+  | 'update_due'
+  | 'recovery';
 
 export function isSeverity(value: unknown): value is Severity {
   return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);

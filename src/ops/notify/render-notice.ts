@@ -42,8 +42,13 @@ const VERB: Record<NotificationKind, string> = {
   escalated: 'ESCALATED',
   severity_raised: 'SEVERITY RAISED',
   update: 'UPDATE',
+  update_due: 'STATUS UPDATE DUE',
   recovery: 'RESOLVED',
 };
+
+/** Kinds that ask for an acknowledgement (not news about an acknowledged or resolved incident). */
+const asksForAck = (kind: NotificationKind) =>
+  kind === 'triggered' || kind === 'escalated' || kind === 'severity_raised';
 
 const utc = (d: Date) => d.toISOString().replace(/:\d{2}\.\d{3}Z$/, 'Z');
 
@@ -67,11 +72,12 @@ export function renderEmail(n: IncidentNotice): { subject: string; text: string 
     `State: ${n.state}`,
     `Dependency: ${n.dependency ?? '-'}`,
   ];
-  if (n.kind !== 'recovery' && n.kind !== 'update' && n.ackDeadline)
+  if (asksForAck(n.kind) && n.ackDeadline)
     lines.push(`Acknowledge by: ${n.ackDeadline.toISOString()} (${n.stepName})`);
   if (n.kind === 'recovery') lines.push(`Resolved by: ${n.resolvedBy ?? '-'}`);
   if (n.link) lines.push(`Link: ${n.link}`);
-  if (n.updateText) {
+  if (n.updateText && n.kind === 'update_due') lines.push('', n.updateText);
+  else if (n.updateText) {
     lines.push(
       '',
       `Update${n.updateStatus ? ` [${n.updateStatus}]` : ''} from ${n.author ?? 'unknown'}:`,
@@ -84,8 +90,9 @@ export function renderEmail(n: IncidentNotice): { subject: string; text: string 
     if (a.description) lines.push(`  ${a.description.replace(/\n/g, '\n  ')}`);
     if (a.runbookUrl) lines.push(`  Runbook: ${a.runbookUrl}`);
   }
-  if (n.link && n.kind !== 'recovery' && n.kind !== 'update')
-    lines.push('', `Acknowledge: POST ${n.link}/ack (scope incidents:write)`);
+  if (n.link && asksForAck(n.kind)) lines.push('', `Acknowledge: POST ${n.link}/ack (scope incidents:write)`);
+  if (n.link && n.kind === 'update_due')
+    lines.push('', `Post an update: POST ${n.link}/updates (scope incidents:write)`);
   lines.push('', '-- cb incident management');
   return { subject: headline(n), text: lines.join('\n') };
 }
@@ -93,8 +100,7 @@ export function renderEmail(n: IncidentNotice): { subject: string; text: string 
 /** At most `max` characters (two SMS segments by default). */
 export function renderSms(n: IncidentNotice, max = 320): string {
   const parts = [headline(n)];
-  if (n.kind !== 'recovery' && n.kind !== 'update' && n.ackDeadline)
-    parts.push(`ack by ${utc(n.ackDeadline)}`);
+  if (asksForAck(n.kind) && n.ackDeadline) parts.push(`ack by ${utc(n.ackDeadline)}`);
   if (n.updateText) parts.push(n.updateText);
   if (n.link) parts.push(n.link);
   const text = parts.join(' | ');
@@ -118,8 +124,14 @@ export function renderVoice(n: IncidentNotice): string {
           ? 'has been raised in severity'
           : n.kind === 'update'
             ? 'has an update'
-            : 'has been triggered';
-  const tail = n.kind === 'recovery' ? '' : ' Please acknowledge it in the cb console.';
+            : n.kind === 'update_due'
+              ? 'is waiting for a status update'
+              : 'has been triggered';
+  const tail = asksForAck(n.kind)
+    ? ' Please acknowledge it in the cb console.'
+    : n.kind === 'update_due'
+      ? ' Please post one in the cb console.'
+      : '';
   return `cb alert. ${SPOKEN[n.severity]} incident ${n.incidentId} ${what}: ${n.title}.${n.dependency ? ` Dependency ${n.dependency}.` : ''}${tail}`;
 }
 
@@ -141,7 +153,9 @@ export function renderSlack(n: IncidentNotice): SlackMessage {
     { type: 'header', text: { type: 'plain_text', text: `${headline(n)}`.slice(0, 150), emoji: true } },
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
   ];
-  if (n.updateText)
+  if (n.updateText && n.kind === 'update_due')
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: esc(n.updateText).slice(0, 3000) } });
+  else if (n.updateText)
     blocks.push({
       type: 'section',
       text: {
