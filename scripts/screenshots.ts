@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { privateKeyToAccount } from 'viem/accounts';
-import { createBackup, runDrill, verifyBackup } from '../src/ops/index.ts';
+import { appendAudit, createBackup, listAudit, runDrill, verifyBackup } from '../src/ops/index.ts';
 import { createSilentLogger } from '../src/platform/logger.ts';
 import { hardhatDevAccounts } from '../src/web/index.ts';
 import {
@@ -169,6 +169,30 @@ try {
   await page.getByRole('button', { name: 'Create achievement' }).click();
   await page.locator('.field-error').first().waitFor();
   await shot('ops-catalogue-editor');
+  // The audit trail: the changes above, a command's record, and a change a read-only key was refused.
+  await appendAudit(server.t.db, {
+    actorKind: 'cli',
+    actor: 'deploy@bastion',
+    action: 'cb apikey create',
+    target: 'name=dashboard-readonly',
+    outcome: 'ok',
+    status: 0,
+    details: { options: { name: 'dashboard-readonly', scopes: 'ops:read' } },
+  });
+  const readOnly = await server.t.apiKeys.create({ name: 'dashboard-readonly', scopes: ['ops:read'] });
+  await fetch(`${server.url}/v1/achievements/first-trade`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${readOnly.key}` },
+    body: JSON.stringify({ name: 'First trade!' }),
+  });
+  // Recorded once the reply went out.
+  while ((await listAudit(server.t.db, { outcome: 'refused', limit: 1 })).items.length === 0)
+    await new Promise((r) => setTimeout(r, 50));
+  await page.goto(`${server.url}/ops/audit`);
+  const refusedRow = page.locator('tr.audit-row[data-outcome="refused"]').first();
+  await refusedRow.getByRole('button', { name: /^Details/ }).click();
+  await page.locator('.audit-details').waitFor();
+  await shot('ops-audit');
 
   console.log('chain page, over a running dev chain…');
   // A server of its own that runs the chain as `cb start` does: the member's unlock is minted and

@@ -226,7 +226,7 @@ export function governanceRoutes(deps: GovernanceRoutesDeps): FastifyPluginAsync
     app.post(
       '/v1/proposals',
       {
-        config: { scope: 'public' },
+        config: { scope: 'public', acceptsKey: true },
         schema: {
           tags: ['governance'],
           summary:
@@ -357,7 +357,7 @@ export function governanceRoutes(deps: GovernanceRoutesDeps): FastifyPluginAsync
     app.post(
       '/v1/proposals/:id/cancel',
       {
-        config: { scope: 'public' },
+        config: { scope: 'public', acceptsKey: true },
         schema: {
           tags: ['governance'],
           summary:

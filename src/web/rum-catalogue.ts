@@ -26,6 +26,7 @@ export const CONSOLE_PAGES = [
   '/ops/queues/:queue',
   '/ops/chain',
   '/ops/backups',
+  '/ops/audit',
   '/ops/catalogue',
   '/ops/catalogue/new',
   '/ops/catalogue/:id',
@@ -70,6 +71,7 @@ export const API_ROUTES = [
   '/v1/ops/mints/failed/retry',
   '/v1/ops/mints/:id/retry',
   '/v1/ops/backups',
+  '/v1/ops/audit',
 ] as const;
 export type ApiRoute = (typeof API_ROUTES)[number];
 

@@ -18,7 +18,8 @@ import { createPublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { achievementBadgeAbi } from '../../src/chain/abi/AchievementBadge.ts';
-import { createBackup, runDrill, verifyBackup } from '../../src/ops/index.ts';
+import type { AuditPageShape } from '../../src/ops/audit/audit-shape.ts';
+import { appendAudit, createBackup, runDrill, verifyBackup } from '../../src/ops/index.ts';
 import { createSilentLogger } from '../../src/platform/logger.ts';
 import { type DevWalletAccount, hardhatDevAccounts } from '../../src/web/index.ts';
 import {
@@ -27,6 +28,7 @@ import {
   type ConsoleServerOptions,
   chromiumProblem,
   launchChromium,
+  SEED_CATALOGUE,
   seedMember,
   startConsoleServer,
 } from './harness.ts';
@@ -345,6 +347,154 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
       expect(await row.textContent()).toContain(backup.migration!);
       expect(await page.getByTestId('drills').locator('tbody tr').count()).toBe(1);
       expect(await page.getByTestId('drills').textContent()).toContain('passed');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('operators: the Audit page shows changes with their outcome, filters them, pages back and opens a record', async () => {
+    const reader = await server.t.apiKeys.create({ name: 'audit-reader', scopes: ['ops:read'] });
+    const trail = async (query: string) => {
+      const res = await fetch(`${server.url}/v1/ops/audit?${query}`, {
+        headers: { authorization: `Bearer ${reader.key}` },
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as AuditPageShape;
+    };
+    const headSeq = async () => BigInt((await trail('limit=1')).items[0]?.seq ?? '0');
+    /** One API call; waits until its record is written (after the reply), so the order is the calls'. */
+    const call = async (key: string, method: string, path: string, body: unknown, headers = {}) => {
+      const before = await headSeq();
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
+        body: JSON.stringify(body),
+      });
+      await expect.poll(headSeq).toBeGreaterThan(before);
+      return res.status;
+    };
+
+    // Older records of a command, enough for two pages of them (50 a page).
+    for (let i = 0; i < 52; i++)
+      await appendAudit(server.t.db, {
+        actorKind: 'cli',
+        actor: 'ops@bastion',
+        action: 'cb apikey create',
+        target: `name=ci-${i}`,
+        outcome: 'ok',
+        status: 0,
+        details: { options: { name: `ci-${i}`, scopes: 'events:write' } },
+      });
+    const probe = { ...SEED_CATALOGUE[0]!, id: 'audit-probe', name: 'Audit probe', series: 'audit' };
+    expect(await call(server.adminKey, 'POST', '/v1/achievements', probe)).toBe(201);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    expect(
+      await call(
+        reader.key,
+        'PUT',
+        '/v1/achievements/audit-probe',
+        { ...probe, name: 'Renamed' },
+        { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      ),
+    ).toBe(403);
+    const failed = await call(server.adminKey, 'PUT', '/v1/achievements/audit-probe', {
+      ...probe,
+      id: 'other',
+      token: 'not-for-the-trail',
+    });
+    expect(failed).toBeGreaterThanOrEqual(400);
+    const refusedRecord = (await trail('actor=audit-reader')).items[0]!;
+    const failedRecord = (await trail('outcome=failed&action=PUT')).items[0]!;
+
+    const { page, context, errors } = await newPage();
+    try {
+      await goToOps(page, server, '/ops/audit');
+      await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+      expect(await page.getByTestId('audit-about').textContent()).toMatch(
+        /append-only and hash-chained.*cb audit verify/,
+      );
+      const rows = page.getByTestId('audit').locator('tr.audit-row');
+      await rows.first().waitFor();
+      // Newest first: the failed change, the refused one, the one that went through.
+      const top = await Promise.all([0, 1, 2].map((i) => rows.nth(i).textContent()));
+      expect(await Promise.all([0, 1, 2].map((i) => rows.nth(i).getAttribute('data-outcome')))).toEqual([
+        'failed',
+        'refused',
+        'ok',
+      ]);
+      expect(top[0]).toMatch(/console-admin\s*API key.*PUT \/v1\/achievements\/:id.*id=audit-probe.*failed/);
+      expect(top[0]).toContain(String(failed));
+      expect(top[1]).toMatch(
+        /audit-reader\s*API key.*PUT \/v1\/achievements\/:id.*id=audit-probe.*refused.*403/,
+      );
+      expect(top[2]).toMatch(/console-admin\s*API key.*POST \/v1\/achievements.*ok.*201/);
+      expect(await rows.count()).toBe(50);
+
+      // A record's details: the body as recorded, its secret blanked.
+      await rows
+        .first()
+        .getByRole('button', { name: /^Details/ })
+        .click();
+      const failedDetails = page.locator(`#audit-record-${failedRecord.seq}`);
+      expect(await failedDetails.textContent()).toContain('"id": "other"');
+      expect(await failedDetails.textContent()).toContain('"token": "[REDACTED]"');
+      expect(await failedDetails.textContent()).not.toContain('not-for-the-trail');
+
+      // Outcome refused: only the refused change (the only one this server has seen).
+      await page.getByLabel('Outcome').selectOption('refused');
+      await page.getByRole('button', { name: 'Show' }).click();
+      await page.waitForURL(`${server.url}/ops/audit?outcome=refused`);
+      await expect.poll(() => rows.count()).toBe(1);
+      const refused = rows.first();
+      expect(await refused.getAttribute('data-outcome')).toBe('refused');
+      expect(await refused.textContent()).toContain('audit-reader');
+
+      // Its details: the seq, the trace and the chain links (refused before its body was read).
+      await refused.getByRole('button', { name: /^Details/ }).click();
+      const details = page.locator(`#audit-record-${refusedRecord.seq}`);
+      await details.waitFor();
+      const text = (await details.textContent()) ?? '';
+      expect(text).toContain(`#${refusedRecord.seq}`);
+      expect(text).toContain(traceId);
+      expect(text).toContain(refusedRecord.hash);
+      expect(text).toContain(refusedRecord.prevHash);
+      expect(text).toContain('No query, body or options recorded.');
+      await refused.getByRole('button', { name: /^Hide/ }).click();
+      expect(await details.count()).toBe(0);
+
+      // Nothing matches: the empty state. Then a command's records, a page at a time.
+      await page.getByLabel('Action contains').fill('no such action');
+      await page.getByRole('button', { name: 'Show' }).click();
+      await page.getByText('No record matches these filters.').waitFor();
+      await page.getByRole('button', { name: 'Clear' }).click();
+      await page.getByLabel('Actor').fill('ops@bastion');
+      await page.getByRole('button', { name: 'Show' }).click();
+      await page.waitForURL(`${server.url}/ops/audit?actor=ops%40bastion`);
+      await expect.poll(() => rows.count()).toBe(50);
+      expect(await rows.first().textContent()).toMatch(
+        /ops@bastion\s*cb command.*cb apikey create.*name=ci-51/,
+      );
+      await page.getByRole('button', { name: 'Older' }).click();
+      await expect.poll(() => rows.count()).toBe(2);
+      expect(page.url()).toMatch(/\/ops\/audit\?actor=ops%40bastion&before=\d+$/);
+      expect(await rows.last().textContent()).toContain('name=ci-0');
+      await page.getByText('End of the trail for these filters.').waitFor();
+      await page.goBack();
+      await expect.poll(() => rows.count()).toBe(50);
+      expect(await page.getByLabel('Actor').inputValue()).toBe('ops@bastion');
+
+      // A refusal of the read itself shows its code, as on the other pages.
+      await page.route('**/v1/ops/audit?**', (route) =>
+        route.fulfill({
+          status: 403,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code: 'CB_FORBIDDEN', message: 'the key lacks ops:read' } }),
+        }),
+      );
+      await page.reload();
+      await page.getByRole('alert').getByText('CB_FORBIDDEN').waitFor();
+      expect(await page.getByRole('alert').textContent()).toContain('Could not load the audit trail');
+      expect(errors).toEqual([]);
     } finally {
       await context.close();
     }

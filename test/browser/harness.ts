@@ -1,8 +1,9 @@
 /**
  * What the browser tests and `scripts/screenshots.ts` share: the console built once with Vite
  * (programmatically, into a directory of their own), a real server listening on a free port — the
- * API's plugins, the achievement routes and the web console's routes over a migrated test database
- * (test/services.ts) —, Chromium from Debian driven by playwright-core, and a small seed.
+ * API's plugins with the audit trail recording (as `cb start` has them), the achievement routes and
+ * the web console's routes over a migrated test database (test/services.ts) —, Chromium from Debian
+ * driven by playwright-core, and a small seed.
  * With `chain: true` the server also runs the chain module as `cb start` does without RPC_URLS:
  * an in-process dev chain with the badge deployed, its minter and its listener.
  */
@@ -22,7 +23,7 @@ import { createTestApi, type TestApi } from '../../src/api/test-context.ts';
 import { badgeRoutes } from '../../src/chain/badges/index.ts';
 import { type ChainModule, createChain } from '../../src/chain/create-chain.ts';
 import { chainOpsRoutes } from '../../src/chain/ops/chain-ops-routes.ts';
-import { type BackupConfig, backupRoutes } from '../../src/ops/index.ts';
+import { auditRoutes, type BackupConfig, backupRoutes, createAuditTrail } from '../../src/ops/index.ts';
 import { createJobs, type Jobs } from '../../src/platform/jobs/index.ts';
 import { createSilentLogger } from '../../src/platform/logger.ts';
 import { webRoutes } from '../../src/web/index.ts';
@@ -162,6 +163,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     chainOpsRoutes({ db: t.db, logger: createSilentLogger(), chain }),
     ...(chain ? [badgeRoutes({ db: t.db, catalogue: () => processor.catalogue() })] : []),
     backupRoutes({ config: backupConfig }),
+    auditRoutes({ db: t.db }),
     ...webRoutes({
       db: t.db,
       metrics: ctx.metrics,
@@ -180,7 +182,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       explorerUrl: options.explorerUrl,
     }),
   ];
-  const app = await buildApp(ctx, { routes });
+  // Privileged changes are recorded as in `cb start`: the Audit page reads them back.
+  const audit = createAuditTrail({ db: t.db, metrics: ctx.metrics, logger: createSilentLogger() });
+  const app = await buildApp(ctx, { routes, audit: { sink: audit, logger: createSilentLogger() } });
   const url = await listen(app, { host: '127.0.0.1', port: 0 });
   const adminKey = (await t.apiKeys.create({ name: 'console-admin', scopes: ['admin'] })).key;
   return {

@@ -37,6 +37,7 @@ const PAGES: Record<ConsolePage, Page> = {
   '/ops/queues/:queue': lazy(() => import('./pages/ops/QueueDetail.tsx')),
   '/ops/chain': lazy(() => import('./pages/ops/Chain.tsx')),
   '/ops/backups': lazy(() => import('./pages/ops/Backups.tsx')),
+  '/ops/audit': lazy(() => import('./pages/ops/Audit.tsx')),
   '/ops/catalogue': lazy(() => import('./pages/ops/Catalogue.tsx')),
   '/ops/catalogue/new': lazy(() => import('./pages/ops/CatalogueEditor.tsx')),
   '/ops/catalogue/:id': lazy(() => import('./pages/ops/CatalogueEditor.tsx')),
@@ -55,6 +56,7 @@ const OPERATOR_LINKS = [
   ['/ops/queues', 'Queues'],
   ['/ops/chain', 'Chain'],
   ['/ops/backups', 'Backups'],
+  ['/ops/audit', 'Audit'],
   ['/ops/catalogue', 'Catalogue'],
 ] as const;
 

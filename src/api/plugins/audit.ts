@@ -2,8 +2,11 @@
  * Hands every privileged change made through the API to the audit trail (src/ops/audit): a request
  * that is not a read (GET, HEAD, OPTIONS), on a route that is neither public nor the event intake's
  * (`events:*`, `counter:write`: data, not administration), made with a valid API key — whether it
- * succeeded, failed, or was refused for a missing scope (403). A request without a valid key is not
- * an operation of anyone's: the access log and the rate limit have it.
+ * succeeded, failed, or was refused for a missing scope (403). A public route that also takes a
+ * privileged key in its handler (a proposal created with `governance:admin`, a guardian's cancel)
+ * declares `config.acceptsKey: true` (auth.ts): its calls made with a valid key are recorded too,
+ * members' signed calls are not. A request without a valid key is not an operation of anyone's: the access log and the
+ * rate limit have it.
  *
  * Recorded after the reply went out, so the audit never slows or fails an operation; a record that
  * cannot be written is logged as an error and counted (cb_audit_write_failures_total, alert
@@ -45,7 +48,8 @@ const DATA_SCOPES = /^(events:|counter:write$)/;
 export function isAudited(request: FastifyRequest): boolean {
   if (READS.has(request.method) || !request.apiKey) return false;
   const access = accessOf(request);
-  return access !== 'public' && !DATA_SCOPES.test(access);
+  if (access === 'public') return request.routeOptions.config?.acceptsKey === true;
+  return !DATA_SCOPES.test(access);
 }
 
 export const auditPlugin = globalPlugin<AuditPluginOptions>('cb-audit', async (app, options) => {

@@ -39,6 +39,13 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call this route. @defaultValue 'authenticated' */
     scope?: RouteAccess;
+    /**
+     * A public route whose handler also accepts a privileged API key (a proposal created with a
+     * `governance:admin` key, a guardian's cancel): a presented key is identified too
+     * (`request.apiKey`; an invalid one is left for the handler to refuse), so the rate limit counts
+     * per key and the audit trail records the call. @defaultValue false
+     */
+    acceptsKey?: boolean;
   }
   interface FastifyRequest {
     /** The verified key of the caller; undefined on public routes and without a valid key. */
@@ -85,7 +92,7 @@ export const authPlugin = globalPlugin<AuthPluginOptions>('cb-auth', async (app,
   });
 
   app.addHook('onRequest', async (request) => {
-    if (accessOf(request) === 'public') return;
+    if (accessOf(request) === 'public' && request.routeOptions.config?.acceptsKey !== true) return;
     const key = presentedKey(request);
     if (key === undefined) return;
     request.apiKey = await apiKeys.verify(key);

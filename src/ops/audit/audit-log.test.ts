@@ -226,6 +226,11 @@ describe('API operations in the trail', () => {
     });
     app.post('/v1/probe-events', { config: { scope: 'events:write' } }, async () => ({ ok: true }));
     app.get('/v1/probe/:id', { config: { scope: 'achievements:admin' } }, async () => ({ ok: true }));
+    // Public, but the handler also takes a privileged key (as POST /v1/proposals does).
+    app.post('/v1/probe-public', { config: { scope: 'public', acceptsKey: true } }, async () => ({
+      ok: true,
+    }));
+    app.post('/v1/probe-signed', { config: { scope: 'public' } }, async () => ({ ok: true }));
   };
 
   test('default: privileged changes are recorded with actor, route, target, outcome and redacted body; reads, the intake and keyless calls are not', async () => {
@@ -305,6 +310,37 @@ describe('API operations in the trail', () => {
       await app.close();
       await t.apiKeys.revoke(admin.id);
       await t.apiKeys.revoke(intake.id);
+    }
+  });
+
+  test('behavior: a public route declaring audit records its calls made with a key, not those without', async () => {
+    await resetTrail();
+    const { ctx } = t.context();
+    const trail = createAuditTrail({ db: t.db, metrics: ctx.metrics, logger: quiet });
+    const app = await buildApp(ctx, { routes: [probe], audit: { sink: trail, logger: quiet } });
+    const admin = await t.apiKeys.create({ name: 'gov-admin', scopes: ['governance:admin'] });
+    try {
+      const headers = { authorization: `Bearer ${admin.key}` };
+      await app.inject({
+        method: 'POST',
+        url: '/v1/probe-public',
+        headers,
+        payload: { title: 'by an admin' },
+      });
+      await app.inject({ method: 'POST', url: '/v1/probe-public', payload: { signature: '0x…' } });
+      await app.inject({ method: 'POST', url: '/v1/probe-signed', headers, payload: {} });
+      let items = (await listAudit(t.db)).items;
+      for (let i = 0; i < 50 && items.length < 1; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        items = (await listAudit(t.db)).items;
+      }
+      await new Promise((r) => setTimeout(r, 100)); // nothing else arrives
+      expect((await listAudit(t.db)).items.map((r) => [r.actor, r.action, r.outcome])).toEqual([
+        ['gov-admin', 'POST /v1/probe-public', 'ok'],
+      ]);
+    } finally {
+      await app.close();
+      await t.apiKeys.revoke(admin.id);
     }
   });
 

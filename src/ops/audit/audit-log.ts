@@ -24,9 +24,10 @@
 import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../../platform/db/create-db.ts';
 import { redact } from '../../platform/redact.ts';
+import type { AuditActorKindShape, AuditOutcomeShape, AuditRecordShape } from './audit-shape.ts';
 
-export type AuditActorKind = 'api_key' | 'cli';
-export type AuditOutcome = 'ok' | 'failed' | 'refused';
+export type AuditActorKind = AuditActorKindShape;
+export type AuditOutcome = AuditOutcomeShape;
 
 /** One operation to record. */
 export interface AuditEntry {
@@ -44,22 +45,8 @@ export interface AuditEntry {
   at?: Date | undefined;
 }
 
-/** A recorded row. */
-export interface AuditRecord {
-  seq: string;
-  at: string;
-  actorKind: AuditActorKind;
-  actor: string;
-  action: string;
-  target: string | null;
-  outcome: AuditOutcome;
-  status: number | null;
-  requestId: string | null;
-  traceId: string | null;
-  details: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+/** A recorded row (the shape `GET /v1/ops/audit` answers with, audit-shape.ts). */
+export type AuditRecord = AuditRecordShape;
 
 /** Details above this many bytes of JSON are kept as their size and hash. */
 export const MAX_DETAILS_BYTES = 8192;
