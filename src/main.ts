@@ -66,7 +66,7 @@ import {
   registerBackupJob,
   startBackupSampler,
 } from './ops/index.ts';
-import { type ApiKeys, createApiKeys } from './platform/apikeys/index.ts';
+import { type ApiKeys, createApiKeys, startApiKeyAgeSampler } from './platform/apikeys/index.ts';
 import { type Cache, createCache, createRedisSampler } from './platform/cache/index.ts';
 import type { Common } from './platform/common.ts';
 import type { Config, SettingSnapshot } from './platform/config.ts';
@@ -221,6 +221,13 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     schemas: ['public', config.jobsSchema],
   }).start();
   const stopNear = startNearCompletionSampler(platform, config.dbSampleIntervalMs);
+  const stopKeyAges = startApiKeyAgeSampler({
+    db,
+    metrics,
+    logger,
+    maxAgeDays: config.apiKeyMaxAgeDays,
+    intervalMs: config.dbSampleIntervalMs,
+  });
   const stopBackups = startBackupSampler({
     config,
     metrics,
@@ -237,6 +244,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     stopHost();
     stopDb();
     stopNear();
+    stopKeyAges();
     stopBackups();
     stopReady();
   });

@@ -95,6 +95,10 @@ export const ERROR_CODES = {
     meaning: 'An active API key already has this name; revoke it or choose another.',
   },
   CB_APIKEY_NOT_FOUND: { status: 404, meaning: 'No active API key has this id or name.' },
+  CB_APIKEY_GRACE_INVALID: {
+    status: 400,
+    meaning: "A rotation's grace period (how long the old key keeps working) is 0 to 30 days.",
+  },
 
   // ── Cache ──────────────────────────────────────────────────────────────────
   CB_CACHE_INVALID_ARGUMENT: {

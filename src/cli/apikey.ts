@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createApiKeys, parseScopes } from '../platform/apikeys/index.ts';
-import { printJson, printLine, printTable } from './output.ts';
+import { CliError, printJson, printLine, printTable } from './output.ts';
 import { withDatabase } from './with-database.ts';
 
 export function registerApikey(program: Command): void {
@@ -53,9 +53,44 @@ export function registerApikey(program: Command): void {
         printLine('no API keys (create one with: cb apikey create --name N --scopes a,b)');
       else
         printTable(
-          keys.map((k) => ({ ...k, scopes: k.scopes.join(',') })),
-          ['id', 'name', 'scopes', 'createdAt', 'lastUsedAt', 'revokedAt'],
+          keys.map((k) => ({ ...k, scopes: k.scopes.join(','), age: ageOf(k.createdAt) })),
+          ['id', 'name', 'scopes', 'createdAt', 'age', 'lastUsedAt', 'revokedAt'],
         );
+    });
+
+  apikey
+    .command('rotate')
+    .description(
+      'Rotate a key (seed 7.1 定期轮换密钥): a new key with the same name and scopes, printed once; the old one keeps working for the grace period, so its holder can switch without an outage.',
+    )
+    .argument('<idOrName>', 'the key id (from list) or its name')
+    .option(
+      '--grace <duration>',
+      'how long the old key keeps working: 0, or a number with s, m, h or d (at most 30d)',
+      '24h',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (idOrName: string, opts: { grace: string; json?: boolean }) => {
+      const graceSeconds = parseGrace(opts.grace);
+      const rotated = await withDatabase(({ db, logger }) =>
+        createApiKeys({ db, logger }).rotate(idOrName, { graceSeconds }),
+      );
+      if (opts.json) printJson(rotated);
+      else {
+        const { created, previous } = rotated;
+        printLine(
+          `rotated API key "${created.name}": new id ${created.id}, scopes ${created.scopes.join(', ')}`,
+        );
+        printLine('');
+        printLine(`  ${created.key}`);
+        printLine('');
+        printLine(
+          graceSeconds === 0
+            ? `The old key (id ${previous.id}) no longer works.`
+            : `The old key (id ${previous.id}) works until ${previous.revokedAt?.toISOString()}: hand the new one over before then.`,
+        );
+        printLine('This is the only time the new key is shown.');
+      }
     });
 
   apikey
@@ -70,4 +105,21 @@ export function registerApikey(program: Command): void {
       if (opts.json) printJson(revoked);
       else printLine(`revoked API key "${revoked.name}" (id ${revoked.id})`);
     });
+}
+
+/** `--grace`: 0, or a whole number with s, m, h or d; at most 30 days. */
+export function parseGrace(text: string): number {
+  const m = /^(\d{1,7})([smhd])?$/.exec(text.trim());
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+  const seconds = m ? Number(m[1]) * unit[(m[2] ?? 's') as keyof typeof unit] : Number.NaN;
+  if (!m || (m[2] === undefined && seconds !== 0) || seconds > 30 * 86_400)
+    throw new CliError(
+      `--grace must be 0 or a number with s, m, h or d, at most 30d (e.g. 24h), got "${text}"`,
+    );
+  return seconds;
+}
+
+/** Whole days since `created` (a key's age, against CB_APIKEY_MAX_AGE_DAYS). */
+function ageOf(created: Date): string {
+  return `${Math.floor((Date.now() - new Date(created).getTime()) / 86_400_000)} d`;
 }

@@ -94,3 +94,36 @@ describe('cb audit', () => {
     await expect(cb('audit', 'verify', '--anchor', '12')).rejects.toThrow(/--anchor must be SEQ:HASH/);
   });
 });
+
+describe('cb apikey rotate', () => {
+  test('default: prints the new key once and when the old one stops; recorded in the audit trail', async () => {
+    await cb('apikey', 'create', '--name', 'partner', '--scopes', 'events:write');
+    const rotated = await cb('apikey', 'rotate', 'partner', '--grace', '2h');
+    expect(rotated.exitCode).toBeUndefined();
+    expect(rotated.out).toMatch(
+      /^rotated API key "partner": new id \w+, scopes events:write\n\n {2}cbk_\w+_\w+\n/,
+    );
+    expect(rotated.out).toMatch(/The old key \(id \w+\) works until \d{4}-\d\d-\d\dT/);
+    const listed = JSON.parse((await cb('apikey', 'list', '--json')).out) as {
+      name: string;
+      revokedAt: string | null;
+    }[];
+    expect(listed.filter((k) => k.name === 'partner').map((k) => k.revokedAt === null)).toEqual([
+      false,
+      true,
+    ]);
+    const [record] = JSON.parse((await cb('audit', 'list', '--json', '--limit', '1')).out);
+    expect(record).toMatchObject({
+      action: 'cb apikey rotate',
+      target: 'partner',
+      details: { options: { grace: '2h' } },
+    });
+  });
+
+  test('error: a grace period without a unit, or over 30 days, is one clear line', async () => {
+    await expect(cb('apikey', 'rotate', 'partner', '--grace', '90')).rejects.toThrow(
+      /--grace must be 0 or a number with s, m, h or d/,
+    );
+    await expect(cb('apikey', 'rotate', 'partner', '--grace', '31d')).rejects.toThrow(/at most 30d/);
+  });
+});

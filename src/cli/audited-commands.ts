@@ -14,6 +14,7 @@ const AUDITED: Record<string, (opts: Record<string, unknown>) => boolean> = {
   migrate: () => true,
   'apikey create': () => true,
   'apikey revoke': () => true,
+  'apikey rotate': () => true,
   'achievements import': () => true,
   'events retry-failed': (o) => o.dryRun !== true,
   'reconcile progress': (o) => o.fix === true,

@@ -36,6 +36,7 @@ export interface Config {
   bodyLimitBytes: number;
   compressThresholdBytes: number;
   rateLimitMax: number;
+  apiKeyMaxAgeDays: number;
   rateLimitWindowMs: number;
   corsOrigins: readonly string[];
   /** Which peers' X-Forwarded-For to believe: none (false), a hop count, or proxy addresses/CIDRs. */
@@ -409,6 +410,15 @@ export const SETTINGS = [
     description: 'Responses larger than this are compressed (br, gzip) when the client accepts it.',
     default: () => 1024,
     parse: int(0, 100 * 1_048_576),
+  }),
+  setting({
+    key: 'apiKeyMaxAgeDays',
+    env: 'CB_APIKEY_MAX_AGE_DAYS',
+    defaultText: '180',
+    description:
+      'API keys older than this are due a rotation (`cb apikey rotate`; seed 7.1 定期轮换密钥): counted in cb_api_keys_rotation_due, alert ApiKeyRotationDue. 0 turns the check off.',
+    default: () => 180,
+    parse: int(0, 36_500),
   }),
   setting({
     key: 'rateLimitMax',

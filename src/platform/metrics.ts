@@ -113,6 +113,11 @@ export function createMetrics() {
       labelNames: ['table'],
       registers: r,
     }),
+    apiKeysRotationDue: new Gauge({
+      name: 'cb_api_keys_rotation_due',
+      help: 'Working API keys older than CB_APIKEY_MAX_AGE_DAYS (a rotation is due), from the database.',
+      registers: r,
+    }),
     dbServerConnections: new Gauge<'kind'>({
       name: 'cb_db_server_connections',
       help: 'Connections on the database server: used (all sessions) and max (max_connections).',

@@ -13,6 +13,7 @@ import {
 import { createLogger, createSilentLogger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
 import { createApiKeys } from './create-api-keys.ts';
+import { sampleApiKeyAges } from './key-age-sampler.ts';
 import { hashApiKey } from './key-format.ts';
 
 let db: Db;
@@ -270,5 +271,70 @@ describe('createApiKeys', () => {
     } finally {
       await down.close();
     }
+  });
+});
+
+describe('rotation (seed 7.1 定期轮换密钥)', () => {
+  test('default: rotate issues a new key with the same name and scopes; the old one works until its grace period ends', async () => {
+    const keys = createApiKeys({ db, logger, cacheTtlMs: 0 });
+    const old = await keys.create({ name: name('shop'), scopes: ['events:write', 'events:read'] });
+    const { created, previous } = await keys.rotate(old.name, { graceSeconds: 1 });
+    expect(created).toMatchObject({ name: old.name, scopes: old.scopes });
+    expect(created.id).not.toBe(old.id);
+    expect(previous.id).toBe(old.id);
+    expect(previous.revokedAt!.getTime()).toBeGreaterThan(Date.now());
+    expect(await keys.verify(old.key)).toMatchObject({ id: old.id });
+    expect(await keys.verify(created.key)).toMatchObject({ id: created.id, name: old.name });
+    // Both are listed while the old one still works; the name belongs to the new one.
+    expect((await keys.list()).filter((k) => k.name === old.name).map((k) => k.id)).toEqual([
+      old.id,
+      created.id,
+    ]);
+    await expect(keys.rotate(old.id)).rejects.toMatchObject({ code: 'CB_APIKEY_NOT_FOUND' });
+
+    await new Promise((r) => setTimeout(r, 1100)); // the grace period is over
+    expect(await keys.verify(old.key)).toBeUndefined();
+    expect(await keys.verify(created.key)).toMatchObject({ id: created.id });
+  });
+
+  test('behavior: a grace of 0 retires the old key at once; revoke by name takes the new key, by id the old one', async () => {
+    const keys = createApiKeys({ db, logger, cacheTtlMs: 60_000 });
+    const old = await keys.create({ name: name('ci'), scopes: ['ops:read'] });
+    expect(await keys.verify(old.key)).toBeDefined(); // cached as working
+    const now = await keys.rotate(old.id, { graceSeconds: 0 });
+    expect(await keys.verify(old.key)).toBeUndefined(); // the rotation dropped the cached row
+    expect(await keys.verify(now.created.key)).toBeDefined();
+
+    const a = await keys.create({ name: name('partner'), scopes: ['events:write'] });
+    const b = (await keys.rotate(a.name, { graceSeconds: 600 })).created;
+    expect((await keys.revoke(a.name)).id).toBe(b.id);
+    expect((await keys.revoke(a.id)).id).toBe(a.id);
+    expect(await keys.verify(a.key)).toBeUndefined();
+  });
+
+  test('error: a grace period outside 0–30 days is refused, nothing changes', async () => {
+    const keys = createApiKeys({ db, logger });
+    const k = await keys.create({ name: name('x'), scopes: ['ops:read'] });
+    await expect(keys.rotate(k.name, { graceSeconds: 31 * 86_400 })).rejects.toMatchObject({
+      code: 'CB_APIKEY_GRACE_INVALID',
+    });
+    await expect(keys.rotate(k.name, { graceSeconds: -1 })).rejects.toBeInstanceOf(ValidationError);
+    expect((await keys.list()).filter((x) => x.name === k.name)).toHaveLength(1);
+    await expect(keys.rotate('no-such-key')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  test('behavior: keys past CB_APIKEY_MAX_AGE_DAYS are counted as due a rotation; a rotated one is not', async () => {
+    const keys = createApiKeys({ db, logger });
+    const metrics = createMetrics();
+    const before = await sampleApiKeyAges(db, metrics, 90);
+    const old = await keys.create({ name: name('legacy'), scopes: ['ops:read'] });
+    await db.query(`update cb_api_keys set created_at = now() - interval '100 days' where id = $1`, [old.id]);
+    expect(await sampleApiKeyAges(db, metrics, 90)).toBe(before + 1);
+    expect(await metrics.registry.getSingleMetricAsString('cb_api_keys_rotation_due')).toMatch(
+      new RegExp(`^cb_api_keys_rotation_due ${before + 1}$`, 'm'),
+    );
+    await keys.rotate(old.id);
+    expect(await sampleApiKeyAges(db, metrics, 90)).toBe(before);
+    expect(await sampleApiKeyAges(db, metrics, 0)).toBe(0);
   });
 });

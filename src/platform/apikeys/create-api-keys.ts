@@ -27,7 +27,14 @@ export interface ApiKeySummary {
   scopes: Scope[];
   createdAt: Date;
   lastUsedAt: Date | null;
+  /** When it stopped working — or, after a rotation's grace period, will (a future time). */
   revokedAt: Date | null;
+}
+
+/** What `rotate` returns: the new key (shown once) and the old one, working until its `revokedAt`. */
+export interface RotatedApiKey {
+  created: CreatedApiKey;
+  previous: ApiKeySummary;
 }
 
 /** What `create` returns; `key` is the only copy of the full key there will ever be. */
@@ -54,8 +61,18 @@ export interface ApiKeys {
   create(input: { name: string; scopes: readonly string[] }): Promise<CreatedApiKey>;
   /** Active keys (and revoked ones with `includeRevoked`), oldest first; never a secret. */
   list(options?: { includeRevoked?: boolean }): Promise<ApiKeySummary[]>;
-  /** Revokes the active key with this id (preferred) or name; NotFoundError `CB_APIKEY_NOT_FOUND`. */
+  /**
+   * Revokes the working key with this id (preferred) or name — the one without a scheduled
+   * revocation first; NotFoundError `CB_APIKEY_NOT_FOUND`.
+   */
   revoke(idOrName: string): Promise<ApiKeySummary>;
+  /**
+   * Rotates a key (seed 7.1 定期轮换密钥): a new key with the same name and scopes, and the old one
+   * revoked `graceSeconds` from now (0: at once), so its holder can switch without an outage. In one
+   * transaction. NotFoundError `CB_APIKEY_NOT_FOUND` when no key without a scheduled revocation has
+   * this id or name.
+   */
+  rotate(idOrName: string, options?: { graceSeconds?: number | undefined }): Promise<RotatedApiKey>;
   /**
    * The key's identity, or undefined when it is malformed, unknown or revoked. Throws
    * UnavailableError `CB_DB_UNAVAILABLE` when the database cannot be asked (so an outage is a 503,
@@ -79,6 +96,8 @@ export interface CreateApiKeysOptions {
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ID_ATTEMPTS = 3;
+/** The longest a rotated key keeps working: 30 days. */
+const MAX_GRACE_SECONDS = 30 * 86_400;
 
 interface KeyRow {
   id: string;
@@ -152,7 +171,7 @@ export function createApiKeys(options: CreateApiKeysOptions): ApiKeys {
       // The age condition also spares the write when another instance touched the key just now.
       await db.query(
         `update cb_api_keys set last_used_at = now()
-          where id = $1 and revoked_at is null
+          where id = $1 and (revoked_at is null or revoked_at > now())
             and (last_used_at is null or last_used_at < now() - make_interval(secs => $2))`,
         [id, touchIntervalMs / 1000],
       );
@@ -201,7 +220,7 @@ export function createApiKeys(options: CreateApiKeysOptions): ApiKeys {
     async list(listOptions = {}) {
       const { rows } = await db.query<KeyRow>(
         `select id, name, scopes, created_at, last_used_at, revoked_at from cb_api_keys
-          ${listOptions.includeRevoked ? '' : 'where revoked_at is null'}
+          ${listOptions.includeRevoked ? '' : 'where revoked_at is null or revoked_at > now()'}
           order by created_at, id`,
       );
       return rows.map(summary);
@@ -211,8 +230,8 @@ export function createApiKeys(options: CreateApiKeysOptions): ApiKeys {
       const { rows } = await db.query<KeyRow>(
         `update cb_api_keys set revoked_at = now()
           where id = (select id from cb_api_keys
-                       where revoked_at is null and (id = $1 or name = $1)
-                       order by (id = $1) desc limit 1)
+                       where (revoked_at is null or revoked_at > now()) and (id = $1 or name = $1)
+                       order by (id = $1) desc, (revoked_at is null) desc limit 1)
           returning id, name, scopes, created_at, last_used_at, revoked_at`,
         [idOrName],
       );
@@ -230,12 +249,68 @@ export function createApiKeys(options: CreateApiKeysOptions): ApiKeys {
       return summary(row);
     },
 
+    async rotate(idOrName, rotateOptions = {}) {
+      const grace = rotateOptions.graceSeconds ?? 86_400;
+      if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS)
+        throw new ValidationError(
+          `the grace period is 0 to ${MAX_GRACE_SECONDS / 86_400} days`,
+          [{ path: 'graceSeconds', message: `invalid grace period ${grace}` }],
+          'CB_APIKEY_GRACE_INVALID',
+        );
+      const rotated = await db.transaction(async (tx) => {
+        // Its revocation is scheduled first: the name is then free for the new key (the unique index
+        // covers keys without a revocation).
+        const { rows } = await tx.query<KeyRow>(
+          `update cb_api_keys set revoked_at = now() + make_interval(secs => $2)
+            where id = (select id from cb_api_keys
+                         where revoked_at is null and (id = $1 or name = $1)
+                         order by (id = $1) desc limit 1)
+            returning id, name, scopes, created_at, last_used_at, revoked_at`,
+          [idOrName, grace],
+        );
+        const old = rows[0];
+        if (!old)
+          throw new NotFoundError(
+            `no API key without a scheduled revocation has the id or name "${idOrName}"`,
+            'CB_APIKEY_NOT_FOUND',
+            { idOrName },
+          );
+        const { id, key } = generateApiKey();
+        await tx.query('insert into cb_api_keys (id, name, scopes, secret_hash) values ($1, $2, $3, $4)', [
+          id,
+          old.name,
+          old.scopes,
+          hashApiKey(key),
+        ]);
+        return {
+          created: { id, key, name: old.name, scopes: old.scopes as Scope[] },
+          previous: summary(old),
+        };
+      });
+      // The old key's cached row has no revocation: reload it.
+      generation++;
+      cache.delete(rotated.previous.id);
+      loading.delete(rotated.previous.id);
+      logger.info('api key rotated', {
+        context: {
+          keyName: rotated.created.name,
+          keyId: rotated.created.id,
+          previousKeyId: rotated.previous.id,
+          previousRevokedAt: rotated.previous.revokedAt?.toISOString(),
+        },
+      });
+      return rotated;
+    },
+
     async verify(presentedKey) {
       const parsed = typeof presentedKey === 'string' ? parseApiKey(presentedKey) : undefined;
       if (!parsed) return undefined;
       const cached = cache.get(parsed.id);
       const row = cached && cached.expiresAt > now() ? cached.row : await load(parsed.id);
-      if (!row || row.revoked_at !== null) return undefined;
+      // A future revoked_at is a rotation's grace period: the key works until then. Compared with
+      // the wall clock, as the database's now() wrote it (the injected clock times the cache only).
+      if (!row || (row.revoked_at !== null && new Date(row.revoked_at).getTime() <= Date.now()))
+        return undefined;
       if (!hashesEqual(hashApiKey(presentedKey), row.secret_hash)) return undefined;
       await touch(row.id);
       return { id: row.id, name: row.name, scopes: row.scopes as Scope[] };
