@@ -1,5 +1,5 @@
 /**
- * The Grafana dashboards (deploy/grafana/*.json): the seven views the operations guide needs,
+ * The Grafana dashboards (deploy/grafana/*.json): the eight views the operations guide needs,
  * each panel a PromQL query over metrics that exist (docs/metrics.md, the exporters' list,
  * recording rules) and that promtool can parse.
  */
@@ -29,14 +29,20 @@ const dashboards = files.map((f) => ({
   d: JSON.parse(readFileSync(join(GRAFANA_DIR, f), 'utf8')) as Dashboard,
 }));
 
-/** Every PromQL query of the dashboards, with Grafana's interval variables set as Prometheus would see them. */
+/**
+ * Every PromQL query of the dashboards, with Grafana's interval variables set as Prometheus would see them
+ * (`$__range`: the dashboards' default 6 h).
+ */
 function queries(): { where: string; expr: string }[] {
   const out: { where: string; expr: string }[] = [];
   for (const { file, d } of dashboards) {
     for (const p of d.panels) {
       for (const t of p.targets ?? []) {
         if (t.expr)
-          out.push({ where: `${file} "${p.title}"`, expr: t.expr.replaceAll('$__rate_interval', '5m') });
+          out.push({
+            where: `${file} "${p.title}"`,
+            expr: t.expr.replaceAll('$__rate_interval', '5m').replaceAll('$__range', '6h'),
+          });
       }
     }
     for (const a of d.annotations.list) if (a.expr) out.push({ where: `${file} annotation`, expr: a.expr });
@@ -45,7 +51,7 @@ function queries(): { where: string; expr: string }[] {
 }
 
 describe('Grafana dashboards', () => {
-  test('default: system health, API, data stores, chain, achievements, governance and incidents', () => {
+  test('default: system health, API, data stores, chain, achievements, governance, incidents, security and recovery', () => {
     expect(files.sort()).toEqual([
       'achievements.json',
       'api.json',
@@ -53,6 +59,7 @@ describe('Grafana dashboards', () => {
       'data-stores.json',
       'governance.json',
       'incidents.json',
+      'security-recovery.json',
       'system-health.json',
     ]);
     expect(new Set(dashboards.map(({ d }) => d.uid)).size).toBe(files.length);
