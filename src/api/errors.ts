@@ -351,6 +351,7 @@ export const ERROR_CODES = {
     meaning: 'No webhook token is configured (CB_ALERT_WEBHOOK_TOKEN[_FILE]); Alertmanager retries.',
   },
   OPS_INCIDENT_NOT_FOUND: { status: 404, meaning: 'No incident has this id.' },
+  OPS_ACTION_NOT_FOUND: { status: 404, meaning: 'The incident has no action item with this id.' },
   OPS_RUNBOOK_NOT_FOUND: { status: 404, meaning: 'No runbook has this name (docs/runbooks/<name>.md).' },
   OPS_INCIDENT_STATE: {
     status: 409,

@@ -512,6 +512,12 @@ export function createMetrics() {
       labelNames: ['severity'],
       registers: r,
     }),
+    incidentActionsOpen: new Gauge<'overdue'>({
+      name: 'cb_incident_actions_open',
+      help: 'Open action items of incidents, overdue (past their due date) or not, from the database.',
+      labelNames: ['overdue'],
+      registers: r,
+    }),
     incidentUpdateReminders: new Counter<'severity'>({
       name: 'cb_incident_update_reminders_total',
       help: 'Reminders that an acknowledged incident is due a status update (none posted within CB_INCIDENT_UPDATE_EVERY).',

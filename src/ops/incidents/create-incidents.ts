@@ -112,7 +112,7 @@ export function createIncidents({ common, db, jobs, options = {} }: CreateIncide
     registerJobs: () => registerIncidentJobs(jobs, ctx),
     startSampler() {
       const sample = () =>
-        sampleIncidentMetrics(db, common.metrics).catch((err: unknown) =>
+        sampleIncidentMetrics(db, common.metrics, resolved.now()).catch((err: unknown) =>
           logger.warn('sampling incident metrics failed', { err }),
         );
       void sample();
@@ -132,6 +132,6 @@ export function createIncidents({ common, db, jobs, options = {} }: CreateIncide
     stats: (query = {}) => incidentStats(db, query, resolved.now()),
     escalate: (id, step) => escalateIncident(ctx, id, step),
     sweep: () => sweepIncidents(ctx),
-    sampleMetrics: () => sampleIncidentMetrics(db, common.metrics),
+    sampleMetrics: () => sampleIncidentMetrics(db, common.metrics, resolved.now()),
   };
 }

@@ -20,6 +20,17 @@ export class IncidentNotFoundError extends NotFoundError {
   }
 }
 
+/** No action item of this incident has this id (404). */
+export class IncidentActionNotFoundError extends NotFoundError {
+  override name = 'IncidentActionNotFoundError';
+  constructor(incidentId: string, actionId: string) {
+    super(`incident ${incidentId} has no action item ${actionId}`, 'OPS_ACTION_NOT_FOUND', {
+      incidentId,
+      actionId,
+    });
+  }
+}
+
 /** The action is not allowed in the incident's current state (409). */
 export class IncidentStateError extends ConflictError {
   override name = 'IncidentStateError';

@@ -711,6 +711,110 @@ describe('status update reminders', () => {
   });
 });
 
+describe('action items', () => {
+  test('default: action items are added with owner and due date, tracked to done or dropped, listed across incidents, and overdue ones counted', async () => {
+    try {
+      h.setClock(new Date('2026-05-04T10:00:00Z'));
+      const id = await opened(
+        alertmanagerPayload('redis', [
+          {
+            alertname: 'RedisDown',
+            severity: 'P1',
+            startsAt: '2026-05-04T09:58:00Z',
+            fingerprint: 'fp-redis',
+          },
+        ]),
+      );
+      const add = (body: unknown) => act(id, 'actions', body);
+      const first = await add({
+        title: 'Alert on Redis memory before eviction',
+        owner: 'ana',
+        dueAt: '2026-05-11T00:00:00Z',
+      });
+      expect(first.statusCode).toBe(201);
+      expect(first.json()).toMatchObject({
+        incidentId: id,
+        title: 'Alert on Redis memory before eviction',
+        owner: 'ana',
+        dueAt: '2026-05-11T00:00:00.000Z',
+        status: 'open',
+        overdue: false,
+        createdBy: expect.stringMatching(/^oncall-/),
+      });
+      const second = (await add({ title: 'Document the failover', dueAt: '2026-05-06T00:00:00Z' })).json();
+      const third = (await add({ title: 'Try a managed Redis' })).json();
+
+      const patch = (actionId: string, body: unknown) =>
+        h.app.inject({
+          method: 'PATCH',
+          url: `/v1/incidents/${id}/actions/${actionId}`,
+          headers: { ...auth(h.keys.writer), 'content-type': 'application/json' },
+          payload: JSON.stringify(body),
+        });
+      const done = await patch(first.json().id, { status: 'done', note: 'rule MemoryHigh added' });
+      expect(done.json()).toMatchObject({
+        status: 'done',
+        closedAt: '2026-05-04T10:00:00.000Z',
+        note: 'rule MemoryHigh added',
+      });
+      // Dropping needs a reason.
+      expect((await patch(third.id, { status: 'dropped' })).statusCode).toBe(400);
+      expect((await patch(third.id, { status: 'dropped', note: 'cost' })).json()).toMatchObject({
+        status: 'dropped',
+      });
+
+      // Two days later the second one is past due: listed as overdue and counted.
+      h.setClock(new Date('2026-05-07T09:00:00Z'));
+      const overdue = await h.app.inject({
+        url: '/v1/incidents/actions?overdue=true',
+        headers: auth(h.keys.reader),
+      });
+      expect(overdue.json().items).toEqual([
+        expect.objectContaining({ id: second.id, overdue: true, incidentId: id }),
+      ]);
+      await h.incidents.sampleMetrics();
+      expect(
+        await metricValue(h.common, 'cb_incident_actions_open', { overdue: 'true' }),
+      ).toBeGreaterThanOrEqual(1);
+      const detail = await incident(id);
+      expect(detail.actions.map((a) => [a.title, a.status, a.overdue])).toEqual([
+        ['Alert on Redis memory before eviction', 'done', false],
+        ['Document the failover', 'open', true],
+        ['Try a managed Redis', 'dropped', false],
+      ]);
+      expect(entries(detail, 'action_added')).toHaveLength(3);
+      expect(entries(detail, 'action_updated').map((e) => e.message)).toEqual([
+        `action item #${first.json().id} done: Alert on Redis memory before eviction — rule MemoryHigh added`,
+        `action item #${third.id} dropped: Try a managed Redis — cost`,
+      ]);
+      expect((await patch(second.id, { dueAt: null, owner: 'bo' })).json()).toMatchObject({
+        dueAt: null,
+        owner: 'bo',
+        overdue: false,
+      });
+
+      // Errors: unknown action or incident, an empty change, a bad date, the reader's key.
+      expect((await patch('999999', { status: 'done' })).json().error.code).toBe('OPS_ACTION_NOT_FOUND');
+      expect((await act('999999', 'actions', { title: 'x' })).json().error.code).toBe(
+        'OPS_INCIDENT_NOT_FOUND',
+      );
+      expect((await patch(second.id, {})).statusCode).toBe(400);
+      expect((await add({ title: 'x', dueAt: 'next week' })).statusCode).toBe(400);
+      const refused = await h.app.inject({
+        method: 'POST',
+        url: `/v1/incidents/${id}/actions`,
+        headers: { ...auth(h.keys.reader), 'content-type': 'application/json' },
+        payload: JSON.stringify({ title: 'x' }),
+      });
+      expect(refused.statusCode).toBe(403);
+      await act(id, 'ack');
+      await act(id, 'resolve');
+    } finally {
+      h.setClock(undefined);
+    }
+  });
+});
+
 describe('postmortems and closing', () => {
   test('default: resolving writes a draft with times, alerts, timeline and empty sections', async () => {
     const r = await h.app.inject({

@@ -2,10 +2,12 @@
  * Reads: one incident with its alerts, timeline (in time order) and notifications; and the list,
  * newest first, filtered by state and severity, with an opaque cursor.
  */
+
 import type { Db, Queryable } from '../../platform/db/create-db.ts';
 import { readSnapshot } from '../../platform/db/read-snapshot.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import { IncidentNotFoundError } from './errors.ts';
+import { type IncidentAction, incidentActions } from './incident-actions.ts';
 import {
   type AlertRow,
   type Incident,
@@ -28,6 +30,8 @@ export interface IncidentDetail extends Incident {
   timeline: TimelineEntry[];
   notifications: IncidentNotification[];
   postmortem: { exists: boolean; edited: boolean };
+  /** Action items (postmortem follow-ups), oldest first. */
+  actions: IncidentAction[];
 }
 
 /** Most timeline entries returned with an incident (a flapping group can have many). */
@@ -42,21 +46,23 @@ export const MAX_TIMELINE = 2000;
  */
 export async function getIncident(
   db: Db,
-  options: Pick<ResolvedIncidentsOptions, 'escalation'>,
+  options: Pick<ResolvedIncidentsOptions, 'escalation'> & { now?: () => Date },
   id: string,
 ): Promise<IncidentDetail> {
   if (!/^\d{1,18}$/.test(id)) throw new IncidentNotFoundError(id);
-  return readSnapshot(db, (q) => readIncident(q, options, id));
+  const now = options.now?.() ?? new Date();
+  return readSnapshot(db, (q) => readIncident(q, options, id, now));
 }
 
 async function readIncident(
   db: Queryable,
   options: Pick<ResolvedIncidentsOptions, 'escalation'>,
   id: string,
+  now: Date,
 ): Promise<IncidentDetail> {
   const row = (await db.query<IncidentRow>('select * from ops_incidents where id = $1', [id])).rows[0];
   if (!row) throw new IncidentNotFoundError(id);
-  const [alerts, timeline, notifications, postmortem] = await Promise.all([
+  const [alerts, timeline, notifications, postmortem, actions] = await Promise.all([
     db.query<AlertRow>(
       'select * from ops_incident_alerts where incident_id = $1 order by starts_at, fingerprint',
       [id],
@@ -71,6 +77,7 @@ async function readIncident(
       'select draft, body from ops_postmortems where incident_id = $1',
       [id],
     ),
+    incidentActions(db, id, now),
   ]);
   const pm = postmortem.rows[0];
   return {
@@ -83,6 +90,7 @@ async function readIncident(
       edited:
         pm !== undefined && pm.draft.replace(/\s+/g, ' ').trim() !== pm.body.replace(/\s+/g, ' ').trim(),
     },
+    actions,
   };
 }
 

@@ -9,6 +9,8 @@
  * - `GET /v1/incidents/stats?from=&to=&bucket=` (`incidents:read`): MTTA, MTTR, MTBF by severity.
  * - `GET /v1/incidents/:id` (`incidents:read`): with alerts, timeline, notifications.
  * - `POST /v1/incidents/:id/ack | updates | resolve | close` (`incidents:write`).
+ * - Action items: `POST /v1/incidents/:id/actions`, `PATCH /v1/incidents/:id/actions/:actionId`
+ *   (`incidents:write`), `GET /v1/incidents/actions` (`incidents:read`).
  * - `GET | PUT /v1/incidents/:id/postmortem` (`incidents:read` | `incidents:write`).
  * - `GET /v1/runbooks/:name` (public): an alert's runbook, the Markdown of docs/runbooks/<name>.md,
  *   where notifications link (runbooks.ts).
@@ -25,6 +27,13 @@ import type { ApplyResult } from './apply-alert-group.ts';
 import { closeIncident } from './close-incident.ts';
 import type { IncidentsContext } from './context.ts';
 import { WebhookNotConfiguredError, WebhookUnauthorizedError } from './errors.ts';
+import {
+  ACTION_STATUSES,
+  type ActionStatus,
+  addIncidentAction,
+  listIncidentActions,
+  updateIncidentAction,
+} from './incident-actions.ts';
 import { incidentStats, type StatsBucket } from './incident-stats.ts';
 import { getPostmortem, savePostmortem } from './postmortem.ts';
 import { getIncident, listIncidents } from './read-incidents.ts';
@@ -76,6 +85,31 @@ const ResolveBody = Type.Object(
   { message: Type.Optional(Text(2000)), by: Type.Optional(Text(200)) },
   { additionalProperties: false },
 );
+const ActionId = Type.Object({
+  id: Type.String({ pattern: '^[0-9]{1,18}$' }),
+  actionId: Type.String({ pattern: '^[0-9]{1,18}$' }),
+});
+const NewActionBody = Type.Object(
+  {
+    title: Text(500),
+    owner: Type.Optional(Text(200)),
+    dueAt: Type.Optional(Type.String({ format: 'date-time' })),
+    by: Type.Optional(Text(200)),
+  },
+  { additionalProperties: false },
+);
+const ActionChangeBody = Type.Object(
+  {
+    status: Type.Optional(Type.Union(ACTION_STATUSES.map((s) => Type.Literal(s)))),
+    title: Type.Optional(Text(500)),
+    owner: Type.Optional(Type.Union([Text(200), Type.Null()])),
+    dueAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+    note: Type.Optional(Text(2000)),
+    by: Type.Optional(Text(200)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
 const PostmortemBody = Type.Object(
   { markdown: Type.String({ minLength: 1, maxLength: 200_000 }), by: Type.Optional(Text(200)) },
   { additionalProperties: false },
@@ -312,6 +346,84 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync {
         return closeIncident(ctx, (request.params as { id: string }).id, {
           actor: actorOf(request, body.by),
           message: body.message,
+        });
+      },
+    );
+
+    app.get(
+      '/v1/incidents/actions',
+      {
+        config: { scope: 'incidents:read' },
+        schema: {
+          tags: ['incidents'],
+          summary:
+            'Action items across incidents: ?status=open|done|dropped, ?overdue=true (open and past due), ?owner=; open ones by due date.',
+          querystring: Type.Object({
+            status: Type.Optional(Type.Union(ACTION_STATUSES.map((s) => Type.Literal(s)))),
+            overdue: Type.Optional(Type.Boolean()),
+            owner: Type.Optional(Text(200)),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+          }),
+        },
+      },
+      async (request) => ({
+        items: await listIncidentActions(ctx, request.query as Parameters<typeof listIncidentActions>[1]),
+      }),
+    );
+
+    app.post(
+      '/v1/incidents/:id/actions',
+      {
+        config: { scope: 'incidents:write' },
+        schema: {
+          tags: ['incidents'],
+          summary:
+            'Add an action item (what must change so it does not happen again). Body: { title, owner?, dueAt? }.',
+          params: Id,
+          body: NewActionBody,
+        },
+      },
+      async (request, reply) => {
+        const body = request.body as { title: string; owner?: string; dueAt?: string; by?: string };
+        reply.code(201);
+        return addIncidentAction(ctx, (request.params as { id: string }).id, {
+          actor: actorOf(request, body.by),
+          title: body.title,
+          owner: body.owner,
+          dueAt: body.dueAt === undefined ? undefined : new Date(body.dueAt),
+        });
+      },
+    );
+
+    app.patch(
+      '/v1/incidents/:id/actions/:actionId',
+      {
+        config: { scope: 'incidents:write' },
+        schema: {
+          tags: ['incidents'],
+          summary:
+            'Change an action item: { status?: open|done|dropped, title?, owner?, dueAt?, note? } (dropping needs a note).',
+          params: ActionId,
+          body: ActionChangeBody,
+        },
+      },
+      async (request) => {
+        const { id, actionId } = request.params as { id: string; actionId: string };
+        const body = request.body as {
+          status?: ActionStatus;
+          title?: string;
+          owner?: string | null;
+          dueAt?: string | null;
+          note?: string;
+          by?: string;
+        };
+        return updateIncidentAction(ctx, id, actionId, {
+          actor: actorOf(request, body.by),
+          status: body.status,
+          title: body.title,
+          owner: body.owner,
+          dueAt: body.dueAt === undefined ? undefined : body.dueAt === null ? null : new Date(body.dueAt),
+          note: body.note,
         });
       },
     );

@@ -1,12 +1,18 @@
 /**
- * `cb_incidents{severity,state}` sampled from the database, so every instance reports the same
- * cluster-wide counts (and a restart loses nothing). Every severity × state is set, zeros included.
+ * `cb_incidents{severity,state}` and `cb_incident_actions_open{overdue}` sampled from the database,
+ * so every instance reports the same cluster-wide counts (and a restart loses nothing). Every
+ * severity × state is set, zeros included.
  */
 import type { Queryable } from '../../platform/db/create-db.ts';
 import type { Metrics } from '../../platform/metrics.ts';
+import { countOpenActions } from './incident-actions.ts';
 import { INCIDENT_STATES, type IncidentState, SEVERITIES, type Severity } from './types.ts';
 
-export async function sampleIncidentMetrics(db: Queryable, metrics: Metrics): Promise<void> {
+export async function sampleIncidentMetrics(
+  db: Queryable,
+  metrics: Metrics,
+  now = new Date(),
+): Promise<void> {
   const { rows } = await db.query<{ severity: Severity; state: IncidentState; n: number }>(
     'select severity, state, count(*)::int as n from ops_incidents group by severity, state',
   );
@@ -14,4 +20,7 @@ export async function sampleIncidentMetrics(db: Queryable, metrics: Metrics): Pr
   for (const severity of SEVERITIES)
     for (const state of INCIDENT_STATES)
       metrics.incidents.set({ severity, state }, counts.get(`${severity}/${state}`) ?? 0);
+  const actions = await countOpenActions(db, now);
+  metrics.incidentActionsOpen.set({ overdue: 'true' }, actions.overdue);
+  metrics.incidentActionsOpen.set({ overdue: 'false' }, actions.open - actions.overdue);
 }

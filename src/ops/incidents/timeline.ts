@@ -23,7 +23,9 @@ export type TimelineKind =
   | 'note'
   | 'resolved'
   | 'closed'
-  | 'postmortem_edited';
+  | 'postmortem_edited'
+  | 'action_added'
+  | 'action_updated';
 
 export interface TimelineInput {
   kind: TimelineKind;
