@@ -103,9 +103,11 @@ export function registerAudit(program: Command): void {
         if (report.broken) printLine(`BROKEN at seq ${report.broken.seq}: ${report.broken.problem}`);
         if (report.anchor)
           printLine(
-            report.anchor.matches
-              ? `anchor ${report.anchor.seq}: matches`
-              : `anchor ${report.anchor.seq}: DOES NOT MATCH (the record is gone, or the chain was rewritten from there)`,
+            report.anchor.pruned
+              ? `anchor ${report.anchor.seq}: deleted by retention (up to seq ${report.prunedThrough}); not checked`
+              : report.anchor.matches
+                ? `anchor ${report.anchor.seq}: matches`
+                : `anchor ${report.anchor.seq}: DOES NOT MATCH (the record is gone, or the chain was rewritten from there)`,
           );
         if (report.ok) printLine('the chain is intact');
       }

@@ -3,8 +3,8 @@
  * 管理操作), as the API's privileged changes are: actor `user@host`, action `cb <command>`, target
  * its arguments, details its options (redacted), outcome ok or failed with the exit code. The
  * record is written by `withDatabase` on the command's own connection when the command is done,
- * so only commands that open the configured database are recorded; read-only ones (list, status,
- * verify, a reconcile without --fix) are not.
+ * so only commands that open the configured database are recorded (`backup restore` opens the
+ * restored one for it); read-only ones (list, status, verify, a reconcile without --fix) are not.
  */
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
@@ -20,6 +20,9 @@ const AUDITED: Record<string, (opts: Record<string, unknown>) => boolean> = {
   'reconcile progress': (o) => o.fix === true,
   'reconcile chain': (o) => o.fix === true,
   'chain replay': () => true,
+  // Recorded in the restored database once the restore is done (cli/backup.ts): the trail then
+  // holds the backup's records and this one; the ones written after the backup are gone with it.
+  'backup restore': () => true,
 };
 
 /** The command being run, when it is one to record. */

@@ -149,6 +149,9 @@ copy the directory off the host. Incremental backups and point-in-time recovery 
       const targetUrl = postgresUrl('--to', opts.to);
       process.stderr.write(`restore: restoring ${id}…\n`);
       const result = await restoreBackup(config, id, { replace: opts.replace === true, targetUrl });
+      // The audit trail of the restored database: its records up to the backup, then this restore
+      // (written by withDatabase, which also applies migrations newer than the backup).
+      await withDatabase(async () => undefined, { databaseUrl: targetUrl });
       if (opts.json)
         return printJson({
           backup: result.backup.id,

@@ -21,9 +21,14 @@ export interface CliContext {
  */
 export async function withDatabase<T>(
   fn: (ctx: CliContext) => Promise<T>,
-  options: { migrate?: boolean } = {},
+  options: {
+    migrate?: boolean;
+    /** Another PostgreSQL database than DATABASE_URL (`cb backup restore --to`). */
+    databaseUrl?: string | undefined;
+  } = {},
 ): Promise<T> {
-  const config = cliConfig();
+  const settings = cliConfig();
+  const config = options.databaseUrl ? { ...settings, databaseUrl: options.databaseUrl } : settings;
   const logger = createLogger({
     service: 'cb',
     instance: config.instance,

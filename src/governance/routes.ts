@@ -62,6 +62,8 @@ async function callerKey(request: FastifyRequest, apiKeys: GovernanceRoutesDeps[
     if (typeof header === 'string' && header.trim() !== '') presented = header.trim();
   }
   if (presented === undefined) return undefined;
+  // Acting on a key, not a signature: the audit trail records the call (acceptsKey routes).
+  request.keyUsed = true;
   const key = await apiKeys.verify(presented);
   if (!key) throw new UnauthorizedError('the API key is malformed, unknown or revoked');
   return key;

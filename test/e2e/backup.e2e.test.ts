@@ -109,6 +109,26 @@ describe(`cb backup on ${TEST_DRIVER} (real process)`, { timeout: 180_000 }, () 
     expect(cb('backup', 'drill', '--fresh', '--backup', 'latest').status).toBe(2);
   });
 
+  test('behavior: a restore with --replace brings the backup back and is itself recorded in the restored audit trail', () => {
+    const { backup } = json(cb('backup', 'create', '--json')) as { backup: { id: string } };
+    // A change after the backup: gone after the restore, as is its audit record.
+    expect(cb('apikey', 'create', '--name', 'after-backup', '--scopes', 'events:write').status).toBe(0);
+    const restored = cb('backup', 'restore', backup.id, '--replace', '--json');
+    expect(restored.status).toBe(0);
+    const keys = JSON.parse(cb('apikey', 'list', '--json').stdout) as { name: string }[];
+    expect(keys.map((k) => k.name)).not.toContain('after-backup');
+    const trail = JSON.parse(cb('audit', 'list', '--json').stdout) as {
+      action: string;
+      target: string | null;
+    }[];
+    expect(trail[0]).toMatchObject({ action: 'cb backup restore', target: backup.id });
+    expect(trail.map((r) => r.action)).not.toContain('cb apikey create after-backup');
+    expect(trail.filter((r) => r.action === 'cb apikey create')).toHaveLength(1); // backup-e2e's, from before
+    const verify = cb('audit', 'verify');
+    expect(verify.status).toBe(0);
+    expect(verify.stdout).toContain('the chain is intact');
+  });
+
   test.runIf(TEST_DRIVER === 'pglite')(
     'error: the embedded database in use by another process is not backed up behind its back',
     () => {

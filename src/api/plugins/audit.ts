@@ -4,8 +4,9 @@
  * (`events:*`, `counter:write`: data, not administration), made with a valid API key — whether it
  * succeeded, failed, or was refused for a missing scope (403). A public route that also takes a
  * privileged key in its handler (a proposal created with `governance:admin`, a guardian's cancel)
- * declares `config.acceptsKey: true` (auth.ts): its calls made with a valid key are recorded too,
- * members' signed calls are not. A request without a valid key is not an operation of anyone's: the access log and the
+ * declares `config.acceptsKey: true` (auth.ts), and its handler marks `request.keyUsed` when it
+ * acted on the key: those calls are recorded too, members' signed calls are not (even with a key
+ * header the handler ignored). A request without a valid key is not an operation of anyone's: the access log and the
  * rate limit have it.
  *
  * Recorded after the reply went out, so the audit never slows or fails an operation; a record that
@@ -48,13 +49,18 @@ const DATA_SCOPES = /^(events:|counter:write$)/;
 export function isAudited(request: FastifyRequest): boolean {
   if (READS.has(request.method) || !request.apiKey) return false;
   const access = accessOf(request);
-  if (access === 'public') return request.routeOptions.config?.acceptsKey === true;
+  if (access === 'public') return request.routeOptions.config?.acceptsKey === true && request.keyUsed;
   return !DATA_SCOPES.test(access);
 }
 
 export const auditPlugin = globalPlugin<AuditPluginOptions>('cb-audit', async (app, options) => {
-  app.addHook('onResponse', async (request, reply) => {
-    if (!isAudited(request)) return;
+  const recorded = new WeakSet<FastifyRequest>();
+  // onSend, not onResponse: Fastify runs onResponse only when the reply finished, so a client that
+  // hung up after sending a change would leave no record; onSend runs once the handler is done
+  // either way (and again if a later hook fails: recorded once).
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (recorded.has(request) || !isAudited(request)) return payload;
+    recorded.add(request);
     const status = reply.statusCode;
     const params = (request.params ?? {}) as Record<string, unknown>;
     const target = Object.entries(params)
@@ -83,5 +89,6 @@ export const auditPlugin = globalPlugin<AuditPluginOptions>('cb-audit', async (a
         context: { action: entry.action, keyName: entry.actor, statusCode: status },
       });
     }
+    return payload;
   });
 });

@@ -50,6 +50,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The verified key of the caller; undefined on public routes and without a valid key. */
     apiKey: VerifiedApiKey | undefined;
+    /**
+     * An `acceptsKey` route's handler acted on the caller's key (not on a member's signature): the
+     * audit trail records the call. @defaultValue false
+     */
+    keyUsed: boolean;
   }
 }
 
@@ -80,6 +85,7 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 export const authPlugin = globalPlugin<AuthPluginOptions>('cb-auth', async (app, { apiKeys }) => {
   const refused = new WeakSet<FastifyRequest>();
   app.decorateRequest('apiKey', undefined);
+  app.decorateRequest('keyUsed', false);
 
   app.addHook('onRoute', (route) => {
     const access = route.config?.scope;

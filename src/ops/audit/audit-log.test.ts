@@ -80,7 +80,12 @@ describe('the audit trail', () => {
   });
 
   test('behavior: concurrent appends take turns on the head: no gap, no fork', async () => {
-    await Promise.all(Array.from({ length: 24 }, (_, i) => appendAudit(t.db, entry(i))));
+    // Verifications running meanwhile see a consistent chain, never a head ahead of or behind its rows.
+    const during = await Promise.all([
+      ...Array.from({ length: 24 }, (_, i) => appendAudit(t.db, entry(i)).then(() => undefined)),
+      ...Array.from({ length: 6 }, () => verifyAudit(t.db)),
+    ]);
+    for (const r of during) if (r) expect(r.broken).toBeUndefined();
     const report = await verifyAudit(t.db);
     expect(report.broken).toBeUndefined();
     expect(report).toMatchObject({ ok: true, checked: 24, head: { seq: '24' } });
@@ -146,7 +151,7 @@ describe('the audit trail', () => {
     expect((await verifyAudit(t.db)).ok).toBe(true);
     const anchored = await verifyAudit(t.db, { anchor });
     expect(anchored.ok).toBe(false);
-    expect(anchored.anchor).toEqual({ ...anchor, matches: false });
+    expect(anchored.anchor).toEqual({ ...anchor, matches: false, pruned: false });
     expect((await verifyAudit(t.db, { anchor: { seq: rows[0]!.seq, hash: rows[0]!.hash } })).ok).toBe(true);
   });
 
@@ -169,6 +174,12 @@ describe('the audit trail', () => {
     );
     expect((await listAudit(t.db, { limit: 10 })).items.map((r) => r.seq)).toEqual(['6', '5', '4']);
     expect(await verifyAudit(t.db)).toMatchObject({ ok: true, checked: 3, prunedThrough: '3' });
+    // An anchor on a deleted record cannot be checked, and does not fail the check.
+    expect((await verifyAudit(t.db, { anchor: { seq: '2', hash: 'f'.repeat(64) } })).anchor).toMatchObject({
+      pruned: true,
+      matches: false,
+    });
+    expect((await verifyAudit(t.db, { anchor: { seq: '2', hash: 'f'.repeat(64) } })).ok).toBe(true);
     // Nothing older than the retention left: a second run deletes nothing.
     expect(await pruneAudit(t.db, new Date(Date.now() - 30 * 86_400_000))).toBe(0);
     // A break after the cut is still found, and the gauge says so.
@@ -197,6 +208,15 @@ describe('the audit trail', () => {
     expect(big.details).toMatchObject({ truncated: true, bytes: MAX_DETAILS_BYTES + 11 });
     expect(big.details.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: null }] })).toBe('{"a":[{"c":null,"d":2}],"b":1}');
+    // NUL and lone surrogates, which text and jsonb refuse, cannot keep a record out of the trail.
+    const odd = await appendAudit(t.db, {
+      ...entry(3),
+      target: 'id=1\u0000',
+      details: { query: { z: '\u0000', ['k\u0000']: '\ud800' } },
+    });
+    expect(odd.target).toBe('id=1\\u0000');
+    expect(odd.details).toEqual({ query: { z: '\\u0000', 'k\\u0000': '\ufffd' } });
+    expect((await listAudit(t.db, { limit: 1 })).items[0]).toEqual(odd);
     expect((await verifyAudit(t.db)).ok).toBe(true);
   });
 
@@ -227,9 +247,11 @@ describe('API operations in the trail', () => {
     app.post('/v1/probe-events', { config: { scope: 'events:write' } }, async () => ({ ok: true }));
     app.get('/v1/probe/:id', { config: { scope: 'achievements:admin' } }, async () => ({ ok: true }));
     // Public, but the handler also takes a privileged key (as POST /v1/proposals does).
-    app.post('/v1/probe-public', { config: { scope: 'public', acceptsKey: true } }, async () => ({
-      ok: true,
-    }));
+    app.post('/v1/probe-public', { config: { scope: 'public', acceptsKey: true } }, async (request) => {
+      // As a route taking a key or a member's signature does: only the key path marks it.
+      if ((request.body as { signature?: string }).signature === undefined) request.keyUsed = true;
+      return { ok: true };
+    });
     app.post('/v1/probe-signed', { config: { scope: 'public' } }, async () => ({ ok: true }));
   };
 
@@ -328,6 +350,8 @@ describe('API operations in the trail', () => {
         payload: { title: 'by an admin' },
       });
       await app.inject({ method: 'POST', url: '/v1/probe-public', payload: { signature: '0x…' } });
+      // A member's signed call with a key header the handler did not use.
+      await app.inject({ method: 'POST', url: '/v1/probe-public', headers, payload: { signature: '0x…' } });
       await app.inject({ method: 'POST', url: '/v1/probe-signed', headers, payload: {} });
       let items = (await listAudit(t.db)).items;
       for (let i = 0; i < 50 && items.length < 1; i++) {

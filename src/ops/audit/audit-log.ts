@@ -23,6 +23,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../../platform/db/create-db.ts';
+import { readSnapshot } from '../../platform/db/read-snapshot.ts';
 import { redact } from '../../platform/redact.ts';
 import type { AuditActorKindShape, AuditOutcomeShape, AuditRecordShape } from './audit-shape.ts';
 
@@ -71,10 +72,30 @@ export function rowHash(row: Omit<AuditRecord, 'hash'>): string {
     .digest('hex');
 }
 
-/** The entry's details as stored: redacted, and bounded. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * A string PostgreSQL stores as text and jsonb: NUL (which neither takes) written as the text
+ * `\u0000`, and lone UTF-16 surrogates (which jsonb refuses) as U+FFFD. A caller could otherwise
+ * make its own record fail to be written with `?x=%00`.
+ */
+export function storable(text: string): string {
+  return text.replace(/\0/g, '\\u0000').replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** `value` with every string (keys too) made {@link storable}. */
+function storableDeep(value: unknown): unknown {
+  if (typeof value === 'string') return storable(value);
+  if (Array.isArray(value)) return value.map(storableDeep);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storableDeep(v)]));
+  return value;
+}
+
+/** The entry's details as stored: redacted, storable, and bounded. */
 export function storedDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!details) return {};
-  const redacted = redact(details) as Record<string, unknown>;
+  const redacted = storableDeep(redact(details)) as Record<string, unknown>;
   const json = canonicalJson(redacted);
   if (Buffer.byteLength(json) <= MAX_DETAILS_BYTES) return JSON.parse(json) as Record<string, unknown>;
   return {
@@ -102,13 +123,13 @@ export async function appendAudit(db: Db, entry: AuditEntry): Promise<AuditRecor
       seq: (BigInt(prev.seq) + 1n).toString(),
       at: at.toISOString(),
       actorKind: entry.actorKind,
-      actor: entry.actor,
-      action: entry.action,
-      target: entry.target ?? null,
+      actor: storable(entry.actor),
+      action: storable(entry.action),
+      target: entry.target == null ? null : storable(entry.target),
       outcome: entry.outcome,
       status: entry.status ?? null,
-      requestId: entry.requestId ?? null,
-      traceId: entry.traceId ?? null,
+      requestId: entry.requestId == null ? null : storable(entry.requestId),
+      traceId: entry.traceId == null ? null : storable(entry.traceId),
       details,
       prevHash: prev.hash,
     };
@@ -229,8 +250,11 @@ export interface AuditVerifyReport {
   head: { seq: string; hash: string };
   /** The first break, when not ok. */
   broken: AuditBreak | undefined;
-  /** The anchor asked for, and whether the row at its seq has its hash. */
-  anchor: { seq: string; hash: string; matches: boolean } | undefined;
+  /**
+   * The anchor asked for, and whether the row at its seq has its hash; `pruned`: retention deleted
+   * that row, so it cannot be checked (and does not fail the check).
+   */
+  anchor: { seq: string; hash: string; matches: boolean; pruned: boolean } | undefined;
 }
 
 /** Rows read per page while verifying. */
@@ -242,11 +266,20 @@ const VERIFY_PAGE = 2000;
  * `anchor` (seq and hash from a shipped "audit recorded" log line), its row must carry that hash.
  */
 export async function verifyAudit(
-  db: Queryable,
+  db: Db,
   options: {
     anchor?: { seq: string; hash: string } | undefined;
     onProgress?: (checked: number) => void;
   } = {},
+): Promise<AuditVerifyReport> {
+  // One snapshot: appends and a retention cut committed meanwhile are not half seen (a head read
+  // before rows written after it would look like a broken chain).
+  return readSnapshot(db, (q) => verifyIn(q, options));
+}
+
+async function verifyIn(
+  db: Queryable,
+  options: Parameters<typeof verifyAudit>[1] & object,
 ): Promise<AuditVerifyReport> {
   const headRows = await db.query<{ seq: string; hash: string; pruned_through: string; pruned_hash: string }>(
     'select seq::text as seq, hash, pruned_through::text as pruned_through, pruned_hash from audit_head where id',
@@ -303,14 +336,17 @@ export async function verifyAudit(
             problem: `rows ${expectSeq}…${head.seq} are missing (the head is at ${head.seq})`,
           }
         : { seq: head.seq, problem: 'the head does not match the last row' };
-  if (options.anchor && anchorMatches === undefined && !broken) anchorMatches = false;
+  // An anchor at or below the retention cut names a record that is gone by design: not checkable.
+  const anchorPruned =
+    options.anchor !== undefined && BigInt(options.anchor.seq) <= BigInt(head.pruned_through);
+  if (options.anchor && anchorMatches === undefined && !broken && !anchorPruned) anchorMatches = false;
   return {
     ok: broken === undefined && anchorMatches !== false,
     checked,
     prunedThrough: head.pruned_through,
     head: { seq: head.seq, hash: head.hash },
     broken,
-    anchor: options.anchor && { ...options.anchor, matches: anchorMatches === true },
+    anchor: options.anchor && { ...options.anchor, matches: anchorMatches === true, pruned: anchorPruned },
   };
 }
 
