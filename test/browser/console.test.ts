@@ -770,6 +770,132 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
       }
     },
   );
+
+  test.skipIf(!HAS_INCIDENTS)(
+    'incidents: action items are added, done, dropped with a reason and reopened; overdue ones are listed',
+    async () => {
+      const kit = mods.incidents!;
+      const id = await kit.fire('redis', 'RedisDown', 'P2', 'Redis does not answer');
+      // An overdue item on another incident, through the API: due three days ago.
+      const late = await kit.fire('rpc', 'RpcDown', 'P2', 'The RPC provider does not answer');
+      const res = await fetch(`${server.url}/v1/incidents/${late}/actions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminKey}` },
+        body: JSON.stringify({
+          title: 'Add a second RPC provider',
+          owner: 'carol',
+          dueAt: new Date(Date.now() - 3 * 86_400_000).toISOString(),
+        }),
+      });
+      expect(res.status).toBe(201);
+      const reader = await server.t.apiKeys.create({ name: 'incident-reader', scopes: ['incidents:read'] });
+
+      const { page, context, errors } = await newPage();
+      try {
+        await goToOps(page, server, `/ops/incidents/${id}`);
+        await page.getByRole('heading', { name: 'Action items' }).waitFor();
+        await page.getByText('No action item yet', { exact: false }).waitFor();
+        const add = async (title: string, owner = '', due = '') => {
+          await page.getByLabel('New action item').fill(title);
+          await page.getByLabel('Owner').fill(owner);
+          await page.getByLabel('Due date').fill(due);
+          await page.getByRole('button', { name: 'Add', exact: true }).click();
+          await page.getByText('Action item added.').waitFor();
+          await page.getByRole('row', { name: new RegExp(title) }).waitFor();
+        };
+        await add('Alert on Redis memory at 80 %', 'alice', '2031-03-15');
+        await add('Document the failover');
+        await add('Rewrite the cache layer', 'bob');
+        expect(await page.getByLabel('New action item').inputValue()).toBe('');
+
+        const table = page.getByTestId('incident-actions');
+        const row = (title: string) => table.getByRole('row', { name: new RegExp(title) });
+        expect(await row('Alert on Redis memory').textContent()).toMatch(
+          /Alert on Redis memory at 80 %\s*alice\s*Mar 15, 2031\s*open/,
+        );
+        expect(await row('Alert on Redis memory').getAttribute('data-overdue')).toBe('false');
+
+        await row('Alert on Redis memory').getByRole('button', { name: 'Done' }).click();
+        await page.getByText('Done: Alert on Redis memory at 80 %.').waitFor();
+        await expect.poll(() => row('Alert on Redis memory').getAttribute('data-status')).toBe('done');
+
+        // Dropping asks why; nothing is sent without a reason.
+        await row('Rewrite the cache layer').getByRole('button', { name: 'Drop' }).click();
+        const reason = page.getByLabel('Why drop “Rewrite the cache layer”? (required)');
+        const confirm = page.getByRole('button', { name: 'Drop the item' });
+        expect(await confirm.isDisabled()).toBe(true);
+        await reason.fill('Replaced by the managed Redis.');
+        await confirm.click();
+        await page.getByText('Dropped: Rewrite the cache layer.').waitFor();
+        await row('Rewrite the cache layer').getByText('Dropped: Replaced by the managed Redis.').waitFor();
+        expect(await reason.count()).toBe(0);
+
+        await row('Document the failover').getByRole('button', { name: 'Done' }).click();
+        await page.getByText('Done: Document the failover.').waitFor();
+        await row('Document the failover').getByRole('button', { name: 'Reopen' }).click();
+        await page.getByText('Reopened: Document the failover.').waitFor();
+        expect(
+          await Promise.all(
+            ['Alert on Redis memory', 'Document the failover', 'Rewrite the cache layer'].map((t) =>
+              row(t).locator('.pill').first().textContent(),
+            ),
+          ),
+        ).toEqual(['done', 'open', 'dropped']);
+
+        // Each change is on the timeline.
+        const timeline = page.locator('.timeline');
+        await expect.poll(() => timeline.locator('li', { hasText: 'action_added' }).count()).toBe(3);
+        await timeline
+          .locator('li', {
+            hasText: /action_added.*Alert on Redis memory at 80 % \(owner alice\), due 2031-03-1[56]/,
+          })
+          .waitFor();
+        await timeline
+          .locator('li', {
+            hasText: /action_updated.*dropped: Rewrite the cache layer — Replaced by the managed Redis\./,
+          })
+          .waitFor();
+        await timeline
+          .locator('li', { hasText: /action_updated.*reopened: Document the failover/ })
+          .waitFor();
+        expect(await timeline.locator('li', { hasText: 'action_updated' }).count()).toBe(4);
+
+        // The incidents page lists the overdue item (not the ones due later or closed), linked to its incident.
+        await page.goto(`${server.url}/ops/incidents`);
+        const overdue = page.getByTestId('overdue-actions');
+        await overdue.getByText('Add a second RPC provider').waitFor();
+        expect(await overdue.textContent()).toMatch(/carol · due .+ \(3 d late\)/);
+        expect(await overdue.getByText('Document the failover').count()).toBe(0);
+        await overdue.getByRole('link', { name: `incident #${late}` }).click();
+        await page.getByRole('heading', { name: new RegExp(`^#${late} `) }).waitFor();
+        expect(
+          await table.getByRole('row', { name: /Add a second RPC provider/ }).getAttribute('data-overdue'),
+        ).toBe('true');
+        await table.getByText('overdue', { exact: true }).waitFor();
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+
+      // A key that may only read sees the items but no control to change them.
+      const ro = await newPage();
+      try {
+        await ro.page.goto(`${server.url}/ops/incidents/${id}`);
+        await ro.page.getByLabel('API key').fill(reader.key);
+        await ro.page.getByRole('button', { name: 'Use this key' }).click();
+        await ro.page.getByRole('heading', { name: 'Action items' }).waitFor();
+        await ro.page.getByTestId('incident-actions').getByText('Document the failover').waitFor();
+        await ro.page
+          .getByText('Adding or changing action items needs a key with incidents:write.')
+          .waitFor();
+        expect(await ro.page.getByLabel('New action item').count()).toBe(0);
+        expect(await ro.page.getByRole('button', { name: /^(Done|Drop|Reopen)$/ }).count()).toBe(0);
+        expect(ro.errors).toEqual([]);
+      } finally {
+        await ro.context.close();
+      }
+    },
+  );
 });
 
 describe.skipIf(problem !== undefined)('web console over a running dev chain', () => {

@@ -1,6 +1,7 @@
 /**
  * One incident: state, escalation, alerts, timeline and notifications; the on-call actions
- * (acknowledge, post an update, resolve, close) and the postmortem editor once it is resolved.
+ * (acknowledge, post an update, resolve, close), its action items and the postmortem editor once
+ * it is resolved.
  */
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import type { Feature } from '../../../../src/web/rum-catalogue.ts';
@@ -10,6 +11,7 @@ import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link } from '../../router.tsx';
 import { rumFeature } from '../../rum.ts';
 import { ActionOutcome, formatDate, Loaded, Pill } from '../../ui.tsx';
+import { IncidentActions } from './IncidentActions.tsx';
 import {
   type IncidentDetail as Detail,
   type Postmortem,
@@ -180,6 +182,7 @@ function Body({ id }: { id: string }) {
                 </ul>
               </div>
             </div>
+            <IncidentActions incidentId={i.id} items={i.actions} onChanged={state.reload} />
             {i.postmortem.exists ? <PostmortemEditor id={i.id} onSaved={state.reload} /> : null}
           </>
         )}

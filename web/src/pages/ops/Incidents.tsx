@@ -1,10 +1,14 @@
-/** Incidents, newest first, filtered by state and severity (GET /v1/incidents). */
+/**
+ * Incidents, newest first, filtered by state (GET /v1/incidents); below them the overdue action
+ * items across incidents.
+ */
 import { isList, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link, navigate } from '../../router.tsx';
 import { formatDate, Loaded, Pill } from '../../ui.tsx';
 import { type Incident, SEVERITY_TONE, STATE_TONE } from './incident-types.ts';
 import { OperatorGate } from './OperatorGate.tsx';
+import { OverdueActions } from './OverdueActions.tsx';
 
 const VIEWS: [string, string][] = [
   ['open', 'triggered,acknowledged'],
@@ -91,6 +95,7 @@ function IncidentsBody({ query }: PageProps) {
           )
         }
       </Loaded>
+      <OverdueActions />
     </section>
   );
 }

@@ -1,12 +1,14 @@
 /**
  * Operators sign in with an API key pasted here: checked with GET /v1/whoami, kept in
  * sessionStorage for this tab only (never in a cookie or localStorage), sent as Bearer by the ops
- * pages. "Forget the key" removes it.
+ * pages. "Forget the key" removes it. The pages below the gate ask {@link useOperatorMay} whether
+ * the key has a scope, to hide the controls it would be refused.
  */
-import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
+import { createContext, type FormEvent, type ReactNode, useContext, useEffect, useId, useState } from 'react';
 import { ApiError, api, operatorKey, setOperatorKey } from '../../api.ts';
 import { rumFeature } from '../../rum.ts';
 import { ErrorNotice } from '../../ui.tsx';
+import { scopeAllows } from './scope-allows.ts';
 
 interface WhoAmI {
   id: string;
@@ -15,6 +17,17 @@ interface WhoAmI {
 }
 
 const WHO_KEY = 'cb.operatorWho';
+
+const Who = createContext<WhoAmI | undefined>(undefined);
+
+/**
+ * Whether the operator's key has `scope` (`admin` and `<resource>:admin` included): undefined while
+ * the key is being checked, so a page shows its controls until it knows they would be refused.
+ */
+export function useOperatorMay(scope: string): boolean | undefined {
+  const who = useContext(Who);
+  return who ? scopeAllows(who.scopes, scope) : undefined;
+}
 
 /** The key's identity as last checked in this tab (shown at once on a reload, checked again behind). */
 function remembered(): WhoAmI | undefined {
@@ -143,7 +156,7 @@ export function OperatorGate({ children, title }: { children: ReactNode; title: 
           Forget the key
         </button>
       </div>
-      {children}
+      <Who.Provider value={who}>{children}</Who.Provider>
     </>
   );
 }

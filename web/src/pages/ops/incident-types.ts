@@ -35,6 +35,30 @@ export interface IncidentDetail extends Incident {
     lastError: string | null;
   }[];
   postmortem: { exists: boolean; edited: boolean };
+  actions: IncidentAction[];
+}
+
+/** What an action item may be: open until done, or dropped with a note saying why. */
+export type ActionStatus = 'open' | 'done' | 'dropped';
+
+/** A postmortem follow-up (mirrors `IncidentAction` of src/ops/incidents/incident-actions.ts). */
+export interface IncidentAction {
+  id: string;
+  incidentId: string;
+  title: string;
+  owner: string | null;
+  /** ISO date-time, or none. */
+  dueAt: string | null;
+  status: ActionStatus;
+  /** Why it was dropped (or the last note given). */
+  note: string | null;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+  closedAt: string | null;
+  /** Open and past its due date. */
+  overdue: boolean;
 }
 
 export interface Postmortem {
@@ -51,4 +75,9 @@ export const STATE_TONE: Record<string, string> = {
   acknowledged: 'warn',
   resolved: 'ok',
   closed: 'muted',
+};
+export const ACTION_STATUS_TONE: Record<ActionStatus, string> = {
+  open: 'info',
+  done: 'ok',
+  dropped: 'muted',
 };
