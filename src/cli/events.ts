@@ -52,7 +52,11 @@ On the embedded database stop cb start first; on PostgreSQL running workers may 
       if (since && Number.isNaN(since.getTime()))
         throw new CliError(`--since must be an ISO 8601 time, got "${opts.since}"`);
       const report = await withDatabase((ctx) =>
-        retryFailedEvents(ctx, { user, since, dryRun: opts.dryRun === true }),
+        retryFailedEvents(ctx, { user, since, dryRun: opts.dryRun === true }).then((r) => {
+          // Set before the database closes: the audit record of the command carries it.
+          if (r.failedAgain > 0) process.exitCode = 3;
+          return r;
+        }),
       );
       if (opts.json) printJson(report);
       else if (report.matched === 0) printLine('no failed event matches');
@@ -67,7 +71,6 @@ On the embedded database stop cb start first; on PostgreSQL running workers may 
         );
         if (report.failedAgain > 0) printLine(`still failing: ${JSON.stringify(report.firstError)}`);
       }
-      if (report.failedAgain > 0) process.exitCode = 3;
     });
 }
 

@@ -37,6 +37,10 @@ Exit code 3: differences found and not (all) fixed.`,
           fix: opts.fix === true,
           logger: cli.logger,
           onProgress: (p) => progress(() => progressLine(p)),
+        }).then((r) => {
+          // Set before the database closes: the audit record of a --fix carries it.
+          if ((opts.fix ? r.unfixed : r.differences).length > 0) process.exitCode = 3;
+          return r;
         }),
       );
       if (opts.json) printJson(report);
@@ -55,8 +59,6 @@ Exit code 3: differences found and not (all) fixed.`,
             printLine(`not fixed: ${row(d).kind} ${row(d).token}: ${row(d).chain}`);
         } else if (report.differences.length > 0) printLine('run again with --fix to repair');
       }
-      const left = opts.fix ? report.unfixed.length : report.differences.length;
-      if (left > 0) process.exitCode = 3;
     });
 }
 

@@ -183,5 +183,26 @@ describe('recorded chain reconciliations', () => {
     } finally {
       await jobs.stop();
     }
+    // Turned off later: the schedule saved while it was on is removed at the next start.
+    const schema = common.config.jobsSchema;
+    const saved = async () => ({
+      boss: (await bed.db.query(`select name from ${schema}.schedule where name = 'chain.reconcile'`)).rows
+        .length,
+      cb: (await bed.db.query(`select name from cb_schedules where name = 'chain.reconcile'`)).rows.length,
+    });
+    expect(await saved()).toEqual({ boss: 1, cb: 1 });
+    const later = createJobs({
+      common,
+      db: bed.db,
+      options: { registerShutdown: false, sampleIntervalMs: 60_000 },
+    });
+    try {
+      const off = { chainReconcileSchedule: undefined, chainReconcileFix: false };
+      expect(registerChainReconcileJob(later, { ctx, config: off, logger: quiet })).toBeUndefined();
+      await later.start({ workers: true });
+      expect(await saved()).toEqual({ boss: 0, cb: 0 });
+    } finally {
+      await later.stop();
+    }
   });
 });

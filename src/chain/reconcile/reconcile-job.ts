@@ -33,13 +33,20 @@ export interface ChainReconcileJobDeps {
   logger: Logger;
 }
 
-/** Registers the job when the schedule is on (before `jobs.start()`); returns its definition. */
+/**
+ * Registers the job when the schedule is on (before `jobs.start()`), else removes a schedule saved
+ * while it was; returns its definition.
+ */
 export function registerChainReconcileJob(
   jobs: Jobs,
   deps: ChainReconcileJobDeps,
 ): ReturnType<typeof chainReconcileJob> | undefined {
   const { chainReconcileSchedule: cron, chainReconcileFix: fix } = deps.config;
-  if (!cron) return undefined;
+  if (!cron) {
+    // Turned off: a schedule saved while it was on must stop firing.
+    jobs.unschedule('chain.reconcile');
+    return undefined;
+  }
   const def = chainReconcileJob(cron);
   jobs.register(def, async () => {
     await runRecordedReconcile(deps.ctx, { trigger: 'schedule', fix, logger: deps.logger });
@@ -71,7 +78,11 @@ export async function runRecordedReconcile(
     );
     throw err;
   }
-  await recordReconcileRun(ctx.db, { ...base, outcome: { report } });
+  // The comparison (and a fix) is done: a record that cannot be written is logged, not thrown, so
+  // the report of what changed is not lost and a scheduled fix does not run again.
+  await recordReconcileRun(ctx.db, { ...base, outcome: { report } }).catch((err: unknown) =>
+    options.logger.error('chain reconciliation not recorded', { err }),
+  );
   const left = options.fix ? report.unfixed : report.differences;
   const byKind: Record<string, number> = {};
   for (const d of left) byKind[d.kind] = (byKind[d.kind] ?? 0) + 1;

@@ -26,11 +26,13 @@ const quiet = createSilentLogger();
 /** Empties the trail: the append-only trigger is lifted for the cleanup only. */
 async function resetTrail(): Promise<void> {
   await t.db.query('alter table audit_log disable trigger user');
+  await t.db.query('alter table audit_head disable trigger user');
   await t.db.query('delete from audit_log');
-  await t.db.query('alter table audit_log enable trigger user');
   await t.db.query(
     "update audit_head set seq = 0, hash = 'b05d14df096aaf567bcdf8d8298f98826e2d976c75dcbcc386d2dda33e873891', pruned_through = 0, pruned_hash = 'b05d14df096aaf567bcdf8d8298f98826e2d976c75dcbcc386d2dda33e873891', pruned_at = null",
   );
+  await t.db.query('alter table audit_log enable trigger user');
+  await t.db.query('alter table audit_head enable trigger user');
 }
 
 /** A change made behind the trail's back: the trigger lifted, as a database owner could. */
@@ -89,6 +91,20 @@ describe('the audit trail', () => {
     const report = await verifyAudit(t.db);
     expect(report.broken).toBeUndefined();
     expect(report).toMatchObject({ ok: true, checked: 24, head: { seq: '24' } });
+  });
+
+  test('error: the head only moves forward: the newest records cannot be deleted and the head moved back', async () => {
+    for (let i = 1; i <= 3; i++) await appendAudit(t.db, entry(i));
+    await expect(t.db.query('update audit_head set seq = 2 where id')).rejects.toThrow(/only moves forward/);
+    await expect(t.db.query('update audit_head set pruned_through = 0 where id')).resolves.toBeDefined();
+    await expect(t.db.query('delete from audit_head')).rejects.toThrow(/cannot be deleted/);
+    await expect(t.db.query('truncate audit_head')).rejects.toThrow(/cannot be deleted/);
+    // Rows deleted behind the trigger's back, the head left where it was: the chain says so.
+    await tamper('delete from audit_log where seq = 3');
+    expect((await verifyAudit(t.db)).broken).toEqual({
+      seq: '3',
+      problem: 'rows 3…3 are missing (the head is at 3)',
+    });
   });
 
   test('error: the table refuses update, delete and truncate', async () => {
@@ -172,8 +188,16 @@ describe('the audit trail', () => {
     expect((await metrics.registry.getSingleMetricAsString('cb_audit_chain_ok')).trim()).toMatch(
       /^cb_audit_chain_ok 1$/m,
     );
-    expect((await listAudit(t.db, { limit: 10 })).items.map((r) => r.seq)).toEqual(['6', '5', '4']);
-    expect(await verifyAudit(t.db)).toMatchObject({ ok: true, checked: 3, prunedThrough: '3' });
+    const left = (await listAudit(t.db, { limit: 10 })).items;
+    expect(left.map((r) => r.seq)).toEqual(['7', '6', '5', '4']);
+    // The cut is in the chain.
+    expect(left[0]).toMatchObject({
+      actorKind: 'system',
+      action: 'audit retention',
+      target: 'seq ≤ 3',
+      details: { deleted: 3 },
+    });
+    expect(await verifyAudit(t.db)).toMatchObject({ ok: true, checked: 4, prunedThrough: '3' });
     // An anchor on a deleted record cannot be checked, and does not fail the check.
     expect((await verifyAudit(t.db, { anchor: { seq: '2', hash: 'f'.repeat(64) } })).anchor).toMatchObject({
       pruned: true,

@@ -18,8 +18,15 @@
  * append logs its seq and hash ("audit recorded"), and `cb audit verify --anchor SEQ:HASH` checks
  * the chain against such a line.
  *
- * Retention (CB_AUDIT_RETENTION_DAYS): the daily job deletes rows older than that in seq order and
- * keeps the last deleted row's hash in `audit_head`, from where the chain still verifies.
+ * Retention (CB_AUDIT_RETENTION_DAYS): the daily job deletes rows older than that in seq order,
+ * keeps the last deleted row's hash in `audit_head`, from where the chain still verifies, and
+ * records the cut as a `system` record of the chain. `audit_head` only moves forward (a trigger,
+ * migration 0061): the newest records cannot be deleted and the head moved back to hide it.
+ *
+ * What the triggers do not stop: a role that may DELETE can set `cb.audit_prune` itself, and a
+ * database owner can drop a trigger. Deleting or changing records then still breaks the chain,
+ * unless the whole chain after the change is recomputed too — which the logged hashes (anchors)
+ * catch. The protection against the database's owner is the logs shipped off the host.
  */
 import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../../platform/db/create-db.ts';
@@ -110,52 +117,55 @@ export function storedDetails(details: Record<string, unknown> | undefined): Rec
  * and hash.
  */
 export async function appendAudit(db: Db, entry: AuditEntry): Promise<AuditRecord> {
+  return db.transaction((tx) => appendIn(tx, entry));
+}
+
+/** Appends inside the caller's transaction (which then holds the head's row lock until it ends). */
+async function appendIn(tx: Queryable, entry: AuditEntry): Promise<AuditRecord> {
   // Milliseconds: what a JavaScript Date holds, so the stored time reads back exactly as hashed.
   const at = new Date(Math.floor((entry.at ?? new Date()).getTime()));
   const details = storedDetails(entry.details);
-  return db.transaction(async (tx) => {
-    const head = await tx.query<{ seq: string; hash: string }>(
-      'select seq::text as seq, hash from audit_head where id for update',
-    );
-    const prev = head.rows[0];
-    if (!prev) throw new Error('audit_head is missing (migration 0060_audit not applied?)');
-    const content: Omit<AuditRecord, 'hash'> = {
-      seq: (BigInt(prev.seq) + 1n).toString(),
-      at: at.toISOString(),
-      actorKind: entry.actorKind,
-      actor: storable(entry.actor),
-      action: storable(entry.action),
-      target: entry.target == null ? null : storable(entry.target),
-      outcome: entry.outcome,
-      status: entry.status ?? null,
-      requestId: entry.requestId == null ? null : storable(entry.requestId),
-      traceId: entry.traceId == null ? null : storable(entry.traceId),
-      details,
-      prevHash: prev.hash,
-    };
-    const hash = rowHash(content);
-    await tx.query(
-      `insert into audit_log (seq, at, actor_kind, actor, action, target, outcome, status, request_id, trace_id, details, prev_hash, hash)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        content.seq,
-        at,
-        content.actorKind,
-        content.actor,
-        content.action,
-        content.target,
-        content.outcome,
-        content.status,
-        content.requestId,
-        content.traceId,
-        JSON.stringify(details),
-        content.prevHash,
-        hash,
-      ],
-    );
-    await tx.query('update audit_head set seq = $1, hash = $2 where id', [content.seq, hash]);
-    return { ...content, hash };
-  });
+  const head = await tx.query<{ seq: string; hash: string }>(
+    'select seq::text as seq, hash from audit_head where id for update',
+  );
+  const prev = head.rows[0];
+  if (!prev) throw new Error('audit_head is missing (migration 0060_audit not applied?)');
+  const content: Omit<AuditRecord, 'hash'> = {
+    seq: (BigInt(prev.seq) + 1n).toString(),
+    at: at.toISOString(),
+    actorKind: entry.actorKind,
+    actor: storable(entry.actor),
+    action: storable(entry.action),
+    target: entry.target == null ? null : storable(entry.target),
+    outcome: entry.outcome,
+    status: entry.status ?? null,
+    requestId: entry.requestId == null ? null : storable(entry.requestId),
+    traceId: entry.traceId == null ? null : storable(entry.traceId),
+    details,
+    prevHash: prev.hash,
+  };
+  const hash = rowHash(content);
+  await tx.query(
+    `insert into audit_log (seq, at, actor_kind, actor, action, target, outcome, status, request_id, trace_id, details, prev_hash, hash)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    [
+      content.seq,
+      at,
+      content.actorKind,
+      content.actor,
+      content.action,
+      content.target,
+      content.outcome,
+      content.status,
+      content.requestId,
+      content.traceId,
+      JSON.stringify(details),
+      content.prevHash,
+      hash,
+    ],
+  );
+  await tx.query('update audit_head set seq = $1, hash = $2 where id', [content.seq, hash]);
+  return { ...content, hash };
 }
 
 type Row = {
@@ -370,6 +380,16 @@ export async function pruneAudit(db: Db, before: Date): Promise<number> {
       'update audit_head set pruned_through = $1, pruned_hash = $2, pruned_at = now() where id',
       [cut.seq, cut.hash],
     );
+    // The cut itself is in the chain: deleting recent records and calling it retention would need
+    // a forged record too (and would not match the hashes logged as they were written).
+    await appendIn(tx, {
+      actorKind: 'system',
+      actor: 'cb',
+      action: 'audit retention',
+      target: `seq ≤ ${cut.seq}`,
+      outcome: 'ok',
+      details: { deleted: deleted.rowCount, olderThan: before.toISOString(), lastDeletedHash: cut.hash },
+    });
     return deleted.rowCount;
   });
 }

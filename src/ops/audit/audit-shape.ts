@@ -3,8 +3,8 @@
  * and audit-log.ts declares its records with it, so the two cannot drift apart.
  */
 
-/** Who acted: an API key (its name), or a `cb` command (`user@host`). */
-export type AuditActorKindShape = 'api_key' | 'cli';
+/** Who acted: an API key (its name), a `cb` command (`user@host`), or cb itself (retention). */
+export type AuditActorKindShape = 'api_key' | 'cli' | 'system';
 
 /** `failed`: a 4xx/5xx or a non-zero exit; `refused`: a valid key without the scope (403). */
 export type AuditOutcomeShape = 'ok' | 'failed' | 'refused';

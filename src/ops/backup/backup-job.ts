@@ -36,7 +36,11 @@ export interface BackupJobDeps {
 
 /** Registers the scheduled backup when CB_BACKUP_SCHEDULE is set (before `jobs.start()`); returns its definition. */
 export function registerBackupJob(jobs: Jobs, deps: BackupJobDeps): ReturnType<typeof backupJob> | undefined {
-  if (!deps.config.backupSchedule) return undefined;
+  if (!deps.config.backupSchedule) {
+    // Unset: a schedule saved while it was set must stop firing.
+    jobs.unschedule('ops.backup');
+    return undefined;
+  }
   const def = backupJob(deps.config.backupSchedule);
   jobs.register(def, async (job) => {
     const { backup, pruned } = await createBackup(

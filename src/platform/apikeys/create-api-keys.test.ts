@@ -312,6 +312,20 @@ describe('rotation (seed 7.1 定期轮换密钥)', () => {
     expect(await keys.verify(a.key)).toBeUndefined();
   });
 
+  test('behavior: two rotations at once leave one working successor; the loser, if any, is CB_APIKEY_NAME_TAKEN', async () => {
+    const keys = createApiKeys({ db, logger });
+    const k = await keys.create({ name: name('race'), scopes: ['ops:read'] });
+    const results = await Promise.allSettled([keys.rotate(k.name), keys.rotate(k.name)]);
+    for (const r of results)
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CB_APIKEY_NAME_TAKEN' });
+    expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
+    const { rows } = await db.query<{ n: number }>(
+      'select count(*)::int as n from cb_api_keys where name = $1 and revoked_at is null',
+      [k.name],
+    );
+    expect(rows[0]!.n).toBe(1);
+  });
+
   test('error: a grace period outside 0–30 days is refused, nothing changes', async () => {
     const keys = createApiKeys({ db, logger });
     const k = await keys.create({ name: name('x'), scopes: ['ops:read'] });

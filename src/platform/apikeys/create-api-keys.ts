@@ -276,12 +276,24 @@ export function createApiKeys(options: CreateApiKeysOptions): ApiKeys {
             { idOrName },
           );
         const { id, key } = generateApiKey();
-        await tx.query('insert into cb_api_keys (id, name, scopes, secret_hash) values ($1, $2, $3, $4)', [
-          id,
-          old.name,
-          old.scopes,
-          hashApiKey(key),
-        ]);
+        try {
+          await tx.query('insert into cb_api_keys (id, name, scopes, secret_hash) values ($1, $2, $3, $4)', [
+            id,
+            old.name,
+            old.scopes,
+            hashApiKey(key),
+          ]);
+        } catch (err) {
+          const e = err as { code?: unknown; constraint?: unknown };
+          // Another rotation of the same key committed first: its new key holds the name.
+          if (e.code === '23505' && e.constraint === 'cb_api_keys_active_name')
+            throw new ConflictError(
+              'CB_APIKEY_NAME_TAKEN',
+              `"${old.name}" was rotated by someone else just now; cb apikey list shows its new key`,
+              { details: { name: old.name } },
+            );
+          throw err;
+        }
         return {
           created: { id, key, name: old.name, scopes: old.scopes as Scope[] },
           previous: summary(old),

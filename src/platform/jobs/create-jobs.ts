@@ -23,7 +23,7 @@ import { type QueueStats, readQueueStats } from './queue-stats.ts';
 import { releaseJobs } from './release-jobs.ts';
 import { type RunningJob, runWorkerLoop, type WorkerContext, type WorkerRegistration } from './run-worker.ts';
 import { sampleJobMetrics } from './sample-metrics.ts';
-import { registerSchedule } from './schedules.ts';
+import { registerSchedule, removeSchedule } from './schedules.ts';
 
 /** Tuning of `createJobs`; every field is optional. */
 export interface JobsOptions {
@@ -73,6 +73,12 @@ export interface Jobs {
   register<P>(def: JobDefinition<P>, handler: JobHandler<P>): void;
   /** Registers a worker for `def` (before `start()`) that handles up to `def.batchSize` jobs at once. */
   registerBatch<P>(def: JobDefinition<P>, handler: BatchJobHandler<P>): void;
+  /**
+   * A schedule turned off by its setting (before `start()`): a worker's start removes it from
+   * pg-boss and `cb_schedules`, so runs stop coming for a queue nobody works any more (and its
+   * absent consumers, or a backlog run when it is turned on again, cannot follow).
+   */
+  unschedule(queue: string): void;
   /** Creates pg-boss's schema and the queues, then starts workers, schedules and samplers. */
   start(options?: JobsStartOptions): Promise<void>;
   /** Stops fetching, lets running handlers finish within the grace period, hands the rest back. Idempotent. */
@@ -139,6 +145,8 @@ export function createJobs({ common, db, options = {} }: CreateJobsParameters): 
   const now = options.now ?? Date.now;
 
   const registrations = new Map<string, WorkerRegistration>();
+  /** Schedules turned off by a setting (jobs.unschedule). */
+  const unscheduled = new Set<string>();
   const ensured = new Map<string, Promise<void>>();
   const running = new Set<RunningJob>();
   const settling = new Set<Promise<void>>();
@@ -264,6 +272,7 @@ export function createJobs({ common, db, options = {} }: CreateJobsParameters): 
     workersOn = workers;
     if (workers) {
       for (const reg of registrations.values()) await registerSchedule(boss, db, reg.def);
+      for (const queue of unscheduled) if (!registrations.has(queue)) await removeSchedule(boss, db, queue);
       await heartbeat();
       const ctx: WorkerContext = {
         boss,
@@ -358,6 +367,9 @@ export function createJobs({ common, db, options = {} }: CreateJobsParameters): 
     },
     registerBatch(def, handler) {
       add({ kind: 'batch', def, handler: handler as BatchJobHandler<unknown> });
+    },
+    unschedule(queue) {
+      unscheduled.add(queue);
     },
     start(startOptions = {}) {
       if (state !== 'idle')

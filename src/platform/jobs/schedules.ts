@@ -24,6 +24,12 @@ export async function registerSchedule(boss: PgBoss, db: Db, def: JobDefinition<
   );
 }
 
+/** Removes the schedule named after `queue` from pg-boss and `cb_schedules` (none: nothing happens). */
+export async function removeSchedule(boss: PgBoss, db: Db, queue: string): Promise<void> {
+  await boss.unschedule(queue);
+  await db.query('delete from cb_schedules where name = $1', [queue]);
+}
+
 export type ScheduleEvent = 'started' | 'success' | 'failure';
 
 const COLUMN: Record<ScheduleEvent, string> = {

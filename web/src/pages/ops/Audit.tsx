@@ -27,6 +27,7 @@ const OUTCOME_TONE: Record<AuditOutcomeShape, string> = { ok: 'ok', failed: 'bad
 const ACTOR_KIND: Record<AuditRecordShape['actorKind'], string> = {
   api_key: 'API key',
   cli: 'cb command',
+  system: 'cb itself',
 };
 
 /** The filters a URL asks for, each dropped when the API would refuse it. */
