@@ -19,6 +19,7 @@ import { authPlugin } from './plugins/auth.ts';
 import { closingPlugin } from './plugins/closing.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { httpMetricsPlugin } from './plugins/http-metrics.ts';
+import { loadSheddingPlugin } from './plugins/load-shedding.ts';
 import { tracingPlugin } from './plugins/tracing.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -72,6 +73,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
   await app.register(httpMetricsPlugin, { metrics });
   await app.register(closingPlugin);
+  await app.register(loadSheddingPlugin, { maxInFlight: config.httpMaxInFlight, metrics });
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],

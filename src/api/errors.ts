@@ -459,6 +459,11 @@ export const ERROR_CODES = {
     status: 503,
     meaning: 'A dependency of this instance is down (GET /readyz names it); retry on another instance.',
   },
+  CB_OVERLOADED: {
+    status: 503,
+    meaning:
+      'The instance is serving its maximum of concurrent requests (CB_HTTP_MAX_IN_FLIGHT); retry after Retry-After seconds.',
+  },
   CB_SHUTTING_DOWN: {
     status: 503,
     meaning: 'This instance is shutting down and takes no new requests; retry on another instance.',

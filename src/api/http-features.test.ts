@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { REDIS_TEST_URL, redisAvailable, uniqueName } from '../../test/services.ts';
+import { loadConfig } from '../platform/config.ts';
 import { createSilentLogger } from '../platform/logger.ts';
 import { closeRedis, createRedis } from '../platform/redis.ts';
 import { type BuildAppOptions, buildApp } from './build-app.ts';
@@ -224,5 +225,50 @@ describe('rate limit (Redis)', async () => {
       await Promise.all(apps.splice(0).map((a) => a.close()));
       down.disconnect();
     }
+  });
+});
+
+describe('load shedding (CB_HTTP_MAX_IN_FLIGHT)', () => {
+  test('behavior: at the cap a request is answered 503 CB_OVERLOADED with Retry-After at once; the probes still answer; a slot frees when a request ends', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: BuildAppOptions['routes'] = [
+      async (a) => {
+        a.get('/v1/slow', { config: { scope: 'public' } }, async () => {
+          await gate;
+          return { ok: true };
+        });
+        a.get('/v1/fast', { config: { scope: 'public' } }, async () => ({ ok: true }));
+      },
+    ];
+    const { ctx } = t.context({ config: { httpMaxInFlight: 2 } });
+    const app = await buildApp(ctx, { routes: slow });
+    apps.push(app);
+    const held = [app.inject({ url: '/v1/slow' }), app.inject({ url: '/v1/slow' })];
+    await new Promise((r) => setTimeout(r, 50)); // both are in their handler
+    const shed = await app.inject({ url: '/v1/fast' });
+    expect(shed.statusCode).toBe(503);
+    expect(shed.headers['retry-after']).toBe('1');
+    expect(shed.json().error).toMatchObject({ code: 'CB_OVERLOADED' });
+    expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/metrics' })).body).toMatch(/^cb_http_requests_shed_total 1$/m);
+    expect((await app.inject({ url: '/metrics' })).body).toMatch(/^cb_http_requests_in_flight_limit 2$/m);
+    release();
+    expect((await Promise.all(held)).map((r) => r.statusCode)).toEqual([200, 200]);
+    expect((await app.inject({ url: '/v1/fast' })).statusCode).toBe(200);
+  });
+
+  test('default: 512 at once; 0 turns the cap off', async () => {
+    expect(loadConfig({}).httpMaxInFlight).toBe(512);
+    const { ctx } = t.context({ config: { httpMaxInFlight: 0 } });
+    const app = await buildApp(ctx, { routes });
+    apps.push(app);
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => app.inject({ url: '/v1/blob?size=1' })),
+    );
+    expect(replies.every((r) => r.statusCode === 200)).toBe(true);
+    expect((await app.inject({ url: '/metrics' })).body).toMatch(/^cb_http_requests_in_flight_limit 0$/m);
   });
 });

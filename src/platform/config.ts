@@ -36,6 +36,7 @@ export interface Config {
   bodyLimitBytes: number;
   compressThresholdBytes: number;
   rateLimitMax: number;
+  httpMaxInFlight: number;
   apiKeyMaxAgeDays: number;
   rateLimitWindowMs: number;
   corsOrigins: readonly string[];
@@ -410,6 +411,15 @@ export const SETTINGS = [
     description: 'Responses larger than this are compressed (br, gzip) when the client accepts it.',
     default: () => 1024,
     parse: int(0, 100 * 1_048_576),
+  }),
+  setting({
+    key: 'httpMaxInFlight',
+    env: 'CB_HTTP_MAX_IN_FLIGHT',
+    defaultText: '512',
+    description:
+      'Requests one instance serves at once; more are answered 503 CB_OVERLOADED with Retry-After (the probes never). Exported as cb_http_requests_in_flight_limit: ApiConcurrencyHigh fires at 80 % of it. 0: no cap.',
+    default: () => 512,
+    parse: int(0, 1_000_000),
   }),
   setting({
     key: 'apiKeyMaxAgeDays',

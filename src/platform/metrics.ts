@@ -48,6 +48,16 @@ export function createMetrics() {
       help: 'HTTP requests being served now.',
       registers: r,
     }),
+    httpRequestsInFlightLimit: new Gauge({
+      name: 'cb_http_requests_in_flight_limit',
+      help: 'The cap on concurrent requests of this instance (CB_HTTP_MAX_IN_FLIGHT; 0: none); requests over it are answered 503 CB_OVERLOADED.',
+      registers: r,
+    }),
+    httpRequestsShed: new Counter({
+      name: 'cb_http_requests_shed_total',
+      help: 'Requests answered 503 CB_OVERLOADED because the instance was at CB_HTTP_MAX_IN_FLIGHT.',
+      registers: r,
+    }),
 
     // ── Host (for installs without node_exporter) ──────────────────────────
     hostCpuUtilization: new Gauge({
