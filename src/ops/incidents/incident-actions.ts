@@ -9,28 +9,12 @@ import type { Queryable } from '../../platform/db/create-db.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import type { IncidentsContext } from './context.ts';
 import { IncidentActionNotFoundError, IncidentNotFoundError } from './errors.ts';
+import type { ActionStatus, IncidentAction } from './incident-action-shape.ts';
 import { lockIncident } from './incident-record.ts';
 import { appendTimeline } from './timeline.ts';
 
-export const ACTION_STATUSES = ['open', 'done', 'dropped'] as const;
-export type ActionStatus = (typeof ACTION_STATUSES)[number];
-
-export interface IncidentAction {
-  id: string;
-  incidentId: string;
-  title: string;
-  owner: string | null;
-  dueAt: string | null;
-  status: ActionStatus;
-  note: string | null;
-  createdAt: string;
-  createdBy: string;
-  updatedAt: string;
-  updatedBy: string;
-  closedAt: string | null;
-  /** Open and past its due date. */
-  overdue: boolean;
-}
+export const ACTION_STATUSES = ['open', 'done', 'dropped'] as const satisfies readonly ActionStatus[];
+export type { ActionStatus, IncidentAction };
 
 interface ActionRow {
   id: string;

@@ -38,28 +38,9 @@ export interface IncidentDetail extends Incident {
   actions: IncidentAction[];
 }
 
-/** What an action item may be: open until done, or dropped with a note saying why. */
-export type ActionStatus = 'open' | 'done' | 'dropped';
+import type { ActionStatus, IncidentAction } from '../../../../src/ops/incidents/incident-action-shape.ts';
 
-/** A postmortem follow-up (mirrors `IncidentAction` of src/ops/incidents/incident-actions.ts). */
-export interface IncidentAction {
-  id: string;
-  incidentId: string;
-  title: string;
-  owner: string | null;
-  /** ISO date-time, or none. */
-  dueAt: string | null;
-  status: ActionStatus;
-  /** Why it was dropped (or the last note given). */
-  note: string | null;
-  createdAt: string;
-  createdBy: string;
-  updatedAt: string;
-  updatedBy: string;
-  closedAt: string | null;
-  /** Open and past its due date. */
-  overdue: boolean;
-}
+export type { ActionStatus, IncidentAction };
 
 export interface Postmortem {
   incidentId: string;
