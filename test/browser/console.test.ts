@@ -834,6 +834,8 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
         await page.getByText('Done: Document the failover.').waitFor();
         await row('Document the failover').getByRole('button', { name: 'Reopen' }).click();
         await page.getByText('Reopened: Document the failover.').waitFor();
+        // The message comes as the change is accepted; the table follows with the incident's reload.
+        await expect.poll(() => row('Document the failover').getAttribute('data-status')).toBe('open');
         expect(
           await Promise.all(
             ['Alert on Redis memory', 'Document the failover', 'Rewrite the cache layer'].map((t) =>
