@@ -29,8 +29,6 @@ import {
 import { redactString } from '../platform/redact.ts';
 import { WEB_CODES } from '../web/errors.ts';
 
-export { ExposedUnavailableError };
-
 /** One row of the code table. */
 export interface ErrorCodeInfo {
   /** HTTP status sent for this code. */

@@ -29,6 +29,8 @@
  * shutdown.add('http', () => app.close());
  * ```
  */
+
+export { ExposedUnavailableError } from '../platform/errors.ts';
 export type { AppContext, ReadinessCheck } from './app-context.ts';
 export { type BuildAppOptions, buildApp, KEEP_ALIVE_TIMEOUT_MS, type RoutesPlugin } from './build-app.ts';
 export {
@@ -37,7 +39,6 @@ export {
   type ErrorCodeInfo,
   type ErrorReply,
   ErrorReplySchema,
-  ExposedUnavailableError,
   errorReply,
   type MappedError,
   mapError,

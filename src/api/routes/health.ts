@@ -6,11 +6,10 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
-import { UnavailableError } from '../../platform/errors.ts';
+import { ExposedUnavailableError, UnavailableError } from '../../platform/errors.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { Shutdown } from '../../platform/shutdown.ts';
 import type { ReadinessCheck } from '../app-context.ts';
-import { ExposedUnavailableError } from '../errors.ts';
 import { type ReadinessReport, runReadiness } from '../readiness.ts';
 
 export interface HealthRoutesOptions {

@@ -12,6 +12,7 @@ import type { Queryable } from '../../platform/db/create-db.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import { redactString } from '../../platform/redact.ts';
+import { sampleEvery } from '../../platform/sample-every.ts';
 import type { ReconcileRunShape } from '../ops/chain-status-shape.ts';
 import type { ChainDifference, ReconcileChainReport } from './reconcile-chain.ts';
 
@@ -119,7 +120,7 @@ export async function sampleReconcileRuns(db: Queryable, metrics: Metrics, contr
   if (latest.left !== null) metrics.chainReconcileDifferences.set(latest.left);
 }
 
-/** Samples every `intervalMs` (and once now); returns the stop function. Errors are logged once per streak. */
+/** Samples every `intervalMs` (and once now); returns the stop function. */
 export function startReconcileSampler(options: {
   db: Queryable;
   metrics: Metrics;
@@ -127,18 +128,12 @@ export function startReconcileSampler(options: {
   contract: string;
   intervalMs: number;
 }): () => void {
-  let failing = false;
-  const tick = async () => {
-    try {
-      await sampleReconcileRuns(options.db, options.metrics, options.contract);
-      failing = false;
-    } catch (err) {
-      if (!failing) options.logger.warn('chain reconciliation sampling failed', { err });
-      failing = true;
-    }
-  };
-  void tick();
-  const timer = setInterval(() => void tick(), options.intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return sampleEvery(
+    options.intervalMs,
+    () => sampleReconcileRuns(options.db, options.metrics, options.contract),
+    {
+      logger: options.logger,
+      message: 'chain reconciliation sampling failed',
+    },
+  );
 }

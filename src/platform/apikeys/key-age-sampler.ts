@@ -6,6 +6,7 @@
 import type { Queryable } from '../db/create-db.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { sampleEvery } from '../sample-every.ts';
 
 /** Keys without a scheduled revocation created more than `maxAgeDays` ago (0: none counted). */
 export async function sampleApiKeyAges(db: Queryable, metrics: Metrics, maxAgeDays: number): Promise<number> {
@@ -31,18 +32,12 @@ export function startApiKeyAgeSampler(options: {
   maxAgeDays: number;
   intervalMs: number;
 }): () => void {
-  let failing = false;
-  const tick = async () => {
-    try {
-      await sampleApiKeyAges(options.db, options.metrics, options.maxAgeDays);
-      failing = false;
-    } catch (err) {
-      if (!failing) options.logger.warn('API key age sampling failed', { err });
-      failing = true;
-    }
-  };
-  void tick();
-  const timer = setInterval(() => void tick(), options.intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return sampleEvery(
+    options.intervalMs,
+    () => sampleApiKeyAges(options.db, options.metrics, options.maxAgeDays),
+    {
+      logger: options.logger,
+      message: 'API key age sampling failed',
+    },
+  );
 }
