@@ -74,6 +74,7 @@ import { withAdvisoryLock } from './platform/db/advisory-lock.ts';
 import { createDb, type Db } from './platform/db/create-db.ts';
 import { createDbSampler } from './platform/db/db-sampler.ts';
 import { migrate } from './platform/db/migrate.ts';
+import { createSlowQueryRecorder } from './platform/db/slow-queries.ts';
 import { createHostSampler } from './platform/host-metrics.ts';
 import { createJobs, type Jobs } from './platform/jobs/index.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
@@ -128,11 +129,17 @@ export async function createPlatform(
   const shutdown = createShutdown({ graceMs: config.shutdownGraceMs, logger });
   const common: Common = { config, logger, metrics, shutdown };
 
+  const slowQueries = createSlowQueryRecorder({
+    instance: config.instance,
+    logger: logger.child('db'),
+    retentionDays: config.dbSlowQueryRetentionDays,
+  });
   const db = await createDb({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolMax: config.dbPoolMax,
     slowQueryMs: config.dbSlowQueryMs,
+    onSlowQuery: slowQueries.record,
     logger: logger.child('db'),
     metrics,
   });
@@ -144,6 +151,8 @@ export async function createPlatform(
     await db.close();
     throw err;
   }
+  // After the database's own hook: stopping writes the last slow statements before it closes.
+  shutdown.add('slow-query-log', slowQueries.start(db));
 
   const cache = createCache({ common });
   shutdown.add('cache', () => cache.close());

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createApiKeys, parseScopes } from '../platform/apikeys/index.ts';
+import { parseDurationSeconds } from '../platform/duration.ts';
 import { CliError, printJson, printLine, printTable } from './output.ts';
 import { withDatabase } from './with-database.ts';
 
@@ -109,10 +110,8 @@ export function registerApikey(program: Command): void {
 
 /** `--grace`: 0, or a whole number with s, m, h or d; at most 30 days. */
 export function parseGrace(text: string): number {
-  const m = /^(\d{1,7})([smhd])?$/.exec(text.trim());
-  const unit = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
-  const seconds = m ? Number(m[1]) * unit[(m[2] ?? 's') as keyof typeof unit] : Number.NaN;
-  if (!m || (m[2] === undefined && seconds !== 0) || seconds > 30 * 86_400)
+  const seconds = /^0+$/.test(text.trim()) ? 0 : parseDurationSeconds(text);
+  if (seconds === undefined || seconds > 30 * 86_400)
     throw new CliError(
       `--grace must be 0 or a number with s, m, h or d, at most 30d (e.g. 24h), got "${text}"`,
     );

@@ -17,6 +17,7 @@ import { registerAudit } from './audit.ts';
 import { trackAuditedCommands } from './audited-commands.ts';
 import { registerBackup } from './backup.ts';
 import { registerConfig } from './config.ts';
+import { registerDb } from './db.ts';
 import { registerEvents } from './events.ts';
 import { registerMigrate } from './migrate.ts';
 import { exitWithError } from './output.ts';
@@ -31,6 +32,7 @@ const program = new Command('cb')
 
 registerStart(program);
 registerMigrate(program);
+registerDb(program);
 registerConfig(program);
 registerApikey(program);
 registerAchievements(program);

@@ -31,6 +31,7 @@ export interface Config {
   logPretty: boolean;
   dbPoolMax: number;
   dbSlowQueryMs: number;
+  dbSlowQueryRetentionDays: number;
   dbSampleIntervalMs: number;
   shutdownGraceMs: number;
   bodyLimitBytes: number;
@@ -379,6 +380,15 @@ export const SETTINGS = [
     description: 'A statement slower than this is counted and logged at WARN.',
     default: () => 200,
     parse: int(1, 600_000),
+  }),
+  setting({
+    key: 'dbSlowQueryRetentionDays',
+    env: 'CB_DB_SLOW_QUERY_RETENTION_DAYS',
+    defaultText: '30',
+    description:
+      'Days the slow-query log (db_slow_queries: slow statements by shape and hour, `cb db slow-queries`) keeps its rows.',
+    default: () => 30,
+    parse: int(1, 3650),
   }),
   setting({
     key: 'dbSampleIntervalMs',

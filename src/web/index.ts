@@ -103,7 +103,7 @@ export function webRoutes(deps: WebDeps): RoutesPlugin[] {
       contractVerifier: deps.contractVerifier,
     }),
     rumRoutes({ metrics: deps.metrics }),
-    opsRoutes({ jobs: deps.jobs, health, logger }),
+    opsRoutes({ jobs: deps.jobs, health, logger, db: deps.db }),
     staticRoutes({ distDir: deps.distDir ?? WEB_DIST_DIR }),
   ];
 }

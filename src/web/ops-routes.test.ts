@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createTestApi, type TestApi } from '../api/test-context.ts';
+import { createSlowQueryRecorder } from '../platform/db/slow-queries.ts';
 import { BaseError } from '../platform/errors.ts';
 import { defineJob } from '../platform/jobs/index.ts';
+import { createSilentLogger } from '../platform/logger.ts';
 import type { HealthItem, HealthReport } from './health-report.ts';
 import { createWebTestApp, type WebTestApp } from './test-support.ts';
 
@@ -172,5 +174,31 @@ describe('ops routes', () => {
       value: null,
       status: 'no_data',
     });
+  });
+  test('default: the slow-query log by shape, for ops:read; a bad window is a 400 that says why', async () => {
+    const log = createSlowQueryRecorder({ instance: 'cb-route', logger: createSilentLogger() });
+    log.record('select ? from route_probe where id = ?', 'select', 750);
+    log.record('select ? from route_probe where id = ?', 'select', 250);
+    await log.flush(t.db);
+    expect((await call('GET', '/v1/ops/db/slow-queries', keys.none)).statusCode).toBe(403);
+    const res = await call('GET', '/v1/ops/db/slow-queries?since=7d&limit=200', keys.read);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const probe = res
+      .json()
+      .items.find((q: { statement: string }) => q.statement === 'select ? from route_probe where id = ?');
+    expect(probe).toMatchObject({
+      calls: 2,
+      totalMs: 1000,
+      meanMs: 500,
+      maxMs: 750,
+      lastInstance: 'cb-route',
+    });
+    for (const since of ['yesterday', '2999-01-01T00:00:00Z', '5x']) {
+      const bad = await call('GET', `/v1/ops/db/slow-queries?since=${since}`, keys.read);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error).toMatchObject({ code: 'CB_VALIDATION' });
+      expect(bad.json().error.message).toMatch(/since must be a duration/);
+    }
   });
 });

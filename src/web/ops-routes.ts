@@ -8,9 +8,15 @@
  *   a queue, oldest first, with payload, last error and the sender's traceparent.
  * - `POST /v1/ops/queues/:queue/dead-letters/:id/retry` (`ops:write`): moves one back to its queue
  *   with fresh retries → `{ jobId }`; 404 `CB_JOB_QUEUE_NOT_FOUND` / `CB_JOB_NOT_FOUND`.
+ * - `GET /v1/ops/db/slow-queries?since&limit` (`ops:read`): the slow-query log by statement shape,
+ *   slowest total first, next to the window before (platform/db/slow-queries.ts).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
+import type { Queryable } from '../platform/db/create-db.ts';
+import { readSlowQueries } from '../platform/db/slow-queries.ts';
+import { parseSince } from '../platform/duration.ts';
+import { ValidationError } from '../platform/errors.ts';
 import type { Jobs } from '../platform/jobs/index.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { HealthSummary } from './health-summary.ts';
@@ -19,6 +25,7 @@ export interface OpsRoutesDeps {
   jobs: Pick<Jobs, 'stats' | 'listDeadLetters' | 'retryDeadLetter'>;
   health: HealthSummary;
   logger: Logger;
+  db: Queryable;
 }
 
 const QueueParam = Type.Object({ queue: Type.String({ minLength: 1, maxLength: 200 }) });
@@ -80,6 +87,38 @@ export function opsRoutes(deps: OpsRoutesDeps): FastifyPluginAsync {
           limit,
           offset,
         };
+      },
+    );
+
+    app.get(
+      '/v1/ops/db/slow-queries',
+      {
+        config: { scope: 'ops:read' },
+        schema: {
+          tags: ['ops'],
+          summary:
+            'Statements slower than CB_DB_SLOW_QUERY_MS by shape (literals as ?), slowest total first, with the window of the same length before for comparison. Hours are whole.',
+          querystring: Type.Object({
+            since: Type.Optional(
+              Type.String({
+                minLength: 2,
+                maxLength: 40,
+                description: 'A duration back from now (24h, 7d) or a time (ISO 8601). Default 24h.',
+              }),
+            ),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const q = request.query as { since?: string; limit?: number };
+        const since = parseSince(q.since ?? '24h');
+        if (!since || since.getTime() > Date.now())
+          throw new ValidationError('since must be a duration such as 24h or 7d, or a past ISO 8601 time', [
+            { path: '/since', message: `not a duration or a past time: ${q.since}` },
+          ]);
+        reply.header('cache-control', 'no-store');
+        return readSlowQueries(deps.db, { since, limit: q.limit });
       },
     );
 

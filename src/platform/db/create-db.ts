@@ -94,6 +94,8 @@ export interface CreateDbOptions {
   dataDir: string;
   poolMax: number;
   slowQueryMs: number;
+  /** Also told of every slow statement (its shape, operation label and duration): slow-queries.ts. */
+  onSlowQuery?: ((statement: string, operation: string, ms: number) => void) | undefined;
   logger: Logger;
   metrics: Metrics;
 }
@@ -125,11 +127,14 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
   const { logger, metrics, slowQueryMs } = options;
 
   const observe = (sqlText: string, ms: number) => {
-    metrics.dbQueryDuration.observe({ operation: operationOf(sqlText) }, ms / 1000);
+    const operation = operationOf(sqlText);
+    metrics.dbQueryDuration.observe({ operation }, ms / 1000);
     if (ms >= slowQueryMs) {
       metrics.dbSlowQueries.inc();
+      const statement = normalizeStatement(sqlText);
+      options.onSlowQuery?.(statement, operation, ms);
       logger.warn('slow query', {
-        context: { statement: normalizeStatement(sqlText) },
+        context: { statement },
         metrics: { durationMs: Math.round(ms), thresholdMs: slowQueryMs },
       });
     }

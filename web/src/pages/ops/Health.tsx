@@ -1,12 +1,14 @@
 /**
  * System health: each dependency's state and this instance's key metrics against the seed's
- * thresholds, coloured by status (GET /v1/ops/health, refreshed every 10 s).
+ * thresholds, coloured by status (GET /v1/ops/health, refreshed every 10 s); below them the
+ * slow-query log of every instance (SlowQueries.tsx).
  */
 import { useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { formatDate, Loaded, Pill } from '../../ui.tsx';
 import { formatValue, type HealthItem, type HealthReport, isHealth, STATUS_TEXT } from './health-types.ts';
 import { OperatorGate } from './OperatorGate.tsx';
+import { SlowQueries } from './SlowQueries.tsx';
 
 const GROUPS: [string, string][] = [
   ['api', 'API'],
@@ -111,6 +113,7 @@ function HealthBody() {
           </>
         )}
       </Loaded>
+      <SlowQueries />
     </section>
   );
 }
