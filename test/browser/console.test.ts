@@ -574,6 +574,104 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
     }
   });
 
+  test('operators: a key without ops:write or achievements:admin sees no retry or save control, and the scope it needs', async () => {
+    const reader = await server.t.apiKeys.create({ name: 'ops-reader', scopes: ['ops:read'] });
+    const writer = await server.t.apiKeys.create({
+      name: 'ops-writer',
+      scopes: ['ops:read', 'ops:write', 'achievements:admin'],
+    });
+    const { rows } = await server.t.db.query<{ id: string }>(
+      `insert into ach_mint_outbox (user_address, achievement_id, status, error, attempts, updated_at)
+       values ('0x00000000000000000000000000000000000000c1', 'first-trade', 'failed',
+               'transaction 0xdef reverted (after 3 attempts)', 3, now())
+       returning id::text as id`,
+    );
+    const mintId = rows[0]!.id;
+    /** A queue with a dead letter (no worker runs here to fail a job): the API's answer, as it is shaped. */
+    const withDeadLetter = (page: Page) =>
+      page.route('**/v1/ops/queues/*/dead-letters?**', (route) =>
+        route.fulfill({
+          status: 200,
+          contentType: 'application/json',
+          body: JSON.stringify({
+            items: [
+              {
+                id: '00000000-0000-4000-8000-0000000000d1',
+                queue: 'mint',
+                payload: { mintId },
+                error: { code: 'CHAIN_REVERTED', message: 'the mint reverted' },
+                deadLetteredAt: new Date().toISOString(),
+              },
+            ],
+            limit: 100,
+            offset: 0,
+          }),
+        }),
+      );
+    const mintCard = (page: Page) => page.locator('.card', { hasText: `request ${mintId}` });
+
+    const ro = await newPage();
+    try {
+      const { page } = ro;
+      await withDeadLetter(page);
+      await goToOps(page, server, '/ops/queues/mint', reader.key);
+      await page.getByText('the mint reverted').waitFor();
+      await page.getByText('Retrying a dead-lettered job needs a key with ops:write.').waitFor();
+      expect(await page.getByRole('button', { name: 'Retry this job' }).count()).toBe(0);
+
+      await page.goto(`${server.url}/ops/chain`);
+      await mintCard(page).waitFor();
+      await page.getByText('Retrying a failed mint needs a key with ops:write.').waitFor();
+      expect(await page.getByRole('button', { name: /^Retry/ }).count()).toBe(0);
+
+      await page.goto(`${server.url}/ops/catalogue`);
+      await page.getByRole('link', { name: 'First trade' }).waitFor();
+      await page
+        .getByText('Creating or changing achievements needs a key with achievements:admin.')
+        .waitFor();
+      expect(await page.getByRole('link', { name: 'New achievement' }).count()).toBe(0);
+
+      await page.goto(`${server.url}/ops/catalogue/first-trade`);
+      await page.getByRole('heading', { name: 'Edit First trade' }).waitFor();
+      await page.getByText('Changing an achievement needs a key with achievements:admin.').waitFor();
+      expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('First trade');
+      expect(await page.getByLabel('Name', { exact: true }).isEditable()).toBe(false);
+      expect(await page.getByRole('button', { name: 'Save a new version' }).count()).toBe(0);
+
+      await page.goto(`${server.url}/ops/catalogue/new`);
+      await page.getByText('Creating an achievement needs a key with achievements:admin.').waitFor();
+      expect(await page.getByRole('button', { name: 'Create achievement' }).count()).toBe(0);
+      expect(await page.getByLabel('Id', { exact: true }).count()).toBe(0);
+      expect(ro.errors).toEqual([]);
+    } finally {
+      await ro.context.close();
+    }
+
+    // The scopes themselves (not admin) bring the controls back, and they work.
+    const rw = await newPage();
+    try {
+      const { page } = rw;
+      await withDeadLetter(page);
+      await goToOps(page, server, '/ops/queues/mint', writer.key);
+      await page.getByRole('button', { name: 'Retry this job' }).waitFor();
+
+      await page.goto(`${server.url}/ops/chain`);
+      await mintCard(page).getByRole('button', { name: 'Retry this mint' }).click();
+      await page.getByText(`Mint request ${mintId} is pending again`, { exact: false }).waitFor();
+
+      await page.goto(`${server.url}/ops/catalogue`);
+      await page.getByRole('link', { name: 'New achievement' }).waitFor();
+      await page.goto(`${server.url}/ops/catalogue/first-trade`);
+      await page.getByRole('button', { name: 'Save a new version' }).waitFor();
+      expect(await page.getByLabel('Name', { exact: true }).isEditable()).toBe(true);
+      expect(await page.locator('[data-needs-scope]').count()).toBe(0);
+      expect(rw.errors).toEqual([]);
+    } finally {
+      await rw.context.close();
+      await server.t.db.query('delete from ach_mint_outbox where id = $1::bigint', [mintId]);
+    }
+  });
+
   test('pages of a module the server lacks say "not available" instead of inventing data', async () => {
     const { page, context } = await newPage();
     try {
@@ -737,15 +835,20 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
   );
 
   test.skipIf(!HAS_INCIDENTS)(
-    'incidents: an operator acknowledges, resolves and edits the postmortem',
+    'incidents: an operator with incidents:write acknowledges, resolves and edits the postmortem',
     async () => {
       const id = await mods.incidents!.fire('database', 'DatabaseDown', 'P1', 'The database does not answer');
+      const writer = await server.t.apiKeys.create({
+        name: 'incident-writer',
+        scopes: ['incidents:read', 'incidents:write'],
+      });
       const { page, context } = await newPage();
       try {
-        await goToOps(page, server, '/ops/incidents');
+        await goToOps(page, server, '/ops/incidents', writer.key);
         await page.getByRole('link', { name: `#${id} ` }).click();
         await page.getByRole('heading', { name: new RegExp(`^#${id} `) }).waitFor();
         await page.getByText('triggered', { exact: true }).first().waitFor();
+        expect(await page.locator('[data-needs-scope]').count()).toBe(0);
         await page.getByRole('button', { name: 'Acknowledge' }).click();
         await page.getByText('Acknowledged: escalation stopped.').waitFor();
         await page.getByText('acknowledged', { exact: true }).first().waitFor();
@@ -765,6 +868,49 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
         await page.getByText('Postmortem saved.').waitFor();
         await page.getByRole('button', { name: 'Close' }).click();
         await page.getByText('Closed.').waitFor();
+      } finally {
+        await context.close();
+      }
+    },
+  );
+
+  test.skipIf(!HAS_INCIDENTS)(
+    'incidents: a key with only incidents:read sees no acknowledge, resolve, update or postmortem control, and the scope they need',
+    async () => {
+      const id = await mods.incidents!.fire('queue', 'QueueBacklog', 'P2', 'The mint queue backs up');
+      const reader = await server.t.apiKeys.create({ name: 'incident-watcher', scopes: ['incidents:read'] });
+      const { page, context, errors } = await newPage();
+      const needsWrite = page.getByText(
+        'Acknowledging, resolving, closing or posting an update needs a key with incidents:write.',
+      );
+      const controls = page.getByRole('button', {
+        name: /^(Acknowledge|Resolve|Close|Post update|Save postmortem)$/,
+      });
+      try {
+        await goToOps(page, server, '/ops/incidents', reader.key);
+        await page.getByRole('link', { name: `#${id} ` }).click();
+        await page.getByRole('heading', { name: new RegExp(`^#${id} `) }).waitFor();
+        await page.getByText('triggered', { exact: true }).first().waitFor();
+        await needsWrite.waitFor();
+        expect(await controls.count()).toBe(0);
+        expect(await page.getByLabel('Status update (sent on the update channels)').count()).toBe(0);
+
+        // Resolved by someone who may: the postmortem draft can be read, not edited; Close is not offered.
+        const res = await fetch(`${server.url}/v1/incidents/${id}/resolve`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminKey}` },
+          body: '{}',
+        });
+        expect(res.status).toBe(200);
+        await page.reload();
+        await page.getByRole('heading', { name: 'Postmortem' }).waitFor();
+        const editor = page.getByLabel('Markdown');
+        await expect.poll(async () => (await editor.inputValue()).length).toBeGreaterThan(0);
+        expect(await editor.isEditable()).toBe(false);
+        await page.getByText('Editing the postmortem needs a key with incidents:write.').waitFor();
+        await needsWrite.waitFor();
+        expect(await controls.count()).toBe(0);
+        expect(errors).toEqual([]);
       } finally {
         await context.close();
       }
@@ -996,14 +1142,16 @@ async function signIn(page: Page, server: ConsoleServer, next: string) {
   await page.waitForURL(`${server.url}${next}`);
 }
 
-async function goToOps(page: Page, server: ConsoleServer, path: string) {
+/** Opens an operator page with `key` (the admin key unless given), once the key's scopes are known. */
+async function goToOps(page: Page, server: ConsoleServer, path: string, key = server.adminKey) {
   await page.goto(`${server.url}${path}`);
   // A fresh tab has no key yet: the page asks for one (the lazily loaded page renders first).
   const keyInput = page.getByLabel('API key');
   await page.locator('.operator-bar').or(keyInput).first().waitFor();
   if (await keyInput.isVisible()) {
-    await keyInput.fill(server.adminKey);
+    await keyInput.fill(key);
     await page.getByRole('button', { name: 'Use this key' }).click();
   }
-  await page.locator('.operator-bar').waitFor();
+  // The key's name shows once GET /v1/whoami answered: from then on the pages hide what it may not do.
+  await page.locator('.operator-bar strong').waitFor();
 }

@@ -1,9 +1,13 @@
-/** The achievement catalogue (GET /v1/achievements; hidden ones too with achievements:admin). */
+/**
+ * The achievement catalogue (GET /v1/achievements; hidden ones too with achievements:admin), with
+ * New achievement when the key may create one (achievements:admin).
+ */
 import { isList, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link } from '../../router.tsx';
 import { Loaded, Pill } from '../../ui.tsx';
-import { OperatorGate } from './OperatorGate.tsx';
+import { NeedsScope } from './NeedsScope.tsx';
+import { OperatorGate, useOperatorMay } from './OperatorGate.tsx';
 
 export interface Definition {
   id: string;
@@ -31,6 +35,7 @@ export default function Catalogue(_props: PageProps) {
 }
 
 function Body() {
+  const mayEdit = useOperatorMay('achievements:admin') !== false;
   const state = useApi<{ items: Definition[] }>('/v1/achievements', {
     operator: true,
     check: isList,
@@ -38,11 +43,15 @@ function Body() {
   return (
     <section>
       <h1>Achievement catalogue</h1>
-      <p>
-        <Link className="button" to="/ops/catalogue/new">
-          New achievement
-        </Link>
-      </p>
+      {mayEdit ? (
+        <p>
+          <Link className="button" to="/ops/catalogue/new">
+            New achievement
+          </Link>
+        </p>
+      ) : (
+        <NeedsScope what="Creating or changing achievements" scope="achievements:admin" />
+      )}
       <Loaded state={state} what="the catalogue">
         {(d) => (
           <div className="table-wrap">

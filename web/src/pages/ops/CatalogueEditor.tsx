@@ -2,7 +2,8 @@
  * Create or change an achievement (POST /v1/achievements, PUT /v1/achievements/:id). The server
  * validates everything at once and answers 422 ACH_DEFINITION_INVALID with details.issues
  * [{ path, message }]: each issue is shown at its field (the longest field path that prefixes the
- * issue's path), the rest above the form.
+ * issue's path), the rest above the form. Without achievements:admin an achievement is shown
+ * read-only, and there is no form for a new one.
  */
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { ApiError, api } from '../../api.ts';
@@ -12,7 +13,8 @@ import { Link, navigate } from '../../router.tsx';
 import { rumFeature } from '../../rum.ts';
 import { ErrorNotice, Loaded } from '../../ui.tsx';
 import type { Definition } from './Catalogue.tsx';
-import { OperatorGate } from './OperatorGate.tsx';
+import { NeedsScope } from './NeedsScope.tsx';
+import { OperatorGate, useOperatorMay } from './OperatorGate.tsx';
 
 const RULE_TYPES = ['count', 'sum', 'distinct', 'streak', 'window', 'composite'] as const;
 
@@ -195,6 +197,7 @@ function EditExisting({ id, note }: { id: string; note: string | undefined }) {
 
 function Editor(props: { initial: Form; existing?: Definition; note?: string | undefined }) {
   const { initial, existing } = props;
+  const mayEdit = useOperatorMay('achievements:admin') !== false;
   const [form, setForm] = useState<Form>(initial);
   const [errors, setErrors] = useState<Partial<Record<FieldKey, string[]>>>({});
   const [general, setGeneral] = useState<{ path: string; message: string }[]>([]);
@@ -294,15 +297,29 @@ function Editor(props: { initial: Form; existing?: Definition; note?: string | u
     );
   };
 
+  const back = (
+    <p className="small">
+      <Link to="/ops/catalogue">← Catalogue</Link>
+    </p>
+  );
+  if (!existing && !mayEdit)
+    return (
+      <section>
+        {back}
+        <h1>New achievement</h1>
+        <NeedsScope what="Creating an achievement" scope="achievements:admin" />
+      </section>
+    );
   const type = form['rule.type'];
   return (
     <section>
-      <p className="small">
-        <Link to="/ops/catalogue">← Catalogue</Link>
-      </p>
+      {back}
       <h1>{existing ? `Edit ${existing.name}` : 'New achievement'}</h1>
       {existing ? (
-        <p className="muted small">Version {existing.version}: saving a change makes a new version.</p>
+        <p className="muted small">
+          Version {existing.version}
+          {mayEdit ? ': saving a change makes a new version.' : '.'}
+        </p>
       ) : null}
       <form className="editor-form" onSubmit={submit} noValidate aria-busy={busy}>
         <ErrorNotice error={failure} title="The achievement was not saved" />
@@ -315,7 +332,7 @@ function Editor(props: { initial: Form; existing?: Definition; note?: string | u
             ))}
           </ul>
         ) : null}
-        <fieldset>
+        <fieldset disabled={!mayEdit}>
           <legend>Achievement</legend>
           <div className="grid-2">
             {field(
@@ -386,7 +403,7 @@ function Editor(props: { initial: Form; existing?: Definition; note?: string | u
             </select>
           ))}
         </fieldset>
-        <fieldset>
+        <fieldset disabled={!mayEdit}>
           <legend>Rule</legend>
           {field('rule.type', 'Rule type', (p) => (
             <select {...p} onChange={(e) => p.onChange(e.target.value)}>
@@ -489,11 +506,15 @@ function Editor(props: { initial: Form; existing?: Definition; note?: string | u
             </>
           )}
         </fieldset>
-        <div className="actions">
-          <button type="submit" className="button" disabled={busy}>
-            {busy ? 'Saving…' : existing ? 'Save a new version' : 'Create achievement'}
-          </button>
-        </div>
+        {mayEdit ? (
+          <div className="actions">
+            <button type="submit" className="button" disabled={busy}>
+              {busy ? 'Saving…' : existing ? 'Save a new version' : 'Create achievement'}
+            </button>
+          </div>
+        ) : (
+          <NeedsScope what="Changing an achievement" scope="achievements:admin" />
+        )}
         {saved ? (
           <p className="notice notice-ok" role="status">
             {saved}

@@ -3,7 +3,7 @@
  * chain followed, the listener's checkpoint, open and failed mints, the minter's open transactions,
  * this instance's listener, minter and RPC endpoints), the metric figures against the seed's
  * thresholds (GET /v1/ops/health, group chain), and the dead-lettered mint requests with a retry of
- * each (GET /v1/ops/mints/failed, POST /v1/ops/mints/:id/retry, scope ops:write).
+ * each (GET /v1/ops/mints/failed, POST /v1/ops/mints/:id/retry, scope ops:write: hidden without it).
  */
 
 import { nativeAmount } from '../../../../src/chain/native-amount.ts';
@@ -19,7 +19,8 @@ import { rumFeature } from '../../rum.ts';
 import { ActionOutcome, Address, formatDate, formatNumber, Loaded, Pill } from '../../ui.tsx';
 import { HealthTable } from './Health.tsx';
 import { type HealthReport, isHealth } from './health-types.ts';
-import { OperatorGate } from './OperatorGate.tsx';
+import { NeedsScope } from './NeedsScope.tsx';
+import { OperatorGate, useOperatorMay } from './OperatorGate.tsx';
 
 export default function Chain(_props: PageProps) {
   usePageTitle('Chain sync');
@@ -243,6 +244,7 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
     check: isList,
     pollMs: 15_000,
   });
+  const mayRetry = useOperatorMay('ops:write') !== false;
   const action = useAction();
   const retried = (line: string) => {
     rumFeature('mint_retry');
@@ -283,7 +285,8 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
             <p className="muted">No failed mint request.</p>
           ) : (
             <>
-              {page.total > 1 ? (
+              {mayRetry ? null : <NeedsScope what="Retrying a failed mint" scope="ops:write" />}
+              {mayRetry && page.total > 1 ? (
                 <div className="actions">
                   <button
                     type="button"
@@ -311,16 +314,18 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
                         </>
                       ) : null}
                     </p>
-                    <div className="actions">
-                      <button
-                        type="button"
-                        className="button button-small"
-                        disabled={action.busy !== undefined}
-                        onClick={() => retry(m)}
-                      >
-                        {action.busy === m.id ? 'Retrying…' : 'Retry this mint'}
-                      </button>
-                    </div>
+                    {mayRetry ? (
+                      <div className="actions">
+                        <button
+                          type="button"
+                          className="button button-small"
+                          disabled={action.busy !== undefined}
+                          onClick={() => retry(m)}
+                        >
+                          {action.busy === m.id ? 'Retrying…' : 'Retry this mint'}
+                        </button>
+                      </div>
+                    ) : null}
                   </li>
                 ))}
                 {page.total > page.items.length ? (

@@ -11,6 +11,7 @@ import { rumFeature } from '../../rum.ts';
 import { ActionOutcome, Pill } from '../../ui.tsx';
 import { dueAtOfDay, formatDueDay } from './action-due.ts';
 import { ACTION_STATUS_TONE, type ActionStatus, type IncidentAction } from './incident-types.ts';
+import { NeedsScope } from './NeedsScope.tsx';
 import { useOperatorMay } from './OperatorGate.tsx';
 
 const NO_DRAFT = { title: '', owner: '', due: '' };
@@ -237,7 +238,7 @@ export function IncidentActions(props: {
           </div>
         </form>
       ) : (
-        <p className="small muted">Adding or changing action items needs a key with incidents:write.</p>
+        <NeedsScope what="Adding or changing action items" scope="incidents:write" />
       )}
       <ActionOutcome state={action} refused="The action item was not saved" />
     </section>

@@ -1,7 +1,8 @@
 /**
  * One incident: state, escalation, alerts, timeline and notifications; the on-call actions
  * (acknowledge, post an update, resolve, close), its action items and the postmortem editor once
- * it is resolved.
+ * it is resolved. The controls are hidden when the key lacks `incidents:write` (the postmortem is
+ * then shown read-only).
  */
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import type { Feature } from '../../../../src/web/rum-catalogue.ts';
@@ -18,7 +19,8 @@ import {
   SEVERITY_TONE,
   STATE_TONE,
 } from './incident-types.ts';
-import { OperatorGate } from './OperatorGate.tsx';
+import { NeedsScope } from './NeedsScope.tsx';
+import { OperatorGate, useOperatorMay } from './OperatorGate.tsx';
 
 export default function IncidentDetail(props: PageProps) {
   usePageTitle(`Incident #${props.params.id ?? ''}`);
@@ -52,6 +54,7 @@ function Body({ id }: { id: string }) {
     pollMs: 10_000,
   });
   const action = useIncidentAction(state.reload);
+  const mayWrite = useOperatorMay('incidents:write') !== false;
   const [update, setUpdate] = useState('');
   const updateId = useId();
   const post = (path: string, body: unknown) =>
@@ -91,48 +94,55 @@ function Body({ id }: { id: string }) {
                   : ''}
               </span>
             </p>
-            <div className="actions" aria-busy={action.busy}>
-              {i.state === 'triggered' ? (
-                <button
-                  type="button"
-                  className="button"
-                  disabled={action.busy}
-                  onClick={() =>
-                    action.run('incident_ack', 'Acknowledged: escalation stopped.', () => post('ack', {}))
-                  }
-                >
-                  Acknowledge
-                </button>
-              ) : null}
-              {i.state === 'triggered' || i.state === 'acknowledged' ? (
-                <button
-                  type="button"
-                  className="button button-quiet"
-                  disabled={action.busy}
-                  onClick={() =>
-                    action.run(
-                      'incident_resolve',
-                      'Resolved: recovery notice sent, postmortem drafted.',
-                      () => post('resolve', {}),
-                    )
-                  }
-                >
-                  Resolve
-                </button>
-              ) : null}
-              {i.state === 'resolved' ? (
-                <button
-                  type="button"
-                  className="button button-quiet"
-                  disabled={action.busy}
-                  onClick={() => action.run('incident_close', 'Closed.', () => post('close', {}))}
-                >
-                  Close
-                </button>
-              ) : null}
-            </div>
+            {mayWrite ? (
+              <div className="actions" aria-busy={action.busy}>
+                {i.state === 'triggered' ? (
+                  <button
+                    type="button"
+                    className="button"
+                    disabled={action.busy}
+                    onClick={() =>
+                      action.run('incident_ack', 'Acknowledged: escalation stopped.', () => post('ack', {}))
+                    }
+                  >
+                    Acknowledge
+                  </button>
+                ) : null}
+                {i.state === 'triggered' || i.state === 'acknowledged' ? (
+                  <button
+                    type="button"
+                    className="button button-quiet"
+                    disabled={action.busy}
+                    onClick={() =>
+                      action.run(
+                        'incident_resolve',
+                        'Resolved: recovery notice sent, postmortem drafted.',
+                        () => post('resolve', {}),
+                      )
+                    }
+                  >
+                    Resolve
+                  </button>
+                ) : null}
+                {i.state === 'resolved' ? (
+                  <button
+                    type="button"
+                    className="button button-quiet"
+                    disabled={action.busy}
+                    onClick={() => action.run('incident_close', 'Closed.', () => post('close', {}))}
+                  >
+                    Close
+                  </button>
+                ) : null}
+              </div>
+            ) : i.state === 'closed' ? null : (
+              <NeedsScope
+                what="Acknowledging, resolving, closing or posting an update"
+                scope="incidents:write"
+              />
+            )}
             <ActionOutcome state={action} refused="The action was refused" />
-            {i.state !== 'closed' ? (
+            {mayWrite && i.state !== 'closed' ? (
               <form className="card" onSubmit={sendUpdate}>
                 <label htmlFor={updateId}>Status update (sent on the update channels)</label>
                 <textarea id={updateId} rows={3} value={update} onChange={(e) => setUpdate(e.target.value)} />
@@ -196,6 +206,7 @@ function PostmortemEditor({ id, onSaved }: { id: string; onSaved: () => void }) 
     operator: true,
     check: (b) => typeof (b as Postmortem).markdown === 'string',
   });
+  const mayWrite = useOperatorMay('incidents:write') !== false;
   const [text, setText] = useState<string>();
   const action = useIncidentAction(() => {
     pm.reload();
@@ -233,13 +244,18 @@ function PostmortemEditor({ id, onSaved }: { id: string; onSaved: () => void }) 
               className="editor"
               rows={18}
               value={text ?? ''}
+              readOnly={!mayWrite}
               onChange={(e) => setText(e.target.value)}
             />
-            <div className="actions">
-              <button type="submit" className="button" disabled={action.busy || text === p.markdown}>
-                Save postmortem
-              </button>
-            </div>
+            {mayWrite ? (
+              <div className="actions">
+                <button type="submit" className="button" disabled={action.busy || text === p.markdown}>
+                  Save postmortem
+                </button>
+              </div>
+            ) : (
+              <NeedsScope what="Editing the postmortem" scope="incidents:write" />
+            )}
             <ActionOutcome state={action} refused="The postmortem was not saved" />
           </>
         )}

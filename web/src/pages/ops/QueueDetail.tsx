@@ -1,6 +1,6 @@
 /**
  * A queue's dead-lettered jobs (GET /v1/ops/queues/:queue/dead-letters) with their payload, last
- * error and trace, and a retry of each (POST …/:id/retry, scope ops:write).
+ * error and trace, and a retry of each (POST …/:id/retry, scope ops:write: hidden without it).
  */
 import { api } from '../../api.ts';
 import { isList, useAction, useApi } from '../../hooks.ts';
@@ -8,7 +8,8 @@ import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link } from '../../router.tsx';
 import { rumFeature } from '../../rum.ts';
 import { ActionOutcome, formatDate, Loaded } from '../../ui.tsx';
-import { OperatorGate } from './OperatorGate.tsx';
+import { NeedsScope } from './NeedsScope.tsx';
+import { OperatorGate, useOperatorMay } from './OperatorGate.tsx';
 
 interface DeadLetter {
   id: string;
@@ -37,6 +38,7 @@ function Body({ queue }: { queue: string }) {
       check: isList,
     },
   );
+  const mayRetry = useOperatorMay('ops:write') !== false;
   const action = useAction();
   const retry = (d: DeadLetter) =>
     action.run(d.id, async () => {
@@ -63,33 +65,38 @@ function Body({ queue }: { queue: string }) {
           d.items.length === 0 ? (
             <p className="muted">No dead-lettered job in this queue.</p>
           ) : (
-            <ul className="cards">
-              {d.items.map((j) => (
-                <li key={j.id} className="card">
-                  <p>
-                    <strong>{j.error?.code ?? 'error'}</strong> {j.error?.message ?? ''}
-                  </p>
-                  <p className="small muted">
-                    Dead-lettered {formatDate(j.deadLetteredAt)} · job {j.id}
-                    {j.traceparent ? ` · trace ${j.traceparent.split('-')[1] ?? ''}` : ''}
-                  </p>
-                  <details>
-                    <summary>Payload</summary>
-                    <pre>{JSON.stringify(j.payload, null, 2)}</pre>
-                  </details>
-                  <div className="actions">
-                    <button
-                      type="button"
-                      className="button button-small"
-                      disabled={action.busy !== undefined}
-                      onClick={() => retry(j)}
-                    >
-                      {action.busy === j.id ? 'Retrying…' : 'Retry this job'}
-                    </button>
-                  </div>
-                </li>
-              ))}
-            </ul>
+            <>
+              {mayRetry ? null : <NeedsScope what="Retrying a dead-lettered job" scope="ops:write" />}
+              <ul className="cards">
+                {d.items.map((j) => (
+                  <li key={j.id} className="card">
+                    <p>
+                      <strong>{j.error?.code ?? 'error'}</strong> {j.error?.message ?? ''}
+                    </p>
+                    <p className="small muted">
+                      Dead-lettered {formatDate(j.deadLetteredAt)} · job {j.id}
+                      {j.traceparent ? ` · trace ${j.traceparent.split('-')[1] ?? ''}` : ''}
+                    </p>
+                    <details>
+                      <summary>Payload</summary>
+                      <pre>{JSON.stringify(j.payload, null, 2)}</pre>
+                    </details>
+                    {mayRetry ? (
+                      <div className="actions">
+                        <button
+                          type="button"
+                          className="button button-small"
+                          disabled={action.busy !== undefined}
+                          onClick={() => retry(j)}
+                        >
+                          {action.busy === j.id ? 'Retrying…' : 'Retry this job'}
+                        </button>
+                      </div>
+                    ) : null}
+                  </li>
+                ))}
+              </ul>
+            </>
           )
         }
       </Loaded>
