@@ -110,10 +110,11 @@ function HealthBody() {
               const items = r.items.filter((i) => i.group === group);
               return items.length === 0 ? null : <HealthTable key={group} items={items} caption={title} />;
             })}
+            {/* Below the figures once they are in: nothing above it moves when either loads. */}
+            <SlowQueries />
           </>
         )}
       </Loaded>
-      <SlowQueries />
     </section>
   );
 }
