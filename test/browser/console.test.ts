@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { achievementBadgeAbi } from '../../src/chain/abi/AchievementBadge.ts';
 import type { AuditPageShape } from '../../src/ops/audit/audit-shape.ts';
 import { appendAudit, createBackup, runDrill, verifyBackup } from '../../src/ops/index.ts';
+import { createSlowQueryRecorder } from '../../src/platform/db/slow-queries.ts';
 import { createSilentLogger } from '../../src/platform/logger.ts';
 import { type DevWalletAccount, hardhatDevAccounts } from '../../src/web/index.ts';
 import {
@@ -316,6 +317,23 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
       const p95 = page.locator('tr[data-metric="api.p95"]');
       expect(await p95.textContent()).toContain('≤ 1.00 s');
       expect(await page.locator('tr[data-metric="web.lcp_p75"]').textContent()).toContain('≤ 2.50 s');
+
+      // The slow-query log of every instance, below the figures: a shape written by another process.
+      const log = createSlowQueryRecorder({ instance: 'cb-api-7', logger: createSilentLogger() });
+      log.record('select * from ach_events where user_address = ?', 'select', 900);
+      log.record('select * from ach_events where user_address = ?', 'select', 1500);
+      await log.flush(server.t.db);
+      await page.getByRole('combobox', { name: 'Window' }).selectOption('1h');
+      const row = page.locator('table.slow-queries tr', {
+        hasText: 'from ach_events where user_address = ?',
+      });
+      await row.waitFor();
+      const cells = await row.textContent();
+      expect(cells).toContain('2.4 s');
+      expect(cells).toContain('new');
+      expect(cells).toContain('1.2 s / 1.5 s');
+      expect(cells).toContain('cb-api-7');
+      expect(await page.getByTestId('slow-queries-summary').textContent()).toMatch(/over \d+ shape/);
     } finally {
       await context.close();
     }

@@ -19,7 +19,8 @@ type Window = (typeof WINDOWS)[number][0];
 const isReport = (v: unknown): v is SlowQueryReport =>
   typeof v === 'object' && v !== null && Array.isArray((v as SlowQueryReport).items);
 
-const ms = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)} s` : `${Math.round(n)} ms`);
+const ms = (n: number) =>
+  n < 1000 ? `${Math.round(n)} ms` : n < 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n / 1000)} s`;
 
 /** Calls now against the window before: new, rising (at least twice), or the count before. */
 function Trend({ q }: { q: SlowQueryShape }) {
