@@ -124,6 +124,9 @@ export async function createPlatform(
       instance: config.instance,
       level: config.logLevel,
       pretty: config.logPretty,
+      files: config.logDir
+        ? { dir: config.logDir, instance: config.instance, retentionDays: config.logRetentionDays }
+        : undefined,
     });
   const metrics = createMetrics();
   const shutdown = createShutdown({ graceMs: config.shutdownGraceMs, logger });

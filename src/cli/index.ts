@@ -19,6 +19,7 @@ import { registerBackup } from './backup.ts';
 import { registerConfig } from './config.ts';
 import { registerDb } from './db.ts';
 import { registerEvents } from './events.ts';
+import { registerLogs } from './logs.ts';
 import { registerMigrate } from './migrate.ts';
 import { exitWithError } from './output.ts';
 import { registerReconcile } from './reconcile.ts';
@@ -47,6 +48,7 @@ registerGovernance(program);
 registerMonitor(program);
 registerBackup(program);
 registerAudit(program);
+registerLogs(program);
 trackAuditedCommands(program);
 
 try {

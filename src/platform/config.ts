@@ -29,6 +29,8 @@ export interface Config {
   instance: string;
   logLevel: LogLevel;
   logPretty: boolean;
+  logDir: string | undefined;
+  logRetentionDays: number;
   dbPoolMax: number;
   dbSlowQueryMs: number;
   dbSlowQueryRetentionDays: number;
@@ -364,6 +366,23 @@ export const SETTINGS = [
     description: '1 prints human-readable lines for a terminal instead of JSON.',
     default: () => false,
     parse: bool,
+  }),
+  setting({
+    key: 'logDir',
+    env: 'CB_LOG_DIR',
+    defaultText: '(none: stdout only)',
+    description:
+      'Also write every log line, as JSON, to daily files here (cb-<instance>-<YYYY-MM-DD>.jsonl, UTC days), for `cb logs search|errors` and a log shipper to tail.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'logRetentionDays',
+    env: 'CB_LOG_RETENTION_DAYS',
+    defaultText: '7',
+    description: 'Days of log files kept in CB_LOG_DIR (seed 4.3 hot storage: 7 days); older days are deleted.',
+    default: () => 7,
+    parse: int(1, 3650),
   }),
   setting({
     key: 'dbPoolMax',

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { LogLevel } from './config.ts';
 import { describeError } from './errors.ts';
+import { createLogFileStream, type LogFileStream, type LogFilesOptions } from './logs/log-files.ts';
 import { redact, redactString } from './redact.ts';
 import { currentTrace, newTraceId } from './trace.ts';
 
@@ -44,6 +45,8 @@ export interface LoggerOptions {
   pretty?: boolean | undefined;
   /** Where lines go; stdout by default. */
   destination?: NodeJS.WritableStream | undefined;
+  /** Also write every line, as JSON, to daily files (CB_LOG_DIR; logs/log-files.ts). */
+  files?: LogFilesOptions | undefined;
 }
 
 const LEVEL_LABEL: Record<string, string> = {
@@ -57,9 +60,10 @@ const LEVEL_LABEL: Record<string, string> = {
 
 export function createLogger(options: LoggerOptions): Logger {
   const bootTraceId = newTraceId();
-  const destination = options.pretty
+  const primary = options.pretty
     ? prettyStream(options.destination ?? process.stdout)
     : (options.destination ?? pino.destination({ dest: 1, sync: false }));
+  const destination = options.files ? tee(primary, createLogFileStream(options.files)) : primary;
   const root = pino(
     {
       level: options.level,
@@ -111,6 +115,24 @@ export function createLogger(options: LoggerOptions): Logger {
     };
   };
   return wrap(root.child({ service: options.service }));
+}
+
+type Flushable = { flush?: (cb: (err?: Error | null) => void) => void };
+
+/** Every line to the primary destination and to the files; flushed together. */
+function tee(primary: { write(chunk: string): unknown }, files: LogFileStream) {
+  const flushOf = (s: Flushable) =>
+    new Promise<void>((resolve) => (typeof s.flush === 'function' ? s.flush(() => resolve()) : resolve()));
+  return {
+    write(chunk: string) {
+      primary.write(chunk);
+      files.write(chunk);
+      return true;
+    },
+    flush(cb: () => void) {
+      void Promise.all([flushOf(primary as Flushable), flushOf(files)]).then(() => cb());
+    },
+  };
 }
 
 /** A logger that drops everything (tests that do not look at logs). */

@@ -1,0 +1,153 @@
+/** Searching and clustering cb's JSON log lines. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, test } from 'vitest';
+import {
+  clusterErrors,
+  type LogFilter,
+  logFilesFor,
+  matches,
+  messageShape,
+  parseCondition,
+  parseLine,
+  searchLogs,
+} from './log-query.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'cb-logq-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let seq = 0;
+const line = (fields: Record<string, unknown>) =>
+  JSON.stringify({
+    timestamp: `2026-11-27T10:00:${String(seq++).padStart(2, '0')}.000Z`,
+    level: 'INFO',
+    service: 'api',
+    instance: 'web-1',
+    traceId: 'a'.repeat(32),
+    message: 'request completed',
+    context: {},
+    metrics: {},
+    ...fields,
+  });
+
+const entry = (fields: Record<string, unknown>) => {
+  const l = line(fields);
+  return { e: parseLine(l)!, l };
+};
+const passes = (fields: Record<string, unknown>, filter: LogFilter) => {
+  const { e, l } = entry(fields);
+  return matches(e, l, filter);
+};
+
+describe('log search', () => {
+  test('default: each filter narrows, and all must hold', () => {
+    expect(passes({ level: 'WARN' }, { level: 'WARN' })).toBe(true);
+    expect(passes({ level: 'INFO' }, { level: 'WARN' })).toBe(false);
+    expect(passes({ service: 'db' }, { services: ['api', 'db'] })).toBe(true);
+    expect(passes({ service: 'jobs' }, { services: ['api', 'db'] })).toBe(false);
+    expect(passes({ traceId: 'b'.repeat(32) }, { traceId: 'B'.repeat(32) })).toBe(true);
+    expect(passes({ userId: '0xAbC' }, { userId: '0xabc' })).toBe(true);
+    expect(passes({ message: 'Slow Query' }, { text: ['slow', 'query'] })).toBe(true);
+    expect(passes({ message: 'slow query' }, { text: ['slow', 'timeout'] })).toBe(false);
+    const t = { since: new Date('2026-11-27T10:00:00Z'), until: new Date('2026-11-27T10:01:00Z') };
+    expect(passes({ timestamp: '2026-11-27T10:00:30.000Z' }, t)).toBe(true);
+    expect(passes({ timestamp: '2026-11-27T10:01:00.000Z' }, t)).toBe(false);
+    expect(passes({ timestamp: 'not a time' }, t)).toBe(false);
+  });
+
+  test('default: field conditions on dot paths: = != ~ > <', () => {
+    const where = (text: string) => [parseCondition(text)!];
+    const slow500 = { context: { statusCode: 500, route: '/v1/events' }, metrics: { durationMs: 1200 } };
+    expect(passes(slow500, { where: where('context.statusCode=500') })).toBe(true);
+    expect(passes(slow500, { where: where('context.statusCode!=500') })).toBe(false);
+    expect(passes(slow500, { where: where('context.missing!=x') })).toBe(true);
+    expect(passes(slow500, { where: where('context.route~EVENTS') })).toBe(true);
+    expect(passes(slow500, { where: where('metrics.durationMs>1000') })).toBe(true);
+    expect(passes(slow500, { where: where('metrics.durationMs<1000') })).toBe(false);
+    expect(passes(slow500, { where: where('context.route>1') })).toBe(false);
+    expect(
+      passes(slow500, { where: [...where('context.statusCode=500'), ...where('metrics.durationMs>5000')] }),
+    ).toBe(false);
+    for (const bad of ['=x', 'a b=c', 'metrics.durationMs>fast', 'context.route'])
+      expect(parseCondition(bad)).toBeUndefined();
+  });
+
+  test('default: the newest matches across files, in time order; lines that are not cb JSON are skipped and counted', async () => {
+    const a = join(dir, 'cb-web-1-2026-11-27.jsonl');
+    const b = join(dir, 'cb-web-2-2026-11-27.jsonl');
+    seq = 0;
+    const lines = Array.from({ length: 6 }, (_, i) =>
+      line({ instance: `web-${(i % 2) + 1}`, context: { n: i } }),
+    );
+    writeFileSync(a, `${lines.filter((_, i) => i % 2 === 0).join('\n')}\nnot json at all\n{"half":`);
+    writeFileSync(b, `${lines.filter((_, i) => i % 2 === 1).join('\n')}\n`);
+    const { lines: found, stats } = await searchLogs([{ path: a }, { path: b }], {}, 4);
+    expect(found.map((f) => f.entry.context?.n)).toEqual([2, 3, 4, 5]);
+    expect(stats).toEqual({ files: 2, lines: 8, skipped: 2, matched: 6 });
+    const piped = await searchLogs(
+      [{ stream: Readable.from([`${lines[0]}\n${lines[1]}\n`]), name: 'stdin' }],
+      { instance: 'web-2' },
+      10,
+    );
+    expect(piped.lines.map((f) => f.entry.context?.n)).toEqual([1]);
+  });
+
+  test('edge: a window reads only the files of its days', () => {
+    const d = mkdtempSync(join(tmpdir(), 'cb-logq-days-'));
+    for (const day of ['2026-11-20', '2026-11-25', '2026-11-27'])
+      writeFileSync(join(d, `cb-w-${day}.jsonl`), '');
+    const files = logFilesFor(d, new Date('2026-11-25T12:00:00Z'), new Date('2026-11-26T00:00:00Z'));
+    expect(files.map((f) => ('path' in f ? f.path.slice(-21) : ''))).toEqual(['cb-w-2026-11-25.jsonl']);
+    expect(logFilesFor(d)).toHaveLength(3);
+    rmSync(d, { recursive: true, force: true });
+  });
+});
+
+describe('error clusters', () => {
+  test('default: errors grouped by service, message shape and code, most frequent first, with the latest trace', async () => {
+    seq = 0;
+    const err = (message: string, code: string, instance: string, traceId: string) =>
+      line({
+        level: 'ERROR',
+        service: 'minter',
+        instance,
+        traceId,
+        message,
+        context: { error: { code, message: `${message}!` } },
+      });
+    const text = [
+      err('mint batch 12 failed after 3 tries', 'CB_RPC_TIMEOUT', 'w-1', '1'.repeat(32)),
+      err('mint batch 13 failed after 5 tries', 'CB_RPC_TIMEOUT', 'w-2', '2'.repeat(32)),
+      err('mint batch 14 failed after 1 tries', 'CB_NONCE', 'w-1', '3'.repeat(32)),
+      line({ level: 'WARN', message: 'slow query' }),
+      line({ level: 'FATAL', service: 'cb', message: 'cannot start: port 8080 in use' }),
+      err('mint batch 15 failed after 2 tries', 'CB_RPC_TIMEOUT', 'w-1', '4'.repeat(32)),
+    ].join('\n');
+    const { clusters, stats } = await clusterErrors([{ stream: Readable.from([text]), name: 'stdin' }], {});
+    expect(stats.matched).toBe(5);
+    expect(clusters.map((c) => [c.count, c.service, c.code, c.message, c.instances])).toEqual([
+      [3, 'minter', 'CB_RPC_TIMEOUT', 'mint batch ? failed after ? tries', ['w-1', 'w-2']],
+      [1, 'cb', '', 'cannot start: port ? in use', ['web-1']],
+      [1, 'minter', 'CB_NONCE', 'mint batch ? failed after ? tries', ['w-1']],
+    ]);
+    expect(clusters[0]).toMatchObject({
+      level: 'ERROR',
+      lastTraceId: '4'.repeat(32),
+      sample: 'mint batch 15 failed after 2 tries!',
+      firstSeen: '2026-11-27T10:00:00.000Z',
+      lastSeen: '2026-11-27T10:00:05.000Z',
+    });
+    const warn = await clusterErrors([{ stream: Readable.from([text]), name: 'stdin' }], { level: 'WARN' });
+    expect(warn.stats.matched).toBe(6);
+  });
+
+  test('edge: what varies between occurrences is folded: hex, ids, numbers, quoted values', () => {
+    expect(
+      messageShape(
+        'tx 0xAbC123 for "alice" id 3f2504e0-4f89-41d3-9a0c-0305e82c3301 took 12.5 s, hash deadbeefdeadbeefdeadbeef',
+      ),
+    ).toBe('tx 0x? for "?" id ? took ? s, hash ?');
+  });
+});
