@@ -55,6 +55,32 @@ export function ActionOutcome({
   );
 }
 
+/**
+ * A page action's button on its own `.actions` row: disabled while any of the page's actions runs
+ * (useAction's `busy`), showing `busyLabel` while this one does.
+ */
+export function ActionButton(props: {
+  label: string;
+  busyLabel: string;
+  running: boolean;
+  anyRunning: boolean;
+  onClick: () => void;
+  small?: boolean;
+}) {
+  return (
+    <div className="actions">
+      <button
+        type="button"
+        className={props.small ? 'button button-small' : 'button'}
+        disabled={props.anyRunning}
+        onClick={props.onClick}
+      >
+        {props.running ? props.busyLabel : props.label}
+      </button>
+    </div>
+  );
+}
+
 /** The page's data, its loading state, or its error — with "not available yet" for missing APIs. */
 export function Loaded<T>(props: {
   state: { data: T | undefined; error: unknown; loading: boolean };

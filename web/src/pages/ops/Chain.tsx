@@ -16,7 +16,7 @@ import { api } from '../../api.ts';
 import { isList, useAction, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { rumFeature } from '../../rum.ts';
-import { ActionOutcome, Address, formatDate, formatNumber, Loaded, Pill } from '../../ui.tsx';
+import { ActionButton, ActionOutcome, Address, formatDate, formatNumber, Loaded, Pill } from '../../ui.tsx';
 import { HealthTable } from './Health.tsx';
 import { type HealthReport, isHealth } from './health-types.ts';
 import { NeedsScope } from './NeedsScope.tsx';
@@ -287,16 +287,13 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
             <>
               {mayRetry ? null : <NeedsScope what="Retrying a failed mint" scope="ops:write" />}
               {mayRetry && page.total > 1 ? (
-                <div className="actions">
-                  <button
-                    type="button"
-                    className="button"
-                    disabled={action.busy !== undefined}
-                    onClick={() => retryAll(page)}
-                  >
-                    {action.busy === 'all' ? 'Retrying…' : `Retry all ${page.total} failed mints`}
-                  </button>
-                </div>
+                <ActionButton
+                  label={`Retry all ${page.total} failed mints`}
+                  busyLabel="Retrying…"
+                  running={action.busy === 'all'}
+                  anyRunning={action.busy !== undefined}
+                  onClick={() => retryAll(page)}
+                />
               ) : null}
               <ul className="cards">
                 {page.items.map((m) => (
@@ -315,16 +312,14 @@ function FailedMints({ onRetried }: { onRetried: () => void }) {
                       ) : null}
                     </p>
                     {mayRetry ? (
-                      <div className="actions">
-                        <button
-                          type="button"
-                          className="button button-small"
-                          disabled={action.busy !== undefined}
-                          onClick={() => retry(m)}
-                        >
-                          {action.busy === m.id ? 'Retrying…' : 'Retry this mint'}
-                        </button>
-                      </div>
+                      <ActionButton
+                        small
+                        label="Retry this mint"
+                        busyLabel="Retrying…"
+                        running={action.busy === m.id}
+                        anyRunning={action.busy !== undefined}
+                        onClick={() => retry(m)}
+                      />
                     ) : null}
                   </li>
                 ))}

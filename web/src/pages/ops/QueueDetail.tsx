@@ -7,7 +7,7 @@ import { isList, useAction, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { Link } from '../../router.tsx';
 import { rumFeature } from '../../rum.ts';
-import { ActionOutcome, formatDate, Loaded } from '../../ui.tsx';
+import { ActionButton, ActionOutcome, formatDate, Loaded } from '../../ui.tsx';
 import { NeedsScope } from './NeedsScope.tsx';
 import { OperatorGate, useOperatorMay } from './OperatorGate.tsx';
 
@@ -82,16 +82,14 @@ function Body({ queue }: { queue: string }) {
                       <pre>{JSON.stringify(j.payload, null, 2)}</pre>
                     </details>
                     {mayRetry ? (
-                      <div className="actions">
-                        <button
-                          type="button"
-                          className="button button-small"
-                          disabled={action.busy !== undefined}
-                          onClick={() => retry(j)}
-                        >
-                          {action.busy === j.id ? 'Retrying…' : 'Retry this job'}
-                        </button>
-                      </div>
+                      <ActionButton
+                        small
+                        label="Retry this job"
+                        busyLabel="Retrying…"
+                        running={action.busy === j.id}
+                        anyRunning={action.busy !== undefined}
+                        onClick={() => retry(j)}
+                      />
                     ) : null}
                   </li>
                 ))}
