@@ -21,6 +21,26 @@ describe('the incident settings', () => {
     expect(() => loadConfig({ CB_NOTIFY_RETRY_LIMIT: 'many' })).toThrow(/CB_NOTIFY_RETRY_LIMIT/);
   });
 
+  it('CB_INCIDENT_ACTION_REMIND_EVERY reaches the options: minutes, or null when off; unset keeps the default', () => {
+    const options = (value?: string) =>
+      incidentsOptionsFromSettings(
+        incidentSettingsFromConfig(
+          loadConfig(value === undefined ? {} : { CB_INCIDENT_ACTION_REMIND_EVERY: value }),
+        ),
+      ).actionRemindEveryMinutes;
+    expect(options('12h')).toBe(720);
+    expect(options('off')).toBeNull();
+    expect(options()).toBeUndefined();
+  });
+
+  it('error: a bad CB_INCIDENT_ACTION_REMIND_EVERY is refused by name, saying what is wanted', () => {
+    const config = loadConfig({ CB_INCIDENT_ACTION_REMIND_EVERY: 'daily' });
+    expect(() => incidentSettingsFromConfig(config)).toThrow(ConfigError);
+    expect(() => incidentSettingsFromConfig(config)).toThrow(
+      'CB_INCIDENT_ACTION_REMIND_EVERY: "daily" must be a duration of whole minutes from 1m to 30d such as 24h, 90m or 7d, or off',
+    );
+  });
+
   it("the example in CB_INCIDENT_RESPONSE_TARGETS' description is accepted", () => {
     const setting = SETTINGS.find((s) => s.env === 'CB_INCIDENT_RESPONSE_TARGETS')!;
     const example = /e\.g\. `([^`]+)`/.exec(setting.description)![1]!;

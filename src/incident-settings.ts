@@ -5,6 +5,7 @@
  */
 import {
   type IncidentSettings,
+  parseActionRemindEvery,
   parseChannelPolicy,
   parseEscalationPolicy,
   parseResponseTargets,
@@ -46,6 +47,11 @@ export function incidentSettingsFromConfig(config: Readonly<Config>): IncidentSe
     ),
     incidentChannels: parse('CB_INCIDENT_CHANNELS', config.incidentChannels, parseChannelPolicy),
     incidentUpdateEvery: parse('CB_INCIDENT_UPDATE_EVERY', config.incidentUpdateEvery, parseUpdateEvery),
+    incidentActionRemindEvery: parse(
+      'CB_INCIDENT_ACTION_REMIND_EVERY',
+      config.incidentActionRemindEvery,
+      parseActionRemindEvery,
+    ),
     incidentEscalation: parse('CB_INCIDENT_ESCALATION', config.incidentEscalation, parseEscalationPolicy),
     oncallEmail: list(config.oncallEmail),
     oncallSms: list(config.oncallSms),

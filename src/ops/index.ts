@@ -109,6 +109,7 @@ export {
 export {
   type IncidentSettings,
   incidentsOptionsFromSettings,
+  parseActionRemindEvery,
   parseChannelPolicy,
   parseEscalationPolicy,
   parseSlackWebhooks,

@@ -100,6 +100,7 @@ export interface Config {
   incidentHolidays: string | undefined;
   incidentResponseTargets: string | undefined;
   incidentUpdateEvery: string | undefined;
+  incidentActionRemindEvery: string | undefined;
   incidentChannels: string | undefined;
   incidentEscalation: string | undefined;
   oncallEmail: string | undefined;
@@ -380,7 +381,8 @@ export const SETTINGS = [
     key: 'logRetentionDays',
     env: 'CB_LOG_RETENTION_DAYS',
     defaultText: '7',
-    description: 'Days of log files kept in CB_LOG_DIR (seed 4.3 hot storage: 7 days); older days are deleted.',
+    description:
+      'Days of log files kept in CB_LOG_DIR (seed 4.3 hot storage: 7 days); older days are deleted.',
     default: () => 7,
     parse: int(1, 3650),
   }),
@@ -948,6 +950,15 @@ export const SETTINGS = [
     defaultText: 'P0=30,P1=60',
     description:
       'Minutes an acknowledged incident may go without a status update before the update channels are reminded one is due (seed 3.3 状态更新), e.g. `P0=30,P1=60,P2=240`; severities not named get none; `off` for no reminders.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'incidentActionRemindEvery',
+    env: 'CB_INCIDENT_ACTION_REMIND_EVERY',
+    defaultText: '24h',
+    description:
+      'How often the update channels are reminded of an open incident action item past its due date (seed 3.3 改进措施): once when it falls overdue, then once per interval until it is done, dropped or moved; whole minutes from `1m` to `30d` (`90m`, `24h`, `7d`); `off` for no reminders.',
     default: () => undefined,
     parse: nonEmpty,
   }),

@@ -534,6 +534,11 @@ export function createMetrics() {
       labelNames: ['severity'],
       registers: r,
     }),
+    incidentActionReminders: new Counter({
+      name: 'cb_incident_action_reminders_total',
+      help: 'Reminders that an open incident action item is past its due date (once when it falls overdue, then every CB_INCIDENT_ACTION_REMIND_EVERY).',
+      registers: r,
+    }),
 
     // ── Audit trail (seed 7.3 合规审计) ─────────────────────────────────────────
     auditRecords: new Counter<'outcome'>({

@@ -66,7 +66,10 @@ export interface Incidents {
   stats(query?: StatsQuery): Promise<IncidentStats>;
   /** Escalates `id` if it is still at `step` and overdue (what the timer job does). */
   escalate(id: string, step: number): Promise<EscalationOutcome>;
-  /** Escalates overdue incidents and queues lost deliveries (what the cron job does). */
+  /**
+   * Escalates overdue incidents, reminds status updates and overdue action items, and queues lost
+   * deliveries (what the cron job does).
+   */
   sweep(): Promise<SweepResult>;
   sampleMetrics(): Promise<void>;
 }

@@ -74,6 +74,7 @@ function noticeOf(ctx: IncidentsContext, { n, incident: i, alerts, totalAlerts }
     updateStatus: str(m.status),
     author: str(m.author),
     resolvedBy: str(m.resolvedBy) ?? i.resolved_by,
+    actionId: str(m.actionId),
   };
 }
 

@@ -467,6 +467,38 @@ describe('rendering', () => {
     );
     expect(JSON.stringify(renderSlack(due).blocks)).not.toContain('Update* from');
   });
+
+  test('behavior: an overdue action item reminder names the item and asks to close or move it, not to acknowledge', () => {
+    const text =
+      'Action item #4 is overdue: Write the runbook (owner cy), due 2026-07-02 12:00 UTC, 5 minutes late. Mark it done, drop it with a note saying why, or move its due date.';
+    const overdue = {
+      ...notice,
+      title: 'Redis down',
+      kind: 'action_overdue' as const,
+      state: 'resolved' as const,
+      resolvedBy: 'alertmanager',
+      updateText: text,
+      actionId: '4',
+    };
+    expect(renderSms(overdue, 1000)).toBe(
+      `[P1] ACTION ITEM OVERDUE #7: Redis down | ${text} | https://cb.test/v1/incidents/7`,
+    );
+    const mail = renderEmail(overdue);
+    expect(mail.subject).toBe('[P1] ACTION ITEM OVERDUE #7: Redis down');
+    expect(mail.text).toContain(`\n${text}\n`);
+    expect(mail.text).toContain('Resolved by: alertmanager');
+    expect(mail.text).toContain(
+      'Mark it done, drop it with a note, or move its due date: PATCH https://cb.test/v1/incidents/7/actions/4',
+    );
+    expect(mail.text).not.toMatch(/Acknowledge|Update from|Post an update/);
+    expect(renderVoice(overdue)).toBe(
+      'cb alert. priority one incident 7 has an action item past its due date: Redis down. Dependency api. Please complete it, drop it or move its due date in the cb console.',
+    );
+    const slack = JSON.stringify(renderSlack(overdue).blocks);
+    expect(slack).toContain('Write the runbook (owner cy)');
+    expect(slack).toContain('*Resolved by*');
+    expect(slack).not.toContain('Acknowledge by');
+  });
 });
 
 describe('runbook links', () => {

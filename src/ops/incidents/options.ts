@@ -81,6 +81,12 @@ export interface IncidentsOptions {
    * named get no reminder. @defaultValue `DEFAULT_UPDATE_EVERY`: P0 30, P1 60
    */
   updateEvery?: Partial<Record<Severity, number>>;
+  /**
+   * Minutes between reminders of an open action item past its due date (seed 3.3 step 10 改进措施):
+   * the update channels are told when it falls overdue, then once per interval while it stays open
+   * and overdue; `null` for none. @defaultValue `1440` (a day)
+   */
+  actionRemindEveryMinutes?: number | null;
   email?: EmailOptions | undefined;
   slack?: SlackOptions | undefined;
   /** SMS and voice provider (Twilio API). */
@@ -115,6 +121,7 @@ export interface ResolvedIncidentsOptions {
   readonly recoveryChannels: readonly Channel[];
   readonly updateChannels: readonly Channel[];
   readonly updateEvery: Readonly<Partial<Record<Severity, number>>>;
+  readonly actionRemindEveryMinutes: number | null;
   readonly email: EmailOptions | undefined;
   readonly slack: SlackOptions | undefined;
   readonly twilio: TwilioSettings | undefined;
@@ -133,6 +140,12 @@ export const DEFAULT_UPDATE_EVERY: Readonly<Partial<Record<Severity, number>>> =
   P0: 30,
   P1: 60,
 });
+
+/** Minutes between reminders of an overdue action item: a day. */
+export const DEFAULT_ACTION_REMIND_EVERY_MINUTES = 1440;
+
+/** Longest interval between reminders of an overdue action item, minutes: 30 days. */
+export const MAX_ACTION_REMIND_EVERY_MINUTES = 43_200;
 
 /** Seed 3.1 通知渠道. */
 export const DEFAULT_CHANNELS: Readonly<Record<Severity, readonly Channel[]>> = Object.freeze({
@@ -193,6 +206,19 @@ export function resolveIncidentsOptions(options: IncidentsOptions = {}): Resolve
       minutes! > 10_080
     )
       issues.push(`updateEvery.${s} must be a severity P0-P3 with 1-10080 minutes`);
+  const actionRemindEveryMinutes =
+    options.actionRemindEveryMinutes === undefined
+      ? DEFAULT_ACTION_REMIND_EVERY_MINUTES
+      : options.actionRemindEveryMinutes;
+  if (
+    actionRemindEveryMinutes !== null &&
+    (!Number.isInteger(actionRemindEveryMinutes) ||
+      actionRemindEveryMinutes < 1 ||
+      actionRemindEveryMinutes > MAX_ACTION_REMIND_EVERY_MINUTES)
+  )
+    issues.push(
+      `actionRemindEveryMinutes must be a whole number from 1 to ${MAX_ACTION_REMIND_EVERY_MINUTES}, or null for no reminders`,
+    );
 
   const slackNames = new Set(Object.keys(options.slack?.webhooks ?? {}));
   for (const [name, url] of Object.entries(options.slack?.webhooks ?? {})) {
@@ -261,6 +287,7 @@ export function resolveIncidentsOptions(options: IncidentsOptions = {}): Resolve
     recoveryChannels,
     updateChannels,
     updateEvery,
+    actionRemindEveryMinutes,
     email: options.email,
     slack: options.slack,
     twilio: options.twilio,

@@ -5,8 +5,9 @@
  * passes to `createIncidents`. See docs/incidents.md for the table of settings.
  */
 import { readFileSync } from 'node:fs';
+import { parseDurationSeconds } from '../../platform/duration.ts';
 import type { SmtpSettings } from '../notify/smtp-client.ts';
-import type { EscalationStep, IncidentsOptions } from './options.ts';
+import { type EscalationStep, type IncidentsOptions, MAX_ACTION_REMIND_EVERY_MINUTES } from './options.ts';
 import type { ResponseTargets } from './response-targets.ts';
 import { CHANNELS, type Channel, isChannel, SEVERITIES, type Severity } from './types.ts';
 
@@ -50,6 +51,26 @@ export function parseUpdateEvery(text: string): Partial<Record<Severity, number>
     out[m[1]!.toUpperCase() as Severity] = minutes;
   }
   return out;
+}
+
+/**
+ * `24h`, `90m`, `7d`: how often an open action item past its due date is reminded, in minutes
+ * (whole minutes, 1m-30d); `off` (null) for never.
+ */
+export function parseActionRemindEvery(text: string): number | null {
+  const value = text.trim().toLowerCase();
+  if (value === 'off') return null;
+  const seconds = parseDurationSeconds(value);
+  if (
+    seconds === undefined ||
+    seconds % 60 !== 0 ||
+    seconds < 60 ||
+    seconds > MAX_ACTION_REMIND_EVERY_MINUTES * 60
+  )
+    throw new Error(
+      `"${text.trim()}" must be a duration of whole minutes from 1m to 30d such as 24h, 90m or 7d, or off`,
+    );
+  return seconds / 60;
 }
 
 /**
@@ -207,6 +228,8 @@ export interface IncidentSettings {
   incidentResponseTargets?: ResponseTargets | undefined;
   /** CB_INCIDENT_UPDATE_EVERY (parseUpdateEvery) */
   incidentUpdateEvery?: Partial<Record<Severity, number>> | undefined;
+  /** CB_INCIDENT_ACTION_REMIND_EVERY (parseActionRemindEvery): minutes, null for off */
+  incidentActionRemindEvery?: number | null | undefined;
   /** CB_INCIDENT_CHANNELS (parseChannelPolicy) */
   incidentChannels?: Partial<Record<Severity, readonly Channel[]>> | undefined;
   /** CB_INCIDENT_ESCALATION (parseEscalationPolicy); without it one step from the CB_ONCALL_* lists */
@@ -260,6 +283,7 @@ export function incidentsOptionsFromSettings(s: IncidentSettings): IncidentsOpti
   if (s.incidentResponseTargets) o.responseTargets = s.incidentResponseTargets;
   if (s.incidentChannels) o.channels = s.incidentChannels;
   if (s.incidentUpdateEvery) o.updateEvery = s.incidentUpdateEvery;
+  if (s.incidentActionRemindEvery !== undefined) o.actionRemindEveryMinutes = s.incidentActionRemindEvery;
   o.escalation = s.incidentEscalation ?? [
     {
       name: 'primary',

@@ -2,10 +2,12 @@
  * The safety net, run by a cron job (every minute by default) and by anyone who calls it: escalates
  * incidents whose deadline passed without their timer firing (a lost job, a restart between commit
  * and arming), reminds the update channels of acknowledged incidents due a status update
- * (remind-updates.ts), and queues notifications whose delivery job was never sent. All idempotent.
+ * (remind-updates.ts) and of open action items past their due date (remind-actions.ts), and queues
+ * notifications whose delivery job was never sent. All idempotent.
  */
 import { type IncidentsContext, queueDeliveries } from './context.ts';
 import { escalateIncident } from './escalate-incident.ts';
+import { remindOverdueActions } from './remind-actions.ts';
 import { remindDueUpdates } from './remind-updates.ts';
 import type { Channel } from './types.ts';
 
@@ -13,6 +15,8 @@ export interface SweepResult {
   escalated: number;
   /** Acknowledged incidents reminded that a status update is due. */
   updatesDue: number;
+  /** Open action items past their due date reminded. */
+  actionsOverdue: number;
   requeued: number;
 }
 
@@ -28,13 +32,14 @@ export async function sweepIncidents(ctx: IncidentsContext): Promise<SweepResult
     if ((await escalateIncident(ctx, r.id, r.escalation_step)) === 'escalated') escalated++;
   }
   const updatesDue = await remindDueUpdates(ctx);
+  const actionsOverdue = await remindOverdueActions(ctx);
   const lost = await ctx.db.query<{ id: string; channel: Channel }>(
     `select id, channel from ops_notifications
       where queued_at is null and state = 'pending' and created_at <= $1 order by id limit 2000`,
     [new Date(now.getTime() - ctx.options.requeueAfterMs).toISOString()],
   );
   const requeued = await queueDeliveries(ctx, lost.rows);
-  if (escalated > 0 || updatesDue > 0 || requeued > 0)
-    ctx.logger.info('incident sweep', { metrics: { escalated, updatesDue, requeued } });
-  return { escalated, updatesDue, requeued };
+  if (escalated > 0 || updatesDue > 0 || actionsOverdue > 0 || requeued > 0)
+    ctx.logger.info('incident sweep', { metrics: { escalated, updatesDue, actionsOverdue, requeued } });
+  return { escalated, updatesDue, actionsOverdue, requeued };
 }

@@ -25,7 +25,8 @@ export type TimelineKind =
   | 'closed'
   | 'postmortem_edited'
   | 'action_added'
-  | 'action_updated';
+  | 'action_updated'
+  | 'action_overdue';
 
 export interface TimelineInput {
   kind: TimelineKind;

@@ -22,6 +22,8 @@ export type NotificationKind =
   | 'update'
   /** An acknowledged incident went without a status update for its interval (a reminder). */
   | 'update_due'
+  /** An open action item of the incident is past its due date (a reminder). */
+  | 'action_overdue'
   | 'recovery';
 
 export function isSeverity(value: unknown): value is Severity {

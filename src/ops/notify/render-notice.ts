@@ -35,6 +35,8 @@ export interface IncidentNotice {
   updateStatus: string | null;
   author: string | null;
   resolvedBy: string | null;
+  /** The overdue action item (kind `action_overdue`); its title, owner and due date are in `updateText`. */
+  actionId?: string | null;
 }
 
 const VERB: Record<NotificationKind, string> = {
@@ -43,12 +45,16 @@ const VERB: Record<NotificationKind, string> = {
   severity_raised: 'SEVERITY RAISED',
   update: 'UPDATE',
   update_due: 'STATUS UPDATE DUE',
+  action_overdue: 'ACTION ITEM OVERDUE',
   recovery: 'RESOLVED',
 };
 
 /** Kinds that ask for an acknowledgement (not news about an acknowledged or resolved incident). */
 const asksForAck = (kind: NotificationKind) =>
   kind === 'triggered' || kind === 'escalated' || kind === 'severity_raised';
+
+/** Reminders: their text is the whole message (no author, no status). */
+const isReminder = (kind: NotificationKind) => kind === 'update_due' || kind === 'action_overdue';
 
 const utc = (d: Date) => d.toISOString().replace(/:\d{2}\.\d{3}Z$/, 'Z');
 
@@ -74,9 +80,10 @@ export function renderEmail(n: IncidentNotice): { subject: string; text: string 
   ];
   if (asksForAck(n.kind) && n.ackDeadline)
     lines.push(`Acknowledge by: ${n.ackDeadline.toISOString()} (${n.stepName})`);
-  if (n.kind === 'recovery') lines.push(`Resolved by: ${n.resolvedBy ?? '-'}`);
+  if (n.kind === 'recovery' || (n.kind === 'action_overdue' && n.resolvedBy))
+    lines.push(`Resolved by: ${n.resolvedBy ?? '-'}`);
   if (n.link) lines.push(`Link: ${n.link}`);
-  if (n.updateText && n.kind === 'update_due') lines.push('', n.updateText);
+  if (n.updateText && isReminder(n.kind)) lines.push('', n.updateText);
   else if (n.updateText) {
     lines.push(
       '',
@@ -93,6 +100,11 @@ export function renderEmail(n: IncidentNotice): { subject: string; text: string 
   if (n.link && asksForAck(n.kind)) lines.push('', `Acknowledge: POST ${n.link}/ack (scope incidents:write)`);
   if (n.link && n.kind === 'update_due')
     lines.push('', `Post an update: POST ${n.link}/updates (scope incidents:write)`);
+  if (n.link && n.kind === 'action_overdue' && n.actionId)
+    lines.push(
+      '',
+      `Mark it done, drop it with a note, or move its due date: PATCH ${n.link}/actions/${n.actionId} (scope incidents:write)`,
+    );
   lines.push('', '-- cb incident management');
   return { subject: headline(n), text: lines.join('\n') };
 }
@@ -126,12 +138,16 @@ export function renderVoice(n: IncidentNotice): string {
             ? 'has an update'
             : n.kind === 'update_due'
               ? 'is waiting for a status update'
-              : 'has been triggered';
+              : n.kind === 'action_overdue'
+                ? 'has an action item past its due date'
+                : 'has been triggered';
   const tail = asksForAck(n.kind)
     ? ' Please acknowledge it in the cb console.'
     : n.kind === 'update_due'
       ? ' Please post one in the cb console.'
-      : '';
+      : n.kind === 'action_overdue'
+        ? ' Please complete it, drop it or move its due date in the cb console.'
+        : '';
   return `cb alert. ${SPOKEN[n.severity]} incident ${n.incidentId} ${what}: ${n.title}.${n.dependency ? ` Dependency ${n.dependency}.` : ''}${tail}`;
 }
 
@@ -145,7 +161,7 @@ export function renderSlack(n: IncidentNotice): SlackMessage {
     `*Severity*\n${n.severity}${n.previousSeverity ? ` (was ${n.previousSeverity})` : ''}`,
     `*State*\n${n.state}`,
     `*Dependency*\n${esc(n.dependency ?? '-')}`,
-    n.kind === 'recovery'
+    n.kind === 'recovery' || (n.kind === 'action_overdue' && n.resolvedBy)
       ? `*Resolved by*\n${esc(n.resolvedBy ?? '-')}`
       : `*Acknowledge by*\n${n.ackDeadline ? `${utc(n.ackDeadline)} (${esc(n.stepName)})` : '-'}`,
   ];
@@ -153,7 +169,7 @@ export function renderSlack(n: IncidentNotice): SlackMessage {
     { type: 'header', text: { type: 'plain_text', text: `${headline(n)}`.slice(0, 150), emoji: true } },
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
   ];
-  if (n.updateText && n.kind === 'update_due')
+  if (n.updateText && isReminder(n.kind))
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: esc(n.updateText).slice(0, 3000) } });
   else if (n.updateText)
     blocks.push({
