@@ -40,7 +40,7 @@ const get = (url: string, headers: Record<string, string> = {}, app = web.app) =
 
 describe('the console at /', () => {
   test('default: index.html at / and at every console path, never cached without revalidation, with a CSP', async () => {
-    for (const url of ['/', '/proposals/7', '/ops/incidents/abc?x=1', '/index.html']) {
+    for (const url of ['/', '/proposals/7', '/ops/incidents/abc?x=1', '/index.html', '/no-such-page']) {
       const res = await get(url);
       expect(res.statusCode, url).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
@@ -50,6 +50,25 @@ describe('the console at /', () => {
     }
     const etag = (await get('/')).headers.etag as string;
     expect((await get('/', { 'if-none-match': etag })).statusCode).toBe(304);
+  });
+
+  test('behavior: a console path answers index.html even when its last segment has a dot', async () => {
+    // Queue names (`chain.reconcile`) and achievement ids may hold dots: reloading such a page or
+    // opening it from a link must give the console, as clicking through inside it does.
+    for (const url of [
+      '/ops/queues/chain.reconcile',
+      '/ops/queues/mint.badge',
+      '/ops/queues/mint.badge/?x=1',
+      '/ops/catalogue/streak.7',
+      '/ops/catalogue/badge.png',
+      '/proposals/7.1',
+    ]) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers['content-type'], url).toMatch(/^text\/html/);
+      expect(res.headers['cache-control'], url).toBe('no-cache');
+      expect(res.body, url).toBe(INDEX);
+    }
   });
 
   test('behavior: hashed assets are immutable for a year, and sent pre-compressed when the browser takes br', async () => {
@@ -68,7 +87,19 @@ describe('the console at /', () => {
   });
 
   test('error: missing files, dotfiles and API paths keep the JSON 404; other methods too', async () => {
-    for (const url of ['/assets/missing-1.js', '/.vite/manifest.json', '/v1/nothing', '/v1', '/metrics/x']) {
+    for (const url of [
+      '/assets/missing-abc123.js',
+      '/assets/missing-abc123.css',
+      // Under the build's assets directory nothing is a console page, extension or not.
+      '/assets/missing',
+      '/assets/nested/missing.js',
+      '/favicon.ico',
+      '/robots.txt',
+      '/.vite/manifest.json',
+      '/v1/nothing',
+      '/v1',
+      '/metrics/x',
+    ]) {
       const res = await get(url);
       expect(res.statusCode, url).toBe(404);
       expect(res.json().error.code, url).toBe('CB_ROUTE_NOT_FOUND');

@@ -6,17 +6,29 @@
  *   ETag on every load, so a deploy is picked up at once) with a strict Content-Security-Policy.
  * - Brotli/gzip twins written by the build (`x.js.br`, `x.js.gz`) are sent when the browser takes
  *   them; anything else is compressed on the fly by the global compression plugin.
- * - SPA fallback: a GET for any other path without a file extension answers index.html, so deep
- *   links (`/proposals/7`) work. API-looking paths (`/v1/…`, `/metrics/…`, `/openapi…`) and missing
- *   files keep the JSON 404 `CB_ROUTE_NOT_FOUND`; dotfiles are never served.
+ * - SPA fallback, so deep links and reloads work. Vite writes two kinds of file (web/vite.config.ts):
+ *   its output under `assets/` (content-hashed) and the copies of web/public at the root of dist
+ *   (favicon…). The console's pages are the patterns of `CONSOLE_PAGES` (rum-catalogue.ts, the list
+ *   the console's own router matches). A GET answers index.html when its path
+ *   1. is a console page (`/ops/queues/chain.reconcile`, `/ops/catalogue/streak.7`: names and ids
+ *      may hold dots, so the last segment's "extension" says nothing there), or
+ *   2. has no file extension and is not under `/assets/` (an unknown page: the console says "Page
+ *      not found").
+ *   Anything else is a file: sent if dist has it, else the JSON 404 `CB_ROUTE_NOT_FOUND` — a
+ *   missing `/assets/app-abc123.js` (an old tab after a deploy) or `/favicon.ico` must fail as a
+ *   404, never parse index.html as a script or style, be cached as one, or hide from error reports.
+ *   The two never meet: the patterns' parameters sit under `/proposals/` and `/ops/`, where Vite
+ *   writes nothing (keep web/public free of such folders). API-looking paths (`/v1/…`,
+ *   `/metrics/…`, `/openapi…`) keep the JSON 404 whatever their shape; dotfiles are never served.
  * - When dist has no index.html, `/` (and every console path) answers a 503 HTML page saying to
  *   run `npm run build:web` (checked per request, so building while the server runs is enough).
  */
 import { existsSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { NotFoundError } from '../platform/errors.ts';
+import { OTHER, pageOf } from './rum-catalogue.ts';
 
 export interface StaticRoutesOptions {
   /** The Vite build output (web/dist). */
@@ -39,6 +51,14 @@ export const CONSOLE_CSP = [
 
 const API_PATH = /^\/(v1|metrics|healthz|readyz|openapi|documentation)(\/|\.|$)/;
 const HAS_EXTENSION = /\/[^/]*\.[a-z0-9]+$/i;
+/** Vite's `build.assetsDir` (its default), as a URL prefix. */
+const ASSETS_PATH = '/assets/';
+
+/** Whether a GET for `path` (no query) answers the console's index.html: see the module's comment. */
+function isConsolePath(path: string): boolean {
+  if (path === '/index.html' || pageOf(path) !== OTHER) return true;
+  return !path.startsWith(ASSETS_PATH) && !HAS_EXTENSION.test(path);
+}
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -56,7 +76,7 @@ export function staticRoutes(options: StaticRoutesOptions): FastifyPluginAsync {
   const { distDir } = options;
   const indexFile = join(distDir, 'index.html');
 
-  const assetsDir = join(distDir, 'assets') + sep;
+  const assetsDir = join(distDir, ASSETS_PATH.slice(1));
 
   // Headers of a file actually sent (never of a 404): chosen by what the file is.
   const setHeaders = (reply: FastifyReply, path: string) => {
@@ -102,7 +122,7 @@ export function staticRoutes(options: StaticRoutesOptions): FastifyPluginAsync {
             .type('text/html; charset=utf-8')
             .send(NOT_BUILT_PAGE);
         }
-        if (path === '/index.html' || !HAS_EXTENSION.test(path)) return reply.sendFile('index.html');
+        if (isConsolePath(path)) return reply.sendFile('index.html');
         return reply.sendFile(path.slice(1));
       },
     );

@@ -2,13 +2,16 @@
  * A proposal's executions (each attempt, its calls' outcomes) and, for an operator who pasted a key
  * on an operator page (kept in this tab's sessionStorage), the two actions Governor/Tally users
  * expect next to them: execute or retry a queued proposal (`governance:admin`), and cancel it as the
- * guardian (`governance:guardian`, with a reason). The server decides; a refusal shows its code.
+ * guardian (`governance:guardian`, with a reason). Each is replaced by the scope it needs once the
+ * key is known to lack it; the server decides, and a refusal shows its code.
  */
 import { useId, useState } from 'react';
 import { ApiError, api, operatorKey } from '../api.ts';
 import type { Proposal } from '../governance.ts';
 import { useAction } from '../hooks.ts';
 import { ActionOutcome, formatDate, Pill } from '../ui.tsx';
+import { NeedsScope } from './ops/NeedsScope.tsx';
+import { OperatorScopes, useOperatorMay } from './ops/OperatorGate.tsx';
 
 const CANCELABLE = new Set(['pending', 'active', 'succeeded', 'queued']);
 
@@ -63,12 +66,19 @@ export function ProposalExecution({ proposal: p, onChanged }: { proposal: Propos
       ) : (
         <p className="muted">Not executed ({p.state}).</p>
       )}
-      {operator ? <OperatorActions proposal={p} onChanged={onChanged} /> : null}
+      {operator ? (
+        <OperatorScopes>
+          <OperatorActions proposal={p} onChanged={onChanged} />
+        </OperatorScopes>
+      ) : null}
     </>
   );
 }
 
 function OperatorActions({ proposal: p, onChanged }: { proposal: Proposal; onChanged: () => void }) {
+  // Shown until the key is known to lack the scope: the API refuses anyway, with its reason.
+  const mayExecute = useOperatorMay('governance:admin') !== false;
+  const mayCancel = useOperatorMay('governance:guardian') !== false;
   const action = useAction();
   const [reason, setReason] = useState('');
   const reasonId = useId();
@@ -95,14 +105,19 @@ function OperatorActions({ proposal: p, onChanged }: { proposal: Proposal; onCha
   return (
     <div className="card" data-testid="operator-actions">
       <p className="small muted">Operator actions (with the key pasted on an operator page).</p>
-      {p.state === 'queued' ? (
+      {p.state !== 'queued' ? null : mayExecute ? (
         <div className="actions">
           <button type="button" className="button" disabled={busy} onClick={execute}>
             {action.busy === 'execute' ? 'Executing…' : failed ? 'Retry execution' : 'Execute now'}
           </button>
         </div>
-      ) : null}
-      {CANCELABLE.has(p.state) ? (
+      ) : (
+        <NeedsScope
+          what={failed ? 'Retrying the execution' : 'Executing the proposal'}
+          scope="governance:admin"
+        />
+      )}
+      {!CANCELABLE.has(p.state) ? null : mayCancel ? (
         <>
           <label htmlFor={reasonId}>Reason for canceling (public)</label>
           <input id={reasonId} value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
@@ -112,7 +127,9 @@ function OperatorActions({ proposal: p, onChanged }: { proposal: Proposal; onCha
             </button>
           </div>
         </>
-      ) : null}
+      ) : (
+        <NeedsScope what="Canceling as guardian" scope="governance:guardian" />
+      )}
       <ActionOutcome
         state={action}
         refused={action.error instanceof ApiError ? 'The action was refused' : 'The action failed'}

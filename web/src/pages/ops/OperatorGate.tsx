@@ -2,7 +2,9 @@
  * Operators sign in with an API key pasted here: checked with GET /v1/whoami, kept in
  * sessionStorage for this tab only (never in a cookie or localStorage), sent as Bearer by the ops
  * pages. "Forget the key" removes it. The pages below the gate ask {@link useOperatorMay} whether
- * the key has a scope, to hide the controls it would be refused.
+ * the key has a scope, to hide the controls it would be refused; a page outside the gate that acts
+ * with the same key (a proposal's execute and cancel) wraps those controls in
+ * {@link OperatorScopes} to ask the same.
  */
 import { createContext, type FormEvent, type ReactNode, useContext, useEffect, useId, useState } from 'react';
 import { ApiError, api, operatorKey, setOperatorKey } from '../../api.ts';
@@ -23,6 +25,7 @@ const Who = createContext<WhoAmI | undefined>(undefined);
 /**
  * Whether the operator's key has `scope` (`admin` and `<resource>:admin` included): undefined while
  * the key is being checked, so a page shows its controls until it knows they would be refused.
+ * Answers below {@link OperatorGate} or {@link OperatorScopes}; undefined anywhere else.
  */
 export function useOperatorMay(scope: string): boolean | undefined {
   const who = useContext(Who);
@@ -46,6 +49,44 @@ function remember(who: WhoAmI | undefined): void {
   } catch {
     // storage unavailable: the name is checked on each load
   }
+}
+
+/**
+ * For controls outside the gate that act with the key this tab holds (pasted on an operator page):
+ * gives {@link useOperatorMay} the key's scopes, as last checked by the gate at once, then checked
+ * again with GET /v1/whoami. Asks for no key: without one, or when it cannot be checked, the
+ * controls stay and the API decides.
+ */
+export function OperatorScopes({ children }: { children: ReactNode }) {
+  const [who, setWho] = useState<WhoAmI | undefined>(remembered);
+
+  useEffect(() => {
+    let live = true;
+    const check = () => {
+      if (!operatorKey()) {
+        setWho(undefined);
+        return;
+      }
+      api<WhoAmI>('/v1/whoami', { operator: true })
+        .then((w) => {
+          if (!live) return;
+          remember(w);
+          setWho(w);
+        })
+        .catch((e: unknown) => {
+          // A refused key is the gate's to forget; here its scopes are just no longer known.
+          if (live && e instanceof ApiError && e.status === 401) setWho(undefined);
+        });
+    };
+    check();
+    addEventListener('cb:operator', check);
+    return () => {
+      live = false;
+      removeEventListener('cb:operator', check);
+    };
+  }, []);
+
+  return <Who.Provider value={who}>{children}</Who.Provider>;
 }
 
 export function OperatorGate({ children, title }: { children: ReactNode; title: string }) {
