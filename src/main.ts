@@ -64,6 +64,8 @@ import {
   incidentsOptionsFromSettings,
   registerAuditJob,
   registerBackupJob,
+  sendAuditJobIfNeverVerified,
+  startAuditVerificationSampler,
   startBackupSampler,
 } from './ops/index.ts';
 import { type ApiKeys, createApiKeys, startApiKeyAgeSampler } from './platform/apikeys/index.ts';
@@ -246,6 +248,13 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     logger: logger.child('backup'),
     intervalMs: config.dbSampleIntervalMs,
   });
+  // The latest verification of the audit trail, whichever process ran it (cb_audit_chain_ok).
+  const stopAuditVerifications = startAuditVerificationSampler({
+    db,
+    metrics,
+    logger: logger.child('audit'),
+    intervalMs: config.dbSampleIntervalMs,
+  });
   // cb_dependency_up without waiting for /readyz calls (the chain's check joins once it exists).
   const stopReady = startReadinessSampler(platform.readiness, {
     intervalMs: config.readySampleIntervalMs,
@@ -258,6 +267,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     stopNear();
     stopKeyAges();
     stopBackups();
+    stopAuditVerifications();
     stopReady();
   });
   if (config.redisUrl) {
@@ -348,6 +358,11 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     shutdown.add('event-processor', () => processor.stop());
   }
   await jobs.start({ workers: runsWork });
+  // A trail never verified is verified now rather than at the next 03:23 (ops.audit); not fatal.
+  if (runsWork)
+    await sendAuditJobIfNeverVerified({ db, jobs }).catch((err: unknown) =>
+      logger.child('audit').warn('the first audit trail verification could not be sent', { err }),
+    );
   const minter = chainModule?.minter;
   if (minter && runsWork) {
     await minter.start();

@@ -2,6 +2,7 @@
  * `cb audit list|verify`, and database-changing commands recorded in the audit trail (seed 7.3).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readAuditVerifications } from '../ops/index.ts';
 import type { Db } from '../platform/db/create-db.ts';
 import { registerApikey } from './apikey.ts';
 import { registerAudit } from './audit.ts';
@@ -83,6 +84,48 @@ describe('cb audit', () => {
     const wrong = await cb('audit', 'verify', '--anchor', `1:${'0'.repeat(64)}`);
     expect(wrong.exitCode).toBe(3);
     expect(wrong.out).toMatch(/BROKEN at seq 1/);
+
+    // Each run is recorded like the daily check's, newest first: what every process exports.
+    const runs = await withDb((db) => readAuditVerifications(db, 10));
+    expect(
+      runs.map((r) => [
+        r.trigger,
+        r.ok,
+        r.checked,
+        r.headSeq,
+        r.brokenSeq,
+        r.anchor ? r.anchor.matches : 'none',
+      ]),
+    ).toEqual([
+      ['cli', false, 0, '2', '1', null],
+      ['cli', false, 0, '2', '1', 'none'],
+      ['cli', true, 2, '2', null, true],
+      ['cli', true, 2, '2', null, 'none'],
+    ]);
+    expect(runs[1]!.problem).toBe('its content does not match its hash (changed after it was written)');
+  });
+
+  test('error: a verification the database will not record still prints its result and exit code, with a warning', async () => {
+    await withDb(async (db) => {
+      await db.query(`create function refuse_verifications() returns trigger language plpgsql as $$
+        begin raise exception 'cannot execute INSERT in a read-only transaction'; end $$`);
+      await db.query(`create trigger refuse_verifications before insert on audit_verifications
+        for each row execute function refuse_verifications()`);
+    });
+    try {
+      // The chain is still broken from the test before: the result is not lost either way.
+      const run = await cb('audit', 'verify');
+      expect(run.exitCode).toBe(3);
+      expect(run.out).toMatch(/BROKEN at seq 1/);
+      expect(run.err).toContain(
+        'cb: warning: this verification was not recorded (cb_audit_chain_ok keeps the previous result): cannot execute INSERT in a read-only transaction',
+      );
+    } finally {
+      await withDb(async (db) => {
+        await db.query('drop trigger refuse_verifications on audit_verifications');
+        await db.query('drop function refuse_verifications()');
+      });
+    }
   });
 
   test('error: bad options are one clear line', async () => {

@@ -1,9 +1,11 @@
 /**
  * `cb audit list` and `cb audit verify`: the audit trail of administrative operations (seed 7.3;
  * see src/ops/audit/audit-log.ts for what is recorded and how the hash chain shows tampering).
+ * A verification is recorded like the daily job's (src/ops/audit/audit-verifications.ts): every
+ * process exports it at its next sample.
  */
 import type { Command } from 'commander';
-import { type AuditOutcome, listAudit, verifyAudit } from '../ops/audit/audit-log.ts';
+import { type AuditOutcome, listAudit, verifyAndRecordAudit } from '../ops/index.ts';
 import { CliError, printJson, printLine, printTable, progressWriter } from './output.ts';
 import { withDatabase } from './with-database.ts';
 
@@ -74,7 +76,7 @@ export function registerAudit(program: Command): void {
   audit
     .command('verify')
     .description(
-      'Recompute the hash chain from the retention cut to the head: a record changed, deleted or inserted after the fact shows as the first broken link. Exit code 3 when broken.',
+      'Recompute the hash chain from the retention cut to the head: a record changed, deleted or inserted after the fact shows as the first broken link. Recorded like the daily check (cb_audit_chain_ok). Exit code 3 when broken.',
     )
     .option(
       '--anchor <seq:hash>',
@@ -92,9 +94,19 @@ export function registerAudit(program: Command): void {
         anchor = { seq: String(BigInt(m[1]!)), hash: m[2]! };
       }
       const progress = progressWriter('audit verify');
-      const report = await withDatabase(({ db }) =>
-        verifyAudit(db, { anchor, onProgress: (n) => progress(() => `${n} record(s) checked`) }),
+      const { report, notRecorded } = await withDatabase(({ db }) =>
+        verifyAndRecordAudit(db, {
+          trigger: 'cli',
+          anchor,
+          onProgress: (n) => progress(() => `${n} record(s) checked`),
+        }),
       );
+      // The check itself stands: a database refusing the write (a read-only replica) only costs the
+      // gauges this result.
+      if (notRecorded)
+        process.stderr.write(
+          `cb: warning: this verification was not recorded (cb_audit_chain_ok keeps the previous result): ${notRecorded.message}\n`,
+        );
       if (opts.json) printJson(report);
       else {
         printLine(

@@ -39,7 +39,9 @@
 
 export {
   type AuditEntry,
+  type AuditOutcome,
   type AuditRecord,
+  type AuditVerifyReport,
   appendAudit,
   listAudit,
   pruneAudit,
@@ -52,7 +54,17 @@ export {
   createAuditTrail,
   registerAuditJob,
   runAuditJob,
+  sendAuditJobIfNeverVerified,
 } from './audit/audit-trail.ts';
+export {
+  type AuditVerification,
+  type AuditVerifyTrigger,
+  readAuditVerifications,
+  recordAuditVerification,
+  sampleAuditVerifications,
+  startAuditVerificationSampler,
+  verifyAndRecordAudit,
+} from './audit/audit-verifications.ts';
 export { backupJob, registerBackupJob } from './backup/backup-job.ts';
 export {
   type BackupConfig,

@@ -552,9 +552,16 @@ export function createMetrics() {
       help: 'Administrative operations whose audit record could not be written.',
       registers: r,
     }),
+    // The latest verification of the chain (audit_verifications), read by every process's sampler:
+    // absent until the first sample.
     auditChainOk: ownedGauge({
       name: 'cb_audit_chain_ok',
-      help: "1 when the audit trail's hash chain verified at the last daily check (job ops.audit), 0 when it is broken.",
+      help: "1 when the latest verification of the audit trail's hash chain (job ops.audit or cb audit verify) found it intact, 0 when broken; absent before the first.",
+      registers: r,
+    }),
+    auditLastVerify: ownedGauge({
+      name: 'cb_audit_last_verify_timestamp_seconds',
+      help: "When the latest verification of the audit trail's hash chain finished (Unix seconds); 0: never verified.",
       registers: r,
     }),
 

@@ -9,6 +9,11 @@
  * header the handler ignored). A request without a valid key is not an operation of anyone's: the access log and the
  * rate limit have it.
  *
+ * A refused request (403) is recorded without its body: the scope check (auth.ts) turns it away in
+ * `preParsing`, so the body is never read; reading it for the record alone would mean parsing an
+ * under-scoped caller's untrusted body, and moving the check after parsing would let a 400/413/415
+ * answer (and be recorded as `failed`) before the refusal.
+ *
  * Recorded after the reply went out, so the audit never slows or fails an operation; a record that
  * cannot be written is logged as an error and counted (cb_audit_write_failures_total, alert
  * AuditWriteFailing).

@@ -138,6 +138,16 @@ describe('auth', () => {
     });
     expect(res.statusCode).toBe(401);
     expect(bodiesRead).toBe(before);
+    // A valid key without the scope too (so the audit trail records a 403 without its body).
+    const other = await t.apiKeys.create({ name: 'counted-other', scopes: ['incidents:write'] });
+    const forbidden = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'content-type': 'application/x-counted', ...bearer(other.key) },
+      payload: 'hello',
+    });
+    expect(forbidden.statusCode).toBe(403);
+    expect(bodiesRead).toBe(before);
     const { key } = await t.apiKeys.create({ name: 'counted', scopes: ['events:write'] });
     await app.inject({
       method: 'POST',

@@ -7,16 +7,18 @@
  * too (the key lacked the scope), and the `cb` commands that change the database. One row each:
  * when, who (the API key's name, or user@host of a command), what (method and route pattern, or
  * the command), on what (the route's parameters), the outcome and status, the request and trace
- * ids, and the redacted query and body (bodies over 8 KiB kept as their size and SHA-256).
+ * ids, and the redacted query and body (bodies over 8 KiB kept as their size and SHA-256; a
+ * refused request has none: the scope check turns it away before its body is read).
  *
  * Tamper evidence: rows form a hash chain. `hash = sha256(prev_hash ‖ canonical JSON of the row)`,
  * `seq` has no gaps, and `audit_head` holds the last seq and hash; appends take turns on the head's
  * row lock. A trigger refuses UPDATE, TRUNCATE and DELETE (except retention's). Any edit, deletion
- * or insertion in the middle shows in `cb audit verify` (and the daily job: cb_audit_chain_ok, alert
- * AuditTrailBroken) as the first row whose link or hash does not match. Someone able to rewrite the
- * whole chain after the edit would also have to rewrite the log lines shipped elsewhere: each
- * append logs its seq and hash ("audit recorded"), and `cb audit verify --anchor SEQ:HASH` checks
- * the chain against such a line.
+ * or insertion in the middle shows in `cb audit verify` and the daily job as the first row whose
+ * link or hash does not match; both record the result (audit-verifications.ts), which every
+ * process exports (cb_audit_chain_ok; alerts AuditTrailBroken, AuditVerificationOverdue). Someone
+ * able to rewrite the whole chain after the edit would also have to rewrite the log lines shipped
+ * elsewhere: each append logs its seq and hash ("audit recorded"), and `cb audit verify --anchor
+ * SEQ:HASH` checks the chain against such a line.
  *
  * Retention (CB_AUDIT_RETENTION_DAYS): the daily job deletes rows older than that in seq order,
  * keeps the last deleted row's hash in `audit_head`, from where the chain still verifies, and

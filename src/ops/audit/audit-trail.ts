@@ -1,7 +1,7 @@
 /**
  * The audit trail as the platform uses it: the API's sink (src/api/plugins/audit.ts), the daily job
- * `ops.audit` (retention, then a verification of the whole chain), and `GET /v1/ops/audit`. The
- * storage and the hash chain are audit-log.ts.
+ * `ops.audit` (retention, then a verification of the whole chain, recorded: audit-verifications.ts),
+ * and `GET /v1/ops/audit`. The storage and the hash chain are audit-log.ts.
  */
 
 import type { FastifyPluginAsync } from 'fastify';
@@ -10,14 +10,8 @@ import type { Db } from '../../platform/db/create-db.ts';
 import { defineJob, type Jobs } from '../../platform/jobs/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
-import {
-  type AuditEntry,
-  type AuditRecord,
-  appendAudit,
-  listAudit,
-  pruneAudit,
-  verifyAudit,
-} from './audit-log.ts';
+import { type AuditEntry, type AuditRecord, appendAudit, listAudit, pruneAudit } from './audit-log.ts';
+import { auditEverVerified, sampleAuditVerifications, verifyAndRecordAudit } from './audit-verifications.ts';
 
 export interface AuditTrail {
   /** Appends one operation, counts it, and logs its seq and hash (the anchors shipped with the logs). */
@@ -63,21 +57,26 @@ export interface AuditJobDeps {
   now?: () => Date;
 }
 
-/** One run of the daily job: prune past the retention, verify, set cb_audit_chain_ok. */
+/**
+ * One run of the job: prune past the retention, verify, record the verification (every process's
+ * sampler exports it; this one at once). A verification that cannot be recorded fails the run, to
+ * be retried: unrecorded, it would reach no gauge.
+ */
 export async function runAuditJob(deps: AuditJobDeps): Promise<{ pruned: number; ok: boolean }> {
   const now = (deps.now ?? (() => new Date()))();
   const pruned =
     deps.retentionDays > 0
       ? await pruneAudit(deps.db, new Date(now.getTime() - deps.retentionDays * 86_400_000))
       : 0;
-  const report = await verifyAudit(deps.db);
-  deps.metrics.auditChainOk.set(report.ok ? 1 : 0);
+  const { report, notRecorded } = await verifyAndRecordAudit(deps.db, { trigger: 'job' });
   const fields = {
     context: { head: report.head.seq, prunedThrough: report.prunedThrough, ...(report.broken ?? {}) },
     metrics: { checked: report.checked, pruned },
   };
   if (report.ok) deps.logger.info('audit trail verified', fields);
   else deps.logger.error('audit trail broken', fields);
+  if (notRecorded) throw notRecorded;
+  await sampleAuditVerifications(deps.db, deps.metrics);
   return { pruned, ok: report.ok };
 }
 
@@ -85,6 +84,18 @@ export function registerAuditJob(jobs: Jobs, deps: AuditJobDeps): void {
   jobs.register(auditJob, async () => {
     await runAuditJob(deps);
   });
+}
+
+/**
+ * At a worker's start: a trail never verified (a fresh install, or one just upgraded to recorded
+ * verifications) gets the job now instead of at the next 03:23, so `cb_audit_chain_ok` has a value
+ * from the start and AuditVerificationOverdue only fires when verifications really stop. Once an
+ * hour at most across workers (a crash loop does not pile jobs up). Returns whether it sent one.
+ */
+export async function sendAuditJobIfNeverVerified(deps: { db: Db; jobs: Jobs }): Promise<boolean> {
+  if (await auditEverVerified(deps.db)) return false;
+  const id = await deps.jobs.send(auditJob, {}, { singletonKey: 'never-verified', singletonSeconds: 3600 });
+  return id !== null;
 }
 
 const Outcome = Type.Union([Type.Literal('ok'), Type.Literal('failed'), Type.Literal('refused')]);
