@@ -1,7 +1,8 @@
 /**
  * `cb logs search` and `cb logs errors`: cb's JSON log lines searched and clustered (seed 4.4;
- * src/platform/logs/log-query.ts). The lines come from the files named, else CB_LOG_DIR's daily
- * files for the window, else a pipe (`journalctl -u cb -o cat | cb logs errors`).
+ * src/platform/logs/log-query.ts). The lines come from the files named (`-`: standard input, e.g.
+ * `journalctl -u cb -o cat | cb logs errors -`), else CB_LOG_DIR's daily files for the window, else
+ * standard input when it is not a terminal.
  */
 import type { Command } from 'commander';
 import { parseSince } from '../platform/duration.ts';
@@ -92,14 +93,19 @@ function filterOf(opts: FilterOptions): LogFilter {
   };
 }
 
-/** The files named, else CB_LOG_DIR's for the window, else stdin when it is a pipe. */
+/**
+ * The files named (`-`: standard input), else CB_LOG_DIR's files for the window, else standard input
+ * when it is not a terminal. With CB_LOG_DIR set a pipe is read only when asked (`-`): a command run
+ * over ssh or from a script has a pipe for standard input that nobody writes to.
+ */
 function sourcesOf(files: string[], filter: LogFilter): LogSource[] {
-  if (files.length > 0) return files.map((path) => ({ path }));
+  const stdin: LogSource = { stream: process.stdin, name: 'stdin' };
+  if (files.length > 0) return files.map((path) => (path === '-' ? stdin : { path }));
   const dir = cliConfig().logDir;
   if (dir) return logFilesFor(dir, filter.since, filter.until);
-  if (!process.stdin.isTTY) return [{ stream: process.stdin, name: 'stdin' }];
+  if (!process.stdin.isTTY) return [stdin];
   throw new CliError(
-    'no logs to read: name the files, set CB_LOG_DIR (where cb start writes them), or pipe lines in (journalctl -u cb -o cat | cb logs …)',
+    'no logs to read: name the files, pipe lines in (journalctl -u cb -o cat | cb logs errors -), or set CB_LOG_DIR (where cb start writes them)',
   );
 }
 
@@ -118,7 +124,7 @@ export function registerLogs(program: Command): void {
   filterOptions(
     logs
       .command('search')
-      .argument('[files...]', 'log files (default: CB_LOG_DIR, else standard input)')
+      .argument('[files...]', 'log files, - for standard input (default: CB_LOG_DIR, else standard input)')
       .description(
         'The newest matching lines, oldest first. All filters must hold: a time window, level, service, trace, member, text, and field conditions.',
       ),
@@ -140,7 +146,7 @@ export function registerLogs(program: Command): void {
   filterOptions(
     logs
       .command('errors')
-      .argument('[files...]', 'log files (default: CB_LOG_DIR, else standard input)')
+      .argument('[files...]', 'log files, - for standard input (default: CB_LOG_DIR, else standard input)')
       .description(
         'Errors grouped by service, message (numbers, hashes and ids as ?) and error code, most frequent first: what is failing, since when, where, and a trace to follow. ERROR and FATAL unless --level says otherwise.',
       ),

@@ -382,7 +382,7 @@ export const SETTINGS = [
     env: 'CB_LOG_RETENTION_DAYS',
     defaultText: '7',
     description:
-      'Days of log files kept in CB_LOG_DIR (seed 4.3 hot storage: 7 days); older days are deleted.',
+      'Days of log files kept in CB_LOG_DIR besides the current day (seed 4.3 hot storage: 7 days); older days are deleted.',
     default: () => 7,
     parse: int(1, 3650),
   }),

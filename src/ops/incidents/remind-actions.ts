@@ -37,7 +37,18 @@ export async function remindOverdueActions(ctx: IncidentsContext): Promise<numbe
     [now.toISOString(), new Date(now.getTime() - every * 60_000).toISOString()],
   );
   let reminded = 0;
-  for (const { id, incident_id } of due.rows) if (await remindOne(ctx, incident_id, id, every)) reminded++;
+  for (const { id, incident_id } of due.rows) {
+    // One item that fails (a lock timeout, a bad row) must not hold back the others, nor the rest
+    // of the sweep: it is tried again at the next one.
+    try {
+      if (await remindOne(ctx, incident_id, id, every)) reminded++;
+    } catch (err) {
+      ctx.logger.warn('overdue action item not reminded; tried again at the next sweep', {
+        err,
+        context: { incidentId: incident_id, actionId: id },
+      });
+    }
+  }
   return reminded;
 }
 
@@ -93,7 +104,8 @@ async function remindOne(
     return { severity: incident.severity, notifications };
   });
   if (!result) return false;
-  ctx.metrics.incidentActionReminders.inc();
+  // Counted when it went somewhere (no update channel configured: the timeline entry only).
+  if (result.notifications.length > 0) ctx.metrics.incidentActionReminders.inc();
   ctx.logger.info('incident action item overdue', {
     context: { incidentId, actionId, severity: result.severity },
   });

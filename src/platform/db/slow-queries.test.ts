@@ -8,7 +8,7 @@ import { TEST_DRIVER, testDatabaseTarget } from '../../../test/services.ts';
 import { createSilentLogger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
 import { newSpanId, newTraceId, runWithTrace } from '../trace.ts';
-import { createDb, type Db, normalizeStatement } from './create-db.ts';
+import { createDb, type Db, normalizeStatement, type Queryable } from './create-db.ts';
 import { migrate } from './migrate.ts';
 import {
   createSlowQueryRecorder,
@@ -143,6 +143,23 @@ describe(`slow-query log (${TEST_DRIVER})`, () => {
     await log.flush(db);
     const [kept] = (await readSlowQueries(db, { since: dayAgo() })).items;
     expect(kept).toMatchObject({ statement: 'select ? from kept', calls: 2, totalMs: 1000, maxMs: 600 });
+  });
+
+  test('error: rows past the retention that cannot be deleted leave the written rows written once', async () => {
+    const logs = captureLogs('warn');
+    const log = createSlowQueryRecorder({ instance: 'cb-1', logger: logs.logger });
+    const noDelete: Queryable = {
+      query: ((text: string, params?: readonly unknown[]) => {
+        if (/^delete /.test(text)) throw new Error('permission denied for table db_slow_queries');
+        return db.query(text, params);
+      }) as Queryable['query'],
+    };
+    log.record('select ? from once', 'select', 400);
+    expect(await log.flush(noDelete)).toBe(1);
+    expect(await log.flush(noDelete)).toBe(0);
+    const [once] = (await readSlowQueries(db, { since: dayAgo() })).items;
+    expect(once).toMatchObject({ statement: 'select ? from once', calls: 1, totalMs: 400 });
+    expect(logs.entries().filter((e) => String(e.message).includes('not deleted'))).toHaveLength(1);
   });
 
   test('edge: memory is bounded: past the cap, statements of new shapes are counted as dropped and said so', async () => {

@@ -103,10 +103,6 @@ export function createSlowQueryRecorder(options: SlowQueryRecorderOptions): Slow
     const rows = [...batch.values()];
     try {
       if (rows.length > 0) await upsert(db, rows, options.instance);
-      if (now() - lastPrune >= HOUR_MS) {
-        await db.query('delete from db_slow_queries where hour < $1', [new Date(now() - retentionMs)]);
-        lastPrune = now();
-      }
     } catch (err) {
       // Kept for the next flush (merged with what came meanwhile, within the cap).
       for (const p of rows) if (!merge(pending, p)) dropped += p.calls;
@@ -116,6 +112,17 @@ export function createSlowQueryRecorder(options: SlowQueryRecorderOptions): Slow
       throw err;
     }
     failing = false;
+    // Apart from the write: the rows are in, and must not be put back (they would count twice).
+    if (now() - lastPrune >= HOUR_MS) {
+      lastPrune = now();
+      try {
+        await db.query('delete from db_slow_queries where hour < $1', [new Date(now() - retentionMs)]);
+      } catch (err) {
+        options.logger.warn('slow-query log: rows past the retention not deleted; next try in an hour', {
+          err,
+        });
+      }
+    }
     if (droppedNow > 0)
       options.logger.warn('slow-query log full: statements of further shapes were counted but not kept', {
         metrics: { dropped: droppedNow, maxShapes: MAX_PENDING_SHAPES },

@@ -1,10 +1,16 @@
 /** Log files: every line also in a daily file, a new file at midnight UTC, old days deleted. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { createLogger } from '../logger.ts';
-import { createLogFileStream, listLogFiles, logFileName, pruneLogFiles } from './log-files.ts';
+import {
+  createLogFileStream,
+  listLogFiles,
+  logFileName,
+  pruneLogFiles,
+  REOPEN_AFTER_MS,
+} from './log-files.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -72,6 +78,54 @@ describe('log files', () => {
       'cb-w1-2026-11-27.jsonl',
     ]);
     expect(existsSync(join(dir, 'notes.txt'))).toBe(true);
+    stream.end();
+  });
+
+  test('error: a file that fails is opened again a minute later; the lines meanwhile are counted and said', async () => {
+    const dir = tempDir();
+    let now = Date.parse('2026-11-26T23:59:00.000Z');
+    const stream = createLogFileStream({ dir, instance: 'w1', retentionDays: 7, now: () => now });
+    stream.write('{"n":1}\n');
+    await flush(stream);
+    // The directory is gone when the next day's file is opened: writing fails.
+    rmSync(dir, { recursive: true, force: true });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      now = Date.parse('2026-11-27T00:00:01.000Z');
+      stream.write('{"n":2}\n');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      stream.write('{"n":3}\n');
+      expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(
+        /^cb: log file not written: ENOENT/,
+      );
+    } finally {
+      stderr.mockRestore();
+    }
+    mkdirSync(dir, { recursive: true });
+    now += REOPEN_AFTER_MS;
+    stream.write('{"n":4}\n');
+    await flush(stream);
+    const lines = readFileSync(join(dir, 'cb-w1-2026-11-27.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        message: expect.stringMatching(/^log lines dropped/),
+        metrics: { dropped: 2 },
+      }),
+      { n: 4 },
+    ]);
+    stream.end();
+  });
+
+  test('edge: files are readable by their owner and group only', async () => {
+    const dir = tempDir();
+    const stream = createLogFileStream({ dir, instance: 'w1', retentionDays: 7 });
+    stream.write('{"n":1}\n');
+    await flush(stream);
+    expect(statSync(join(dir, logFileName('w1', Date.now()))).mode & 0o777).toBe(0o640);
     stream.end();
   });
 

@@ -1,15 +1,25 @@
 /**
  * Log files (seed 4.3: persistent storage, rotation and expiry): with CB_LOG_DIR set, every line a
  * `cb start` process writes on stdout also goes to `<dir>/cb-<instance>-<YYYY-MM-DD>.jsonl` (UTC
- * day), the same JSON. A new file starts at midnight UTC; files of days older than
- * CB_LOG_RETENTION_DAYS are deleted when a day starts and at start-up. `cb logs search|errors`
+ * day), the same JSON. A new file starts at midnight UTC; the current day's files and those of the
+ * CB_LOG_RETENTION_DAYS days before it are kept, older ones deleted when a day starts and at
+ * start-up. `cb logs search|errors`
  * reads them (log-query.ts).
  *
  * Writes are asynchronous: a slow disk delays the file, never the request; past 16 MiB waiting,
- * lines are dropped and the next line written says how many. A shipper (Fluent Bit, Filebeat: seed 4.3) can tail the same files; stdout stays the
+ * or while the file is failing (reopened a minute after an error), lines are dropped and the next
+ * line written says how many. A shipper (Fluent Bit, Filebeat: seed 4.3) can tail the same files; stdout stays the
  * primary stream.
  */
-import { accessSync, constants, createWriteStream, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import {
+  accessSync,
+  appendFileSync,
+  constants,
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export interface LogFilesOptions {
@@ -82,8 +92,15 @@ export interface LogFileStream {
 /** Lines waiting for a slow disk beyond this are dropped (and counted) rather than held. */
 export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
+/** After a write error (disk full, the directory gone), how long until the file is opened again. */
+export const REOPEN_AFTER_MS = 60_000;
+
 /**
- * The destination that writes today's file and moves to the next at midnight UTC.
+ * The destination that writes today's file and moves to the next at midnight UTC. Files are
+ * created 0640 (lines carry members' addresses). After a write error the file is opened again a
+ * minute later; the lines meanwhile are dropped and counted, and the first line written after says
+ * how many. At exit, lines still waiting for the disk are appended synchronously (at worst one
+ * line twice, never the last lines lost: they say why the process stopped).
  * @throws Error when the directory cannot be created or written (a bad CB_LOG_DIR stops the start).
  */
 export function createLogFileStream(options: LogFilesOptions): LogFileStream {
@@ -102,9 +119,23 @@ export function createLogFileStream(options: LogFilesOptions): LogFileStream {
     failing = true;
   };
   let dropped = 0;
+  let broken = false;
+  let reopenAt = 0;
+  // Chunks handed to the file and not yet acknowledged, in order (written at exit if still there);
+  // each is acknowledged, or counted as dropped, once.
+  const waiting: { chunk: string }[] = [];
+  let path = '';
   const open = (t: number) => {
-    const stream = createWriteStream(join(options.dir, logFileName(options.instance, t)), { flags: 'a' });
-    stream.on('error', (err) => problem('not written', err));
+    path = join(options.dir, logFileName(options.instance, t));
+    const stream = createWriteStream(path, { flags: 'a', mode: 0o640 });
+    stream.on('error', (err) => {
+      problem('not written', err);
+      broken = true;
+      reopenAt = now() + REOPEN_AFTER_MS;
+      dropped += waiting.length;
+      waiting.length = 0;
+    });
+    broken = false;
     return stream;
   };
   const prune = () => {
@@ -114,9 +145,30 @@ export function createLogFileStream(options: LogFilesOptions): LogFileStream {
       problem('retention not applied', err);
     }
   };
+  const atExit = () => {
+    if (waiting.length === 0) return;
+    try {
+      appendFileSync(path, waiting.map((w) => w.chunk).join(''), { mode: 0o640 });
+    } catch {
+      // Exiting: nowhere left to say it.
+    }
+  };
+  process.once('exit', atExit);
   let nextDay = dayStart(now()) + DAY_MS;
   let file = open(now());
   prune();
+  const send = (chunk: string) => {
+    const token = { chunk };
+    waiting.push(token);
+    file.write(chunk, (err) => {
+      // Usually the first; after a rotation the old file's last ones may come later.
+      const i = waiting.indexOf(token);
+      if (i < 0) return; // already counted by the error handler
+      waiting.splice(i, 1);
+      if (err) dropped++;
+      else failing = false;
+    });
+  };
   return {
     write(chunk) {
       const t = now();
@@ -125,27 +177,31 @@ export function createLogFileStream(options: LogFilesOptions): LogFileStream {
         file.end();
         file = open(t);
         prune();
+      } else if (broken && t >= reopenAt) {
+        file.destroy();
+        file = open(t);
       }
-      if (file.writableLength > MAX_BUFFERED_BYTES) {
+      if (broken || file.writableLength > MAX_BUFFERED_BYTES) {
         dropped++;
         return true;
       }
       if (dropped > 0) {
-        file.write(
-          `${JSON.stringify({ timestamp: new Date(t).toISOString(), level: 'WARN', service: 'cb', instance: options.instance, message: 'log lines dropped: the disk was too slow', context: {}, metrics: { dropped } })}\n`,
+        send(
+          `${JSON.stringify({ timestamp: new Date(t).toISOString(), level: 'WARN', service: 'cb', instance: options.instance, message: 'log lines dropped: the disk was too slow or failing', context: {}, metrics: { dropped } })}\n`,
         );
         dropped = 0;
       }
-      file.write(chunk, () => {
-        failing = false;
-      });
+      send(chunk);
       return true;
     },
     flush(cb) {
       // Writes complete in order: this one's callback comes after all before it.
-      if (file.destroyed || file.writableEnded) cb();
+      if (broken || file.destroyed || file.writableEnded) cb();
       else file.write('', () => cb());
     },
-    end: () => file.end(),
+    end: () => {
+      process.removeListener('exit', atExit);
+      file.end();
+    },
   };
 }
