@@ -62,20 +62,23 @@ export function OperatorScopes({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     let live = true;
+    // Only the latest check's answer counts: a slow answer for a key since replaced is dropped.
+    let latest = 0;
     const check = () => {
+      const mine = ++latest;
       if (!operatorKey()) {
         setWho(undefined);
         return;
       }
       api<WhoAmI>('/v1/whoami', { operator: true })
         .then((w) => {
-          if (!live) return;
+          if (!live || mine !== latest) return;
           remember(w);
           setWho(w);
         })
         .catch((e: unknown) => {
           // A refused key is the gate's to forget; here its scopes are just no longer known.
-          if (live && e instanceof ApiError && e.status === 401) setWho(undefined);
+          if (live && mine === latest && e instanceof ApiError && e.status === 401) setWho(undefined);
         });
     };
     check();
