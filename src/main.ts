@@ -427,6 +427,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
         explorerUrl: config.explorerUrl,
         sessionSecret: config.sessionSecret,
         sessionTtlMs: config.sessionTtlMs,
+        logDir: config.logDir,
       }),
     );
   }

@@ -16,9 +16,9 @@ import {
   type LogSource,
   logFilesFor,
   parseCondition,
-  type ReadStats,
   searchLogs,
 } from '../platform/logs/log-query.ts';
+import type { ReadStats } from '../platform/logs/log-shape.ts';
 import { cliConfig } from './load-config.ts';
 import { CliError, printJson, printLine, printTable } from './output.ts';
 

@@ -39,6 +39,11 @@ export const WEB_CODES = {
     meaning:
       'A smart-wallet (ERC-1271) sign-in cannot be checked: no chain connection, or the chain did not answer; retry later.',
   },
+  WEB_LOGS_NOT_CONFIGURED: {
+    status: 404,
+    meaning:
+      'This server writes its log lines to stdout only: set CB_LOG_DIR for the Logs page and GET /v1/ops/logs (docs/logging.md).',
+  },
   WEB_CONSOLE_NOT_BUILT: {
     status: 503,
     meaning: 'The web console has not been built on this install; run npm run build:web (an HTML page).',

@@ -7,7 +7,8 @@
  * - member sign-in with Sign-In with Ethereum: `/v1/auth/nonce|siwe|session|logout`
  *   (auth-routes.ts; sessions in the database, sessions.ts);
  * - `POST /v1/rum`, real-user monitoring → the frontend metrics (rum-routes.ts);
- * - operators' reads: `/v1/ops/health`, `/v1/ops/queues…` and the dead-letter retry (ops-routes.ts).
+ * - operators' reads: `/v1/ops/health`, `/v1/ops/queues…` and the dead-letter retry (ops-routes.ts),
+ *   `/v1/ops/logs[/errors]` over CB_LOG_DIR's files (log-routes.ts).
  *
  * The label sets shared with the browser are in rum-catalogue.ts; docs/console.md is the guide.
  */
@@ -22,6 +23,7 @@ import { authRoutes } from './auth-routes.ts';
 import { configRoutes } from './config-routes.ts';
 import { type DevWalletAccount, hardhatDevAccounts } from './dev-accounts.ts';
 import { createHealthSummary } from './health-summary.ts';
+import { logRoutes } from './log-routes.ts';
 import { opsRoutes } from './ops-routes.ts';
 import { rumRoutes } from './rum-routes.ts';
 import { createSessions, type Sessions } from './sessions.ts';
@@ -73,6 +75,8 @@ export interface WebDeps {
   rumFlushIntervalMs?: number | undefined;
   /** CB_EXPLORER_URL, for the console's links. */
   explorerUrl?: string | undefined;
+  /** CB_LOG_DIR: the log files the Logs page searches (log-routes.ts); none without it. */
+  logDir?: string | undefined;
   /** An existing session store (tests, or to share with other routes). @defaultValue createSessions */
   sessions?: Sessions | undefined;
 }
@@ -104,6 +108,7 @@ export function webRoutes(deps: WebDeps): RoutesPlugin[] {
     }),
     rumRoutes({ metrics: deps.metrics }),
     opsRoutes({ jobs: deps.jobs, health, logger, db: deps.db }),
+    logRoutes({ logDir: deps.logDir }),
     staticRoutes({ distDir: deps.distDir ?? WEB_DIST_DIR }),
   ];
 }

@@ -27,6 +27,7 @@ export const CONSOLE_PAGES = [
   '/ops/chain',
   '/ops/backups',
   '/ops/audit',
+  '/ops/logs',
   '/ops/catalogue',
   '/ops/catalogue/new',
   '/ops/catalogue/:id',
@@ -75,6 +76,9 @@ export const API_ROUTES = [
   '/v1/ops/mints/:id/retry',
   '/v1/ops/backups',
   '/v1/ops/audit',
+  '/v1/ops/db/slow-queries',
+  '/v1/ops/logs',
+  '/v1/ops/logs/errors',
 ] as const;
 export type ApiRoute = (typeof API_ROUTES)[number];
 

@@ -9,7 +9,7 @@
  * Not covered here: voting and incidents — see the governance and incidents suites below, which
  * run only when those modules are present in the tree.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -22,6 +22,7 @@ import type { AuditPageShape } from '../../src/ops/audit/audit-shape.ts';
 import { appendAudit, createBackup, runDrill, verifyBackup } from '../../src/ops/index.ts';
 import { createSlowQueryRecorder } from '../../src/platform/db/slow-queries.ts';
 import { createSilentLogger } from '../../src/platform/logger.ts';
+import { logFileName } from '../../src/platform/logs/log-files.ts';
 import { type DevWalletAccount, hardhatDevAccounts } from '../../src/web/index.ts';
 import {
   buildConsole,
@@ -337,6 +338,74 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
       expect(cells).toContain('1.2 s / 1.5 s');
       expect(cells).toContain('cb-api-7');
       expect(await page.getByTestId('slow-queries-summary').textContent()).toMatch(/over \d+ shape/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('operators: the Logs page finds lines by words, opens a line, follows its trace, and groups the errors', async () => {
+    const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString();
+    const trace = 'f'.repeat(32);
+    const entry = (secondsAgo: number, fields: Record<string, unknown>) =>
+      JSON.stringify({
+        timestamp: at(secondsAgo),
+        level: 'INFO',
+        service: 'api',
+        instance: 'web-1',
+        traceId: 'e'.repeat(32),
+        message: 'request completed',
+        context: {},
+        metrics: {},
+        ...fields,
+      });
+    writeFileSync(
+      join(server.logDir, logFileName('web-1', Date.now())),
+      `${[
+        entry(120, { traceId: trace, message: 'proposal executed', context: { proposalId: '7' } }),
+        entry(110, {
+          level: 'ERROR',
+          service: 'minter',
+          traceId: trace,
+          message: 'mint batch 12 failed',
+          context: { error: { code: 'CB_RPC_TIMEOUT' } },
+        }),
+        entry(100, {
+          level: 'ERROR',
+          service: 'minter',
+          message: 'mint batch 13 failed',
+          context: { error: { code: 'CB_RPC_TIMEOUT' } },
+        }),
+        entry(90, { message: 'unrelated line' }),
+      ].join('\n')}\n`,
+    );
+    const { page, context } = await newPage();
+    try {
+      await goToOps(page, server, '/ops/logs');
+      await page.getByRole('heading', { name: 'Logs' }).waitFor();
+      await page.getByTestId('logs-stats').getByText('4 of 4 line(s) matched in 1 file(s)').waitFor();
+
+      await page.getByLabel('Words').fill('proposal executed');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.getByTestId('logs-stats').getByText('1 of 4 line(s) matched').waitFor();
+      expect(new URL(page.url()).searchParams.get('q')).toBe('proposal executed');
+      await page.getByRole('button', { name: 'proposal executed' }).click();
+      await page.locator('.log-details').getByText('"proposalId": "7"').waitFor();
+
+      // Its trace: the request's line and the mint that failed in it, nothing else.
+      await page
+        .getByRole('button', { name: `Every line of trace ${trace}` })
+        .first()
+        .click();
+      await page.getByTestId('logs-stats').getByText('2 of 4 line(s) matched').waitFor();
+      expect(new URL(page.url()).searchParams.get('trace')).toBe(trace);
+      expect(await page.locator('table.logs tbody tr').count()).toBe(2);
+
+      await page.getByRole('button', { name: 'Clear' }).click();
+      await page.getByRole('tab', { name: 'Error groups' }).click();
+      const group = page.locator('table.logs tbody tr', { hasText: 'mint batch ? failed' });
+      await group.waitFor();
+      expect(await group.textContent()).toContain('CB_RPC_TIMEOUT');
+      expect(await group.locator('td').first().textContent()).toBe('2');
     } finally {
       await context.close();
     }

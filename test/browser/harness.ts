@@ -86,6 +86,8 @@ export interface ConsoleServer {
   adminKey: string;
   /** Where the Backups page looks (a temp directory of this server's). */
   backupConfig: BackupConfig;
+  /** CB_LOG_DIR of this server (a temp directory, empty): the Logs page searches it. */
+  logDir: string;
   close(): Promise<void>;
 }
 
@@ -128,6 +130,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     : undefined;
   const closers: (() => Promise<void>)[] = [];
   // The Backups page reads a directory of this server's own (empty until a test backs up).
+  const logDir = mkdtempSync(join(tmpdir(), 'cb-console-logs-'));
   const backupConfig: BackupConfig = {
     ...ctx.config,
     backupDir: mkdtempSync(join(tmpdir(), 'cb-console-backups-')),
@@ -180,6 +183,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       distDir: options.distDir,
       rumFlushIntervalMs: 2000,
       explorerUrl: options.explorerUrl,
+      logDir,
     }),
   ];
   // Privileged changes are recorded as in `cb start`: the Audit page reads them back.
@@ -197,6 +201,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     chain,
     adminKey,
     backupConfig,
+    logDir,
     async close() {
       await app.close();
       // The chain first: its listener hands events to the processor.

@@ -38,6 +38,7 @@ const PAGES: Record<ConsolePage, Page> = {
   '/ops/chain': lazy(() => import('./pages/ops/Chain.tsx')),
   '/ops/backups': lazy(() => import('./pages/ops/Backups.tsx')),
   '/ops/audit': lazy(() => import('./pages/ops/Audit.tsx')),
+  '/ops/logs': lazy(() => import('./pages/ops/Logs.tsx')),
   '/ops/catalogue': lazy(() => import('./pages/ops/Catalogue.tsx')),
   '/ops/catalogue/new': lazy(() => import('./pages/ops/CatalogueEditor.tsx')),
   '/ops/catalogue/:id': lazy(() => import('./pages/ops/CatalogueEditor.tsx')),
@@ -57,6 +58,7 @@ const OPERATOR_LINKS = [
   ['/ops/chain', 'Chain'],
   ['/ops/backups', 'Backups'],
   ['/ops/audit', 'Audit'],
+  ['/ops/logs', 'Logs'],
   ['/ops/catalogue', 'Catalogue'],
 ] as const;
 

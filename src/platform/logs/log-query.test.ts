@@ -101,6 +101,17 @@ describe('log search', () => {
     const files = logFilesFor(d, new Date('2026-11-25T12:00:00Z'), new Date('2026-11-26T00:00:00Z'));
     expect(files.map((f) => ('path' in f ? f.path.slice(-21) : ''))).toEqual(['cb-w-2026-11-25.jsonl']);
     expect(logFilesFor(d)).toHaveLength(3);
+    // A byte budget keeps the newest days that fit; the oldest are left out and counted.
+    for (const day of ['2026-11-20', '2026-11-25', '2026-11-27'])
+      writeFileSync(join(d, `cb-w-${day}.jsonl`), 'x'.repeat(100));
+    const budget = logFilesFor(d, undefined, undefined, 250);
+    expect(budget.map((f) => ('path' in f ? f.path.slice(-21) : ''))).toEqual([
+      'cb-w-2026-11-25.jsonl',
+      'cb-w-2026-11-27.jsonl',
+    ]);
+    expect(budget.skipped).toBe(1);
+    // The newest day is read even when it alone is over the budget.
+    expect(logFilesFor(d, undefined, undefined, 10)).toHaveLength(1);
     rmSync(d, { recursive: true, force: true });
   });
 });

@@ -7,10 +7,11 @@
  * Everything streams: a file of any size is read line by line, and only the newest `limit` matches
  * (search) or one entry per cluster (errors) are held.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { listLogFiles } from './log-files.ts';
+import type { ErrorCluster, LogEntry, ReadStats } from './log-shape.ts';
 
 export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -37,18 +38,6 @@ export interface LogFilter {
   text?: readonly string[] | undefined;
   /** All must hold. */
   where?: readonly FieldCondition[] | undefined;
-}
-
-export interface LogEntry {
-  timestamp: string;
-  level: string;
-  service?: string;
-  instance?: string;
-  traceId?: string;
-  userId?: string;
-  message: string;
-  context?: Record<string, unknown>;
-  metrics?: Record<string, unknown>;
 }
 
 /** `context.route=/v1/events`, `metrics.durationMs>500`, `context.error.code!=X`, `message~timeout`. */
@@ -122,27 +111,41 @@ export function parseLine(line: string): LogEntry | undefined {
   }
 }
 
-export interface ReadStats {
-  files: number;
-  lines: number;
-  /** Lines that were not cb's JSON (another program's output, a cut line). */
-  skipped: number;
-  matched: number;
-}
-
 /** Where lines come from: files, or one stream (stdin). */
 export type LogSource = { path: string } | { stream: Readable; name: string };
 
 /**
  * The files of `dir` whose UTC day can hold lines of [since, until) (file days are whole, so one
- * day either side is read and the lines filtered).
+ * day either side is read and the lines filtered). With `maxBytes`, the newest days' files that fit
+ * in it: `skipped` says how many older files were left out (the caller says the answer is partial).
  */
-export function logFilesFor(dir: string, since?: Date, until?: Date): LogSource[] {
+export function logFilesFor(
+  dir: string,
+  since?: Date,
+  until?: Date,
+  maxBytes = Number.POSITIVE_INFINITY,
+): LogSource[] & { skipped: number } {
   const from = since ? since.toISOString().slice(0, 10) : '';
   const to = until ? until.toISOString().slice(0, 10) : '9999';
-  return listLogFiles(dir)
-    .filter((f) => f.day >= from && f.day <= to)
-    .map((f) => ({ path: f.path }));
+  const files = listLogFiles(dir).filter((f) => f.day >= from && f.day <= to);
+  const kept: LogSource[] = [];
+  let bytes = 0;
+  // Newest first while the budget lasts, then back in day order for reading.
+  for (let i = files.length - 1; i >= 0; i--) {
+    const size = sizeOf(files[i]!.path);
+    if (bytes + size > maxBytes && kept.length > 0) break;
+    bytes += size;
+    kept.unshift({ path: files[i]!.path });
+  }
+  return Object.assign(kept, { skipped: files.length - kept.length });
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // deleted by retention meanwhile: nothing to read
+  }
 }
 
 /** Calls `onEntry` for every line of every source that passes `filter`. */
@@ -156,17 +159,22 @@ export async function scanLogs(
     stats.files++;
     const input = 'path' in source ? createReadStream(source.path, { encoding: 'utf8' }) : source.stream;
     const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-    for await (const line of lines) {
-      if (line.length === 0) continue;
-      stats.lines++;
-      const entry = parseLine(line);
-      if (!entry) {
-        stats.skipped++;
-        continue;
+    try {
+      for await (const line of lines) {
+        if (line.length === 0) continue;
+        stats.lines++;
+        const entry = parseLine(line);
+        if (!entry) {
+          stats.skipped++;
+          continue;
+        }
+        if (!matches(entry, line, filter)) continue;
+        stats.matched++;
+        onEntry(entry, line);
       }
-      if (!matches(entry, line, filter)) continue;
-      stats.matched++;
-      onEntry(entry, line);
+    } catch (err) {
+      // A day's file deleted by retention between listing and reading holds nothing to find.
+      if (!('path' in source && (err as NodeJS.ErrnoException).code === 'ENOENT')) throw err;
     }
   }
   return stats;
@@ -200,22 +208,6 @@ export function messageShape(message: string): string {
     .replace(/\b\d+(\.\d+)?\b/g, '?')
     .replace(/"[^"]*"/g, '"?"')
     .slice(0, 300);
-}
-
-export interface ErrorCluster {
-  service: string;
-  /** The message's shape (messageShape). */
-  message: string;
-  /** `context.error.code`, else its name, else empty. */
-  code: string;
-  level: string;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-  instances: string[];
-  /** The latest occurrence: its trace, and its error's message when it has one. */
-  lastTraceId: string | null;
-  sample: string;
 }
 
 /**

@@ -1,0 +1,117 @@
+/** GET /v1/ops/logs[/errors]: the log files searched from the console. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createTestApi, type TestApi } from '../api/test-context.ts';
+import { logFileName } from '../platform/logs/log-files.ts';
+import { createWebTestApp, type WebTestApp } from './test-support.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'cb-log-routes-'));
+let t: TestApi;
+let web: WebTestApp;
+let bare: WebTestApp;
+const keys = { none: '', read: '' };
+
+const now = Date.now();
+const line = (secondsAgo: number, fields: Record<string, unknown>) =>
+  JSON.stringify({
+    timestamp: new Date(now - secondsAgo * 1000).toISOString(),
+    level: 'INFO',
+    service: 'api',
+    instance: 'web-1',
+    traceId: 'a'.repeat(32),
+    message: 'request completed',
+    context: {},
+    metrics: {},
+    ...fields,
+  });
+
+beforeAll(async () => {
+  writeFileSync(
+    join(dir, logFileName('web-1', now)),
+    `${[
+      line(5000, { message: 'an hour and more ago' }),
+      line(300, { context: { statusCode: 500, route: '/v1/events' }, metrics: { durationMs: 1800 } }),
+      line(200, {
+        level: 'ERROR',
+        service: 'minter',
+        traceId: 'b'.repeat(32),
+        message: 'mint batch 7 failed',
+      }),
+      line(100, {
+        level: 'ERROR',
+        service: 'minter',
+        traceId: 'c'.repeat(32),
+        message: 'mint batch 8 failed',
+      }),
+    ].join('\n')}\n`,
+  );
+  t = await createTestApi();
+  web = await createWebTestApp(t, { web: { logDir: dir } });
+  bare = await createWebTestApp(t);
+  keys.none = (await t.apiKeys.create({ name: 'logs-events', scopes: ['events:write'] })).key;
+  keys.read = (await t.apiKeys.create({ name: 'logs-ops-read', scopes: ['ops:read'] })).key;
+});
+afterAll(async () => {
+  await web?.close();
+  await bare?.close();
+  await t?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const get = (app: WebTestApp, url: string, key = keys.read) =>
+  app.app.inject({ method: 'GET', url, headers: key ? { authorization: `Bearer ${key}` } : {} });
+
+describe('log routes', () => {
+  test('default: the newest lines matching every filter, for ops:read only', async () => {
+    expect((await get(web, '/v1/ops/logs', '')).statusCode).toBe(401);
+    expect((await get(web, '/v1/ops/logs', keys.none)).statusCode).toBe(403);
+    const all = await get(web, '/v1/ops/logs');
+    expect(all.statusCode).toBe(200);
+    expect(all.headers['cache-control']).toBe('no-store');
+    expect(all.json()).toMatchObject({ stats: { files: 1, lines: 4, matched: 3 }, partial: null });
+    expect(all.json().items.map((e: { message: string }) => e.message)).toEqual([
+      'request completed',
+      'mint batch 7 failed',
+      'mint batch 8 failed',
+    ]);
+    const slow = await get(
+      web,
+      '/v1/ops/logs?where=context.route%3D/v1/events&where=metrics.durationMs%3E1000',
+    );
+    expect(slow.json().items).toHaveLength(1);
+    const byTrace = await get(web, `/v1/ops/logs?trace=${'b'.repeat(32)}&since=2h`);
+    expect(byTrace.json().items.map((e: { message: string }) => e.message)).toEqual(['mint batch 7 failed']);
+    const words = await get(web, '/v1/ops/logs?q=BATCH%208&level=error&service=minter,api');
+    expect(words.json().items.map((e: { message: string }) => e.message)).toEqual(['mint batch 8 failed']);
+    expect((await get(web, '/v1/ops/logs?since=2h&limit=1')).json().items).toHaveLength(1);
+  });
+
+  test('default: errors clustered by message shape, most frequent first', async () => {
+    const res = await get(web, '/v1/ops/logs/errors');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      groups: 1,
+      items: [{ count: 2, service: 'minter', message: 'mint batch ? failed', lastTraceId: 'c'.repeat(32) }],
+    });
+  });
+
+  test('error: bad filters are a 400 naming the field; without CB_LOG_DIR a 404 that says how to turn it on', async () => {
+    for (const url of [
+      '/v1/ops/logs?since=yesterday',
+      '/v1/ops/logs?where=durationMs%3Efast',
+      '/v1/ops/logs?level=loud',
+      '/v1/ops/logs?trace=xyz',
+      '/v1/ops/logs?limit=0',
+    ]) {
+      const res = await get(web, url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error.code, url).toBe('CB_VALIDATION');
+    }
+    const off = await get(bare, '/v1/ops/logs');
+    expect(off.statusCode).toBe(404);
+    expect(off.json().error).toMatchObject({ code: 'WEB_LOGS_NOT_CONFIGURED' });
+    expect(off.json().error.message).toMatch(/set CB_LOG_DIR/);
+  });
+});
