@@ -68,9 +68,11 @@ describe('scheduled backups', { timeout: 60_000 }, () => {
     expect(backups).toHaveLength(1);
     expect(backups[0]).toMatchObject({ driver: config.databaseUrl ? 'pg' : 'pglite', settings });
     expect(backups[0]!.tables['public.cb_migrations']).toBeGreaterThan(0);
-    expect(
-      common.lines().some((l) => l.message === 'backup taken' && l.context.backupId === backups[0]!.id),
-    ).toBe(true);
+    // The line comes after the backup's files are in place: on a loaded machine, a moment later.
+    const logged = () =>
+      common.lines().some((l) => l.message === 'backup taken' && l.context.backupId === backups[0]!.id);
+    for (let i = 0; i < 100 && !logged(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(logged()).toBe(true);
     // The database kept serving meanwhile, and still does.
     expect((await db.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
   });
