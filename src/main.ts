@@ -240,6 +240,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     metrics,
     logger,
     maxAgeDays: config.apiKeyMaxAgeDays,
+    unusedDays: config.apiKeyUnusedDays,
     intervalMs: config.dbSampleIntervalMs,
   });
   const stopBackups = startBackupSampler({

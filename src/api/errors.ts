@@ -93,6 +93,11 @@ export const ERROR_CODES = {
     meaning: 'An active API key already has this name; revoke it or choose another.',
   },
   CB_APIKEY_NOT_FOUND: { status: 404, meaning: 'No active API key has this id or name.' },
+  CB_APIKEY_SCOPE_WIDER: {
+    status: 400,
+    meaning:
+      "A rotation keeps or narrows a key's scopes (`cb apikey rotate --scopes`): each must be granted by the old key's; create a new key for more access.",
+  },
   CB_APIKEY_GRACE_INVALID: {
     status: 400,
     meaning: "A rotation's grace period (how long the old key keeps working) is 0 to 30 days.",

@@ -41,6 +41,7 @@ export interface Config {
   rateLimitMax: number;
   httpMaxInFlight: number;
   apiKeyMaxAgeDays: number;
+  apiKeyUnusedDays: number;
   rateLimitWindowMs: number;
   corsOrigins: readonly string[];
   /** Which peers' X-Forwarded-For to believe: none (false), a hop count, or proxy addresses/CIDRs. */
@@ -459,6 +460,15 @@ export const SETTINGS = [
     description:
       'API keys older than this are due a rotation (`cb apikey rotate`; seed 7.1 定期轮换密钥): counted in cb_api_keys_rotation_due, alert ApiKeyRotationDue. 0 turns the check off.',
     default: () => 180,
+    parse: int(0, 36_500),
+  }),
+  setting({
+    key: 'apiKeyUnusedDays',
+    env: 'CB_APIKEY_UNUSED_DAYS',
+    defaultText: '30',
+    description:
+      'API keys not used for this long (or never used and older than this) are flagged by `cb apikey review` and counted in cb_api_keys_unused, alert ApiKeyUnused (seed 7.1 定期审查和调整权限). 0 turns the check off.',
+    default: () => 30,
     parse: int(0, 36_500),
   }),
   setting({

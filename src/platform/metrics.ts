@@ -128,6 +128,11 @@ export function createMetrics() {
       help: 'Working API keys older than CB_APIKEY_MAX_AGE_DAYS (a rotation is due), from the database.',
       registers: r,
     }),
+    apiKeysUnused: new Gauge({
+      name: 'cb_api_keys_unused',
+      help: 'Working API keys not used for CB_APIKEY_UNUSED_DAYS, or never used and older than that, from the database.',
+      registers: r,
+    }),
     dbServerConnections: new Gauge<'kind'>({
       name: 'cb_db_server_connections',
       help: 'Connections on the database server: used (all sessions) and max (max_connections).',

@@ -340,15 +340,109 @@ describe('rotation (seed 7.1 定期轮换密钥)', () => {
   test('behavior: keys past CB_APIKEY_MAX_AGE_DAYS are counted as due a rotation; a rotated one is not', async () => {
     const keys = createApiKeys({ db, logger });
     const metrics = createMetrics();
-    const before = await sampleApiKeyAges(db, metrics, 90);
+    const limits = { maxAgeDays: 90, unusedDays: 0 };
+    const before = (await sampleApiKeyAges(db, metrics, limits)).rotationDue;
     const old = await keys.create({ name: name('legacy'), scopes: ['ops:read'] });
     await db.query(`update cb_api_keys set created_at = now() - interval '100 days' where id = $1`, [old.id]);
-    expect(await sampleApiKeyAges(db, metrics, 90)).toBe(before + 1);
+    expect((await sampleApiKeyAges(db, metrics, limits)).rotationDue).toBe(before + 1);
     expect(await metrics.registry.getSingleMetricAsString('cb_api_keys_rotation_due')).toMatch(
       new RegExp(`^cb_api_keys_rotation_due ${before + 1}$`, 'm'),
     );
     await keys.rotate(old.id);
-    expect(await sampleApiKeyAges(db, metrics, 90)).toBe(before);
-    expect(await sampleApiKeyAges(db, metrics, 0)).toBe(0);
+    expect((await sampleApiKeyAges(db, metrics, limits)).rotationDue).toBe(before);
+    expect((await sampleApiKeyAges(db, metrics, { ...limits, maxAgeDays: 0 })).rotationDue).toBe(0);
+  });
+
+  test('behavior: cb_api_keys_unused counts working keys idle past CB_APIKEY_UNUSED_DAYS, or never used and older', async () => {
+    const keys = createApiKeys({ db, logger });
+    const metrics = createMetrics();
+    const limits = { maxAgeDays: 0, unusedDays: 30 };
+    const gauge = async () =>
+      Number(
+        /^cb_api_keys_unused (\d+)$/m.exec(
+          await metrics.registry.getSingleMetricAsString('cb_api_keys_unused'),
+        )?.[1],
+      );
+    const before = (await sampleApiKeyAges(db, metrics, limits)).unused;
+    const age = (id: string, created: string, lastUsed: string | null) =>
+      db.query(
+        `update cb_api_keys set created_at = now() - $2::interval,
+                last_used_at = now() - $3::interval where id = $1`,
+        [id, created, lastUsed],
+      );
+    const neverUsedOld = await keys.create({ name: name('never-old'), scopes: ['ops:read'] });
+    await age(neverUsedOld.id, '31 days', null);
+    const neverUsedYoung = await keys.create({ name: name('never-young'), scopes: ['ops:read'] });
+    await age(neverUsedYoung.id, '29 days', null);
+    const idle = await keys.create({ name: name('idle'), scopes: ['ops:read'] });
+    await age(idle.id, '200 days', '31 days');
+    const busy = await keys.create({ name: name('busy'), scopes: ['ops:read'] });
+    await age(busy.id, '200 days', '29 days');
+    expect(await sampleApiKeyAges(db, metrics, limits)).toEqual({ rotationDue: 0, unused: before + 2 });
+    expect(await gauge()).toBe(before + 2);
+
+    // A rotated key in its grace period is not counted (its successor is new); a revoked one neither.
+    await keys.rotate(idle.id);
+    await keys.revoke(neverUsedOld.id);
+    expect((await sampleApiKeyAges(db, metrics, limits)).unused).toBe(before);
+    expect(await gauge()).toBe(before);
+    await age(busy.id, '200 days', '40 days');
+    expect((await sampleApiKeyAges(db, metrics, limits)).unused).toBe(before + 1);
+    // 0 turns the count off.
+    expect((await sampleApiKeyAges(db, metrics, { ...limits, unusedDays: 0 })).unused).toBe(0);
+    expect(await gauge()).toBe(0);
+  });
+});
+
+describe('rotation into narrower scopes (seed 7.1 最小权限原则)', () => {
+  test('default: rotate --scopes issues the new key with the narrower scopes; the old one keeps its own until it ends', async () => {
+    const keys = createApiKeys({ db, logger, cacheTtlMs: 0 });
+    const old = await keys.create({ name: name('ops'), scopes: ['admin'] });
+    const { created, previous } = await keys.rotate(old.name, {
+      graceSeconds: 600,
+      scopes: ['ops:read', 'incidents:write', 'ops:read'],
+    });
+    expect(created.scopes).toEqual(['ops:read', 'incidents:write']);
+    expect(previous.scopes).toEqual(['admin']);
+    expect(await keys.verify(created.key)).toMatchObject({ scopes: ['ops:read', 'incidents:write'] });
+    expect(await keys.verify(old.key)).toMatchObject({ scopes: ['admin'] });
+    const listed = (await keys.list()).find((k) => k.id === created.id);
+    expect(listed?.scopes).toEqual(['ops:read', 'incidents:write']);
+  });
+
+  test('behavior: <resource>:admin may be narrowed to any action of the resource, and equal scopes are allowed', async () => {
+    const keys = createApiKeys({ db, logger });
+    const k = await keys.create({ name: name('gov'), scopes: ['governance:admin', 'ops:read'] });
+    const a = await keys.rotate(k.name, { scopes: ['governance:guardian'] });
+    expect(a.created.scopes).toEqual(['governance:guardian']);
+    const b = await keys.rotate(k.name, { scopes: ['governance:guardian'] });
+    expect(b.created.scopes).toEqual(['governance:guardian']);
+  });
+
+  test('error: a scope the old key does not grant is CB_APIKEY_SCOPE_WIDER and nothing changes', async () => {
+    const keys = createApiKeys({ db, logger });
+    const k = await keys.create({ name: name('narrow'), scopes: ['events:write', 'governance:admin'] });
+    for (const scopes of [
+      ['events:read'],
+      ['admin'],
+      ['events:write', 'incidents:write'],
+      ['events:admin'],
+    ]) {
+      const err = await keys.rotate(k.name, { scopes }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ValidationError);
+      expect(err).toMatchObject({ code: 'CB_APIKEY_SCOPE_WIDER' });
+      expect((err as BaseError).message).toContain(
+        `does not grant ${scopes.filter((s) => s !== 'events:write').join(', ')}`,
+      );
+    }
+    await expect(keys.rotate(k.name, { scopes: ['Events:Write'] })).rejects.toMatchObject({
+      code: 'CB_APIKEY_SCOPE_INVALID',
+    });
+    await expect(keys.rotate(k.name, { scopes: [] })).rejects.toMatchObject({
+      code: 'CB_APIKEY_SCOPE_INVALID',
+    });
+    // The refused rotations scheduled no revocation and issued no key.
+    const listed = (await keys.list()).filter((x) => x.name === k.name);
+    expect(listed.map((x) => [x.id, x.revokedAt])).toEqual([[k.id, null]]);
   });
 });

@@ -18,7 +18,7 @@ import type { Db } from '../db/create-db.ts';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { generateApiKey, hashApiKey, hashesEqual, parseApiKey } from './key-format.ts';
-import { parseScopes, type Scope } from './scopes.ts';
+import { parseScopes, type Scope, scopeAllows } from './scopes.ts';
 
 /** A key as listed: everything but the secret. */
 export interface ApiKeySummary {
@@ -71,8 +71,16 @@ export interface ApiKeys {
    * revoked `graceSeconds` from now (0: at once), so its holder can switch without an outage. In one
    * transaction. NotFoundError `CB_APIKEY_NOT_FOUND` when no key without a scheduled revocation has
    * this id or name.
+   *
+   * `scopes` narrows the new key (seed 7.1 最小权限原则): each must be granted by the old key's
+   * scopes (`scopeAllows`: `admin` grants all, `<resource>:admin` its resource), else
+   * ValidationError `CB_APIKEY_SCOPE_WIDER` and nothing changes; malformed ones are
+   * `CB_APIKEY_SCOPE_INVALID`. @defaultValue the old key's scopes
    */
-  rotate(idOrName: string, options?: { graceSeconds?: number | undefined }): Promise<RotatedApiKey>;
+  rotate(
+    idOrName: string,
+    options?: { graceSeconds?: number | undefined; scopes?: readonly string[] | undefined },
+  ): Promise<RotatedApiKey>;
   /**
    * The key's identity, or undefined when it is malformed, unknown or revoked. Throws
    * UnavailableError `CB_DB_UNAVAILABLE` when the database cannot be asked (so an outage is a 503,
@@ -257,6 +265,7 @@ export function createApiKeys(options: CreateApiKeysOptions): ApiKeys {
           [{ path: 'graceSeconds', message: `invalid grace period ${grace}` }],
           'CB_APIKEY_GRACE_INVALID',
         );
+      const narrowed = rotateOptions.scopes === undefined ? undefined : parseScopes(rotateOptions.scopes);
       const rotated = await db.transaction(async (tx) => {
         // Its revocation is scheduled first: the name is then free for the new key (the unique index
         // covers keys without a revocation).
@@ -275,12 +284,24 @@ export function createApiKeys(options: CreateApiKeysOptions): ApiKeys {
             'CB_APIKEY_NOT_FOUND',
             { idOrName },
           );
+        const scopes = narrowed ?? (old.scopes as Scope[]);
+        const wider = scopes.filter((s) => !scopeAllows(old.scopes, s));
+        // Thrown inside the transaction: the old key's scheduled revocation is rolled back too.
+        if (wider.length > 0)
+          throw new ValidationError(
+            `a rotation keeps or narrows a key's scopes: "${old.name}" holds ${old.scopes.join(', ')}, which does not grant ${wider.join(', ')}; create a new key for more access`,
+            wider.map((s) => ({
+              path: 'scopes',
+              message: `${s} is not granted by ${old.scopes.join(', ')}`,
+            })),
+            'CB_APIKEY_SCOPE_WIDER',
+          );
         const { id, key } = generateApiKey();
         try {
           await tx.query('insert into cb_api_keys (id, name, scopes, secret_hash) values ($1, $2, $3, $4)', [
             id,
             old.name,
-            old.scopes,
+            scopes,
             hashApiKey(key),
           ]);
         } catch (err) {
@@ -295,7 +316,7 @@ export function createApiKeys(options: CreateApiKeysOptions): ApiKeys {
           throw err;
         }
         return {
-          created: { id, key, name: old.name, scopes: old.scopes as Scope[] },
+          created: { id, key, name: old.name, scopes },
           previous: summary(old),
         };
       });
@@ -307,7 +328,9 @@ export function createApiKeys(options: CreateApiKeysOptions): ApiKeys {
         context: {
           keyName: rotated.created.name,
           keyId: rotated.created.id,
+          scopes: rotated.created.scopes,
           previousKeyId: rotated.previous.id,
+          previousScopes: rotated.previous.scopes,
           previousRevokedAt: rotated.previous.revokedAt?.toISOString(),
         },
       });
