@@ -58,15 +58,20 @@ import {
   type AuditTrail,
   auditRoutes,
   backupRoutes,
+  capacityRoutes,
   createAuditTrail,
   createIncidents,
+  createUsageTracker,
   type Incidents,
   incidentsOptionsFromSettings,
   registerAuditJob,
   registerBackupJob,
+  registerCapacityJob,
   sendAuditJobIfNeverVerified,
+  sendCapacityJobIfNoSampleToday,
   startAuditVerificationSampler,
   startBackupSampler,
+  startCapacitySampler,
 } from './ops/index.ts';
 import { type ApiKeys, createApiKeys, startApiKeyAgeSampler } from './platform/apikeys/index.ts';
 import { type Cache, createCache, createRedisSampler } from './platform/cache/index.ts';
@@ -279,6 +284,28 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
 
   const runsWork = role === 'all' || role === 'worker';
   shutdown.add('incident-sampler', platform.incidents.startSampler());
+  // Seed 8.1: the daily capacity sample (ops.capacity) with this worker's CPU and memory of the last
+  // day; every process exports the forecast (cb_capacity_disk_full_days).
+  const usage = createUsageTracker();
+  if (runsWork) shutdown.add('usage-tracker', usage.start());
+  const capacityDef = registerCapacityJob(jobs, {
+    db,
+    metrics,
+    logger: logger.child('capacity'),
+    config,
+    schemas: ['public', config.jobsSchema],
+    mounts: ['/', config.dataDir],
+    usage,
+  });
+  shutdown.add(
+    'capacity-sampler',
+    startCapacitySampler({
+      db,
+      metrics,
+      logger: logger.child('capacity'),
+      intervalMs: config.dbSampleIntervalMs,
+    }),
+  );
 
   const servesApi = role === 'all' || role === 'api';
   let knownTypes: ReadonlySet<string> = new Set(config.eventTypes);
@@ -364,6 +391,11 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     await sendAuditJobIfNeverVerified({ db, jobs }).catch((err: unknown) =>
       logger.child('audit').warn('the first audit trail verification could not be sent', { err }),
     );
+  // A day without a capacity sample (a new install, a worker down at 05:47) gets one now; not fatal.
+  if (runsWork)
+    await sendCapacityJobIfNoSampleToday({ db, jobs, def: capacityDef }).catch((err: unknown) =>
+      logger.child('capacity').warn('the capacity sample could not be sent', { err }),
+    );
   const minter = chainModule?.minter;
   if (minter && runsWork) {
     await minter.start();
@@ -410,6 +442,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
       gov.routes(),
       backupRoutes({ config }),
       auditRoutes({ db }),
+      capacityRoutes({ db }),
     );
     const devChain = config.rpcEndpoints.length === 0;
     // The console comes last: its SPA fallback answers paths no other route claims.

@@ -16,6 +16,7 @@ import { registerApikey } from './apikey.ts';
 import { registerAudit } from './audit.ts';
 import { trackAuditedCommands } from './audited-commands.ts';
 import { registerBackup } from './backup.ts';
+import { registerCapacity } from './capacity.ts';
 import { registerConfig } from './config.ts';
 import { registerDb } from './db.ts';
 import { registerEvents } from './events.ts';
@@ -48,6 +49,7 @@ registerGovernance(program);
 registerMonitor(program);
 registerBackup(program);
 registerAudit(program);
+registerCapacity(program);
 registerLogs(program);
 trackAuditedCommands(program);
 

@@ -81,6 +81,38 @@ export { backupRoutes } from './backup/routes.ts';
 export { sampleBackups, startBackupSampler } from './backup/sampler.ts';
 export { type BackupManifest, listBackups } from './backup/store.ts';
 export {
+  capacityJob,
+  registerCapacityJob,
+  runCapacityJob,
+  sendCapacityJobIfNoSampleToday,
+} from './capacity/capacity-job.ts';
+export {
+  BURST_BUFFER_RATIO,
+  capacityReport,
+  DEFAULT_CAPACITY_WINDOW_DAYS,
+  DISK_WARNING_RATIO,
+  MEMORY_WARNING_RATIO,
+  readCapacityReport,
+} from './capacity/capacity-report.ts';
+export { capacityRoutes, MIN_CAPACITY_WINDOW_DAYS } from './capacity/capacity-routes.ts';
+export { sampleCapacity, startCapacitySampler } from './capacity/capacity-sampler.ts';
+export {
+  CAPACITY_RETENTION_DAYS,
+  type CapacityMeasurement,
+  type CapacitySample,
+  measureCapacity,
+  readCapacitySamples,
+  recordCapacitySample,
+} from './capacity/capacity-samples.ts';
+export type {
+  CapacityReport,
+  CpuHeadroom,
+  DiskForecast,
+  Growth,
+  MemoryTrend,
+} from './capacity/capacity-shape.ts';
+export { createUsageTracker, type UsageSummary, type UsageTracker } from './capacity/usage-tracker.ts';
+export {
   type CreateIncidentsParameters,
   createIncidents,
   type Incidents,

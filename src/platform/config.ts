@@ -121,6 +121,7 @@ export interface Config {
   backupSchedule: string | undefined;
   backupKeep: number;
   auditRetentionDays: number;
+  capacitySchedule: string | undefined;
   rtoSeconds: number;
   rpoSeconds: number;
 }
@@ -1121,6 +1122,15 @@ export const SETTINGS = [
       'Days the audit trail of administrative operations is kept (the daily job `ops.audit` deletes older records, then verifies the hash chain); 0 keeps every record.',
     default: () => 400,
     parse: int(0, 36_500),
+  }),
+  setting({
+    key: 'capacitySchedule',
+    env: 'CB_CAPACITY_SCHEDULE',
+    defaultText: '47 5 * * *',
+    description:
+      "Cron (five fields, UTC) of the daily capacity sample (job `ops.capacity`: database and table sizes, the database's disk and the watched mounts, a worker's CPU and memory peaks of the last 24 h, kept 400 days) that `cb capacity` and GET /v1/ops/capacity forecast from (cb_capacity_disk_full_days, alert CapacityDiskFullSoon); `off` disables it.",
+    default: () => '47 5 * * *',
+    parse: (raw) => (switchValue(raw) === false ? undefined : cron(raw)),
   }),
   setting({
     key: 'backupKeep',

@@ -607,6 +607,14 @@ export function createMetrics() {
       registers: r,
     }),
 
+    // ── Capacity (seed 8.1 资源需求分析), from the daily capacity_samples ──────
+    // Read by every process's sampler: absent until there is a forecast.
+    capacityDiskFullDays: ownedGauge({
+      name: 'cb_capacity_disk_full_days',
+      help: "Days until the disk holding the database is full at the database's growth over the last 30 days (least squares over the daily capacity samples); absent with fewer than 3 samples, without growth, or when that disk cannot be seen.",
+      registers: r,
+    }),
+
     // ── Frontend, reported by the browser (seed 2.3 用户体验监控) ──────────────
     webVital: new Histogram<'name' | 'page'>({
       name: 'cb_web_vital_seconds',

@@ -6,6 +6,7 @@
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Db } from './create-db.ts';
+import { readTableSizes } from './table-sizes.ts';
 
 export interface DbSamplerOptions {
   db: Db;
@@ -36,14 +37,8 @@ export function createDbSampler(options: DbSamplerOptions): DbSampler {
   const sample = async () => {
     samplePool();
     try {
-      const sizes = await db.query<{ table: string; bytes: string }>(
-        `select case when n.nspname = 'public' then c.relname else n.nspname || '.' || c.relname end as table,
-                pg_total_relation_size(c.oid)::text as bytes
-           from pg_class c join pg_namespace n on n.oid = c.relnamespace
-          where c.relkind in ('r', 'p') and n.nspname = any($1::text[])`,
-        [options.schemas],
-      );
-      for (const row of sizes.rows) metrics.dbTableSize.set({ table: row.table }, Number(row.bytes));
+      for (const [table, bytes] of await readTableSizes(db, options.schemas))
+        metrics.dbTableSize.set({ table }, bytes);
       if (db.driver === 'pg') {
         const wait = await db.query<{ seconds: number }>(
           `select coalesce(extract(epoch from max(now() - waitstart)), 0)::float8 as seconds
