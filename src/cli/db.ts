@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { readSlowQueries } from '../platform/db/slow-queries.ts';
 import type { SlowQueryReport } from '../platform/db/slow-query-shape.ts';
-import { parseSince } from '../platform/duration.ts';
+import { parsePastTime } from '../platform/duration.ts';
 import { CliError, printJson, printLine } from './output.ts';
 import { withDatabase } from './with-database.ts';
 
@@ -23,8 +23,8 @@ export function registerDb(program: Command): void {
     .option('--limit <n>', 'at most this many shapes (1–200)', '20')
     .option('--json', 'print the report as JSON')
     .action(async (opts: { since: string; limit: string; json?: boolean }) => {
-      const since = parseSince(opts.since);
-      if (!since || since.getTime() > Date.now())
+      const since = parsePastTime(opts.since);
+      if (!since)
         throw new CliError(
           `--since must be a duration such as 24h or 7d, or a past ISO 8601 time, got "${opts.since}"`,
         );

@@ -26,3 +26,9 @@ export function parseSince(text: string, now = Date.now()): Date | undefined {
   const d = new Date(text.trim());
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
+
+/** {@link parseSince}, refusing a time after `now` (a window that has not started). */
+export function parsePastTime(text: string, now = Date.now()): Date | undefined {
+  const d = parseSince(text, now);
+  return d && d.getTime() <= now ? d : undefined;
+}

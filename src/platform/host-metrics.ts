@@ -77,17 +77,45 @@ export function readNetworkBytes(procRoot = '/proc'): { rx: number; tx: number }
   }
 }
 
-export function diskUtilization(path: string): number | undefined {
+/** A filesystem's space in bytes, as df counts it. */
+export interface DiskSpace {
+  sizeBytes: number;
+  /** size − free. */
+  usedBytes: number;
+  /** What an unprivileged user may still write (free less the blocks reserved for root). */
+  availBytes: number;
+}
+
+/** The space of the filesystem holding `path`; undefined when it cannot be read (no such path). */
+export function diskSpace(path: string): DiskSpace | undefined {
   try {
     const s = statfsSync(path);
-    const total = s.blocks * s.bsize;
-    if (total === 0) return undefined;
-    // Like df: used / (used + available to unprivileged users).
-    const used = (s.blocks - s.bfree) * s.bsize;
-    return used / (used + s.bavail * s.bsize);
+    const sizeBytes = s.blocks * s.bsize;
+    if (sizeBytes === 0) return undefined;
+    return { sizeBytes, usedBytes: (s.blocks - s.bfree) * s.bsize, availBytes: s.bavail * s.bsize };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Used share as df counts it: used ÷ (used + available to unprivileged users), so a disk is "full"
+ * (1) when nothing more can be written by cb, reserved blocks aside.
+ */
+export function usedRatio(d: Pick<DiskSpace, 'usedBytes' | 'availBytes'>): number {
+  const room = d.usedBytes + d.availBytes;
+  return room > 0 ? d.usedBytes / room : 1;
+}
+
+/** cb_host_disk_utilization_ratio of the filesystem holding `path`. */
+export function diskUtilization(path: string): number | undefined {
+  const d = diskSpace(path);
+  return d && usedRatio(d);
+}
+
+/** The host's cores (at least 1). */
+export function cpuCores(): number {
+  return Math.max(1, cpus().length);
 }
 
 export interface HostSampler {
@@ -101,7 +129,7 @@ export function createHostSampler(options: HostSamplerOptions): HostSampler {
   const { metrics, procRoot } = options;
   let previousCpu = readCpuTimes(procRoot);
   let previousNet = readNetworkBytes(procRoot);
-  const cores = Math.max(1, cpus().length);
+  const cores = cpuCores();
 
   const sample = () => {
     try {

@@ -12,7 +12,6 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
-import { parseSince } from '../platform/duration.ts';
 import { NotFoundError, ValidationError } from '../platform/errors.ts';
 import {
   clusterErrors,
@@ -20,10 +19,12 @@ import {
   LEVELS,
   type Level,
   type LogFilter,
+  type LogSource,
   logFilesFor,
   parseCondition,
   searchLogs,
 } from '../platform/logs/log-query.ts';
+import { pastTimeParam } from './time-param.ts';
 
 /** Bytes of log files one request may read. */
 export const READ_BUDGET_BYTES = 256 * 1024 * 1024;
@@ -66,15 +67,6 @@ type QueryShape = {
   limit?: number;
 };
 
-function time(text: string, field: string): Date {
-  const d = parseSince(text);
-  if (!d || d.getTime() > Date.now())
-    throw new ValidationError(`${field} must be a duration such as 15m, 24h or 7d, or a past ISO 8601 time`, [
-      { path: `/${field}`, message: `not a duration or a past time: ${text}` },
-    ]);
-  return d;
-}
-
 function filterOf(q: QueryShape, defaultSince: string): LogFilter {
   const where = (q.where === undefined ? [] : Array.isArray(q.where) ? q.where : [q.where]).map(
     (w, i): FieldCondition => {
@@ -88,8 +80,8 @@ function filterOf(q: QueryShape, defaultSince: string): LogFilter {
     },
   );
   return {
-    since: time(q.since ?? defaultSince, 'since'),
-    until: q.until === undefined ? undefined : time(q.until, 'until'),
+    since: pastTimeParam(q.since ?? defaultSince, 'since'),
+    until: q.until === undefined ? undefined : pastTimeParam(q.until, 'until'),
     level: q.level?.toUpperCase() as Level | undefined,
     services: q.service
       ?.split(',')
@@ -115,45 +107,42 @@ export function logRoutes(deps: LogRoutesDeps): FastifyPluginAsync {
   };
 
   return async (app) => {
-    app.get(
-      '/v1/ops/logs',
-      {
-        config: { scope: 'ops:read' },
-        schema: {
-          tags: ['ops'],
-          summary:
-            "The newest log lines matching every filter (CB_LOG_DIR's files), oldest first; since defaults to 1h, limit to 200.",
-          querystring: Query,
+    /** One search route: its files read, its answer given `partial`, never cached. */
+    const route = (
+      url: string,
+      summary: string,
+      defaultSince: string,
+      answer: (files: LogSource[], filter: LogFilter, limit: number | undefined) => Promise<object>,
+    ) =>
+      app.get(
+        url,
+        { config: { scope: 'ops:read' }, schema: { tags: ['ops'], summary, querystring: Query } },
+        async (request, reply) => {
+          const q = request.query as QueryShape;
+          const filter = filterOf(q, defaultSince);
+          const { files, partial } = sources(filter);
+          const body = await answer(files, filter, q.limit);
+          reply.header('cache-control', 'no-store');
+          return { ...body, partial };
         },
-      },
-      async (request, reply) => {
-        const q = request.query as QueryShape;
-        const filter = filterOf(q, '1h');
-        const { files, partial } = sources(filter);
-        const { lines, stats } = await searchLogs(files, filter, q.limit ?? 200);
-        reply.header('cache-control', 'no-store');
-        return { items: lines.map((l) => l.entry), stats, partial };
+      );
+
+    route(
+      '/v1/ops/logs',
+      "The newest log lines matching every filter (CB_LOG_DIR's files), oldest first; since defaults to 1h, limit to 200.",
+      '1h',
+      async (files, filter, limit) => {
+        const { lines, stats } = await searchLogs(files, filter, limit ?? 200);
+        return { items: lines.map((l) => l.entry), stats };
       },
     );
-
-    app.get(
+    route(
       '/v1/ops/logs/errors',
-      {
-        config: { scope: 'ops:read' },
-        schema: {
-          tags: ['ops'],
-          summary:
-            'Errors (ERROR and FATAL, or from level) of the log files grouped by service, message shape and error code, most frequent first; since defaults to 24h, limit (groups) to 50.',
-          querystring: Query,
-        },
-      },
-      async (request, reply) => {
-        const q = request.query as QueryShape;
-        const filter = filterOf(q, '24h');
-        const { files, partial } = sources(filter);
+      'Errors (ERROR and FATAL, or from level) of the log files grouped by service, message shape and error code, most frequent first; since defaults to 24h, limit (groups) to 50.',
+      '24h',
+      async (files, filter, limit) => {
         const { clusters, stats } = await clusterErrors(files, filter);
-        reply.header('cache-control', 'no-store');
-        return { items: clusters.slice(0, q.limit ?? 50), groups: clusters.length, stats, partial };
+        return { items: clusters.slice(0, limit ?? 50), groups: clusters.length, stats };
       },
     );
   };

@@ -15,11 +15,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { Queryable } from '../platform/db/create-db.ts';
 import { readSlowQueries } from '../platform/db/slow-queries.ts';
-import { parseSince } from '../platform/duration.ts';
-import { ValidationError } from '../platform/errors.ts';
 import type { Jobs } from '../platform/jobs/index.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { HealthSummary } from './health-summary.ts';
+import { pastTimeParam } from './time-param.ts';
 
 export interface OpsRoutesDeps {
   jobs: Pick<Jobs, 'stats' | 'listDeadLetters' | 'retryDeadLetter'>;
@@ -112,11 +111,7 @@ export function opsRoutes(deps: OpsRoutesDeps): FastifyPluginAsync {
       },
       async (request, reply) => {
         const q = request.query as { since?: string; limit?: number };
-        const since = parseSince(q.since ?? '24h');
-        if (!since || since.getTime() > Date.now())
-          throw new ValidationError('since must be a duration such as 24h or 7d, or a past ISO 8601 time', [
-            { path: '/since', message: `not a duration or a past time: ${q.since}` },
-          ]);
+        const since = pastTimeParam(q.since ?? '24h', 'since');
         reply.header('cache-control', 'no-store');
         return readSlowQueries(deps.db, { since, limit: q.limit });
       },

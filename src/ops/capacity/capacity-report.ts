@@ -11,10 +11,10 @@
  * after that point shows and one before it does not (seed 8.1: 考虑数据保留策略对存储的影响).
  */
 import type { Queryable } from '../../platform/db/create-db.ts';
+import { usedRatio } from '../../platform/host-metrics.ts';
 import type { CapacitySample } from './capacity-samples.ts';
 import { readCapacitySamples } from './capacity-samples.ts';
 import type { CapacityReport, CpuHeadroom, DiskForecast, Growth, MemoryTrend } from './capacity-shape.ts';
-import { usedRatio } from './disk-space.ts';
 import { leastSquaresGrowth } from './least-squares.ts';
 
 /** The window `cb capacity` and the gauge use unless told otherwise. */

@@ -7,8 +7,8 @@ import { totalmem } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Db, Queryable } from '../../platform/db/create-db.ts';
 import { readTableSizes } from '../../platform/db/table-sizes.ts';
-import { type DiskSpace, diskSpace } from './disk-space.ts';
-import { cpuCores, type UsageTracker } from './usage-tracker.ts';
+import { cpuCores, type DiskSpace, diskSpace } from '../../platform/host-metrics.ts';
+import type { UsageTracker } from './usage-tracker.ts';
 
 /** Days a sample is kept: a year and a month, so a window can reach the same month last year. */
 export const CAPACITY_RETENTION_DAYS = 400;

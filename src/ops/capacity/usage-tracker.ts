@@ -10,8 +10,7 @@
  * HostCpuHigh judges 5-minute means held for 10 minutes, so a peak here reads higher, not lower.
  * One file read a minute: nothing next to the host sampler's reads every 5 seconds.
  */
-import { cpus } from 'node:os';
-import { readCpuTimes, readMemoryUtilization } from '../../platform/host-metrics.ts';
+import { cpuCores, readCpuTimes, readMemoryUtilization } from '../../platform/host-metrics.ts';
 
 /** The figures over the tracked window. */
 export interface UsageSummary {
@@ -107,11 +106,6 @@ export function createUsageTracker(options: UsageTrackerOptions = {}): UsageTrac
       };
     },
   };
-}
-
-/** The host's cores, as the tracker divides by them. */
-export function cpuCores(): number {
-  return Math.max(1, cpus().length);
 }
 
 function processMicros(): number {
