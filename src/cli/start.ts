@@ -45,10 +45,15 @@ within CB_SHUTDOWN_GRACE_MS, then exits 0. Settings: see docs/configuration.md.`
         `cb ${opts.role} is serving ${running.url} (ready in ${Math.round(performance.now() - started)} ms; Ctrl-C stops)\n`,
       );
       const stop = async (signal: string) => {
-        const { timedOut } = await shutdown.run(signal);
-        if (timedOut) logger.warn('shutdown grace period ran out; exiting anyway');
-        logger.info('stopped', { context: { signal } });
-        await logger.flush();
+        const { timedOut, unfinished } = await shutdown.run(signal);
+        if (timedOut) {
+          logger.warn('shutdown grace period ran out; exiting anyway', {
+            context: { unfinished },
+            metrics: { graceMs: config.shutdownGraceMs },
+          });
+        }
+        // The last line: a close function still running past the grace period logs no more.
+        await logger.end('stopped', { context: { signal } });
         process.exit(0);
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -49,6 +49,19 @@ describe('logger', () => {
     expect(debug.entries()[0]!.level).toBe('DEBUG');
   });
 
+  test('behavior: end writes the last line; nothing any child logs afterwards is written', async () => {
+    const logs = captureLogs('info');
+    const jobs = logs.logger.child('jobs');
+    jobs.info('before');
+    await logs.logger.end('stopped', { context: { signal: 'SIGTERM' } });
+    jobs.error('a close function still running past the grace period');
+    logs.logger.info('late');
+    await logs.logger.end('stopped twice');
+    expect(logs.entries().map((e) => e.message)).toEqual(['before', 'stopped']);
+    expect(logs.entries().at(-1)).toMatchObject({ level: 'INFO', context: { signal: 'SIGTERM' } });
+    expect(jobs.isLevelEnabled('error')).toBe(false);
+  });
+
   test('behavior: secrets never reach a line', () => {
     const logs = captureLogs();
     logs.logger.info('connecting to postgres://cb:hunter2@db:5432/cb with cbk_abcdef123456_secretsecret', {

@@ -36,6 +36,12 @@ export interface Logger {
   isLevelEnabled(level: LogLevel): boolean;
   /** Flushes buffered lines (before exit). */
   flush(): Promise<void>;
+  /**
+   * Writes `message` (INFO, if enabled) as the process's last line, then drops every later line of this logger
+   * and all its children, and flushes. At exit a close function that outlived the grace period may
+   * still be running; its lines must not come after the line that says the process stopped.
+   */
+  end(message: string, fields?: LogFields): Promise<void>;
 }
 
 export interface LoggerOptions {
@@ -78,10 +84,20 @@ export function createLogger(options: LoggerOptions): Logger {
     destination as pino.DestinationStream,
   );
 
+  let ended = false;
+  const flush = () =>
+    new Promise<void>((resolve) => {
+      try {
+        root.flush(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+
   const wrap = (p: pino.Logger): Logger => {
     const write =
       (level: 'debug' | 'info' | 'warn' | 'error' | 'fatal') => (message: string, fields?: LogFields) => {
-        if (!p.isLevelEnabled(level)) return;
+        if (ended || !p.isLevelEnabled(level)) return;
         const trace = currentTrace();
         const context = fields?.context ? (redact(fields.context) as Record<string, unknown>) : {};
         if (fields?.err !== undefined) context.error = redact(describeError(fields.err));
@@ -103,15 +119,15 @@ export function createLogger(options: LoggerOptions): Logger {
       error: write('error'),
       fatal: write('fatal'),
       child: (service) => wrap(root.child({ service })),
-      isLevelEnabled: (level) => p.isLevelEnabled(level),
-      flush: () =>
-        new Promise<void>((resolve) => {
-          try {
-            root.flush(() => resolve());
-          } catch {
-            resolve();
-          }
-        }),
+      isLevelEnabled: (level) => !ended && p.isLevelEnabled(level),
+      flush,
+      end: async (message, fields) => {
+        if (!ended) {
+          write('info')(message, fields);
+          ended = true;
+        }
+        await flush();
+      },
     };
   };
   return wrap(root.child({ service: options.service }));
@@ -147,6 +163,7 @@ export function createSilentLogger(): Logger {
     child: () => silent,
     isLevelEnabled: () => false,
     flush: async () => {},
+    end: async () => {},
   };
   return silent;
 }
