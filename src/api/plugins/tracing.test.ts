@@ -157,7 +157,13 @@ describe('access log', () => {
       level: 'INFO',
       message: 'POST /v1/events 200',
       instance: 'test-1',
-      context: { method: 'POST', route: '/v1/events', statusCode: 200, keyName: 'tracing-suite' },
+      context: {
+        method: 'POST',
+        route: '/v1/events',
+        statusCode: 200,
+        clientIp: '127.0.0.1',
+        keyName: 'tracing-suite',
+      },
     });
     expect(typeof (lines[0]!.metrics as { durationMs: unknown }).durationMs).toBe('number');
     expect(lines[0]!.userId).toBeUndefined();
@@ -171,6 +177,37 @@ describe('access log', () => {
     expect((line!.context as { error: { message: string } }).error.message).toBe('kaboom');
     const probe = traceOf((await app.inject({ url: '/healthz' })).headers.traceparent);
     expect(logs.lines().find((l) => l.traceId === probe.traceId)?.level).toBe('DEBUG');
+  });
+
+  test('behavior: refused credentials and scopes are WARN lines with the client address', async () => {
+    const readOnly = (await t.apiKeys.create({ name: 'tracing-read-only', scopes: ['ops:read'] })).key;
+    const wrong = await app.inject({
+      url: '/v1/events',
+      method: 'POST',
+      headers: { 'x-api-key': 'cb_not_a_key' },
+      payload: {},
+      remoteAddress: '203.0.113.9',
+    });
+    const scope = await app.inject({
+      url: '/v1/events',
+      method: 'POST',
+      headers: { 'x-api-key': readOnly },
+      payload: {},
+      remoteAddress: '198.51.100.4',
+    });
+    expect([wrong.statusCode, scope.statusCode]).toEqual([401, 403]);
+    const lineOf = (res: { headers: Record<string, unknown> }) =>
+      logs.lines().find((l) => l.traceId === traceOf(res.headers.traceparent as string).traceId);
+    expect(lineOf(wrong)).toMatchObject({
+      level: 'WARN',
+      message: 'POST /v1/events 401',
+      context: { statusCode: 401, clientIp: '203.0.113.9' },
+    });
+    expect(lineOf(scope)).toMatchObject({
+      level: 'WARN',
+      message: 'POST /v1/events 403',
+      context: { statusCode: 403, clientIp: '198.51.100.4', keyName: 'tracing-read-only' },
+    });
   });
 
   test('behavior: keys, headers and bodies never reach the log', async () => {

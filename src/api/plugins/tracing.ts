@@ -2,9 +2,12 @@
  * Tracing and access logs. Each request runs inside its own trace (W3C `traceparent` in; a new
  * trace when the header is absent or invalid), answers with `traceparent` (same trace, this hop's
  * span), and leaves one log line (service `api`): `<METHOD> <route pattern> <status>` with
- * `context { method, route, statusCode, keyName?, errorCode? }` and `metrics { durationMs }`.
+ * `context { method, route, statusCode, clientIp, keyName?, errorCode? }` and `metrics { durationMs }`.
+ * `clientIp` is the peer's address, or the client's as forwarded by a proxy `CB_TRUST_PROXY` trusts:
+ * the source to trace a key-guessing or abuse alert back to (seed 4.1 安全日志, 7.2 异常访问模式).
  *
- * Levels: INFO; 5xx at ERROR with the error; requests the client aborted at WARN; routes that set
+ * Levels: INFO; 5xx at ERROR with the error; requests the client aborted at WARN; refused
+ * credentials and scopes (401, 403) at WARN, being security events; routes that set
  * `config.accessLogLevel: 'debug'` (probes, scrapes) at DEBUG unless they fail with a 5xx.
  * Headers, query strings and bodies are never logged: they carry keys.
  *
@@ -73,6 +76,7 @@ export const tracingPlugin = globalPlugin<TracingPluginOptions>('cb-tracing', as
         method: request.method,
         route,
         statusCode,
+        clientIp: request.ip,
         ...(request.apiKey ? { keyName: request.apiKey.name } : {}),
         ...(errorCode === undefined ? {} : { errorCode }),
       },
@@ -80,7 +84,7 @@ export const tracingPlugin = globalPlugin<TracingPluginOptions>('cb-tracing', as
     };
     const message = `${request.method} ${route} ${aborted ? 'aborted by the client' : statusCode}`;
     runWithTrace(request.trace, () => {
-      if (aborted) logger.warn(message, fields);
+      if (aborted || statusCode === 401 || statusCode === 403) logger.warn(message, fields);
       else if (statusCode >= 500) logger.error(message, { ...fields, err: state.error });
       else if (request.routeOptions.config?.accessLogLevel === 'debug') logger.debug(message, fields);
       else logger.info(message, fields);
