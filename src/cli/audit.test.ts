@@ -97,8 +97,8 @@ describe('cb audit', () => {
         r.anchor ? r.anchor.matches : 'none',
       ]),
     ).toEqual([
-      ['cli', false, 0, '2', '1', null],
-      ['cli', false, 0, '2', '1', 'none'],
+      ['cli', false, 2, '2', '1', false],
+      ['cli', false, 2, '2', '1', 'none'],
       ['cli', true, 2, '2', null, true],
       ['cli', true, 2, '2', null, 'none'],
     ]);
@@ -126,6 +126,50 @@ describe('cb audit', () => {
         await db.query('drop function refuse_verifications()');
       });
     }
+  });
+
+  test('behavior: accept-break records the investigated break in the chain; verify then lists it as known and passes, until the record changes again', async () => {
+    const reason = 'an operator edited the actor by hand on 11-27; original in the shipped log line';
+    await expect(cb('audit', 'accept-break', '1', '--reason', 'oops')).rejects.toThrow(
+      /--reason must say what happened/,
+    );
+    await expect(cb('audit', 'accept-break', '2', '--reason', reason)).rejects.toThrow(
+      /no break at seq 2; the breaks not accepted are at seq 1/,
+    );
+    await expect(cb('audit', 'accept-break', 'x1', '--reason', reason)).rejects.toThrow(/SEQ must be/);
+
+    const accepted = await cb('audit', 'accept-break', '1', '--reason', reason, '--incident', 'INC-7');
+    expect(accepted.exitCode).toBeUndefined();
+    expect(accepted.out).toContain('accepted the break at seq 1 (its content does not match its hash');
+    expect(accepted.out).toContain(
+      `known break at seq 1: its content does not match its hash (changed after it was written) — accepted by ${cliActor()}`,
+    );
+    expect(accepted.out).toContain(`(INC-7): ${reason}`);
+    expect(accepted.out).toMatch(/the chain is intact apart from the accepted breaks\n$/);
+    // The acceptance is itself a record of the chain, and the verification after it is recorded.
+    const [record] = JSON.parse((await cb('audit', 'list', '--json', '--limit', '1')).out);
+    expect(record).toMatchObject({
+      action: 'cb audit accept-break',
+      target: 'seq=1',
+      actor: cliActor(),
+      details: { reason, incident: 'INC-7', kind: 'content' },
+    });
+    expect((await withDb((db) => readAuditVerifications(db)))[0]).toMatchObject({ ok: true, brokenSeq: null });
+    expect((await cb('audit', 'verify')).exitCode).toBeUndefined();
+    await expect(cb('audit', 'accept-break', '1', '--reason', reason)).rejects.toThrow(
+      /the break at seq 1 was accepted already, by .* \(record 3\)/,
+    );
+
+    // The same record changed once more is a new break: not covered by the acceptance.
+    await withDb(async (db) => {
+      await db.query('alter table audit_log disable trigger user');
+      await db.query("update audit_log set actor = 'someone@elsewhere' where seq = 1");
+      await db.query('alter table audit_log enable trigger user');
+    });
+    const again = await cb('audit', 'verify');
+    expect(again.exitCode).toBe(3);
+    expect(again.out).toMatch(/BROKEN at seq 1: its content does not match its hash/);
+    expect(again.out).not.toContain('known break');
   });
 
   test('error: bad options are one clear line', async () => {

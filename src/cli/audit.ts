@@ -1,11 +1,19 @@
 /**
- * `cb audit list` and `cb audit verify`: the audit trail of administrative operations (seed 7.3;
- * see src/ops/audit/audit-log.ts for what is recorded and how the hash chain shows tampering).
- * A verification is recorded like the daily job's (src/ops/audit/audit-verifications.ts): every
- * process exports it at its next sample.
+ * `cb audit list`, `cb audit verify` and `cb audit accept-break`: the audit trail of administrative
+ * operations (seed 7.3; see src/ops/audit/audit-log.ts for what is recorded and how the hash chain
+ * shows tampering). A verification is recorded like the daily job's
+ * (src/ops/audit/audit-verifications.ts): every process exports it at its next sample.
  */
 import type { Command } from 'commander';
-import { type AuditOutcome, listAudit, verifyAndRecordAudit } from '../ops/index.ts';
+import {
+  type AuditBreak,
+  type AuditOutcome,
+  type AuditVerifyReport,
+  acceptAuditBreak,
+  listAudit,
+  verifyAndRecordAudit,
+} from '../ops/index.ts';
+import { cliActor } from './audited-commands.ts';
 import { CliError, printJson, printLine, printTable, progressWriter } from './output.ts';
 import { withDatabase } from './with-database.ts';
 
@@ -21,7 +29,9 @@ function date(value: string, option: string): Date {
 export function registerAudit(program: Command): void {
   const audit = program
     .command('audit')
-    .description('The audit trail of administrative operations: list it, verify its hash chain.');
+    .description(
+      'The audit trail of administrative operations: list it, verify its hash chain, accept a break that was looked into.',
+    );
   audit
     .command('list')
     .description(
@@ -76,7 +86,7 @@ export function registerAudit(program: Command): void {
   audit
     .command('verify')
     .description(
-      'Recompute the hash chain from the retention cut to the head: a record changed, deleted or inserted after the fact shows as the first broken link. Recorded like the daily check (cb_audit_chain_ok). Exit code 3 when broken.',
+      'Recompute the hash chain from the retention cut to the head: a record changed, deleted or inserted after the fact shows as a broken link; every break is listed, accepted ones (cb audit accept-break) as known. Recorded like the daily check (cb_audit_chain_ok). Exit code 3 when a break is not accepted.',
     )
     .option(
       '--anchor <seq:hash>',
@@ -108,21 +118,95 @@ export function registerAudit(program: Command): void {
           `cb: warning: this verification was not recorded (cb_audit_chain_ok keeps the previous result): ${notRecorded.message}\n`,
         );
       if (opts.json) printJson(report);
-      else {
-        printLine(
-          `${report.checked} record(s) checked from seq ${BigInt(report.prunedThrough) + 1n} to the head (seq ${report.head.seq})`,
-        );
-        if (report.broken) printLine(`BROKEN at seq ${report.broken.seq}: ${report.broken.problem}`);
-        if (report.anchor)
-          printLine(
-            report.anchor.pruned
-              ? `anchor ${report.anchor.seq}: deleted by retention (up to seq ${report.prunedThrough}); not checked`
-              : report.anchor.matches
-                ? `anchor ${report.anchor.seq}: matches`
-                : `anchor ${report.anchor.seq}: DOES NOT MATCH (the record is gone, or the chain was rewritten from there)`,
-          );
-        if (report.ok) printLine('the chain is intact');
-      }
+      else printReport(report);
       if (!report.ok) process.exitCode = 3;
     });
+  audit
+    .command('accept-break')
+    .description(
+      'Record that the break at SEQ (from cb audit verify) was looked into: a record of the chain with its fingerprint, your reason and the incident. Verifications then list it as accepted and stop failing on it (cb_audit_chain_ok, AuditTrailBroken); any other break, or the same record changed again, still fails them. Nothing is repaired or deleted.',
+    )
+    .argument('<seq>', 'the broken record, as cb audit verify names it')
+    .requiredOption('--reason <text>', 'what happened, and how you know (kept in the chain)')
+    .option('--incident <id>', 'the incident that investigated it')
+    .option('--json', 'print the verification after it as JSON')
+    .action(async (seqText: string, opts: { reason: string; incident?: string; json?: boolean }) => {
+      if (!/^\d{1,18}$/.test(seqText.trim()))
+        throw new CliError(`SEQ must be a record's sequence number, got "${seqText}"`);
+      const seq = String(BigInt(seqText.trim()));
+      const reason = opts.reason.trim();
+      if (reason.length < 10)
+        throw new CliError('--reason must say what happened (at least 10 characters): it stays in the chain');
+      const { result, report, notRecorded } = await withDatabase(async ({ db }) => {
+        const result = await acceptAuditBreak(db, {
+          seq,
+          reason,
+          incident: opts.incident?.trim() || undefined,
+          actor: cliActor(),
+        });
+        if ('refused' in result) return { result, report: undefined, notRecorded: undefined };
+        return { result, ...(await verifyAndRecordAudit(db, { trigger: 'cli' })) };
+      });
+      if ('refused' in result) {
+        const r = result.refused;
+        if (r.reason === 'already-accepted')
+          throw new CliError(
+            `the break at seq ${seq} was accepted already, by ${r.accepted.by} at ${r.accepted.at} (record ${r.accepted.seq}): ${r.accepted.reason}`,
+          );
+        if (r.reason === 'head')
+          throw new CliError(
+            `the break at seq ${seq} is the head not matching the last record: it cannot be accepted as it is. The next record written moves the head; the break then shows as that record's link, which cb audit accept-break takes`,
+          );
+        const open = r.breaks.filter((b) => !b.accepted).map((b) => b.seq);
+        throw new CliError(
+          open.length === 0
+            ? `no break at seq ${seq}: the chain has no break to accept`
+            : `no break at seq ${seq}; the breaks not accepted are at seq ${open.join(', ')}`,
+        );
+      }
+      if (notRecorded)
+        process.stderr.write(
+          `cb: warning: the verification after it was not recorded (cb_audit_chain_ok keeps the previous result): ${notRecorded.message}\n`,
+        );
+      if (opts.json)
+        printJson({
+          accepted: result.accepted,
+          record: { seq: result.record.seq, hash: result.record.hash },
+          report,
+        });
+      else {
+        printLine(
+          `accepted the break at seq ${seq} (${result.accepted.problem}) in record ${result.record.seq}`,
+        );
+        printReport(report!);
+      }
+      if (!report!.ok) process.exitCode = 3;
+    });
+}
+
+const describeBreak = (b: AuditBreak) =>
+  `seq ${b.seq}: ${b.problem}${b.accepted ? ` — accepted by ${b.accepted.by} at ${b.accepted.at}${b.accepted.incident ? ` (${b.accepted.incident})` : ''}: ${b.accepted.reason}` : ''}`;
+
+/** A verification for a terminal: what was checked, every break (accepted or not), the anchor. */
+function printReport(report: AuditVerifyReport): void {
+  printLine(
+    `${report.checked} record(s) checked from seq ${BigInt(report.prunedThrough) + 1n} to the head (seq ${report.head.seq})`,
+  );
+  const open = report.breaks.filter((b) => !b.accepted);
+  for (const b of open) printLine(`BROKEN at ${describeBreak(b)}`);
+  if (report.breaksFound > report.breaks.length)
+    printLine(`… and ${report.breaksFound - report.breaks.length} more break(s), not listed`);
+  for (const b of report.breaks.filter((x) => x.accepted)) printLine(`known break at ${describeBreak(b)}`);
+  if (report.anchor)
+    printLine(
+      report.anchor.pruned
+        ? `anchor ${report.anchor.seq}: deleted by retention (up to seq ${report.prunedThrough}); not checked`
+        : report.anchor.matches
+          ? `anchor ${report.anchor.seq}: matches`
+          : `anchor ${report.anchor.seq}: DOES NOT MATCH (the record is gone, or the chain was rewritten from there)`,
+    );
+  if (report.ok)
+    printLine(
+      report.breaks.length ? 'the chain is intact apart from the accepted breaks' : 'the chain is intact',
+    );
 }

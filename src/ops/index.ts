@@ -38,10 +38,13 @@
  */
 
 export {
+  type AcceptBreakRefusal,
+  type AuditBreak,
   type AuditEntry,
   type AuditOutcome,
   type AuditRecord,
   type AuditVerifyReport,
+  acceptAuditBreak,
   appendAudit,
   listAudit,
   pruneAudit,

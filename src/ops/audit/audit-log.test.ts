@@ -10,6 +10,8 @@ import { createTestApi, type TestApi } from '../../api/test-context.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
 import {
+  ACCEPT_BREAK_ACTION,
+  acceptAuditBreak,
   appendAudit,
   canonicalJson,
   listAudit,
@@ -144,6 +146,85 @@ describe('the audit trail', () => {
     const report = await verifyAudit(t.db);
     expect(report.ok).toBe(false);
     expect(report.broken).toEqual(broken);
+  });
+
+  test('error: verification goes on past a break: a second edit is not hidden behind a first one', async () => {
+    for (let i = 1; i <= 8; i++) await appendAudit(t.db, entry(i));
+    await tamper("update audit_log set actor = 'nobody' where seq = 2");
+    await tamper('delete from audit_log where seq in (4, 5)');
+    await tamper("update audit_log set hash = repeat('0', 64) where seq = 7");
+    const report = await verifyAudit(t.db);
+    expect(report).toMatchObject({ ok: false, checked: 6, breaksFound: 4, broken: { seq: '2' } });
+    expect(report.breaks.map((b) => [b.seq, b.kind, b.problem])).toEqual([
+      ['2', 'content', 'its content does not match its hash (changed after it was written)'],
+      ['4', 'missing', 'rows 4…5 are missing (next is 6)'],
+      ['7', 'content', 'its content does not match its hash (changed after it was written)'],
+      // 8 links to 7's real hash, not to the one written over it.
+      ['8', 'link', 'its prev_hash is not the hash of the row before it'],
+    ]);
+    // The same breaks found again have the same fingerprints.
+    expect((await verifyAudit(t.db)).breaks.map((b) => b.fingerprint)).toEqual(
+      report.breaks.map((b) => b.fingerprint),
+    );
+  });
+
+  test('behavior: an accepted break no longer fails verification; others, a break changed again, and a forged acceptance still do', async () => {
+    for (let i = 1; i <= 5; i++) await appendAudit(t.db, entry(i));
+    await tamper("update audit_log set actor = 'nobody' where seq = 2");
+    await tamper("update audit_log set target = 'id=999' where seq = 4");
+    const actor = 'ops@host';
+    const first = await acceptAuditBreak(t.db, {
+      seq: '2',
+      reason: 'a manual fix, see INC-3',
+      incident: 'INC-3',
+      actor,
+    });
+    expect(first).toMatchObject({
+      accepted: { seq: '2', kind: 'content' },
+      record: { seq: '6', action: ACCEPT_BREAK_ACTION },
+    });
+    let report = await verifyAudit(t.db);
+    expect(report).toMatchObject({ ok: false, broken: { seq: '4' } });
+    expect(report.breaks[0]!.accepted).toMatchObject({
+      seq: '6',
+      by: actor,
+      reason: 'a manual fix, see INC-3',
+      incident: 'INC-3',
+    });
+    expect(await acceptAuditBreak(t.db, { seq: '2', reason: 'again', actor })).toMatchObject({
+      refused: { reason: 'already-accepted', accepted: { seq: '6' } },
+    });
+    expect(await acceptAuditBreak(t.db, { seq: '3', reason: 'no such break', actor })).toMatchObject({
+      refused: { reason: 'no-break' },
+    });
+    await acceptAuditBreak(t.db, { seq: '4', reason: 'the same manual fix', actor });
+    report = await verifyAudit(t.db);
+    expect(report).toMatchObject({ ok: true, broken: undefined, breaksFound: 2 });
+
+    // Record 2 changed once more: a new break, which the old acceptance does not cover.
+    await tamper("update audit_log set actor = 'somebody' where seq = 2");
+    expect(await verifyAudit(t.db)).toMatchObject({ ok: false, broken: { seq: '2' } });
+    await tamper("update audit_log set actor = 'nobody' where seq = 2");
+    expect((await verifyAudit(t.db)).ok).toBe(true);
+
+    // An acceptance whose own record was changed (say, its fingerprint swapped) accepts nothing.
+    await tamper("update audit_log set details = jsonb_set(details, '{reason}', '\"edited\"') where seq = 7");
+    report = await verifyAudit(t.db);
+    expect(report.ok).toBe(false);
+    expect(report.breaks.filter((b) => !b.accepted).map((b) => b.seq)).toEqual(['4', '7']);
+  });
+
+  test('error: a head that does not match the last row cannot be accepted; the record after it can', async () => {
+    for (let i = 1; i <= 3; i++) await appendAudit(t.db, entry(i));
+    await t.db.query("update audit_head set hash = repeat('a', 64) where id");
+    expect((await verifyAudit(t.db)).breaks.map((b) => [b.seq, b.kind])).toEqual([['3', 'head']]);
+    expect(await acceptAuditBreak(t.db, { seq: '3', reason: 'head moved', actor: 'ops@host' })).toEqual({
+      refused: { reason: 'head' },
+    });
+    await appendAudit(t.db, entry(4));
+    expect((await verifyAudit(t.db)).breaks.map((b) => [b.seq, b.kind])).toEqual([['4', 'link']]);
+    await acceptAuditBreak(t.db, { seq: '4', reason: 'the head was set by hand', actor: 'ops@host' });
+    expect((await verifyAudit(t.db)).ok).toBe(true);
   });
 
   test('error: a chain rewritten from an edited record verifies, but not against an anchor kept elsewhere', async () => {

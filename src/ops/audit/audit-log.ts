@@ -13,9 +13,10 @@
  * Tamper evidence: rows form a hash chain. `hash = sha256(prev_hash ‖ canonical JSON of the row)`,
  * `seq` has no gaps, and `audit_head` holds the last seq and hash; appends take turns on the head's
  * row lock. A trigger refuses UPDATE, TRUNCATE and DELETE (except retention's). Any edit, deletion
- * or insertion in the middle shows in `cb audit verify` and the daily job as the first row whose
- * link or hash does not match; both record the result (audit-verifications.ts), which every
- * process exports (cb_audit_chain_ok; alerts AuditTrailBroken, AuditVerificationOverdue). Someone
+ * or insertion in the middle shows in `cb audit verify` and the daily job as a row whose link or
+ * hash does not match (every such row: verification goes on past a break, and an operator can
+ * accept a break once it is understood, `acceptAuditBreak`); both record the result
+ * (audit-verifications.ts), which every process exports (cb_audit_chain_ok; alerts AuditTrailBroken, AuditVerificationOverdue). Someone
  * able to rewrite the whole chain after the edit would also have to rewrite the log lines shipped
  * elsewhere: each append logs its seq and hash ("audit recorded"), and `cb audit verify --anchor
  * SEQ:HASH` checks the chain against such a line.
@@ -247,10 +248,34 @@ export async function listAudit(
   return { items, nextBefore: rows.length > limit ? items.at(-1)?.seq : undefined };
 }
 
+/** The action of the record that accepts a known break (written by `cb audit accept-break`). */
+export const ACCEPT_BREAK_ACTION = 'cb audit accept-break';
+
+/** How a break shows: a changed record, a link to the wrong predecessor, missing rows, or a head off the last row. */
+export type AuditBreakKind = 'content' | 'link' | 'missing' | 'head';
+
+/** Who accepted a known break, and why (the accepting record of the chain). */
+export interface AuditBreakAcceptance {
+  /** The accepting record. */
+  seq: string;
+  at: string;
+  by: string;
+  reason: string;
+  incident: string | null;
+}
+
 /** Where verification found the chain broken. */
 export interface AuditBreak {
   seq: string;
   problem: string;
+  kind: AuditBreakKind;
+  /**
+   * What exactly is broken, as a hash of the seq and the stored and expected hashes: the same break
+   * found again has the same fingerprint; the record changed once more has another one.
+   */
+  fingerprint: string;
+  /** Set when a later intact record of the chain accepted this break (`cb audit accept-break`). */
+  accepted?: AuditBreakAcceptance | undefined;
 }
 
 export interface AuditVerifyReport {
@@ -260,8 +285,15 @@ export interface AuditVerifyReport {
   /** The chain starts after this seq (retention deleted up to it). */
   prunedThrough: string;
   head: { seq: string; hash: string };
-  /** The first break, when not ok. */
-  broken: AuditBreak | undefined;
+  /** The first break not accepted; none when the chain is intact or every break was accepted. */
+  broken: Pick<AuditBreak, 'seq' | 'problem'> | undefined;
+  /**
+   * Every break found, in seq order, accepted or not (at most {@link MAX_BREAKS_LISTED}; `breaksFound`
+   * counts them all). Verification goes on past a break, so a second edit is not hidden behind a
+   * first one.
+   */
+  breaks: AuditBreak[];
+  breaksFound: number;
   /**
    * The anchor asked for, and whether the row at its seq has its hash; `pruned`: retention deleted
    * that row, so it cannot be checked (and does not fail the check).
@@ -272,10 +304,22 @@ export interface AuditVerifyReport {
 /** Rows read per page while verifying. */
 const VERIFY_PAGE = 2000;
 
+/** Breaks kept (and acceptable) per verification; beyond, they are counted only. */
+export const MAX_BREAKS_LISTED = 1000;
+
+const fingerprintOf = (...parts: string[]) =>
+  createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
+
 /**
  * Recomputes the chain from the retention cut to the head: every seq present once and in order,
  * every prev_hash the hash before it, every hash its row's; and the head at the last row. With an
  * `anchor` (seq and hash from a shipped "audit recorded" log line), its row must carry that hash.
+ *
+ * A break does not end the check: past missing rows it goes on from the next row present (whose
+ * link cannot be checked), past a changed record or a wrong link from that record's stored hash.
+ * A break is accepted by a later record of action {@link ACCEPT_BREAK_ACTION} whose own content is
+ * intact and that names the break's fingerprint: the record of an operator having looked into it.
+ * Accepted breaks stay in the report; only the others make it not ok.
  */
 export async function verifyAudit(
   db: Db,
@@ -299,9 +343,20 @@ async function verifyIn(
   const head = headRows.rows[0];
   if (!head) throw new Error('audit_head is missing (migration 0060_audit not applied?)');
   let expectSeq = BigInt(head.pruned_through) + 1n;
-  let prevHash = head.pruned_hash;
+  let prevHash: string | undefined = head.pruned_hash;
   let checked = 0;
-  let broken: AuditBreak | undefined;
+  let lastSeen: string | undefined;
+  const breaks: AuditBreak[] = [];
+  let breaksFound = 0;
+  /** The first break past the list: not acceptable, so it fails the check whatever the list holds. */
+  let firstUnlisted: Pick<AuditBreak, 'seq' | 'problem'> | undefined;
+  const found = (b: Omit<AuditBreak, 'fingerprint'>, ...evidence: string[]) => {
+    breaksFound++;
+    if (breaks.length < MAX_BREAKS_LISTED)
+      breaks.push({ ...b, fingerprint: fingerprintOf(b.kind, b.seq, ...evidence) });
+    else firstUnlisted ??= { seq: b.seq, problem: b.problem };
+  };
+  const acceptances = new Map<string, AuditBreakAcceptance>();
   let anchorMatches: boolean | undefined;
   let after = BigInt(head.pruned_through);
   for (;;) {
@@ -311,55 +366,142 @@ async function verifyIn(
     );
     for (const r of rows) {
       const record = toRecord(r);
-      if (BigInt(record.seq) !== expectSeq) {
-        broken = {
-          seq: expectSeq.toString(),
-          problem: `row ${expectSeq} is missing (next is ${record.seq})`,
-        };
-        break;
-      }
-      if (record.prevHash !== prevHash) {
-        broken = { seq: record.seq, problem: 'its prev_hash is not the hash of the row before it' };
-        break;
+      const seq = BigInt(record.seq);
+      if (seq !== expectSeq) {
+        const last = (seq - 1n).toString();
+        found(
+          {
+            seq: expectSeq.toString(),
+            kind: 'missing',
+            problem:
+              seq - 1n === expectSeq
+                ? `row ${expectSeq} is missing (next is ${record.seq})`
+                : `rows ${expectSeq}…${last} are missing (next is ${record.seq})`,
+          },
+          last,
+        );
+        prevHash = undefined; // the link to a missing row cannot be checked
+      } else if (prevHash !== undefined && record.prevHash !== prevHash) {
+        found(
+          { seq: record.seq, kind: 'link', problem: 'its prev_hash is not the hash of the row before it' },
+          record.prevHash,
+          prevHash,
+        );
       }
       const { hash, ...content } = record;
-      if (rowHash(content) !== hash) {
-        broken = {
-          seq: record.seq,
-          problem: 'its content does not match its hash (changed after it was written)',
-        };
-        break;
+      const computed = rowHash(content);
+      if (computed !== hash) {
+        found(
+          {
+            seq: record.seq,
+            kind: 'content',
+            problem: 'its content does not match its hash (changed after it was written)',
+          },
+          hash,
+          computed,
+        );
+      } else if (record.action === ACCEPT_BREAK_ACTION && record.outcome === 'ok') {
+        const d = record.details as { fingerprint?: unknown; reason?: unknown; incident?: unknown };
+        if (typeof d.fingerprint === 'string')
+          acceptances.set(d.fingerprint, {
+            seq: record.seq,
+            at: record.at,
+            by: record.actor,
+            reason: typeof d.reason === 'string' ? d.reason : '',
+            incident: typeof d.incident === 'string' ? d.incident : null,
+          });
       }
       if (options.anchor && options.anchor.seq === record.seq) anchorMatches = options.anchor.hash === hash;
       prevHash = hash;
-      expectSeq++;
+      expectSeq = seq + 1n;
+      lastSeen = record.seq;
       checked++;
     }
     options.onProgress?.(checked);
-    if (broken || rows.length < VERIFY_PAGE) break;
+    if (rows.length < VERIFY_PAGE) break;
     after = BigInt(rows.at(-1)!.seq);
   }
-  const lastSeq = (expectSeq - 1n).toString();
-  if (!broken && (head.seq !== lastSeq || head.hash !== prevHash))
-    broken =
-      BigInt(head.seq) > expectSeq - 1n
-        ? {
-            seq: expectSeq.toString(),
-            problem: `rows ${expectSeq}…${head.seq} are missing (the head is at ${head.seq})`,
-          }
-        : { seq: head.seq, problem: 'the head does not match the last row' };
+  const lastSeq = expectSeq - 1n;
+  if (BigInt(head.seq) > lastSeq)
+    found(
+      {
+        seq: expectSeq.toString(),
+        kind: 'missing',
+        problem: `rows ${expectSeq}…${head.seq} are missing (the head is at ${head.seq})`,
+      },
+      head.seq,
+    );
+  else if (head.seq !== lastSeq.toString() || head.hash !== prevHash)
+    found(
+      { seq: head.seq, kind: 'head', problem: 'the head does not match the last row' },
+      head.hash,
+      lastSeen ?? '',
+      prevHash ?? '',
+    );
+  // An acceptance counts for the breaks before it: it was written after looking at them.
+  for (const b of breaks) {
+    const a = acceptances.get(b.fingerprint);
+    if (a && BigInt(a.seq) > BigInt(b.seq)) b.accepted = a;
+  }
+  const first = breaks.find((b) => !b.accepted);
+  const broken = first ? { seq: first.seq, problem: first.problem } : firstUnlisted;
   // An anchor at or below the retention cut names a record that is gone by design: not checkable.
   const anchorPruned =
     options.anchor !== undefined && BigInt(options.anchor.seq) <= BigInt(head.pruned_through);
-  if (options.anchor && anchorMatches === undefined && !broken && !anchorPruned) anchorMatches = false;
+  if (options.anchor && anchorMatches === undefined && !anchorPruned) anchorMatches = false;
   return {
     ok: broken === undefined && anchorMatches !== false,
     checked,
     prunedThrough: head.pruned_through,
     head: { seq: head.seq, hash: head.hash },
     broken,
+    breaks,
+    breaksFound,
     anchor: options.anchor && { ...options.anchor, matches: anchorMatches === true, pruned: anchorPruned },
   };
+}
+
+/** Why a break could not be accepted. */
+export type AcceptBreakRefusal =
+  | { reason: 'no-break'; breaks: AuditBreak[] }
+  | { reason: 'already-accepted'; accepted: AuditBreakAcceptance }
+  | { reason: 'head' };
+
+/**
+ * Records that an operator looked into the break at `seq` (`cb audit accept-break`): a record of
+ * action {@link ACCEPT_BREAK_ACTION} carrying the break's fingerprint, the reason and the incident.
+ * Verification then lists that break as accepted and no longer fails on it; any other break, or
+ * the same record changed again (a new fingerprint), still fails it. A head that does not match
+ * the last row cannot be accepted: the next record moves the head, and the break shows from then
+ * on as that record's link, which can be.
+ */
+export async function acceptAuditBreak(
+  db: Db,
+  input: { seq: string; reason: string; incident?: string | undefined; actor: string },
+): Promise<{ accepted: AuditBreak; record: AuditRecord } | { refused: AcceptBreakRefusal }> {
+  const report = await verifyAudit(db);
+  const target =
+    report.breaks.find((b) => b.seq === input.seq && !b.accepted) ??
+    report.breaks.find((b) => b.seq === input.seq);
+  if (!target) return { refused: { reason: 'no-break', breaks: report.breaks } };
+  if (target.accepted) return { refused: { reason: 'already-accepted', accepted: target.accepted } };
+  if (target.kind === 'head') return { refused: { reason: 'head' } };
+  const record = await appendAudit(db, {
+    actorKind: 'cli',
+    actor: input.actor,
+    action: ACCEPT_BREAK_ACTION,
+    target: `seq=${target.seq}`,
+    outcome: 'ok',
+    status: 0,
+    details: {
+      fingerprint: target.fingerprint,
+      kind: target.kind,
+      problem: target.problem,
+      reason: input.reason,
+      ...(input.incident === undefined ? {} : { incident: input.incident }),
+    },
+  });
+  return { accepted: target, record };
 }
 
 /**

@@ -131,7 +131,7 @@ describe('recorded audit verifications', () => {
     expect((await readAuditVerifications(db))[0]).toMatchObject({
       trigger: 'job',
       ok: false,
-      checked: 1,
+      checked: 4, // verification goes on past a break
       headSeq: '4',
       brokenSeq: '2',
       problem: 'its content does not match its hash (changed after it was written)',
@@ -142,7 +142,7 @@ describe('recorded audit verifications', () => {
     expect(await gauge(restarted, 'cb_audit_chain_ok')).toBe(0);
   });
 
-  test('behavior: an anchor is recorded beside the chain’s result and does not turn it; one retention deleted, or past the break, is not checkable (null)', async () => {
+  test('behavior: an anchor is recorded beside the chain’s result and does not turn it; one past a break is checked too', async () => {
     const rows = await append(3);
     const wrong = await verifyAndRecordAudit(db, {
       trigger: 'cli',
@@ -164,7 +164,7 @@ describe('recorded audit verifications', () => {
       ok: false,
       brokenSeq: '1',
       problem: 'row 1 is missing (next is 2)',
-      anchor: { seq: '2', matches: null },
+      anchor: { seq: '2', matches: true },
     });
     expect((await readAuditVerifications(db, 10)).map((r) => r.ok)).toEqual([false, true, true]);
   });

@@ -67,14 +67,12 @@ export async function recordAuditVerification(
 }
 
 /**
- * Whether the anchor's record has its hash; null when that could not be checked: retention deleted
- * the record, or the chain broke at or before it (verification stops at the first break).
+ * Whether the anchor's record has its hash; null when retention deleted the record. (Verification
+ * goes on past a break, so an anchor after one is checked too.)
  */
 function anchorResult(report: AuditVerifyReport): boolean | null {
   const anchor = report.anchor!;
-  if (anchor.pruned) return null;
-  if (report.broken && BigInt(anchor.seq) >= BigInt(report.broken.seq)) return null;
-  return anchor.matches;
+  return anchor.pruned ? null : anchor.matches;
 }
 
 /**
