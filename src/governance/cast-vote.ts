@@ -15,6 +15,10 @@
  * its signature. The proposal row is share-locked while a ballot is written and locked exclusively
  * when the result is fixed, so no ballot slips in after the tally. The reads and the write are
  * batched across concurrent ballots (ballot-store.ts).
+ *
+ * Counted in `cb_votes_total{support,result}`: `accepted` (a replay is not counted again),
+ * `refused` (one of the checks above refused it: the caller's doing), `failed` (the system's: a
+ * 5xx such as the database or the snapshot not indexed). See error-result.ts.
  */
 import type { Address, Hex } from 'viem';
 import { BaseError, ExposedUnavailableError } from '../platform/errors.ts';
@@ -31,6 +35,7 @@ import {
   type Support,
   typedPayload,
 } from './eip712.ts';
+import { errorResult } from './error-result.ts';
 import { badRequest, conflict, proposalNotFound, ruleViolation, SignatureError } from './errors.ts';
 import { ballotsCloseAt, type ProposalRow, votingOpen } from './proposal-row.ts';
 
@@ -83,7 +88,7 @@ export async function castVote(
     }
     return result;
   } catch (err) {
-    ctx.metrics.votes.inc({ support: support ?? 'invalid', result: 'rejected' });
+    ctx.metrics.votes.inc({ support: support ?? 'invalid', result: errorResult(err) });
     throw err;
   }
 }

@@ -7,6 +7,9 @@
  * approval threshold, vote-change rule, timelock and grace periods. Actions are validated now
  * (validate-actions.ts). A member may not set quorum or approval below the parameters in force.
  * The same signed request sent again answers with the proposal it created.
+ *
+ * Counted in `cb_proposals_created_total{type,result}`: `ok` (a replay is not counted again),
+ * `refused` (a check refused the request: the caller's doing), `failed` (the system's: a 5xx).
  */
 import type { Address, Hex } from 'viem';
 import { memberAddress, uint } from './address.ts';
@@ -14,6 +17,7 @@ import { advanceLocked, recordTransition } from './advance-proposal.ts';
 import { formatScaled } from './amounts.ts';
 import type { GovernanceContext } from './context.ts';
 import { domainProblem, governanceDomain, type StatedDomain, typedPayload } from './eip712.ts';
+import { errorResult } from './error-result.ts';
 import {
   badRequest,
   conflict,
@@ -91,7 +95,7 @@ export async function createProposal(
     if (!out.replayed) ctx.metrics.proposalsCreated.inc({ type: typeLabel, result: 'ok' });
     return out;
   } catch (err) {
-    ctx.metrics.proposalsCreated.inc({ type: typeLabel, result: 'rejected' });
+    ctx.metrics.proposalsCreated.inc({ type: typeLabel, result: errorResult(err) });
     throw err;
   }
 }

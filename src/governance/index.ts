@@ -29,7 +29,9 @@
  * cb_proposal_executions_total{result}, cb_votes_total{support,result}, cb_vote_weight,
  * cb_governance_participation_ratio, cb_voting_power_duration_seconds{cached},
  * cb_voting_power_cache_requests_total{result}, cb_voting_power_checks_total,
- * cb_voting_power_mismatches_total, cb_badges_per_holder. Errors: GOV_* (errors.ts, docs/errors.md).
+ * cb_voting_power_mismatches_total, cb_badges_per_holder. A ballot or creation that throws is
+ * counted `refused` (the caller's: a 4xx) or `failed` (the system's: a 5xx), error-result.ts.
+ * Errors: GOV_* (errors.ts, docs/errors.md).
  */
 export { DECIMALS, formatScaled, parseScaled, SCALE } from './amounts.ts';
 export { type CancelInput, cancelProposal } from './cancel-proposal.ts';

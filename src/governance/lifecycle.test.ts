@@ -244,7 +244,9 @@ describe('a whole proposal lifecycle, signed by test keys', () => {
     expect(await g.metric('cb_proposals_created_total', { type: 'parameter_change', result: 'ok' })).toBe(1);
     expect(await g.metric('cb_votes_total', { support: 'for', result: 'accepted' })).toBe(5);
     expect(await g.metric('cb_votes_total', { support: 'against', result: 'accepted' })).toBe(1);
-    expect(await g.metric('cb_votes_total', { result: 'rejected' })).toBeGreaterThanOrEqual(8);
+    // The members' mistakes (4xx) are refused; only the 503 while the listener was behind failed.
+    expect(await g.metric('cb_votes_total', { result: 'refused' })).toBeGreaterThanOrEqual(8);
+    expect(await g.metric('cb_votes_total', { result: 'failed' })).toBe(1);
     expect(await g.metric('cb_vote_weight_count')).toBe(7);
     expect(await g.metric('cb_proposal_executions_total', { result: 'ok' })).toBe(1);
     expect(await g.metric('cb_governance_participation_ratio_count')).toBe(1);
@@ -335,8 +337,9 @@ describe('proposals: creation rules, cancel, timelock expiry, listing', () => {
     );
     expect(wrongScope.statusCode).toBe(403);
     expect(
-      await g.metric('cb_proposals_created_total', { type: 'parameter_change', result: 'rejected' }),
+      await g.metric('cb_proposals_created_total', { type: 'parameter_change', result: 'refused' }),
     ).toBe(2);
+    expect(await g.metric('cb_proposals_created_total', { result: 'failed' })).toBe(0);
   });
 
   test('default: the proposer cancels a pending proposal with a signed Cancel; others may not', async () => {

@@ -436,7 +436,7 @@ export function createMetrics() {
     }),
     proposalsCreated: new Counter<'type' | 'result'>({
       name: 'cb_proposals_created_total',
-      help: 'Proposal creations by type and result: ok, rejected.',
+      help: 'Proposal creations by type and result: ok, refused (a check refused the request: 4xx), failed (the system failed: 5xx).',
       labelNames: ['type', 'result'],
       registers: r,
     }),
@@ -448,7 +448,7 @@ export function createMetrics() {
     }),
     votes: new Counter<'support' | 'result'>({
       name: 'cb_votes_total',
-      help: 'Ballots by support (for, against, abstain) and result: accepted, rejected.',
+      help: 'Ballots by support (for, against, abstain; invalid when it was none of them) and result: accepted, refused (a check refused the ballot: 4xx), failed (the system failed: 5xx).',
       labelNames: ['support', 'result'],
       registers: r,
     }),
