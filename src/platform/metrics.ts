@@ -9,10 +9,28 @@ import client, { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Seconds: 5 ms … 10 s (API latency; the seed alerts at 500 ms mean and 1 s p95). */
 export const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10];
+/**
+ * The `status_code` values of cb_http_request_duration_seconds that count as API errors (seed 2.1
+ * 错误率): 5xx, 408 and 499 (the client gave up). Other 4xx — 429 too — are the client's doing.
+ * A PromQL regex (fully anchored): rules/api.yml matches it verbatim (a test checks) and the
+ * console's health page through {@link isHttpErrorStatus}, so the two cannot disagree.
+ */
+export const HTTP_ERROR_STATUS_REGEX = '5..|408|499';
+const httpErrorStatus = new RegExp(`^(?:${HTTP_ERROR_STATUS_REGEX})$`);
+/** True when a request with this status code counts as an API error (HTTP_ERROR_STATUS_REGEX). */
+export const isHttpErrorStatus = (statusCode: string | number): boolean =>
+  httpErrorStatus.test(String(statusCode));
 /** Seconds: 1 ms … 10 s (database statements; the seed alerts at 200 ms). */
 export const DB_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10];
-/** Seconds: 10 ms … 10 min (jobs). */
+/** Seconds: 10 ms … 10 min (time jobs wait; the seed alerts at 5 s). */
 export const JOB_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+/**
+ * Seconds: 10 ms … 8 h (time jobs run). histogram_quantile never answers above the largest finite
+ * bucket, so it must stay well above every task type's threshold in
+ * deploy/prometheus/rules/jobs.yml (a test checks) and above the longest `expireInSeconds` (6 h),
+ * where a timed-out job is recorded.
+ */
+export const JOB_DURATION_BUCKETS = [...JOB_BUCKETS, 900, 1800, 3600, 7200, 14_400, 28_800];
 
 /**
  * A gauge that only the process running its component sets (the listener's, the minter's): it has
@@ -164,7 +182,13 @@ export function createMetrics() {
       name: 'cb_job_duration_seconds',
       help: 'Time a handler ran.',
       labelNames: ['queue'],
-      buckets: JOB_BUCKETS,
+      buckets: JOB_DURATION_BUCKETS,
+      registers: r,
+    }),
+    jobOldestActive: new Gauge<'queue'>({
+      name: 'cb_job_oldest_active_seconds',
+      help: 'How long the oldest job this process is running now has run, per queue it works (0 when none).',
+      labelNames: ['queue'],
       registers: r,
     }),
     jobs: new Counter<'queue' | 'result'>({

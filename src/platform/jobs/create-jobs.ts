@@ -23,6 +23,7 @@ import { type QueueStats, readQueueStats } from './queue-stats.ts';
 import { releaseJobs } from './release-jobs.ts';
 import { type RunningJob, runWorkerLoop, type WorkerContext, type WorkerRegistration } from './run-worker.ts';
 import { sampleJobMetrics } from './sample-metrics.ts';
+import { sampleOldestActive } from './sample-oldest-active.ts';
 import { registerSchedule, removeSchedule } from './schedules.ts';
 
 /** Tuning of `createJobs`; every field is optional. */
@@ -45,7 +46,7 @@ export interface JobsOptions {
   cronWorkerIntervalSeconds?: number;
   /** pg-boss: how often expired active jobs are failed and old ones archived (s, at least 1). @defaultValue `120` */
   maintenanceIntervalSeconds?: number;
-  /** Clock of the missed-run check (Unix ms); tests move it. @defaultValue `Date.now` */
+  /** Clock of the missed-run check and of running jobs' age (Unix ms); tests move it. @defaultValue `Date.now` */
   now?: () => number;
   /** `start()` registers `stop()` with `common.shutdown` as `jobs`. @defaultValue `true` */
   registerShutdown?: boolean;
@@ -268,6 +269,7 @@ export function createJobs({ common, db, options = {} }: CreateJobsParameters): 
   }
 
   async function doStart(workers: boolean): Promise<void> {
+    let sampleAges: (() => Promise<void>) | undefined;
     boss = await bootBoss(workers);
     workersOn = workers;
     if (workers) {
@@ -283,12 +285,17 @@ export function createJobs({ common, db, options = {} }: CreateJobsParameters): 
         pollIntervalMs: o.pollIntervalMs,
         stopping: stopping.signal,
         running,
+        now,
         settling,
       };
       loops = [...registrations.values()].flatMap((reg) =>
         Array.from({ length: reg.def.concurrency }, () => runWorkerLoop(ctx, reg)),
       );
       every('heartbeat', o.heartbeatIntervalMs, heartbeat);
+      // Its own timer, no database: it must go on while the database (or the sample above) hangs.
+      sampleAges = every('running jobs age sample', o.sampleIntervalMs, async () =>
+        sampleOldestActive({ metrics, queues: registrations.keys(), running, now: now() }),
+      );
       const schedules = scheduled();
       if (schedules.length > 0) {
         every('missed-run check', o.missedRunCheckIntervalMs, () =>
@@ -299,6 +306,7 @@ export function createJobs({ common, db, options = {} }: CreateJobsParameters): 
     const sampleNow = every('jobs metrics sample', o.sampleIntervalMs, sample);
     state = 'started';
     void sampleNow();
+    void sampleAges?.();
     if ((options.registerShutdown ?? true) && !shutdownRegistered) {
       shutdownRegistered = true;
       common.shutdown.add('jobs', () => jobs.stop());
@@ -343,6 +351,8 @@ export function createJobs({ common, db, options = {} }: CreateJobsParameters): 
     // Aborted handlers free their loops at once; a loop caught mid-fetch gets a moment to finish.
     await within(Promise.all(loops), 1_000);
     if (workersOn) {
+      // This process works these queues no more: no age to report (not a stale one).
+      for (const queue of registrations.keys()) metrics.jobOldestActive.remove({ queue });
       try {
         await removeConsumers(db, config.instance);
       } catch (err) {

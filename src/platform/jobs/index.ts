@@ -25,6 +25,8 @@
  * - Metrics: counters and histograms per attempt; the gauges (depth, dead-letter depth by source
  *   queue, live consumers by heartbeat, last schedule success) are sampled from the database, so
  *   every instance reports the cluster-wide value. Missed runs are counted once across instances.
+ *   The exception, `cb_job_oldest_active_seconds` (the age of the oldest job running, per queue),
+ *   is read from each worker process's own running jobs, without a query; the rules take the max.
  * - Needs migrations applied (`cb_job_consumers`, `cb_schedules` in 0001); pg-boss creates and
  *   migrates its own schema (`config.jobsSchema`) on start.
  */

@@ -25,6 +25,8 @@ export interface RunningJob {
   readonly queue: string;
   readonly id: string;
   readonly controller: AbortController;
+  /** When this process took the job (Unix ms, by `WorkerContext.now`); `cb_job_oldest_active_seconds` reads it. */
+  readonly startedAt: number;
   /** Set by whoever records the outcome first (handler result, timeout, or stop). */
   claimed: boolean;
 }
@@ -35,6 +37,8 @@ export interface WorkerContext extends SettleContext {
   /** Aborted when `stop()` begins: loops fetch no more. */
   stopping: AbortSignal;
   running: Set<RunningJob>;
+  /** Clock of `RunningJob.startedAt` (Unix ms). */
+  now: () => number;
   /** Outcome writes in progress; `stop()` waits for them. */
   settling: Set<Promise<void>>;
 }
@@ -211,7 +215,13 @@ async function runOne(
 ): Promise<void> {
   const controller = new AbortController();
   const p = prepare(row, controller.signal);
-  const running: RunningJob = { queue: p.facts.queue, id: p.facts.id, controller, claimed: false };
+  const running: RunningJob = {
+    queue: p.facts.queue,
+    id: p.facts.id,
+    controller,
+    startedAt: ctx.now(),
+    claimed: false,
+  };
   ctx.running.add(running);
   try {
     await runWithTrace(p.facts.trace, async () => {
@@ -261,9 +271,16 @@ async function runBatch(
   rows: readonly FetchedRow[],
 ): Promise<void> {
   const controller = new AbortController();
+  const startedAt = ctx.now();
   const entries = rows.map((row) => {
     const p = prepare(row, controller.signal);
-    const running: RunningJob = { queue: p.facts.queue, id: p.facts.id, controller, claimed: false };
+    const running: RunningJob = {
+      queue: p.facts.queue,
+      id: p.facts.id,
+      controller,
+      startedAt,
+      claimed: false,
+    };
     ctx.running.add(running);
     return { p, running, job: undefined as Job<unknown> | undefined };
   });

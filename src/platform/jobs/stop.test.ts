@@ -187,7 +187,7 @@ describe('stop', () => {
     live.push(jobs);
     await jobs.start();
     expect(jobs.running).toBe(true);
-    expect(await common.shutdown.run('SIGTERM')).toEqual({ timedOut: false });
+    expect(await common.shutdown.run('SIGTERM')).toEqual({ timedOut: false, unfinished: [] });
     expect(jobs.running).toBe(false);
   });
 });
