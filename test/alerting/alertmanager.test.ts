@@ -13,6 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import YAML from 'yaml';
+import { parseSmtpUrl } from '../../src/ops/incidents/settings.ts';
+import { directP0EmailConfigs } from '../../src/ops/monitor/start-monitor.ts';
+import { type SmtpSink, startSmtpSink } from '../../src/ops/notify/test-sinks.ts';
 import {
   ALERTMANAGER_DIR,
   type Daemon,
@@ -52,22 +55,35 @@ describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
       expect(placeholdersOf(template(name)), name).toEqual([
         'CB_ALERT_WEBHOOK_TOKEN_FILE',
         'CB_ALERT_WEBHOOK_URL',
+        'CB_DIRECT_P0_EMAIL_CONFIGS',
         'CB_DIRECT_P0_SLACK_CONFIGS',
       ]);
     }
   });
 
-  test('behavior: amtool check-config accepts both rendered variants, with and without the direct P0 Slack receiver', async () => {
+  test('behavior: amtool check-config accepts both rendered variants, with and without the direct P0 Slack and e-mail receivers', async () => {
     const urlFile = join(dir, 'slack-p0-webhook');
     writeFileSync(urlFile, 'https://hooks.slack.example/services/T/B/X\n');
+    const passwordFile = join(dir, 'smtp-p0-password');
+    writeFileSync(passwordFile, 'not-a-real-password');
+    const email = directP0EmailConfigs(
+      {
+        smtp: parseSmtpUrl('smtp://cb:secret@smtp.example.com:587'),
+        from: 'cb@example.com',
+        to: ['oncall@example.com', 'lead@example.com'],
+      },
+      passwordFile,
+    );
+    if (!('configs' in email)) throw new Error(email.skipped);
     const withSlack = {
       ...values,
       CB_DIRECT_P0_SLACK_CONFIGS: JSON.stringify([
         { api_url_file: urlFile, send_resolved: true, title: '[{{ .Status | toUpper }}] P0', text: 'x' },
       ]),
     };
+    const withEmail = { ...withSlack, CB_DIRECT_P0_EMAIL_CONFIGS: email.configs };
     for (const name of ['alertmanager.yml', 'alertmanager.test.yml'])
-      for (const v of [values, withSlack]) {
+      for (const v of [values, withSlack, withEmail]) {
         const r = await run('amtool', ['check-config', renderTo(dir, name, v)]);
         expect(r.status, r.output).toBe(0);
         expect(r.output).toMatch(/SUCCESS/);
@@ -95,6 +111,7 @@ describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
     expect(prod.receivers[0]).toEqual({
       name: 'direct-p0',
       slack_configs: placeholder('CB_DIRECT_P0_SLACK_CONFIGS', '[]'),
+      email_configs: placeholder('CB_DIRECT_P0_EMAIL_CONFIGS', '[]'),
     });
     for (const r of prod.receivers.slice(1)) {
       expect(r.webhook_configs[0]).toMatchObject({
@@ -138,6 +155,8 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
   let receiver: WebhookReceiver;
   /** Stands in for Slack's incoming webhook (the direct P0 receiver). */
   let slack: WebhookReceiver;
+  /** Stands in for the SMTP server of the direct P0 e-mail. */
+  let smtp: SmtpSink;
   let am: Daemon;
   const token = `test-${randomBytes(8).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'cb-am-'));
@@ -149,6 +168,20 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
     slack = await startWebhookReceiver();
     const slackUrlFile = join(dir, 'slack-p0-webhook');
     writeFileSync(slackUrlFile, `${slack.url}\n`);
+    smtp = await startSmtpSink({ auth: { username: 'cb-alerts', password: 'smtp-secret' } });
+    const passwordFile = join(dir, 'smtp-p0-password');
+    writeFileSync(passwordFile, 'smtp-secret');
+    // As `cb monitor up` renders it from CB_SMTP_URL, CB_SMTP_FROM and CB_ONCALL_EMAIL. Plain SMTP
+    // with credentials is allowed to 127.0.0.1 only (Go's PLAIN auth), and STARTTLS not demanded.
+    const email = directP0EmailConfigs(
+      {
+        smtp: parseSmtpUrl(`smtp://cb-alerts:smtp-secret@127.0.0.1:${smtp.port}?starttls=never`),
+        from: 'alerts@cb.example',
+        to: ['oncall@cb.example', 'lead@cb.example'],
+      },
+      passwordFile,
+    );
+    if (!('configs' in email)) throw new Error(email.skipped);
     const config = renderTo(
       dir,
       'alertmanager.test.yml',
@@ -163,6 +196,7 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
             text: 'direct',
           },
         ]),
+        CB_DIRECT_P0_EMAIL_CONFIGS: email.configs,
       }),
     );
     am = await startAlertmanager(config, join(dir, 'data'));
@@ -172,6 +206,7 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
     await am?.stop();
     await receiver?.close();
     await slack?.close();
+    await smtp?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -311,6 +346,18 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
       slack.deliveries.find((d) => JSON.stringify(d.body).includes('P0 DatabaseDown')),
     );
     expect(JSON.stringify(direct.body)).toContain('direct');
+    // And by e-mail to the on-call addresses, through the configured SMTP server and its login.
+    const mail = await waitFor('the direct P0 e-mail', 10_000, async () =>
+      smtp.messages.find((m) => m.headers.subject?.includes('P0 DatabaseDown')),
+    );
+    expect(mail).toMatchObject({ from: 'alerts@cb.example', username: 'cb-alerts' });
+    expect(mail.to.sort()).toEqual(['lead@cb.example', 'oncall@cb.example']);
+    expect(mail.headers.subject).toBe('[FIRING] P0 DatabaseDown');
+    // Alertmanager sends text and HTML, quoted-printable: soft line breaks joined.
+    expect(mail.raw.replace(/=\r?\n/g, '')).toContain(
+      'DatabaseDown\r\nSent by Alertmanager directly: cb cannot open an incident or page while this lasts.',
+    );
+    expect(smtp.messages.some((m) => m.headers.subject?.includes('RedisDown'))).toBe(false);
     await delivery(
       'RedisDown at cb',
       (d) => d.body.receiver === 'cb-incidents-p0' && names(d).includes('RedisDown'),

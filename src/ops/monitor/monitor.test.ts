@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { listen } from '../../api/index.ts';
+import { parseSmtpUrl } from '../incidents/settings.ts';
 import { createHarness, WEBHOOK_TOKEN } from '../incidents/test-harness.ts';
 import { waitFor } from '../notify/test-sinks.ts';
 import { findBinary } from './binaries.ts';
 import { MonitorBinaryMissingError } from './errors.ts';
 import { placeholdersIn, renderTemplate } from './render-template.ts';
-import { DEPLOY_DIR, startMonitor } from './start-monitor.ts';
+import { DEPLOY_DIR, directP0EmailConfigs, startMonitor } from './start-monitor.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const REQUIRED = ['prometheus', 'prometheus-alertmanager'];
@@ -125,6 +126,10 @@ describe('cb monitor up', () => {
         // The P0 webhook is the one Alertmanager posts DatabaseDown/ApiDown to directly.
         CB_SLACK_WEBHOOK_URLS:
           'team=https://hooks.slack.example/T/B/team,p0=https://hooks.slack.example/T/B/pager',
+        // And e-mail them to the on-call addresses through cb's SMTP server.
+        CB_SMTP_URL: 'smtp://alerts:smtp-pass-93f1@smtp.example.com:587',
+        CB_SMTP_FROM: 'cb@example.com',
+        CB_ONCALL_EMAIL: 'oncall@example.com, lead@example.com',
       },
     );
     running = cmd.child;
@@ -171,6 +176,13 @@ describe('cb monitor up', () => {
     expect(amYml).not.toContain('hooks.slack.example');
     expect(readFileSync(slackFile, 'utf8')).toBe('https://hooks.slack.example/T/B/pager\n');
     expect(statSync(slackFile).mode & 0o777).toBe(0o600);
+    const passwordFile = join(summary.dir, 'smtp-p0-password');
+    expect(amYml).toContain(
+      `email_configs: [{"to":"oncall@example.com, lead@example.com","from":"cb@example.com","smarthost":"smtp.example.com:587","auth_username":"alerts","auth_password_file":"${passwordFile}","require_tls":true`,
+    );
+    expect(amYml).not.toContain('smtp-pass-93f1');
+    expect(readFileSync(passwordFile, 'utf8')).toBe('smtp-pass-93f1');
+    expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
     // Prometheus loaded the shipped rules and scrapes the target.
     const rules = (await (await fetch(`http://127.0.0.1:${prom}/api/v1/rules`)).json()) as {
       data: { groups: { rules: unknown[] }[] };
@@ -258,6 +270,39 @@ describe('cb monitor up', () => {
       code: 'OPS_MONITOR_CONFIG_INVALID',
       message: expect.stringContaining(`placeholders without a value: \${CB_SOMETHING_NEW}`),
     });
+  });
+
+  test('args: the direct P0 e-mail asks for STARTTLS when credentials go over it, and needs port 465 for smtps', () => {
+    const configOf = (url: string) => {
+      const r = directP0EmailConfigs(
+        { smtp: parseSmtpUrl(url), from: 'cb@x.example', to: ['a@x.example'] },
+        '/pw',
+      );
+      return 'configs' in r ? JSON.parse(r.configs)[0] : r;
+    };
+    expect(configOf('smtp://u:p@mail.example')).toMatchObject({
+      smarthost: 'mail.example:587',
+      auth_username: 'u',
+      auth_password_file: '/pw',
+      require_tls: true,
+    });
+    // No credentials to protect: a relay without STARTTLS still works.
+    expect(configOf('smtp://relay.internal:25')).toMatchObject({
+      smarthost: 'relay.internal:25',
+      require_tls: false,
+    });
+    expect(configOf('smtp://relay.internal:25')).not.toHaveProperty('auth_username');
+    expect(configOf('smtp://relay.internal:25?starttls=required')).toMatchObject({ require_tls: true });
+    expect(configOf('smtp://u:p@127.0.0.1:2525?starttls=never')).toMatchObject({ require_tls: false });
+    // Implicit TLS: Alertmanager does it on 465 only, and must not ask for STARTTLS on top.
+    expect(configOf('smtps://u:p@mail.example')).toMatchObject({
+      smarthost: 'mail.example:465',
+      require_tls: false,
+    });
+    expect(configOf('smtps://u:p@mail.example:2465')).toEqual({
+      skipped: expect.stringContaining('Alertmanager speaks implicit TLS on 465 only'),
+    });
+    expect(configOf('smtp://[2001:db8::1]:587')).toMatchObject({ smarthost: '[2001:db8::1]:587' });
   });
 
   test('args: placeholders take values, then their fallback', () => {

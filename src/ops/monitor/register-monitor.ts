@@ -9,8 +9,14 @@ import type { Command } from 'commander';
 import { cliConfig } from '../../cli/load-config.ts';
 import { CliError, printJson, printLine } from '../../cli/output.ts';
 import type { Config } from '../../platform/config.ts';
-import { parseSlackWebhooks } from '../incidents/settings.ts';
-import { DEFAULT_PORTS, type MonitorPorts, type RunningMonitor, startMonitor } from './start-monitor.ts';
+import { parseSlackWebhooks, parseSmtpUrl } from '../incidents/settings.ts';
+import {
+  DEFAULT_PORTS,
+  type DirectP0Email,
+  type MonitorPorts,
+  type RunningMonitor,
+  startMonitor,
+} from './start-monitor.ts';
 
 /** What tests and embedders may replace. */
 export interface MonitorCommandDeps {
@@ -144,6 +150,7 @@ prometheus-redis-exporter (with REDIS_URL) when installed. Everything listens on
         redisUrl: config.redisUrl,
         values,
         directP0SlackWebhook: directP0Slack(config),
+        directP0Email: directP0Email(config, (line) => process.stderr.write(`cb monitor: ${line}\n`)),
         path: env.PATH,
         onProgress: (line) => process.stderr.write(`cb monitor: ${line}\n`),
       });
@@ -190,6 +197,29 @@ prometheus-redis-exporter (with REDIS_URL) when installed. Everything listens on
       if (reason.includes('exited'))
         throw new CliError(`monitor stopped: ${reason}; see the logs in ${running.dir}/logs`);
     });
+}
+
+/**
+ * Alertmanager's own e-mail for the P0s that cannot page through cb: CB_SMTP_URL, CB_SMTP_FROM and
+ * CB_ONCALL_EMAIL, all three (else none, and a line says what is missing).
+ */
+function directP0Email(config: Readonly<Config>, say: (line: string) => void): DirectP0Email | undefined {
+  if (!config.smtpUrl) return undefined;
+  const to = (config.oncallEmail ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  if (!config.smtpFrom || to.length === 0) {
+    say(
+      `no direct P0 e-mail: CB_SMTP_URL is set but ${config.smtpFrom ? 'CB_ONCALL_EMAIL' : 'CB_SMTP_FROM'} is not`,
+    );
+    return undefined;
+  }
+  try {
+    return { smtp: parseSmtpUrl(config.smtpUrl), from: config.smtpFrom, to };
+  } catch (err) {
+    throw new CliError(`CB_SMTP_URL ${(err as Error).message}`);
+  }
 }
 
 /** CB_SLACK_WEBHOOK_URLS' `p0` webhook, else `default`, else the first (undefined without Slack). */

@@ -15,11 +15,60 @@ import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writ
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { SmtpSettings } from '../notify/smtp-client.ts';
 import { findBinary, MONITOR_BINARIES, type MonitorComponent } from './binaries.ts';
 import { MonitorBinaryMissingError, MonitorConfigError, MonitorStartError } from './errors.ts';
 import { renderTemplate } from './render-template.ts';
 
 /** The repository's deploy/ directory (the shipped configs). */
+/** Where Alertmanager e-mails the P0s that cannot page through cb. */
+export interface DirectP0Email {
+  smtp: SmtpSettings;
+  from: string;
+  to: readonly string[];
+}
+
+/**
+ * The direct P0 receiver's `email_configs` (one line of YAML flow: JSON), or why there are none.
+ * Alertmanager speaks implicit TLS on port 465 only, and STARTTLS with `require_tls`, which fails
+ * when the server does not offer it: `smtp://` asks for it unless `starttls=never`, or unless it is
+ * `auto` with no credentials to protect; `smtps://` must be on 465.
+ */
+export function directP0EmailConfigs(
+  email: DirectP0Email,
+  passwordFile: string | undefined,
+): { configs: string } | { skipped: string } {
+  const port = email.smtp.port ?? (email.smtp.secure ? 465 : 587);
+  if (email.smtp.secure && port !== 465)
+    return {
+      skipped: `CB_SMTP_URL is smtps:// on port ${port}: Alertmanager speaks implicit TLS on 465 only, so the direct P0 e-mail is off (use smtp:// with STARTTLS, or port 465)`,
+    };
+  const credentials = email.smtp.username !== undefined;
+  const requireTls =
+    !email.smtp.secure &&
+    (email.smtp.startTls === 'required' || ((email.smtp.startTls ?? 'auto') === 'auto' && credentials));
+  const host = email.smtp.host.includes(':') ? `[${email.smtp.host}]` : email.smtp.host;
+  return {
+    configs: JSON.stringify([
+      {
+        to: email.to.join(', '),
+        from: email.from,
+        smarthost: `${host}:${port}`,
+        ...(credentials
+          ? {
+              auth_username: email.smtp.username,
+              ...(passwordFile ? { auth_password_file: passwordFile } : {}),
+            }
+          : {}),
+        require_tls: requireTls,
+        send_resolved: true,
+        headers: { Subject: '[{{ .Status | toUpper }}] P0 {{ .CommonLabels.alertname }}' },
+        text: '{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}Sent by Alertmanager directly: cb cannot open an incident or page while this lasts. Runbook: docs/runbooks/{{ .CommonLabels.alertname }}.md',
+      },
+    ]),
+  };
+}
+
 export const DEPLOY_DIR = fileURLToPath(new URL('../../../deploy', import.meta.url));
 
 export interface MonitorPorts {
@@ -63,6 +112,11 @@ export interface StartMonitorOptions {
    * Alertmanager posts them there itself. Kept in a 0600 file of `dir`, never in the config.
    */
   directP0SlackWebhook?: string | undefined;
+  /**
+   * E-mail for the same P0s, sent by Alertmanager itself through this SMTP server (the password
+   * kept in a 0600 file of `dir`, never in the config).
+   */
+  directP0Email?: DirectP0Email | undefined;
   /** PATH to look for binaries on. */
   path: string | undefined;
   /** Time each process has to become ready, ms. @defaultValue `30000` */
@@ -204,6 +258,19 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
     ]);
   }
 
+  let directP0EmailConfigsValue = '[]';
+  if (options.directP0Email) {
+    let passwordFile: string | undefined;
+    if (options.directP0Email.smtp.password) {
+      passwordFile = join(dir, 'smtp-p0-password');
+      writeFileSync(passwordFile, options.directP0Email.smtp.password, { mode: 0o600 });
+      chmodSync(passwordFile, 0o600);
+    }
+    const email = directP0EmailConfigs(options.directP0Email, passwordFile);
+    if ('skipped' in email) options.onProgress?.(email.skipped);
+    else directP0EmailConfigsValue = email.configs;
+  }
+
   const local = (port: number) => `127.0.0.1:${port}`;
   const targets = (on: boolean, port: number) => JSON.stringify(on ? [local(port)] : []);
   const values: Record<string, string> = {
@@ -224,6 +291,7 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
     CB_WEBHOOK_URL: `${target}/v1/alerts/webhook`,
     CB_ALERT_WEBHOOK_TOKEN_FILE: tokenFile,
     CB_DIRECT_P0_SLACK_CONFIGS: directP0SlackConfigs,
+    CB_DIRECT_P0_EMAIL_CONFIGS: directP0EmailConfigsValue,
     ...options.values,
   };
   const rendered: Record<'prometheus' | 'alertmanager', string> = { prometheus: '', alertmanager: '' };
