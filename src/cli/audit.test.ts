@@ -154,7 +154,10 @@ describe('cb audit', () => {
       actor: cliActor(),
       details: { reason, incident: 'INC-7', kind: 'content' },
     });
-    expect((await withDb((db) => readAuditVerifications(db)))[0]).toMatchObject({ ok: true, brokenSeq: null });
+    expect((await withDb((db) => readAuditVerifications(db)))[0]).toMatchObject({
+      ok: true,
+      brokenSeq: null,
+    });
     expect((await cb('audit', 'verify')).exitCode).toBeUndefined();
     await expect(cb('audit', 'accept-break', '1', '--reason', reason)).rejects.toThrow(
       /the break at seq 1 was accepted already, by .* \(record 3\)/,
