@@ -83,6 +83,7 @@ import { createDbSampler } from './platform/db/db-sampler.ts';
 import { migrate } from './platform/db/migrate.ts';
 import { createSlowQueryRecorder } from './platform/db/slow-queries.ts';
 import { createHostSampler } from './platform/host-metrics.ts';
+import { recordInstanceInfo } from './platform/instance-info.ts';
 import { createJobs, type Jobs } from './platform/jobs/index.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics } from './platform/metrics.ts';
@@ -225,6 +226,8 @@ export interface RunningPlatform {
 export async function startRole(platform: Platform, role: Role): Promise<RunningPlatform> {
   const { common, db, jobs, processor } = platform;
   const { config, logger, metrics, shutdown } = common;
+  // cb_instance_info{role}: Prometheus scrapes every role under one job; ApiDown needs the role.
+  recordInstanceInfo(metrics, role);
 
   const stopHost = createHostSampler({
     metrics,

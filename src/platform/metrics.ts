@@ -53,6 +53,15 @@ export function createMetrics() {
   return {
     registry,
 
+    // ── Process ─────────────────────────────────────────────────────────────
+    // Set once by startRole: a CLI command's registry has none. ApiDown joins it with `up`.
+    instanceInfo: new Gauge<'role' | 'version'>({
+      name: 'cb_instance_info',
+      help: 'Always 1, labelled with the role this process runs (api, worker, listener, all) and the cb version.',
+      labelNames: ['role', 'version'],
+      registers: r,
+    }),
+
     // ── HTTP ────────────────────────────────────────────────────────────────
     httpRequestDuration: new Histogram<'method' | 'route' | 'status_code'>({
       name: 'cb_http_request_duration_seconds',
@@ -132,7 +141,7 @@ export function createMetrics() {
     }),
     dbLockWait: new Gauge({
       name: 'cb_db_lock_wait_seconds',
-      help: 'Longest current wait for a lock among the server sessions (PostgreSQL; 0 on PGlite).',
+      help: 'Longest wait for a lock among the server sessions that the samples (every second) of the last 30 s saw (PostgreSQL; 0 on PGlite).',
       registers: r,
     }),
     dbTableSize: new Gauge<'table'>({
@@ -248,6 +257,11 @@ export function createMetrics() {
     redisMemoryMax: new Gauge({
       name: 'cb_redis_memory_max_bytes',
       help: 'Redis maxmemory (0 = no limit).',
+      registers: r,
+    }),
+    redisTotalSystemMemory: new Gauge({
+      name: 'cb_redis_total_system_memory_bytes',
+      help: "Redis total_system_memory: the memory of Redis's host, its limit when maxmemory is 0.",
       registers: r,
     }),
     redisConnectedClients: new Gauge({

@@ -16,7 +16,7 @@
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ReadinessReport } from '../api/index.ts';
-import type { Metrics } from '../platform/metrics.ts';
+import { isHttpErrorStatus, type Metrics } from '../platform/metrics.ts';
 import type { HealthItem, HealthReport, HealthStatus } from './health-report.ts';
 import { type Bucket, histogramQuantile } from './histogram-quantile.ts';
 
@@ -170,7 +170,8 @@ const DEFS: Def[] = [
   {
     id: 'api.error_rate',
     group: 'api',
-    label: 'API error rate (5xx and 429)',
+    // ApiErrorRateHigh's errors (HTTP_ERROR_STATUS_REGEX): 5xx, 408 and 499; not 429, a client over its limit.
+    label: 'API error rate (5xx, 408 and 499)',
     unit: 'ratio',
     threshold: 0.01,
     seed: '2.1 错误率 1 %',
@@ -178,7 +179,7 @@ const DEFS: Def[] = [
       ratio(
         w.increase(
           'cb_http_request_duration_seconds_count',
-          (l) => isApiRoute(l) && (Number(l.status_code) >= 500 || Number(l.status_code) === 429),
+          (l) => isApiRoute(l) && l.status_code !== undefined && isHttpErrorStatus(l.status_code),
         ),
         w.increase('cb_http_request_duration_seconds_count', isApiRoute),
       ),
@@ -437,10 +438,11 @@ const DEFS: Def[] = [
     unit: 'ratio',
     threshold: 0.75,
     seed: '2.1 Redis内存使用率 75 %',
+    // As RedisMemoryHigh: of maxmemory, or of the host's memory when maxmemory is 0 (the default).
     value: (w) => {
-      const max = w.gauge('cb_redis_memory_max_bytes');
+      const limit = w.gauge('cb_redis_memory_max_bytes') || w.gauge('cb_redis_total_system_memory_bytes');
       const used = w.gauge('cb_redis_memory_used_bytes');
-      return max && used !== null ? used / max : null;
+      return limit && used !== null ? used / limit : null;
     },
   },
 

@@ -136,6 +136,8 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
       );
       const metrics = await (await fetch(`${cb.url}/metrics`)).text();
       expect(metrics).toMatch(/^cb_http_request_duration_seconds_bucket\{.*route="\/readyz"/m);
+      // The role, for ApiDown (Prometheus scrapes every role under one job).
+      expect(metrics).toMatch(/^cb_instance_info\{role="all",version="\d+\.\d+\.\d+[^"]*"\} 1$/m);
 
       // The chain plane of role all on the embedded dev chain: listener and minter run here, no pool.
       const chain = await waitFor('the listener to report a head', async () => {

@@ -46,6 +46,27 @@ describe.skipIf(!hasRedis)(
       expect(text).toMatch(/^cb_redis_keyspace_hits_total \d+$/m);
     });
 
+    test('behavior: both memory limits are exported as INFO reports them: maxmemory and the host memory', async () => {
+      const common = testCommon();
+      const sampler = createRedisSampler({ common, redisUrl: REDIS_TEST_URL });
+      samplers.push(sampler);
+      expect(await sampler.sample()).toBe(true);
+      const { Redis } = await import('ioredis');
+      const raw = new Redis(REDIS_TEST_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      let fields: Map<string, string>;
+      try {
+        await raw.connect();
+        fields = parseRedisInfo(await raw.info('memory'));
+      } finally {
+        raw.disconnect();
+      }
+      // RedisMemoryHigh divides by the host's memory when maxmemory is 0 (Redis's default).
+      const system = Number(fields.get('total_system_memory'));
+      expect(system).toBeGreaterThan(0);
+      expect(await metricValue(common, 'cb_redis_total_system_memory_bytes')).toBe(system);
+      expect(await metricValue(common, 'cb_redis_memory_max_bytes')).toBe(Number(fields.get('maxmemory')));
+    });
+
     test('behavior: start samples at once and on every interval; close stops it', async () => {
       const common = testCommon();
       const sampler = createRedisSampler({ common, redisUrl: REDIS_TEST_URL, intervalMs: 50 });
@@ -89,6 +110,12 @@ describe.skipIf(missing !== undefined)(
         await expect.poll(() => sampler.sample(), { timeout: 2000 }).toBe(true);
         expect(await misses()).toBe(3);
         expect(await hits()).toBe(1);
+        // No maxmemory (the default): the host's memory is exported as the limit to divide by.
+        expect(await metricValue(common, 'cb_redis_memory_max_bytes')).toBe(0);
+        expect(await metricValue(common, 'cb_redis_total_system_memory_bytes')).toBeGreaterThan(0);
+        await raw.config('SET', 'maxmemory', String(64 * 1024 * 1024));
+        expect(await sampler.sample()).toBe(true);
+        expect(await metricValue(common, 'cb_redis_memory_max_bytes')).toBe(64 * 1024 * 1024);
 
         await raw.get('d');
         expect(await sampler.sample()).toBe(true);

@@ -1,5 +1,6 @@
 /**
- * Samples Redis `INFO` into the `cb_redis_*` metrics: memory used and its limit, clients connected
+ * Samples Redis `INFO` into the `cb_redis_*` metrics: memory used and its limits (maxmemory, and the
+ * host's memory, the limit when maxmemory is 0), clients connected
  * and allowed, and the server's expired-keys / keyspace hit and miss counters (mirrored as
  * increments). `cb_redis_up` is 1 after a successful sample and 0 after a failed one.
  *
@@ -71,6 +72,9 @@ export function createRedisSampler(options: CreateRedisSamplerOptions): RedisSam
       if (used === undefined) throw new Error('INFO has no used_memory field');
       metrics.redisMemoryUsed.set(used);
       metrics.redisMemoryMax.set(number(fields, 'maxmemory') ?? 0);
+      // With maxmemory 0 (Redis's default) the host's memory is the limit: RedisMemoryHigh divides
+      // by it then. INFO has it since Redis 3.2; 0 when the platform cannot tell.
+      metrics.redisTotalSystemMemory.set(number(fields, 'total_system_memory') ?? 0);
       const connected = number(fields, 'connected_clients');
       if (connected !== undefined) metrics.redisConnectedClients.set(connected);
       // INFO lists maxclients since Redis 7; older servers answer CONFIG GET (unless it is renamed away).
