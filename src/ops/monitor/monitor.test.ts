@@ -251,6 +251,39 @@ describe('cb monitor up', () => {
     );
   });
 
+  test('behavior: the Redis exporter exports the host memory, the limit RedisMemoryHigh uses when maxmemory is 0', async (ctx) => {
+    binariesOrSkip(ctx);
+    if (!findBinary('prometheus-redis-exporter', process.env.PATH)) {
+      if (process.env.CI === 'true')
+        throw new Error('required in CI: apt-get install -y prometheus-redis-exporter');
+      return ctx.skip('prometheus-redis-exporter not installed');
+    }
+    const ports = {
+      prometheus: await freePort(),
+      alertmanager: await freePort(),
+      node: await freePort(),
+      postgres: await freePort(),
+      redis: await freePort(),
+    };
+    const monitor = await startMonitor({
+      target: 'http://127.0.0.1:3999',
+      dir: tempDir('cb-monitor-redis-'),
+      webhookToken: 't',
+      fast: true,
+      ports,
+      redisUrl: process.env.CB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15',
+      path: process.env.PATH,
+    });
+    try {
+      expect(monitor.processes.map((p) => p.component)).toContain('redis');
+      const text = await (await fetch(`http://127.0.0.1:${ports.redis}/metrics`)).text();
+      expect(text).toMatch(/^redis_total_system_memory_bytes [1-9]/m);
+      expect(text).toMatch(/^redis_memory_max_bytes /m);
+    } finally {
+      await monitor.stop();
+    }
+  }, 60_000);
+
   test('error: a template placeholder without a value is reported before anything starts', async (ctx) => {
     binariesOrSkip(ctx);
     const deploy = tempDir('cb-deploy-');

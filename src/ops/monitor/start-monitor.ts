@@ -375,7 +375,11 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
         DATA_SOURCE_NAME: options.databaseUrl!,
       });
     if (runRedis)
-      launch('redis', [`-web.listen-address=${local(ports.redis)}`], { REDIS_ADDR: options.redisUrl! });
+      // -include-system-metrics: redis_total_system_memory_bytes, RedisMemoryHigh's limit when
+      // maxmemory is 0 (Redis's default).
+      launch('redis', [`-web.listen-address=${local(ports.redis)}`, '-include-system-metrics'], {
+        REDIS_ADDR: options.redisUrl!,
+      });
     launch('alertmanager', [
       `--config.file=${rendered.alertmanager}`,
       `--storage.path=${join(dir, 'alertmanager-data')}`,
