@@ -138,6 +138,15 @@ export async function createPlatform(
     });
   const metrics = createMetrics();
   const shutdown = createShutdown({ graceMs: config.shutdownGraceMs, logger });
+  // Alerts on what the logs say (seed 4.4): lines by level and service. A service's WARN, ERROR
+  // and FATAL series start at 0, so the first such line is an increase Prometheus sees.
+  const stopCountingLines = logger.observe({
+    line: (level, service) => metrics.logLines.inc({ level, service }),
+    service: (service) => {
+      for (const level of ['WARN', 'ERROR', 'FATAL']) metrics.logLines.inc({ level, service }, 0);
+    },
+  });
+  shutdown.add('log-line-metrics', stopCountingLines);
   const common: Common = { config, logger, metrics, shutdown };
 
   const slowQueries = createSlowQueryRecorder({

@@ -24,7 +24,8 @@ The chain (listener, minter, on-chain execution) needs RPC_URLS in a split setup
 --role all runs the embedded dev chain, and the other roles do no chain work.
 
 Stops gracefully on SIGTERM or Ctrl-C: stops accepting, finishes in-flight requests and jobs
-within CB_SHUTDOWN_GRACE_MS, then exits 0. Settings: see docs/configuration.md.`,
+within CB_SHUTDOWN_GRACE_MS, then exits 0. An uncaught error is logged at FATAL and stops the
+process the same way, with exit code 1. Settings: see docs/configuration.md.`,
     )
     .action(async (opts: { role: string }) => {
       if (!(ROLES as readonly string[]).includes(opts.role)) {
@@ -44,7 +45,7 @@ within CB_SHUTDOWN_GRACE_MS, then exits 0. Settings: see docs/configuration.md.`
       process.stderr.write(
         `cb ${opts.role} is serving ${running.url} (ready in ${Math.round(performance.now() - started)} ms; Ctrl-C stops)\n`,
       );
-      const stop = async (signal: string) => {
+      const stop = async (signal: string, exitCode = 0) => {
         const { timedOut, unfinished } = await shutdown.run(signal);
         if (timedOut) {
           logger.warn('shutdown grace period ran out; exiting anyway', {
@@ -54,9 +55,18 @@ within CB_SHUTDOWN_GRACE_MS, then exits 0. Settings: see docs/configuration.md.`
         }
         // The last line: a close function still running past the grace period logs no more.
         await logger.end('stopped', { context: { signal } });
-        process.exit(0);
+        process.exit(exitCode);
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));
       process.once('SIGINT', () => void stop('SIGINT'));
+      // A bug that escapes every handler: one FATAL line with the error (JSON, like every line,
+      // where Node would print a bare stack), then the same graceful stop, and exit 1 so the
+      // supervisor restarts the process (CbInstanceRestarting watches for a loop of those).
+      const crash = (what: string) => (err: unknown) => {
+        logger.fatal(`${what}; stopping`, { err });
+        void stop(what, 1);
+      };
+      process.on('uncaughtException', crash('uncaught exception'));
+      process.on('unhandledRejection', crash('unhandled promise rejection'));
     });
 }

@@ -62,6 +62,27 @@ describe('logger', () => {
     expect(jobs.isLevelEnabled('error')).toBe(false);
   });
 
+  test('behavior: an observer hears of every line written in the tree, by level and service, and of every service', () => {
+    const logs = captureLogs('info');
+    const early = logs.logger.child('jobs');
+    const lines: string[] = [];
+    const services: string[] = [];
+    const stop = logs.logger.observe({
+      line: (level, service) => lines.push(`${level} ${service}`),
+      service: (service) => services.push(service),
+    });
+    expect(services).toEqual(['test', 'jobs']);
+    early.error('e');
+    logs.logger.child('api').warn('w');
+    logs.logger.debug('below the level: not written, not counted');
+    logs.logger.fatal('f');
+    expect(services).toEqual(['test', 'jobs', 'api']);
+    expect(lines).toEqual(['ERROR jobs', 'WARN api', 'FATAL test']);
+    stop();
+    early.error('after stop');
+    expect(lines).toHaveLength(3);
+  });
+
   test('behavior: secrets never reach a line', () => {
     const logs = captureLogs();
     logs.logger.info('connecting to postgres://cb:hunter2@db:5432/cb with cbk_abcdef123456_secretsecret', {

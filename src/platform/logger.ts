@@ -42,7 +42,25 @@ export interface Logger {
    * still be running; its lines must not come after the line that says the process stopped.
    */
   end(message: string, fields?: LogFields): Promise<void>;
+  /**
+   * Tells `observer` of every line written from now on, by this logger or any other of its tree,
+   * and of every service (this logger's and its children's, past and future), so a metric can
+   * count the lines by level and service (cb_log_lines_total: alerts on what the logs say, seed
+   * 4.4). Returns the function that stops it.
+   */
+  observe(observer: LineObserver): () => void;
 }
+
+/** Watches the lines a logger tree writes (`Logger.observe`). */
+export interface LineObserver {
+  /** A line was written. */
+  line(level: LogLevelLabel, service: string): void;
+  /** A service has a logger (called at once for the existing ones). */
+  service?(service: string): void;
+}
+
+/** A line's `level` field. */
+export type LogLevelLabel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
 
 export interface LoggerOptions {
   service: string;
@@ -85,6 +103,13 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 
   let ended = false;
+  const observers = new Set<LineObserver>();
+  const services = new Set<string>();
+  const serviceSeen = (service: string) => {
+    if (services.has(service)) return;
+    services.add(service);
+    for (const o of observers) o.service?.(service);
+  };
   const flush = () =>
     new Promise<void>((resolve) => {
       try {
@@ -94,7 +119,8 @@ export function createLogger(options: LoggerOptions): Logger {
       }
     });
 
-  const wrap = (p: pino.Logger): Logger => {
+  const wrap = (p: pino.Logger, service: string): Logger => {
+    serviceSeen(service);
     const write =
       (level: 'debug' | 'info' | 'warn' | 'error' | 'fatal') => (message: string, fields?: LogFields) => {
         if (ended || !p.isLevelEnabled(level)) return;
@@ -111,6 +137,7 @@ export function createLogger(options: LoggerOptions): Logger {
           },
           redactString(message),
         );
+        for (const o of observers) o.line(LEVEL_LABEL[level] as LogLevelLabel, service);
       };
     return {
       debug: write('debug'),
@@ -118,7 +145,7 @@ export function createLogger(options: LoggerOptions): Logger {
       warn: write('warn'),
       error: write('error'),
       fatal: write('fatal'),
-      child: (service) => wrap(root.child({ service })),
+      child: (child) => wrap(root.child({ service: child }), child),
       isLevelEnabled: (level) => !ended && p.isLevelEnabled(level),
       flush,
       end: async (message, fields) => {
@@ -128,9 +155,14 @@ export function createLogger(options: LoggerOptions): Logger {
         }
         await flush();
       },
+      observe: (observer) => {
+        observers.add(observer);
+        for (const s of services) observer.service?.(s);
+        return () => observers.delete(observer);
+      },
     };
   };
-  return wrap(root.child({ service: options.service }));
+  return wrap(root.child({ service: options.service }), options.service);
 }
 
 type Flushable = { flush?: (cb: (err?: Error | null) => void) => void };
@@ -164,6 +196,7 @@ export function createSilentLogger(): Logger {
     isLevelEnabled: () => false,
     flush: async () => {},
     end: async () => {},
+    observe: () => () => {},
   };
   return silent;
 }

@@ -55,6 +55,12 @@ export function createMetrics() {
 
     // ── Process ─────────────────────────────────────────────────────────────
     // Set once by startRole: a CLI command's registry has none. ApiDown joins it with `up`.
+    logLines: new Counter<'level' | 'service'>({
+      name: 'cb_log_lines_total',
+      help: 'Log lines written, by level (DEBUG … FATAL) and service: what LogErrorsHigh, LogFatal and LogErrorRateAnomaly watch.',
+      labelNames: ['level', 'service'],
+      registers: r,
+    }),
     instanceInfo: new Gauge<'role' | 'version'>({
       name: 'cb_instance_info',
       help: 'Always 1, labelled with the role this process runs (api, worker, listener, all) and the cb version.',

@@ -53,6 +53,7 @@ describe('alert rules', () => {
         'governance',
         'host',
         'jobs',
+        'logs',
         'queue',
         'security',
       ].map((a) => `${a}.yml`),

@@ -368,6 +368,33 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
       }
     },
   );
+
+  test('error: an uncaught error is one FATAL line with the error, a graceful stop and exit 1; log lines are counted by level and service', async () => {
+    // A bug that escapes every handler, set off on demand: a preloaded SIGUSR2 handler throws.
+    const bug = 'process.on("SIGUSR2",()=>{throw new Error("injected bug 4e1")})';
+    const cb = await startCb({
+      ...env,
+      NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(bug)}`,
+    });
+    try {
+      const metrics = await (await fetch(`${cb.url}/metrics`)).text();
+      expect(metrics).toMatch(/^cb_log_lines_total\{level="INFO",service="cb"\} [1-9]/m);
+      // Every service's WARN, ERROR and FATAL series exist from the start, at 0 until a line comes.
+      expect(metrics).toMatch(/^cb_log_lines_total\{level="FATAL",service="api"\} 0$/m);
+      cb.child.kill('SIGUSR2');
+      expect(await cb.exited).toBe(1);
+    } finally {
+      if (cb.child.exitCode === null) cb.child.kill('SIGKILL');
+    }
+    const entries = parse(cb.lines);
+    const fatal = entries.find((e) => e.level === 'FATAL');
+    expect(fatal).toMatchObject({
+      message: 'uncaught exception; stopping',
+      context: { error: { message: 'injected bug 4e1' } },
+    });
+    expect(entries.at(-1)).toMatchObject({ message: 'stopped', context: { signal: 'uncaught exception' } });
+    expect(entries.some((e) => e.message === 'shutting down')).toBe(true);
+  });
 });
 
 describe('cb start refuses bad configuration', { timeout: 60_000 }, () => {
