@@ -8,7 +8,7 @@
  */
 import type { GovernanceContext } from './context.ts';
 import { readParameters } from './parameters.ts';
-import type { PowerBreakdown } from './voting-power.ts';
+import { canonicalPower } from './power-differences.ts';
 import type { WeightSet } from './weights.ts';
 
 export interface AccuracyReport {
@@ -21,9 +21,6 @@ interface Target {
   block: bigint;
   weights: WeightSet;
 }
-
-const canonical = (p: PowerBreakdown) =>
-  JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
 export async function checkPowerAccuracy(
   ctx: GovernanceContext,
@@ -66,8 +63,8 @@ export async function checkPowerAccuracy(
     const fresh = await ctx.power.fresh(t.address, t.block, t.weights);
     report.checked++;
     ctx.metrics.votingPowerChecks.inc();
-    const a = canonical(served);
-    const b = canonical(fresh);
+    const a = canonicalPower(served);
+    const b = canonicalPower(fresh);
     if (a === b) continue;
     ctx.metrics.votingPowerMismatches.inc();
     const mismatch = {

@@ -79,6 +79,7 @@ export {
 } from './parameters.ts';
 export { PROPOSAL_STATES, PROPOSAL_TYPES, type ProposalState, type ProposalType } from './proposal-shape.ts';
 export { getProposal, listBallots, listProposals, votingHistory } from './read-proposals.ts';
+export { type ReconcilePowerCacheOptions, reconcilePowerCache } from './reconcile-power-cache.ts';
 export { type DelegationInput, type DelegationRecord, recordDelegation } from './record-delegation.ts';
 export { governanceRoutes, powerView } from './routes.ts';
 export {

@@ -20,6 +20,7 @@ import type { Metrics } from '../metrics.ts';
 import { CacheValueError, deserializeJson, serializeJson } from './json-codec.ts';
 import type { CacheKeys } from './redis-keys.ts';
 import { execAll, type RedisLink } from './redis-link.ts';
+import { createSharedEntries, type SharedEntries } from './shared-entries.ts';
 
 /** Options of one namespace; fields left out take the Cache's defaults. */
 export interface NamespaceOptions<T> {
@@ -57,6 +58,11 @@ export interface CacheNamespace<T> {
   invalidateAll(): Promise<void>;
   /** The value in this process's memory, without touching Redis, recency or metrics (reconciliation, tests). */
   peekLocal(key: string): T | undefined;
+  /**
+   * The namespace's entries in Redis as stored, to check them against the source and repair them
+   * (`cb reconcile cache`); undefined without Redis. See shared-entries.ts.
+   */
+  readonly shared: SharedEntries<T> | undefined;
 }
 
 /** What the Cache gives each namespace. */
@@ -457,6 +463,18 @@ export function createCacheNamespace<T>(
     peekLocal(key) {
       return memory.peek(key)?.value;
     },
+
+    shared: link
+      ? createSharedEntries<T>({
+          name,
+          link,
+          keys,
+          ttlMs,
+          serialize: (value) => encode(value).text,
+          deserialize,
+          onRepaired: dropLocalKey,
+        })
+      : undefined,
   };
 
   const control: NamespaceControl = {

@@ -28,6 +28,9 @@
  *   drops on reconnect), `cb_cache_redis_errors_total{cache,operation}` (`cache="*"` for the
  *   subscriber). `createRedisSampler` fills `cb_redis_*` from INFO; one process per deployment runs it.
  * - `close` is the caller's to register with shutdown; nothing here is global or starts a timer.
+ * - Reconciliation (`cb reconcile cache`): `namespace.shared` reads the entries Redis holds at the
+ *   current version and repairs one; `reconcileShared` compares them with a source the caller
+ *   recomputes and, with `fix`, rewrites the stale ones from it (reconcile-shared.ts).
  *
  * Errors: CB_CACHE_INVALID_ARGUMENT (bad namespace name/options/key, namespace declared twice),
  * CB_CACHE_VALUE_UNSERIALIZABLE (a value the codec cannot store), CB_REDIS_UNAVAILABLE (`ping`).
@@ -41,4 +44,13 @@ export {
   type RedisSampler,
 } from './create-redis-sampler.ts';
 export { CacheValueError, deserializeJson, serializeJson } from './json-codec.ts';
+export {
+  type CacheDifference,
+  type Recomputed,
+  type ReconcileSharedOptions,
+  reconcileShared,
+  type SharedReconcileReport,
+  type StaleCacheEntry,
+} from './reconcile-shared.ts';
 export { DEFAULT_KEY_PREFIX } from './redis-keys.ts';
+export type { RepairOutcome, SharedEntries, SharedEntry, SharedScan } from './shared-entries.ts';
