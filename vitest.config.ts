@@ -16,6 +16,8 @@ const DRIVER_INDEPENDENT = [
   'src/chain/rpc/**',
   'src/platform/config.test.ts',
   'src/platform/logger.test.ts',
+  'src/platform/shutdown.test.ts',
+  'test/deploy/**',
   'src/platform/host-metrics.test.ts',
   'src/platform/metrics.test.ts',
   'src/web/rum-catalogue.test.ts',
