@@ -13,7 +13,7 @@ let drop: () => Promise<void>;
 beforeAll(async () => {
   const target = await testDatabaseTarget();
   drop = target.drop;
-  db = await createDb({ ...target, poolMax: 2, slowQueryMs: 5000, logger, metrics: createMetrics() });
+  db = await createDb({ ...target, poolMax: 4, slowQueryMs: 5000, logger, metrics: createMetrics() });
   await migrate(db, logger);
   await db.query(`insert into ach_achievements (id, current_version) values ('a', 1)`);
   await db.query(
@@ -48,6 +48,21 @@ describe('checkChainIdentity', () => {
       'select status, token_id from ach_mint_outbox',
     );
     expect(rows).toEqual([{ status: 'pending', token_id: null }]);
+  });
+
+  test('behavior: processes starting at once on a database with no identity record it once, without a conflict', async () => {
+    const real = { ...dev, dev: false, chainId: 11155111, genesisHash: '0xsepolia' };
+    // Several rounds: the race needs two transactions to read the empty table before either writes.
+    for (let round = 0; round < 20; round++) {
+      await db.query('delete from chain_identity');
+      const results = await Promise.all([1, 2, 3, 4].map(() => checkChainIdentity(db, real, logger)));
+      expect(results.sort()).toEqual(['recorded', 'same', 'same', 'same']);
+    }
+    expect((await db.query('select chain_id::text as id from chain_identity')).rows).toEqual([
+      { id: '11155111' },
+    ]);
+    await db.query('delete from chain_identity');
+    await checkChainIdentity(db, dev, logger);
   });
 
   test('error: a different real chain is refused', async () => {

@@ -8,6 +8,10 @@
  *   mints the badges again on the new chain and a newcomer sees real mints after each restart;
  * - different against a real chain → refused (`CHAIN_IDENTITY_CHANGED`): pointing cb at another
  *   contract or network by mistake must not silently mix two chains' data.
+ *
+ * Processes starting at once (api, worker, listener on a new database) take turns on a
+ * transaction-scoped advisory lock: `for update` locks nothing while the table is empty, and two
+ * first starts would both insert (the second failed with a duplicate key and had to restart).
  */
 import type { Db } from '../platform/db/create-db.ts';
 import { BaseError } from '../platform/errors.ts';
@@ -30,6 +34,7 @@ export async function checkChainIdentity(
   logger: Logger,
 ): Promise<'recorded' | 'same' | 'reset'> {
   return db.transaction(async (tx) => {
+    await tx.query("select pg_advisory_xact_lock(hashtext('cb.chain_identity'))");
     const { rows } = await tx.query<{
       chain_id: string;
       badge_address: string;
