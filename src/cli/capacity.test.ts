@@ -18,7 +18,12 @@ const MiB = 1_048_576;
 const GiB = 1024 * MiB;
 const DAY = 86_400_000;
 
-const measurement = (i: number, cpuPeak: number | null): CapacityMeasurement => ({
+/** Day `i`: traffic peaks of 10 + i MiB/s received and 2 MiB/s sent, over `link` (1 Gb/s) unless told. */
+const measurement = (
+  i: number,
+  cpuPeak: number | null,
+  link: number | null = 125_000_000,
+): CapacityMeasurement => ({
   databaseBytes: GiB + i * 100 * MiB,
   tables: { ach_events: 512 * MiB + i * 100 * MiB, audit_log: 64 * MiB, 'pgboss.job': 8 * MiB },
   dbDisk: { path: '/srv/cb-data', sizeBytes: 60 * GiB, usedBytes: 30 * GiB, availBytes: 10 * GiB },
@@ -31,16 +36,26 @@ const measurement = (i: number, cpuPeak: number | null): CapacityMeasurement => 
   processCpuPeak: cpuPeak === null ? null : 0.05,
   memoryPeak: cpuPeak === null ? null : 0.5,
   memoryTotalBytes: 4 * GiB,
+  network:
+    cpuPeak === null
+      ? null
+      : {
+          rxPeakBytesPerSecond: (10 + i) * MiB,
+          rxMeanBytesPerSecond: 3 * MiB,
+          txPeakBytesPerSecond: 2 * MiB,
+          txMeanBytesPerSecond: 512 * 1024,
+          linkBytesPerSecond: link,
+        },
 });
 
 /** `n` daily samples, the last taken now, with the given CPU peaks (oldest first). */
-async function seed(n: number, cpuPeaks: (number | null)[]): Promise<void> {
+async function seed(n: number, cpuPeaks: (number | null)[], link?: number | null): Promise<void> {
   const now = Date.now();
   await withTargetDb(target, async (db) => {
     await db.query('delete from capacity_samples');
     for (let i = 0; i < n; i++) {
       const takenAt = new Date(now - (n - 1 - i) * DAY);
-      await recordCapacitySample(db, measurement(i, cpuPeaks[i] ?? null), {
+      await recordCapacitySample(db, measurement(i, cpuPeaks[i] ?? null, link), {
         instance: 'cb-worker-1',
         day: takenAt.toISOString().slice(0, 10),
         takenAt,
@@ -91,6 +106,16 @@ describe('cb capacity', () => {
     expect(out).toMatch(
       /\nmemory {4}peak 50 % of 4\.0 GiB on \d{4}-\d\d-\d\d; peaks flat \(least squares over 10 samples\)\n/,
     );
+    // Peaks 12 … 21 MiB/s: +1 MiB/s a day; 70 % of 125 MB/s is 87.5 MB/s, 62.4 days above 21 MiB/s.
+    expect(out).toMatch(
+      /\nnetwork {3}peak 21\.0 MiB\/s \(rx \+ tx\) on (\d{4}-\d\d-\d\d); on \1 rx peak 19\.0 MiB\/s, mean 3\.0 MiB\/s, tx peak 2\.0 MiB\/s, mean 512\.0 KiB\/s \(10 day\(s\) with figures\)\n/,
+    );
+    expect(out).toMatch(
+      /\n {10}peaks growing 1\.0 MiB\/s\/day \(least squares over 10 samples\): in 30 days 51\.0 MiB\/s, in 90 days 111\.0 MiB\/s\n/,
+    );
+    expect(out).toMatch(
+      /\n {10}link 1000 Mb\/s \(119\.2 MiB\/s\), the peak uses 18 %: 70 % of it \(30 % kept for bursts\) in 62 days \(\d{4}-\d\d-\d\d\)\n/,
+    );
     expect(out).toMatch(
       /\nTABLE +SIZE +PER DAY +SAMPLES\nach_events +1\.4 GiB +\+100\.0 MiB +10\s*\naudit_log +64\.0 MiB +0 B +10\s*\npgboss\.job +8\.0 MiB +0 B +10\s*\n/,
     );
@@ -105,7 +130,14 @@ describe('cb capacity', () => {
       database: { growth: { samples: 5 } },
       cpu: { peakRatio: 0.6, holds: true, burstBufferRatio: 0.3 },
       disk: { path: '/srv/cb-data', warningRatio: 0.8 },
+      network: {
+        samples: 5,
+        peakBytesPerSecond: 21 * MiB,
+        linkBytesPerSecond: 125_000_000,
+        warningRatio: 0.7,
+      },
     });
+    expect(json.network.growth.perDay / MiB).toBeCloseTo(1, 6);
     expect(json.database.growth.perDay / MiB).toBeCloseTo(100, 6);
   });
 
@@ -126,6 +158,30 @@ describe('cb capacity', () => {
       /\nmemory {4}peak 50 % of 4\.0 GiB on \d{4}-\d\d-\d\d; trend of the daily peaks: not enough history/,
     );
     expect(out).toMatch(/\nach_events +612\.0 MiB +not enough history +2\s*\n/);
+    expect(out).toMatch(
+      /\n {10}trend of the daily peaks: not enough history: 2 sample\(s\), at least 3 needed\n {10}link 1000 Mb\/s \(119\.2 MiB\/s\), the peak uses 11 %: 70 % of it \(30 % kept for bursts\) not forecast: not enough history: 2 sample\(s\), at least 3 needed\n/,
+    );
+  });
+
+  test('behavior: a link of unknown speed, a peak past 70 % of the link, and no network figures say so', async () => {
+    await seed(4, [0.2, 0.2, 0.2, 0.2], null);
+    let { out } = await cb('capacity');
+    expect(out).toMatch(
+      /\n {10}peaks growing 1\.0 MiB\/s\/day .*: in 30 days 45\.0 MiB\/s, in 90 days 105\.0 MiB\/s\n/,
+    );
+    expect(out).toMatch(/\n {10}link: the link speed is not known: no interface of the recording host/);
+
+    await seed(4, [0.2, 0.2, 0.2, 0.2], 20 * MiB);
+    ({ out } = await cb('capacity'));
+    expect(out).toMatch(
+      /\n {10}link 168 Mb\/s \(20\.0 MiB\/s\), the peak uses 75 %: 70 % of it \(30 % kept for bursts\) passed already: a faster link or less traffic\n/,
+    );
+
+    await seed(4, [null, null, null, null]);
+    ({ out } = await cb('capacity'));
+    expect(out).toMatch(
+      /\nnetwork {3}no network figures in the window: a worker records them once it has watched \/proc\/net\/dev for a minute \(Linux only\)\n/,
+    );
   });
 
   test('behavior: without any sample it says where they come from', async () => {
@@ -162,6 +218,8 @@ describe('cb capacity', () => {
     expect(help).toContain('"not enough history"');
     expect(help).toContain('80 % used (HostDiskHigh)');
     expect(help).toContain('peak × 1.3 ≤ 100 %');
+    expect(help).toContain('projected 30 and 90 days ahead');
+    expect(help).toContain('70 % of\n  the link');
     expect(help).toContain('GET /v1/ops/capacity');
   });
 });

@@ -4,6 +4,7 @@
  * `GET /v1/ops/capacity`.
  */
 import type { Command } from 'commander';
+import { NETWORK_PROJECTION_DAYS, NETWORK_WARNING_RATIO } from '../ops/capacity/capacity-report.ts';
 import {
   BURST_BUFFER_RATIO,
   CAPACITY_RETENTION_DAYS,
@@ -23,7 +24,7 @@ export function registerCapacity(program: Command): void {
   program
     .command('capacity')
     .description(
-      "Capacity report from the daily samples: growth per day of the database and its largest tables, days until the database's disk is full (and at 80 %), the CPU peak against a 30 % burst buffer, memory's peak and trend.",
+      "Capacity report from the daily samples: growth per day of the database and its largest tables, days until the database's disk is full (and at 80 %), the CPU peak against a 30 % burst buffer, memory's peak and trend, the network's peak and its projection against 70 % of the link.",
     )
     .option(
       '--days <n>',
@@ -38,7 +39,7 @@ Where the figures come from: once a day (job ops.capacity, CB_CAPACITY_SCHEDULE,
 ${CAPACITY_RETENTION_DAYS} days) a worker records the database's size and every table's (public and the job
 queue's), the space of the disk holding the database (the embedded database's CB_DATA_DIR, or
 PostgreSQL's data_directory when the server runs on the same host) and of / and CB_DATA_DIR, and
-its host's CPU and memory over the last 24 hours in 1-minute means.
+its host's CPU, memory and network traffic over the last 24 hours in 1-minute means.
 
 - growth: least-squares slope over the window's samples, per day, with the number of samples
   behind it; under 3 samples it says "not enough history" instead of a figure.
@@ -49,6 +50,10 @@ its host's CPU and memory over the last 24 hours in 1-minute means.
   bursts (seed 8.1: 为突发流量预留缓冲，一般为峰值的30%), against all the cores: the buffer holds while
   peak × ${1 + BURST_BUFFER_RATIO} ≤ 100 %. With 3 days of peaks, their trend says when it stops holding.
 - memory: the highest use in the window and its trend towards ${Math.round(MEMORY_WARNING_RATIO * 100)} % (HostMemoryHigh).
+- network: the host's traffic (every interface but lo), a day's peak being its highest 1-minute
+  receive rate plus its highest transmit rate; the window's highest peak, rising at the trend of
+  the daily peaks, projected ${NETWORK_PROJECTION_DAYS.join(' and ')} days ahead, and the days until it passes ${Math.round(NETWORK_WARNING_RATIO * 100)} % of
+  the link (the rest kept for bursts) when the link's speed is known (/sys/class/net/<iface>/speed).
 
 On the embedded database a running cb start holds the data directory: ask it instead,
 GET /v1/ops/capacity (scope ops:read).`,
@@ -128,6 +133,8 @@ function printReport(r: CapacityReport): void {
       }`,
     );
 
+  printNetwork(r.network);
+
   if (r.tables.length > 0) {
     printLine('');
     printLine(`largest tables (growth per day over the window)`);
@@ -158,6 +165,40 @@ function printReport(r: CapacityReport): void {
   }
 }
 
+function printNetwork(n: CapacityReport['network']): void {
+  if (n.peakBytesPerSecond === null) {
+    printLine(`network   ${n.note}`);
+    return;
+  }
+  printLine(
+    `network   peak ${rate(n.peakBytesPerSecond)} (rx + tx) on ${n.peakDay}; on ${n.latestDay} rx peak ${rate(n.rxPeakBytesPerSecond!)}, mean ${rate(n.rxMeanBytesPerSecond!)}, tx peak ${rate(n.txPeakBytesPerSecond!)}, mean ${rate(n.txMeanBytesPerSecond!)} (${n.samples} day(s) with figures)`,
+  );
+  const [soon, later] = NETWORK_PROJECTION_DAYS;
+  printLine(
+    `          ${
+      n.growth.perDay === null
+        ? `trend of the daily peaks: ${n.growth.note}`
+        : `peaks ${growthText(n.growth, rate)}`
+    }${
+      n.projectedPeak30DaysBytesPerSecond !== null
+        ? `: in ${soon} days ${rate(n.projectedPeak30DaysBytesPerSecond)}, in ${later} days ${rate(n.projectedPeak90DaysBytesPerSecond!)}`
+        : ''
+    }`,
+  );
+  const level = `${pct(n.warningRatio)} of it (${pct(1 - n.warningRatio)} kept for bursts)`;
+  if (n.linkBytesPerSecond === null) printLine(`          link: ${n.linkNote}`);
+  else
+    printLine(
+      `          link ${Math.round(n.linkBytesPerSecond / 125_000)} Mb/s (${rate(n.linkBytesPerSecond)}), the peak uses ${pct(n.peakLinkRatio!)}: ${level} ${
+        n.daysUntilWarning === 0
+          ? 'passed already: a faster link or less traffic'
+          : n.daysUntilWarning !== null
+            ? `in ${days(n.daysUntilWarning)} (${n.warningOn})`
+            : `not forecast: ${n.linkNote}`
+      }`,
+    );
+}
+
 /** `growing 100.0 MiB/day (least squares over 10 samples)`, or `growth: not enough history: …`. */
 function growthText(g: Growth, unit: (n: number) => string): string {
   if (g.perDay === null) return `growth: ${g.note}`;
@@ -183,6 +224,8 @@ function bytes(n: number): string {
   return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${UNITS[i]}`;
 }
 
+/** 1.2 MiB/s. */
+const rate = (n: number) => `${bytes(n)}/s`;
 const signedBytes = (n: number) => (n === 0 ? '0 B' : `${n < 0 ? '-' : '+'}${bytes(Math.abs(n))}`);
 const pct = (ratio: number) => `${Math.round(ratio * 100)} %`;
 const points = (ratio: number) => `${(ratio * 100).toFixed(1)} points`;

@@ -1,7 +1,7 @@
 /**
  * Seed 8.1 资源需求分析 needs a history: the daily job ops.capacity records one row per UTC day —
  * the database's and its tables' sizes, the database's disk and the watched mounts, the worker's
- * CPU and memory peaks — a rerun the same day replaces it, and nothing is lost when two run at once.
+ * CPU, memory and network peaks — a rerun the same day replaces it, and nothing is lost when two run at once.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,12 @@ import {
   runCapacityJob,
   sendCapacityJobIfNoSampleToday,
 } from './capacity-job.ts';
-import { type CapacityMeasurement, readCapacitySamples, recordCapacitySample } from './capacity-samples.ts';
+import {
+  type CapacityMeasurement,
+  measureCapacity,
+  readCapacitySamples,
+  recordCapacitySample,
+} from './capacity-samples.ts';
 import { createUsageTracker, type UsageTracker } from './usage-tracker.ts';
 
 const quiet = createSilentLogger();
@@ -30,21 +35,32 @@ let db: Db;
 let closeDb: () => Promise<void>;
 let dataDir: string;
 
-/** A tracker that watched two minutes of a host at 40 % then 75 % CPU, memory at 60 %. */
+/**
+ * A tracker that watched two minutes of a host at 40 % then 75 % CPU, memory at 60 %, receiving
+ * 2 then 6 MB/s and sending 1 then 0.5 MB/s over a 1 Gb/s link.
+ */
 function watchedTracker(): UsageTracker {
   const root = mkdtempSync(join(tmpdir(), 'cb-capacity-proc-'));
-  const write = (busy: number, idle: number) => {
+  mkdirSync(join(root, 'net'));
+  const sys = mkdtempSync(join(tmpdir(), 'cb-capacity-sys-'));
+  mkdirSync(join(sys, 'class', 'net', 'eth0', 'device'), { recursive: true });
+  writeFileSync(join(sys, 'class', 'net', 'eth0', 'speed'), '1000\n');
+  const write = (busy: number, idle: number, rx: number, tx: number) => {
     writeFileSync(join(root, 'stat'), `cpu  ${busy} 0 0 ${idle} 0 0 0 0 0 0\n`);
     writeFileSync(join(root, 'meminfo'), 'MemTotal: 1000000 kB\nMemAvailable: 400000 kB\n');
+    writeFileSync(
+      join(root, 'net', 'dev'),
+      `Inter-| Receive | Transmit\n face |bytes packets|bytes packets\n    lo: 5000000000 1 0 0 0 0 0 0 5000000000 1 0 0 0 0 0 0\n  eth0: ${rx} 1 0 0 0 0 0 0 ${tx} 1 0 0 0 0 0 0\n`,
+    );
   };
-  write(0, 0);
+  write(0, 0, 0, 0);
   let now = Date.now() - 180_000;
-  const tracker = createUsageTracker({ procRoot: root, now: () => now });
+  const tracker = createUsageTracker({ procRoot: root, sysRoot: sys, now: () => now });
   now += 60_000;
-  write(400, 600);
+  write(400, 600, 120e6, 60e6);
   tracker.sample();
   now += 60_000;
-  write(1150, 850);
+  write(1150, 850, 480e6, 90e6);
   tracker.sample();
   return tracker;
 }
@@ -102,6 +118,14 @@ describe('the daily capacity sample', () => {
     expect(s!.memoryPeak).toBeCloseTo(0.6, 6);
     expect(s!.cpuCores).toBeGreaterThan(0);
     expect(s!.memoryTotalBytes).toBeGreaterThan(0);
+    // Network: peaks of the 1-minute rates, bytes ÷ seconds, and the link (1000 Mb/s).
+    expect(s!.network).toEqual({
+      rxPeakBytesPerSecond: 6e6,
+      rxMeanBytesPerSecond: 4e6,
+      txPeakBytesPerSecond: 1e6,
+      txMeanBytesPerSecond: 0.75e6,
+      linkBytesPerSecond: 125e6,
+    });
     // The database's disk: the embedded database's CB_DATA_DIR; the local PostgreSQL's data_directory.
     if (TEST_DRIVER === 'pg') {
       const dir = await db.query<{ dir: string }>("select current_setting('data_directory') as dir");
@@ -118,11 +142,17 @@ describe('the daily capacity sample', () => {
     ).toMatchObject({
       level: 'INFO',
       context: { day: today(), mounts: ['/', dataDir] },
-      metrics: { databaseBytes: s!.databaseBytes, usageObservedSeconds: 120, pruned: 0 },
+      metrics: {
+        databaseBytes: s!.databaseBytes,
+        usageObservedSeconds: 120,
+        networkPeakBytesPerSecond: 7e6,
+        networkLinkBytesPerSecond: 125e6,
+        pruned: 0,
+      },
     });
   });
 
-  test('behavior: a rerun the same day replaces the day’s row; one without CPU figures keeps the earlier ones', async () => {
+  test('behavior: a rerun the same day replaces the day’s row; one without CPU or network figures keeps the earlier ones', async () => {
     await runCapacityJob(deps({ usage: watchedTracker() }));
     const [before] = await readCapacitySamples(db, { sinceDay: today() });
     await db.query('create table capacity_probe (id int primary key, pad text)');
@@ -142,13 +172,28 @@ describe('the daily capacity sample', () => {
         cpuCores: before!.cpuCores,
         hostCpuPeak: before!.hostCpuPeak,
         memoryPeak: before!.memoryPeak,
+        network: before!.network,
       });
+      expect(before!.network).not.toBeNull();
       // With figures, the rerun's replace the earlier ones.
       const busier = watchedTracker();
       await runCapacityJob(deps({ usage: busier }));
       expect((await readCapacitySamples(db, { sinceDay: today() }))[0]).toMatchObject({
         instance: 'cb-worker-1',
         hostCpuPeak: busier.summary()!.hostCpuPeak,
+        network: { rxPeakBytesPerSecond: 6e6, linkBytesPerSecond: 125e6 },
+      });
+      // Figures with no known link replace the earlier link too: the link goes with its figures.
+      const m = await measureCapacity(db, { schemas: ['public'], mounts: [], dataDir, usage: busier });
+      await recordCapacitySample(
+        db,
+        { ...m, network: { ...m.network!, rxPeakBytesPerSecond: 9e6, linkBytesPerSecond: null } },
+        { instance: 'cb-worker-3' },
+      );
+      expect((await readCapacitySamples(db, { sinceDay: today() }))[0]!.network).toMatchObject({
+        rxPeakBytesPerSecond: 9e6,
+        txPeakBytesPerSecond: 1e6,
+        linkBytesPerSecond: null,
       });
     } finally {
       await db.query('drop table capacity_probe');
@@ -195,6 +240,7 @@ describe('the daily capacity sample', () => {
       processCpuPeak: null,
       memoryPeak: null,
       memoryTotalBytes: 1,
+      network: null,
     };
     const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
     for (const n of [401, 400, 30]) await recordCapacitySample(db, m, { instance: 'old', day: daysAgo(n) });

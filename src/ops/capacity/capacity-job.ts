@@ -1,10 +1,10 @@
 /**
  * The daily capacity sample (CB_CAPACITY_SCHEDULE, 05:47 UTC by default; `off` disables it): job
  * `ops.capacity`, run by one worker (pg-boss fires a schedule once across instances), measures the
- * database, its tables and disk, the watched mounts and the worker's CPU and memory of the last 24
- * hours, writes the day's row of `capacity_samples` (a rerun the same day replaces it) and deletes
+ * database, its tables and disk, the watched mounts and the worker's CPU, memory and network
+ * traffic of the last 24 hours, writes the day's row of `capacity_samples` (a rerun the same day replaces it) and deletes
  * rows past 400 days. A worker starting on a day without a sample sends the job at once, so a new
- * install has its first point on day one (its CPU figures follow with the scheduled run).
+ * install has its first point on day one (its CPU and network figures follow with the scheduled run).
  */
 import { Type } from 'typebox';
 import type { Db } from '../../platform/db/create-db.ts';
@@ -55,6 +55,14 @@ export async function runCapacityJob(deps: CapacityJobDeps): Promise<{ day: stri
       tables: Object.keys(m.tables).length,
       ...(m.dbDisk ? { dbDiskAvailBytes: m.dbDisk.availBytes } : {}),
       ...(m.hostCpuPeak !== null ? { hostCpuPeak: m.hostCpuPeak } : {}),
+      ...(m.network
+        ? {
+            networkPeakBytesPerSecond: m.network.rxPeakBytesPerSecond + m.network.txPeakBytesPerSecond,
+            ...(m.network.linkBytesPerSecond !== null
+              ? { networkLinkBytesPerSecond: m.network.linkBytesPerSecond }
+              : {}),
+          }
+        : {}),
       usageObservedSeconds: m.usageObservedSeconds,
       pruned,
     },

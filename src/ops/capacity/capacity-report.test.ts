@@ -1,8 +1,9 @@
 /**
  * Seed 8.1 资源需求分析 from the daily samples: the growth of the database and its tables (least
  * squares, with the samples behind it; "not enough history" under 3), the days until the
- * database's disk is full and at 80 % (HostDiskHigh), the CPU peak against a 30 % burst buffer, and
- * the gauge every process exports (cb_capacity_disk_full_days).
+ * database's disk is full and at 80 % (HostDiskHigh), the CPU peak against a 30 % burst buffer, the
+ * network's peak projected against 70 % of the link, and the gauge every process exports
+ * (cb_capacity_disk_full_days).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import type { Db } from '../../platform/db/create-db.ts';
@@ -37,6 +38,7 @@ function measurement(overrides: Partial<CapacityMeasurement> = {}): CapacityMeas
     processCpuPeak: 0.1,
     memoryPeak: 0.5,
     memoryTotalBytes: 8 * GB,
+    network: null,
     ...overrides,
   };
 }
@@ -247,6 +249,150 @@ describe('capacity report', () => {
       path: null,
       daysUntilFull: null,
       note: 'PostgreSQL runs on another host (10.0.0.5): its disk cannot be seen from here',
+    });
+  });
+});
+
+/** A day's traffic: peaks and means in bytes per second, the link unknown unless given. */
+const traffic = (rxPeak: number, txPeak: number, link: number | null = null) => ({
+  network: {
+    rxPeakBytesPerSecond: rxPeak,
+    rxMeanBytesPerSecond: rxPeak / 4,
+    txPeakBytesPerSecond: txPeak,
+    txMeanBytesPerSecond: txPeak / 4,
+    linkBytesPerSecond: link,
+  },
+});
+
+describe('capacity report: network', () => {
+  test('default: the latest day’s figures, the highest peak, its growth and the projections at 30 and 90 days, against 70 % of the link', async () => {
+    // Daily peaks (rx + tx) rising 1 MB/s a day: 15 MB/s … 24 MB/s; a 1 Gb/s link (125 MB/s).
+    await seed(10, (i) => traffic(10 * MB + i * MB, 5 * MB, 125 * MB));
+    const r = await readCapacityReport(db, { days: 30, now: NOW });
+    expect(r.network).toMatchObject({
+      samples: 10,
+      latestDay: '2026-11-27',
+      rxPeakBytesPerSecond: 19 * MB,
+      rxMeanBytesPerSecond: 4.75 * MB,
+      txPeakBytesPerSecond: 5 * MB,
+      txMeanBytesPerSecond: 1.25 * MB,
+      peakBytesPerSecond: 24 * MB,
+      peakDay: '2026-11-27',
+      growth: { samples: 10, note: null },
+      projectionNote: null,
+      linkBytesPerSecond: 125 * MB,
+      warningRatio: 0.7,
+      warningOn: '2027-01-29',
+      linkNote: null,
+      note: null,
+    });
+    expect(r.network.growth.perDay).toBeCloseTo(MB, 0);
+    expect(r.network.projectedPeak30DaysBytesPerSecond).toBeCloseTo(54 * MB, 0);
+    expect(r.network.projectedPeak90DaysBytesPerSecond).toBeCloseTo(114 * MB, 0);
+    expect(r.network.peakLinkRatio).toBeCloseTo(24 / 125, 6);
+    // 70 % of 125 MB/s is 87.5 MB/s: 63.5 MB/s above the peak, at 1 MB/s a day.
+    expect(r.network.daysUntilWarning).toBeCloseTo(63.5, 6);
+
+    // Asked 10 days later with no new sample: the projections are of 10 more days of growth.
+    const later = await readCapacityReport(db, { days: 30, now: new Date(NOW.getTime() + 10 * DAY) });
+    expect(later.network.projectedPeak30DaysBytesPerSecond).toBeCloseTo(64 * MB, 0);
+    expect(later.network.daysUntilWarning).toBeCloseTo(53.5, 6);
+    expect(later.network.warningOn).toBe('2027-01-29');
+  });
+
+  test('behavior: the highest peak is the window’s, not the latest day’s; a day without figures is not a peak of 0', async () => {
+    await seed(5, (i) => traffic([8, 30, 12, 10, 11][i]! * MB, MB, 1250 * MB));
+    await recordCapacitySample(db, measurement(), {
+      instance: 'cb-1',
+      day: '2026-11-28',
+      takenAt: new Date(NOW.getTime() + DAY),
+    });
+    const r = await readCapacityReport(db, { days: 30, now: new Date(NOW.getTime() + DAY) });
+    expect(r.samples).toBe(6);
+    expect(r.network).toMatchObject({
+      samples: 5,
+      latestDay: '2026-11-27',
+      rxPeakBytesPerSecond: 11 * MB,
+      peakBytesPerSecond: 31 * MB,
+      peakDay: '2026-11-24',
+    });
+  });
+
+  test('error: under 3 days of figures there is no growth, no projection and no day for 70 %, each saying why', async () => {
+    const empty = await readCapacityReport(db, { days: 30, now: NOW });
+    expect(empty.network).toMatchObject({
+      samples: 0,
+      peakBytesPerSecond: null,
+      projectedPeak30DaysBytesPerSecond: null,
+      projectionNote: 'not enough history: 0 sample(s), at least 3 needed',
+      daysUntilWarning: null,
+      note: expect.stringMatching(/^no network figures in the window/),
+    });
+
+    await seed(2, (i) => traffic((10 + i * 5) * MB, MB, 125 * MB));
+    const r = await readCapacityReport(db, { days: 30, now: NOW });
+    expect(r.network).toMatchObject({
+      samples: 2,
+      peakBytesPerSecond: 16 * MB,
+      growth: { samples: 2, perDay: null, note: 'not enough history: 2 sample(s), at least 3 needed' },
+      projectedPeak30DaysBytesPerSecond: null,
+      projectedPeak90DaysBytesPerSecond: null,
+      projectionNote: 'not enough history: 2 sample(s), at least 3 needed',
+      linkBytesPerSecond: 125 * MB,
+      daysUntilWarning: null,
+      warningOn: null,
+      linkNote: 'not enough history: 2 sample(s), at least 3 needed',
+      note: null,
+    });
+    expect(r.network.peakLinkRatio).toBeCloseTo(16 / 125, 6);
+  });
+
+  test('behavior: peaks not growing give no projection; a peak above 70 % of the link is there already; an unknown link says so', async () => {
+    await seed(5, () => traffic(50 * MB, 10 * MB, 80 * MB));
+    const flat = await readCapacityReport(db, { days: 30, now: NOW });
+    expect(flat.network).toMatchObject({
+      growth: { perDay: 0 },
+      projectedPeak30DaysBytesPerSecond: null,
+      projectedPeak90DaysBytesPerSecond: null,
+      projectionNote: 'the daily peak is not growing over the window (0 bytes/s per day)',
+      // 60 MB/s of an 80 MB/s link: 75 %, past 70 % already.
+      daysUntilWarning: 0,
+      linkNote: null,
+    });
+    expect(flat.network.peakLinkRatio).toBeCloseTo(0.75, 6);
+
+    await db.query('delete from capacity_samples');
+    await seed(5, (i) => traffic((40 - i) * MB, 10 * MB, 1250 * MB));
+    const falling = await readCapacityReport(db, { days: 30, now: NOW });
+    expect(falling.network.growth.perDay).toBeCloseTo(-MB, 0);
+    expect(falling.network).toMatchObject({
+      projectedPeak30DaysBytesPerSecond: null,
+      projectionNote: expect.stringMatching(
+        /^the daily peak is not growing over the window \(-1000000 bytes/,
+      ),
+      daysUntilWarning: null,
+      linkNote: expect.stringMatching(/^the daily peak is not growing/),
+    });
+
+    await db.query('delete from capacity_samples');
+    await seed(5, (i) => traffic(10 * MB + i * MB, MB));
+    const unknown = await readCapacityReport(db, { days: 30, now: NOW });
+    expect(unknown.network).toMatchObject({
+      linkBytesPerSecond: null,
+      peakLinkRatio: null,
+      daysUntilWarning: null,
+      linkNote: expect.stringMatching(/^the link speed is not known/),
+      projectionNote: null,
+    });
+    expect(unknown.network.projectedPeak30DaysBytesPerSecond).toBeCloseTo(45 * MB, 0);
+
+    // Growing, but too slowly to reach 70 % within ten years.
+    await db.query('delete from capacity_samples');
+    await seed(5, (i) => traffic(MB + i, 0, 1250 * MB));
+    const slow = await readCapacityReport(db, { days: 30, now: NOW });
+    expect(slow.network).toMatchObject({
+      daysUntilWarning: null,
+      linkNote: "not above 70 % of the link within 10 years at the peak's growth (1 bytes/s per day)",
     });
   });
 });

@@ -4,7 +4,8 @@
  * samples behind each figure; under 3, "not enough history" rather than a guess), when that growth
  * fills the disk holding the database and when it reaches HostDiskHigh's 80 %, whether the CPU's
  * peak keeps a 30 % burst buffer (seed 8.1: 为突发流量预留缓冲，一般为峰值的30%) and for how long at its
- * trend, and memory's peak and trend against HostMemoryHigh's 85 %.
+ * trend, memory's peak and trend against HostMemoryHigh's 85 %, and the network's daily peak, its
+ * trend projected 30 and 90 days ahead, against 70 % of the link (seed 8.1 网络资源).
  *
  * Days are counted from now, at a straight line through the window: a table under a retention
  * (audit_log, db_slow_queries, capacity_samples…) levels off once it is full, which a window
@@ -14,7 +15,14 @@ import type { Queryable } from '../../platform/db/create-db.ts';
 import { usedRatio } from '../../platform/host-metrics.ts';
 import type { CapacitySample } from './capacity-samples.ts';
 import { readCapacitySamples } from './capacity-samples.ts';
-import type { CapacityReport, CpuHeadroom, DiskForecast, Growth, MemoryTrend } from './capacity-shape.ts';
+import type {
+  CapacityReport,
+  CpuHeadroom,
+  DiskForecast,
+  Growth,
+  MemoryTrend,
+  NetworkTrend,
+} from './capacity-shape.ts';
 import { leastSquaresGrowth } from './least-squares.ts';
 
 /** The window `cb capacity` and the gauge use unless told otherwise. */
@@ -25,6 +33,13 @@ export const DISK_WARNING_RATIO = 0.8;
 export const MEMORY_WARNING_RATIO = 0.85;
 /** Seed 8.1: the buffer kept for bursts, as a share of the peak. */
 export const BURST_BUFFER_RATIO = 0.3;
+/**
+ * The share of the link a network peak may use: what is left of it when seed 8.1's 30 % is kept for
+ * bursts (1 − BURST_BUFFER_RATIO).
+ */
+export const NETWORK_WARNING_RATIO = 0.7;
+/** Days ahead the network's peak is projected. */
+export const NETWORK_PROJECTION_DAYS = [30, 90] as const;
 /** Days ahead a straight line is extrapolated: ten years. */
 export const FORECAST_HORIZON_DAYS = 3650;
 /** How many tables the report lists. */
@@ -83,6 +98,7 @@ export function capacityReport(
     })),
     cpu: cpuHeadroom(samples, now),
     memory: memoryTrend(samples, now),
+    network: networkTrend(samples, now),
   };
 }
 
@@ -200,6 +216,88 @@ function memoryTrend(samples: readonly CapacitySample[], now: Date): MemoryTrend
     note: peak
       ? null
       : 'no memory figures in the window: a worker records them once it has watched for a minute',
+  };
+}
+
+/**
+ * The network's daily peaks (rx + tx) and their trend: projected from the window's highest peak
+ * (as the CPU's buffer is judged on it), rising at the least-squares growth from the latest sample.
+ */
+function networkTrend(samples: readonly CapacitySample[], now: Date): NetworkTrend {
+  const withNetwork = samples.filter((s) => s.network !== null);
+  const dayPeak = (s: CapacitySample) =>
+    s.network ? s.network.rxPeakBytesPerSecond + s.network.txPeakBytesPerSecond : undefined;
+  const peak = highest(withNetwork, (s) => dayPeak(s)!);
+  const growth = growthOf(withNetwork, dayPeak);
+  const latest = withNetwork.at(-1);
+  const figures = latest?.network ?? null;
+  const base: NetworkTrend = {
+    samples: withNetwork.length,
+    latestDay: latest?.day ?? null,
+    rxPeakBytesPerSecond: figures?.rxPeakBytesPerSecond ?? null,
+    rxMeanBytesPerSecond: figures?.rxMeanBytesPerSecond ?? null,
+    txPeakBytesPerSecond: figures?.txPeakBytesPerSecond ?? null,
+    txMeanBytesPerSecond: figures?.txMeanBytesPerSecond ?? null,
+    peakBytesPerSecond: peak?.value ?? null,
+    peakDay: peak?.day ?? null,
+    growth,
+    projectedPeak30DaysBytesPerSecond: null,
+    projectedPeak90DaysBytesPerSecond: null,
+    projectionNote: null,
+    linkBytesPerSecond: figures?.linkBytesPerSecond ?? null,
+    warningRatio: NETWORK_WARNING_RATIO,
+    peakLinkRatio: null,
+    daysUntilWarning: null,
+    warningOn: null,
+    linkNote: null,
+    note: null,
+  };
+  if (!peak || !latest || !figures)
+    return {
+      ...base,
+      projectionNote: growth.note,
+      linkNote: 'no network figures in the window',
+      note: 'no network figures in the window: a worker records them once it has watched /proc/net/dev for a minute (Linux only)',
+    };
+  const perDay = growth.perDay;
+  const growing = perDay !== null && perDay > 0;
+  const projectionNote =
+    perDay === null
+      ? growth.note
+      : growing
+        ? null
+        : `the daily peak is not growing over the window (${Math.round(perDay)} bytes/s per day)`;
+  /** The highest peak `days` from now, had it risen at `perDay` since the latest sample. */
+  const projected = (days: number) =>
+    growing ? peak.value + perDay * ((now.getTime() - Date.parse(latest.takenAt)) / DAY_MS + days) : null;
+  const [soon, later] = NETWORK_PROJECTION_DAYS;
+  const projections = {
+    projectedPeak30DaysBytesPerSecond: projected(soon),
+    projectedPeak90DaysBytesPerSecond: projected(later),
+    projectionNote,
+  };
+  const link = figures.linkBytesPerSecond;
+  if (link === null)
+    return {
+      ...base,
+      ...projections,
+      linkNote:
+        'the link speed is not known: no interface of the recording host backed by a device reports one (/sys/class/net/<iface>/speed; virtual interfaces give -1 or nothing, a virtio NIC usually -1)',
+    };
+  const room = NETWORK_WARNING_RATIO * link - peak.value;
+  const warning = room > 0 && growing ? daysUntil(room, perDay, latest.takenAt, now) : undefined;
+  return {
+    ...base,
+    ...projections,
+    peakLinkRatio: peak.value / link,
+    daysUntilWarning: room <= 0 ? 0 : (warning?.days ?? null),
+    warningOn: warning?.on ?? null,
+    linkNote:
+      room <= 0 || warning
+        ? null
+        : growing
+          ? `not above ${Math.round(NETWORK_WARNING_RATIO * 100)} % of the link within ${FORECAST_HORIZON_DAYS / 365} years at the peak's growth (${Math.round(perDay)} bytes/s per day)`
+          : projectionNote,
   };
 }
 

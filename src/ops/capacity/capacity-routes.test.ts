@@ -24,6 +24,13 @@ const sample = (i: number): CapacityMeasurement => ({
   processCpuPeak: 0.2,
   memoryPeak: 0.4,
   memoryTotalBytes: 4e9,
+  network: {
+    rxPeakBytesPerSecond: 10e6 + i * 1e6,
+    rxMeanBytesPerSecond: 2e6,
+    txPeakBytesPerSecond: 5e6,
+    txMeanBytesPerSecond: 1e6,
+    linkBytesPerSecond: null,
+  },
 });
 
 beforeAll(async () => {
@@ -85,6 +92,7 @@ describe('GET /v1/ops/capacity', () => {
         database: { growth: { samples: 6 } },
         disk: { path: '/data', fullOn: '2028-10-27' },
         cpu: { peakRatio: 0.5, holds: true },
+        network: { samples: 6, peakBytesPerSecond: 20e6, linkBytesPerSecond: null },
       });
       expect(body.database.growth.perDay).toBeCloseTo(50_000_000, 0);
       expect(body.disk.daysUntilFull).toBeCloseTo(700, 6);

@@ -21,7 +21,7 @@ export function capacityRoutes(deps: { db: Queryable; now?: () => Date }): Fasti
         schema: {
           tags: ['ops'],
           summary:
-            "Capacity report: the database's and its largest tables' growth per day, days until the database's disk is full (and at 80 %), the CPU peak against a 30 % burst buffer, memory's trend.",
+            "Capacity report: the database's and its largest tables' growth per day, days until the database's disk is full (and at 80 %), the CPU peak against a 30 % burst buffer, memory's trend, the network's peak and its projection against 70 % of the link.",
           querystring: Type.Object({
             days: Type.Optional(
               Type.Integer({

@@ -31,6 +31,20 @@ export interface CapacityMeasurement {
   processCpuPeak: number | null;
   memoryPeak: number | null;
   memoryTotalBytes: number;
+  /** The host's traffic of the same 24 hours; null when none was watched (see usageObservedSeconds). */
+  network: NetworkMeasurement | null;
+}
+
+/** A day's traffic, summed over every interface but loopback, in bytes per second. */
+export interface NetworkMeasurement {
+  /** Highest 1-minute receive rate. */
+  rxPeakBytesPerSecond: number;
+  rxMeanBytesPerSecond: number;
+  /** Highest 1-minute transmit rate. */
+  txPeakBytesPerSecond: number;
+  txMeanBytesPerSecond: number;
+  /** The host's link speed (link-speed.ts); null when no interface reports one. */
+  linkBytesPerSecond: number | null;
 }
 
 /** One day as recorded. */
@@ -48,11 +62,11 @@ export interface MeasureCapacityOptions {
   mounts: readonly string[];
   /** CB_DATA_DIR: the embedded database's disk. */
   dataDir: string;
-  /** This process's CPU and memory readings (a worker's); none: the figures are null. */
+  /** This process's CPU, memory and network readings (a worker's); none: the figures are null. */
   usage?: UsageTracker | undefined;
 }
 
-/** Measures the database, its disk, the watched mounts and the tracked CPU and memory, now. */
+/** Measures the database, its disk, the watched mounts and the tracked CPU, memory and network, now. */
 export async function measureCapacity(db: Db, options: MeasureCapacityOptions): Promise<CapacityMeasurement> {
   const tables = Object.fromEntries(
     [...(await readTableSizes(db, options.schemas))].sort(([a], [b]) => (a < b ? -1 : 1)),
@@ -81,6 +95,15 @@ export async function measureCapacity(db: Db, options: MeasureCapacityOptions): 
     processCpuPeak: usage?.processCpuPeak ?? null,
     memoryPeak: usage?.memoryPeak ?? null,
     memoryTotalBytes: totalmem(),
+    network: usage?.network
+      ? {
+          rxPeakBytesPerSecond: usage.network.rxPeakBytesPerSecond,
+          rxMeanBytesPerSecond: usage.network.rxMeanBytesPerSecond,
+          txPeakBytesPerSecond: usage.network.txPeakBytesPerSecond,
+          txMeanBytesPerSecond: usage.network.txMeanBytesPerSecond,
+          linkBytesPerSecond: usage.network.linkBytesPerSecond,
+        }
+      : null,
   };
 }
 
@@ -133,7 +156,7 @@ const isLoopback = (addr: string) => addr.startsWith('127.') || addr === '::1';
 /**
  * Writes the day's sample: today (UTC, the database's clock) unless `day` is given. A second run
  * the same day replaces the row — the sizes and disks are the newest — except that a run without
- * CPU figures (a worker that had just started) keeps those of an earlier run that day. One
+ * CPU or network figures (a worker that had just started) keeps those of an earlier run that day. One
  * statement: two workers running it together leave one complete row. Returns the day written.
  */
 export async function recordCapacitySample(
@@ -145,9 +168,12 @@ export async function recordCapacitySample(
     `insert into capacity_samples
        (day, taken_at, instance, database_bytes, tables, db_disk_path, db_disk_size_bytes,
         db_disk_used_bytes, db_disk_avail_bytes, db_disk_note, disks, cpu_cores, usage_observed_seconds,
-        host_cpu_peak_ratio, host_cpu_mean_ratio, process_cpu_peak_ratio, memory_peak_ratio, memory_total_bytes)
+        host_cpu_peak_ratio, host_cpu_mean_ratio, process_cpu_peak_ratio, memory_peak_ratio, memory_total_bytes,
+        network_rx_peak_bytes_per_second, network_rx_mean_bytes_per_second, network_tx_peak_bytes_per_second,
+        network_tx_mean_bytes_per_second, network_link_bytes_per_second)
      values (coalesce($1::date, (now() at time zone 'utc')::date), coalesce($2::timestamptz, now()), $3, $4,
-             $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18)
+             $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18,
+             $19, $20, $21, $22, $23)
      on conflict (day) do update set
        taken_at = excluded.taken_at,
        instance = excluded.instance,
@@ -167,7 +193,19 @@ export async function recordCapacitySample(
        host_cpu_peak_ratio = coalesce(excluded.host_cpu_peak_ratio, capacity_samples.host_cpu_peak_ratio),
        host_cpu_mean_ratio = coalesce(excluded.host_cpu_mean_ratio, capacity_samples.host_cpu_mean_ratio),
        process_cpu_peak_ratio = coalesce(excluded.process_cpu_peak_ratio, capacity_samples.process_cpu_peak_ratio),
-       memory_peak_ratio = coalesce(excluded.memory_peak_ratio, capacity_samples.memory_peak_ratio)
+       memory_peak_ratio = coalesce(excluded.memory_peak_ratio, capacity_samples.memory_peak_ratio),
+       network_rx_peak_bytes_per_second = coalesce(excluded.network_rx_peak_bytes_per_second,
+                                                   capacity_samples.network_rx_peak_bytes_per_second),
+       network_rx_mean_bytes_per_second = coalesce(excluded.network_rx_mean_bytes_per_second,
+                                                   capacity_samples.network_rx_mean_bytes_per_second),
+       network_tx_peak_bytes_per_second = coalesce(excluded.network_tx_peak_bytes_per_second,
+                                                   capacity_samples.network_tx_peak_bytes_per_second),
+       network_tx_mean_bytes_per_second = coalesce(excluded.network_tx_mean_bytes_per_second,
+                                                   capacity_samples.network_tx_mean_bytes_per_second),
+       -- The link goes with the figures it was read beside: a run with figures but no known link says so.
+       network_link_bytes_per_second = case when excluded.network_rx_peak_bytes_per_second is null
+                                            then capacity_samples.network_link_bytes_per_second
+                                            else excluded.network_link_bytes_per_second end
      returning day::text as day`,
     [
       options.day ?? null,
@@ -188,6 +226,11 @@ export async function recordCapacitySample(
       m.processCpuPeak,
       m.memoryPeak,
       m.memoryTotalBytes,
+      m.network?.rxPeakBytesPerSecond ?? null,
+      m.network?.rxMeanBytesPerSecond ?? null,
+      m.network?.txPeakBytesPerSecond ?? null,
+      m.network?.txMeanBytesPerSecond ?? null,
+      m.network && m.network.linkBytesPerSecond !== null ? Math.round(m.network.linkBytesPerSecond) : null,
     ],
   );
   return rows[0]!.day;
@@ -237,13 +280,21 @@ export async function readCapacitySamples(
     process_cpu_peak_ratio: number | null;
     memory_peak_ratio: number | null;
     memory_total_bytes: string;
+    network_rx_peak_bytes_per_second: number | null;
+    network_rx_mean_bytes_per_second: number | null;
+    network_tx_peak_bytes_per_second: number | null;
+    network_tx_mean_bytes_per_second: number | null;
+    network_link_bytes_per_second: string | null;
   }>(
     `select day::text as day, taken_at, instance, database_bytes::text as database_bytes,
             ${options.tables === false ? 'null::jsonb as tables, null::jsonb as disks' : 'tables, disks'},
             db_disk_path, db_disk_size_bytes::text as db_disk_size_bytes,
             db_disk_used_bytes::text as db_disk_used_bytes, db_disk_avail_bytes::text as db_disk_avail_bytes,
             db_disk_note, cpu_cores, usage_observed_seconds, host_cpu_peak_ratio, host_cpu_mean_ratio,
-            process_cpu_peak_ratio, memory_peak_ratio, memory_total_bytes::text as memory_total_bytes
+            process_cpu_peak_ratio, memory_peak_ratio, memory_total_bytes::text as memory_total_bytes,
+            network_rx_peak_bytes_per_second, network_rx_mean_bytes_per_second,
+            network_tx_peak_bytes_per_second, network_tx_mean_bytes_per_second,
+            network_link_bytes_per_second::text as network_link_bytes_per_second
        from capacity_samples where day >= $1::date order by day`,
     [options.sinceDay],
   );
@@ -272,5 +323,15 @@ export async function readCapacitySamples(
     processCpuPeak: r.process_cpu_peak_ratio,
     memoryPeak: r.memory_peak_ratio,
     memoryTotalBytes: Number(r.memory_total_bytes),
+    network:
+      r.network_rx_peak_bytes_per_second === null || r.network_tx_peak_bytes_per_second === null
+        ? null
+        : {
+            rxPeakBytesPerSecond: r.network_rx_peak_bytes_per_second,
+            rxMeanBytesPerSecond: r.network_rx_mean_bytes_per_second ?? 0,
+            txPeakBytesPerSecond: r.network_tx_peak_bytes_per_second,
+            txMeanBytesPerSecond: r.network_tx_mean_bytes_per_second ?? 0,
+            linkBytesPerSecond: num(r.network_link_bytes_per_second),
+          },
   }));
 }

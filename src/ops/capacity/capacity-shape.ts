@@ -82,6 +82,48 @@ export interface MemoryTrend {
   note: string | null;
 }
 
+/**
+ * Network bandwidth of the recording host (seed 8.1 网络资源: 监控带宽使用趋势，预测未来带宽需求), in bytes
+ * per second, summed over every interface but loopback (as cb_host_network_bytes_total). A day's
+ * peak is its receive peak plus its transmit peak (each the highest 1-minute rate; they may fall in
+ * different minutes, so the sum is an upper bound).
+ */
+export interface NetworkTrend {
+  /** Days in the window with network figures. */
+  samples: number;
+  /** The latest day with figures, and its peaks and means. */
+  latestDay: string | null;
+  rxPeakBytesPerSecond: number | null;
+  rxMeanBytesPerSecond: number | null;
+  txPeakBytesPerSecond: number | null;
+  txMeanBytesPerSecond: number | null;
+  /** The highest daily peak (rx + tx) in the window, and its day. */
+  peakBytesPerSecond: number | null;
+  peakDay: string | null;
+  /** Growth of the daily peaks, rx + tx (bytes per second per day). */
+  growth: Growth;
+  /**
+   * The window's highest peak, rising at that growth from the latest sample, 30 and 90 days from
+   * now; null when the peaks are not growing or there is not enough history (`projectionNote`).
+   */
+  projectedPeak30DaysBytesPerSecond: number | null;
+  projectedPeak90DaysBytesPerSecond: number | null;
+  projectionNote: string | null;
+  /** The link's speed at the latest sample with figures; null when unknown (`linkNote`). */
+  linkBytesPerSecond: number | null;
+  /** 0.7: the share of the link a peak may use, leaving seed 8.1's 30 % for bursts. */
+  warningRatio: number;
+  /** The highest peak ÷ the link. */
+  peakLinkRatio: number | null;
+  /** Days from now until the peak, rising at its growth, exceeds `warningRatio` of the link; 0: it does already. */
+  daysUntilWarning: number | null;
+  warningOn: string | null;
+  /** Why `daysUntilWarning` is null (link speed unknown, peaks not growing or too few, beyond ten years), else null. */
+  linkNote: string | null;
+  /** Why there are no figures at all, else null. */
+  note: string | null;
+}
+
 export interface CapacityReport {
   generatedAt: string;
   /** The window: the last `windowDays` UTC days, today included, from `sinceDay`. */
@@ -109,4 +151,5 @@ export interface CapacityReport {
   }[];
   cpu: CpuHeadroom;
   memory: MemoryTrend;
+  network: NetworkTrend;
 }
