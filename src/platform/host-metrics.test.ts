@@ -5,7 +5,9 @@ import { describe, expect, test } from 'vitest';
 import {
   createHostSampler,
   diskUtilization,
+  networkBytesBetween,
   readCpuTimes,
+  readInterfaceBytes,
   readMemoryUtilization,
   readNetworkBytes,
 } from './host-metrics.ts';
@@ -38,6 +40,23 @@ describe('host metrics', () => {
     expect(readCpuTimes(root)).toEqual({ busy: 200, total: 1000 });
     expect(readMemoryUtilization(root)).toBeCloseTo(0.75);
     expect(readNetworkBytes(root)).toEqual({ rx: 5000, tx: 7000 });
+  });
+
+  test('behavior: bytes moved are counted per interface: one going away or restarting its counter adds no phantom traffic', () => {
+    const at = (ifaces: Record<string, [number, number]>) =>
+      new Map(Object.entries(ifaces).map(([k, [rx, tx]]) => [k, { rx, tx }]));
+    // eth0 moves 100/50; the veth of a stopped container disappears: nothing of eth0's lifetime
+    // bytes is counted (a sum would have dropped and counted eth0's whole counter).
+    expect(
+      networkBytesBetween(at({ eth0: [1e9, 5e8], veth1: [4e9, 4e9] }), at({ eth0: [1e9 + 100, 5e8 + 50] })),
+    ).toEqual({ rx: 100, tx: 50 });
+    // A re-created interface counts from zero; a new one counts what it has.
+    expect(networkBytesBetween(at({ eth0: [5000, 5000] }), at({ eth0: [30, 20], veth2: [7, 3] }))).toEqual({
+      rx: 37,
+      tx: 23,
+    });
+    const root = fakeProc('cpu  1 0 1 1 0 0 0 0 0 0\n', 'MemTotal: 1 kB\nMemAvailable: 1 kB\n', NETDEV(5, 7));
+    expect(readInterfaceBytes(root)).toEqual(new Map([['eth0', { rx: 5, tx: 7 }]]));
   });
 
   test('behavior: the sampler sets every host gauge from the real machine', async () => {

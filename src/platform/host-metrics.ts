@@ -58,23 +58,58 @@ export function readMemoryUtilization(procRoot = '/proc'): number {
   return 1 - freemem() / totalmem();
 }
 
-/** Received and transmitted bytes summed over every interface but loopback. */
-export function readNetworkBytes(procRoot = '/proc'): { rx: number; tx: number } | undefined {
+/** Received and transmitted bytes of each interface but loopback, by name. */
+export type InterfaceBytes = ReadonlyMap<string, { rx: number; tx: number }>;
+
+/** Each interface's counters from `/proc/net/dev` (undefined where there is none). */
+export function readInterfaceBytes(procRoot = '/proc'): InterfaceBytes | undefined {
   try {
     const lines = readFileSync(`${procRoot}/net/dev`, 'utf8').split('\n').slice(2);
-    let rx = 0;
-    let tx = 0;
+    const out = new Map<string, { rx: number; tx: number }>();
     for (const line of lines) {
       const [iface, rest] = line.split(':');
-      if (!rest || iface?.trim() === 'lo') continue;
+      const name = iface?.trim();
+      if (!rest || !name || name === 'lo') continue;
       const v = rest.trim().split(/\s+/).map(Number);
-      rx += v[0] ?? 0;
-      tx += v[8] ?? 0;
+      out.set(name, { rx: v[0] ?? 0, tx: v[8] ?? 0 });
     }
-    return { rx, tx };
+    return out;
   } catch {
     return undefined;
   }
+}
+
+/** Received and transmitted bytes summed over every interface but loopback. */
+export function readNetworkBytes(procRoot = '/proc'): { rx: number; tx: number } | undefined {
+  const each = readInterfaceBytes(procRoot);
+  if (!each) return undefined;
+  let rx = 0;
+  let tx = 0;
+  for (const c of each.values()) {
+    rx += c.rx;
+    tx += c.tx;
+  }
+  return { rx, tx };
+}
+
+/**
+ * The bytes moved between two readings, interface by interface: a counter that went down (the
+ * interface was re-created) counts from zero, an interface that appeared counts from zero, one
+ * that went away counts nothing. Summing first would count a remaining interface's lifetime
+ * bytes whenever another one disappears (a container's veth on a Docker host).
+ */
+export function networkBytesBetween(
+  before: InterfaceBytes,
+  after: InterfaceBytes,
+): { rx: number; tx: number } {
+  let rx = 0;
+  let tx = 0;
+  for (const [name, now] of after) {
+    const was = before.get(name);
+    rx += was && now.rx >= was.rx ? now.rx - was.rx : now.rx;
+    tx += was && now.tx >= was.tx ? now.tx - was.tx : now.tx;
+  }
+  return { rx, tx };
 }
 
 /** A filesystem's space in bytes, as df counts it. */
@@ -128,7 +163,7 @@ export interface HostSampler {
 export function createHostSampler(options: HostSamplerOptions): HostSampler {
   const { metrics, procRoot } = options;
   let previousCpu = readCpuTimes(procRoot);
-  let previousNet = readNetworkBytes(procRoot);
+  let previousNet = readInterfaceBytes(procRoot);
   const cores = cpuCores();
 
   const sample = () => {
@@ -143,17 +178,11 @@ export function createHostSampler(options: HostSamplerOptions): HostSampler {
         const u = diskUtilization(mount);
         if (u !== undefined) metrics.hostDiskUtilization.set({ mount }, u);
       }
-      const net = readNetworkBytes(procRoot);
+      const net = readInterfaceBytes(procRoot);
       if (net && previousNet) {
-        // A counter reset (interface re-created) counts the new value from zero.
-        metrics.hostNetworkBytes.inc(
-          { direction: 'receive' },
-          net.rx >= previousNet.rx ? net.rx - previousNet.rx : net.rx,
-        );
-        metrics.hostNetworkBytes.inc(
-          { direction: 'transmit' },
-          net.tx >= previousNet.tx ? net.tx - previousNet.tx : net.tx,
-        );
+        const moved = networkBytesBetween(previousNet, net);
+        metrics.hostNetworkBytes.inc({ direction: 'receive' }, moved.rx);
+        metrics.hostNetworkBytes.inc({ direction: 'transmit' }, moved.tx);
       }
       previousNet = net;
     } catch (err) {

@@ -15,9 +15,10 @@
  */
 import {
   cpuCores,
+  networkBytesBetween,
   readCpuTimes,
+  readInterfaceBytes,
   readMemoryUtilization,
-  readNetworkBytes,
 } from '../../platform/host-metrics.ts';
 import { readLinkSpeed } from './link-speed.ts';
 
@@ -98,7 +99,7 @@ export function createUsageTracker(options: UsageTrackerOptions = {}): UsageTrac
     at: now(),
     cpu: readCpuTimes(options.procRoot),
     process: processMicros(),
-    net: readNetworkBytes(options.procRoot),
+    net: readInterfaceBytes(options.procRoot),
   };
   const readings: Reading[] = [];
   const traffic: Traffic[] = [];
@@ -112,7 +113,7 @@ export function createUsageTracker(options: UsageTrackerOptions = {}): UsageTrac
     const at = now();
     const cpu = readCpuTimes(options.procRoot);
     const process = processMicros();
-    const net = readNetworkBytes(options.procRoot);
+    const net = readInterfaceBytes(options.procRoot);
     const elapsedMs = at - previous.at;
     const total = cpu.total - previous.cpu.total;
     // Nothing to divide by (two readings in the same tick, or counters reset): skip this one.
@@ -127,11 +128,12 @@ export function createUsageTracker(options: UsageTrackerOptions = {}): UsageTrac
     }
     if (elapsedMs > 0 && net && previous.net) {
       const seconds = elapsedMs / 1000;
+      const moved = networkBytesBetween(previous.net, net);
       traffic.push({
         at,
         seconds,
-        rx: counted(net.rx, previous.net.rx) / seconds,
-        tx: counted(net.tx, previous.net.tx) / seconds,
+        rx: moved.rx / seconds,
+        tx: moved.tx / seconds,
       });
     }
     previous = { at, cpu, process, net };
@@ -176,7 +178,6 @@ function networkUsage(traffic: readonly Traffic[], roots: UsageTrackerOptions): 
 }
 
 /** Bytes since the previous reading; a counter reset (interface re-created) counts from zero, as the host sampler does. */
-const counted = (current: number, before: number) => (current >= before ? current - before : current);
 
 function processMicros(): number {
   const u = process.cpuUsage();
