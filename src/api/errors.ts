@@ -430,6 +430,26 @@ export const ERROR_CODES = {
     meaning:
       'An embedded (PGlite) backup restores into a data directory and a PostgreSQL one into PostgreSQL.',
   },
+  OPS_BACKUP_KEY_INVALID: {
+    status: 500,
+    meaning:
+      'CB_BACKUP_ENCRYPTION_KEY_FILE is unreadable, open to group or others (chmod 600 it), or not a 32-byte key in hex or base64.',
+  },
+  OPS_BACKUP_KEY_MISSING: {
+    status: 422,
+    meaning:
+      'The backup is encrypted and no key is configured: set CB_BACKUP_ENCRYPTION_KEY_FILE to the key it was taken with.',
+  },
+  OPS_BACKUP_KEY_MISMATCH: {
+    status: 422,
+    meaning:
+      'The backup was encrypted with another key (the message gives both key ids): point CB_BACKUP_ENCRYPTION_KEY_FILE at that key.',
+  },
+  OPS_BACKUP_AUTH_FAILED: {
+    status: 422,
+    meaning:
+      "An encrypted backup's file fails authentication (altered, cut short or extended after it was encrypted); nothing of it was restored: use another.",
+  },
 
   // ── Achievements ───────────────────────────────────────────────────────────
   ACH_BATCH_TOO_LARGE: { status: 413, meaning: 'More than 1000 events in one request; split the batch.' },

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import {
   type BackupManifest,
   backupDirOf,
+  configuredBackupKey,
   createBackup,
   type DrillStep,
   formatDuration,
@@ -29,6 +30,12 @@ const mib = (bytes: number) => `${(bytes / 1_048_576).toFixed(bytes < 10_485_760
 
 const rows = (m: BackupManifest) => Object.values(m.tables).reduce((a, b) => a + b, 0);
 
+/** `no`, or the key's id — flagged when it is not the configured key (a restore needs that one). */
+function encryption(m: BackupManifest, configuredKeyId: string | undefined): string {
+  if (m.encrypted !== true) return 'no';
+  return `key ${m.keyId}${configuredKeyId !== undefined && configuredKeyId !== m.keyId ? ' (not the configured key)' : ''}`;
+}
+
 function lastCheck(m: BackupManifest): string {
   const v = m.verifications.at(-1);
   if (!v) return 'never';
@@ -46,6 +53,11 @@ Backups go to CB_BACKUP_DIR (default CB_DATA_DIR/backups): <id>.dump (PostgreSQL
 format) or <id>.tar.gz (embedded database), each with its manifest <id>.json (size, SHA-256, rows per
 table, newest migration). PostgreSQL needs pg_dump, pg_restore and psql (apt-get install
 postgresql-client). On the embedded database stop cb start first: one process owns its directory.
+
+With CB_BACKUP_ENCRYPTION_KEY_FILE (a 32-byte key, mode 0600) new backups are encrypted
+(AES-256-GCM: <id>.dump.enc, <id>.tar.gz.enc) and verify, restore and drill decrypt them with that
+key. Keep a copy of the key off the host, and an old key until its backups are pruned: a backup
+restores only with the key it was taken with (cb backup list shows its id).
 
 Schedule backups daily: CB_BACKUP_SCHEDULE (a worker takes them; the only way while cb start runs
 on the embedded database), or \`cb backup create\` from cron. Drill quarterly (\`cb backup drill\`);
@@ -73,7 +85,7 @@ copy the directory off the host. Incremental backups and point-in-time recovery 
       if (opts.json) return printJson(result);
       const b = result.backup;
       printLine(
-        `backup ${b.id}: ${mib(b.bytes)}, ${Object.keys(b.tables).length} tables, ${rows(b)} rows, in ${b.seconds} s`,
+        `backup ${b.id}: ${mib(b.bytes)}, ${Object.keys(b.tables).length} tables, ${rows(b)} rows, in ${b.seconds} s${b.encrypted ? `, encrypted with key ${b.keyId}` : ''}`,
       );
       printLine(`  ${backupDirOf(config)}/${b.file}`);
       if (result.pruned.length > 0)
@@ -89,6 +101,13 @@ copy the directory off the host. Incremental backups and point-in-time recovery 
       const dir = backupDirOf(config);
       const { backups, unreadable } = await listBackups(dir);
       if (opts.json) return printJson({ dir, backups, unreadable });
+      let keyId: string | undefined;
+      try {
+        keyId = configuredBackupKey(config)?.id;
+      } catch (err) {
+        // The listing is still worth having; the key's problem is said (and fails create/restore).
+        process.stderr.write(`cb: ${(err as Error).message}\n`);
+      }
       if (backups.length === 0) printLine(`no backup in ${dir}: take one with cb backup create`);
       else
         printTable(
@@ -99,9 +118,10 @@ copy the directory off the host. Incremental backups and point-in-time recovery 
             size: mib(b.bytes),
             rows: rows(b),
             migration: b.migration ?? '-',
+            encrypted: encryption(b, keyId),
             checked: lastCheck(b),
           })),
-          ['id', 'age', 'driver', 'size', 'rows', 'migration', 'checked'],
+          ['id', 'age', 'driver', 'size', 'rows', 'migration', 'encrypted', 'checked'],
         );
       for (const u of unreadable) process.stderr.write(`cb: unreadable manifest ${u}\n`);
     });

@@ -72,6 +72,7 @@ export { backupJob, registerBackupJob } from './backup/backup-job.ts';
 export {
   type BackupConfig,
   backupDirOf,
+  configuredBackupKey,
   createBackup,
   type DrillReport,
   type DrillStep,

@@ -120,6 +120,8 @@ export interface Config {
   backupDir: string | undefined;
   backupSchedule: string | undefined;
   backupKeep: number;
+  /** File holding the 32-byte key new backups are encrypted with (read by `cb backup`, checked at start). */
+  backupEncryptionKeyFile: string | undefined;
   auditRetentionDays: number;
   capacitySchedule: string | undefined;
   rtoSeconds: number;
@@ -1148,6 +1150,15 @@ export const SETTINGS = [
       'Recovery time objective: the longest a restore may take. `cb backup drill` fails when its restore and checks take longer.',
     default: () => 3600,
     parse: int(1, 604_800),
+  }),
+  setting({
+    key: 'backupEncryptionKeyFile',
+    env: 'CB_BACKUP_ENCRYPTION_KEY_FILE',
+    defaultText: '(unset: backups not encrypted)',
+    description:
+      'File holding a 32-byte key (64 hex digits or base64, e.g. `openssl rand -hex 32`; mode 0600 or 0400: refused when group or others have access). Set, every new backup file is encrypted with AES-256-GCM (authenticated 64 KiB records; the manifest names the key by id), and checks, restores and drills decrypt with it. Keep a copy of the key off the host: a backup cannot be restored without the key it was taken with.',
+    default: () => undefined,
+    parse: nonEmpty,
   }),
   setting({
     key: 'rpoSeconds',

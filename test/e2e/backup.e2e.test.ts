@@ -3,7 +3,8 @@
  * pass and on PostgreSQL in the second; output, JSON and exit codes.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -16,9 +17,10 @@ describe(`cb backup on ${TEST_DRIVER} (real process)`, { timeout: 180_000 }, () 
   let env: Record<string, string>;
   let drop: () => Promise<void> = async () => {};
 
-  const cb = (...args: string[]) => {
+  const cb = (...args: string[]) => cbWith({}, ...args);
+  const cbWith = (extra: Record<string, string>, ...args: string[]) => {
     const r = spawnSync(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, ...extra },
       encoding: 'utf8',
       timeout: 90_000,
     });
@@ -127,6 +129,48 @@ describe(`cb backup on ${TEST_DRIVER} (real process)`, { timeout: 180_000 }, () 
     const verify = cb('audit', 'verify');
     expect(verify.status).toBe(0);
     expect(verify.stdout).toContain('the chain is intact');
+  });
+
+  test('behavior: with CB_BACKUP_ENCRYPTION_KEY_FILE backups are encrypted; list shows which and with what key; verify needs that key; an open key file is refused', () => {
+    const keyDir = mkdtempSync(join(tmpdir(), 'cb-e2e-backup-key-'));
+    const keyFile = join(keyDir, 'backup.key');
+    writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+    const otherKey = join(keyDir, 'other.key');
+    writeFileSync(otherKey, randomBytes(32).toString('base64'), { mode: 0o600 });
+    const dir = { CB_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-backups-encrypted-')) };
+    const withKey = { ...dir, CB_BACKUP_ENCRYPTION_KEY_FILE: keyFile };
+
+    const plain = cbWith(dir, 'backup', 'create', '--json');
+    expect(plain.status, plain.stderr).toBe(0);
+    const created = cbWith(withKey, 'backup', 'create');
+    expect(created.status, created.stderr).toBe(0);
+    const keyId = /encrypted with key ([0-9a-f]{16})/.exec(created.stdout)?.[1];
+    expect(keyId).toBeDefined();
+    expect(created.stdout).toMatch(/\.(dump|tar\.gz)\.enc\n/);
+
+    const listed = cbWith(withKey, 'backup', 'list');
+    expect(listed.status).toBe(0);
+    const lines = listed.stdout.split('\n');
+    expect(lines[0]).toMatch(/\bENCRYPTED\b/);
+    expect(lines[1]).toContain(`key ${keyId}`); // newest first
+    expect(lines[2]).toMatch(/\bno\b/);
+    expect(cbWith({ ...dir, CB_BACKUP_ENCRYPTION_KEY_FILE: otherKey }, 'backup', 'list').stdout).toContain(
+      `key ${keyId} (not the configured key)`,
+    );
+
+    const noKey = cbWith(dir, 'backup', 'verify', 'latest');
+    expect(noKey.status).toBe(1);
+    expect(noKey.stderr).toContain('OPS_BACKUP_KEY_MISSING');
+    expect(noKey.stderr).toContain('CB_BACKUP_ENCRYPTION_KEY_FILE');
+    const verified = cbWith(withKey, 'backup', 'verify', 'latest', '--json');
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(json(verified)).toMatchObject({ ok: true });
+
+    chmodSync(keyFile, 0o640);
+    const refused = cbWith(withKey, 'backup', 'create');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('OPS_BACKUP_KEY_INVALID');
+    expect(refused.stderr).toContain(`chmod 600 ${keyFile}`);
   });
 
   test.runIf(TEST_DRIVER === 'pglite')(

@@ -3,7 +3,8 @@
  * database from the process that owns it; PostgreSQL through pg_dump), and keeps the settings
  * snapshot it was given.
  */
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -15,6 +16,7 @@ import { createJobs, type Jobs } from '../../platform/jobs/index.ts';
 import { createTestCommon } from '../../platform/jobs/test-support.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
 import { backupJob, registerBackupJob } from './backup-job.ts';
+import { configuredBackupKey } from './backups.ts';
 import { listBackups } from './store.ts';
 
 describe('scheduled backups', { timeout: 60_000 }, () => {
@@ -85,5 +87,20 @@ describe('scheduled backups', { timeout: 60_000 }, () => {
       /CB_BACKUP_SCHEDULE: is not a valid cron/,
     );
     expect(backupJob('0 3 * * *').queue).toBe('ops.backup');
+  });
+
+  test("error: a backup key file others can read stops the boot, not the night's backup", () => {
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'cb-scheduled-key-')), 'backup.key');
+    writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+    chmodSync(keyFile, 0o644);
+    const open = loadConfig(
+      { CB_BACKUP_SCHEDULE: '0 3 * * *', CB_BACKUP_ENCRYPTION_KEY_FILE: keyFile },
+      { backupDir },
+    );
+    expect(() => registerBackupJob(jobs, { config: open, db, logger: common.logger })).toThrow(
+      expect.objectContaining({ code: 'OPS_BACKUP_KEY_INVALID', message: expect.stringContaining(keyFile) }),
+    );
+    chmodSync(keyFile, 0o600);
+    expect(configuredBackupKey(open)?.id).toMatch(/^[0-9a-f]{16}$/);
   });
 });

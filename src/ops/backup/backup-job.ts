@@ -5,14 +5,16 @@
  * (PGlite's copy, taken between transactions, so `cb start` keeps serving). A failure is retried
  * twice, five minutes apart, then dead-lettered: DeadLetterQueueNotEmpty fires, and BackupTooOld
  * once the RPO passes. The job's expiry (6 h) or a shutdown aborts it: pg_dump is killed and its
- * partial file removed, so a retry never runs beside a forgotten dump.
+ * partial file removed, so a retry never runs beside a forgotten dump. With
+ * CB_BACKUP_ENCRYPTION_KEY_FILE the key file is checked at registration: a key the backups cannot
+ * use stops `cb start` now, not the night's backup.
  */
 import { Type } from 'typebox';
 import type { SettingSnapshot } from '../../platform/config.ts';
 import type { Db } from '../../platform/db/create-db.ts';
 import { defineJob, type Jobs } from '../../platform/jobs/index.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { type BackupConfig, createBackup } from './backups.ts';
+import { type BackupConfig, configuredBackupKey, createBackup } from './backups.ts';
 
 export function backupJob(cron: string) {
   return defineJob({
@@ -41,6 +43,7 @@ export function registerBackupJob(jobs: Jobs, deps: BackupJobDeps): ReturnType<t
     jobs.unschedule('ops.backup');
     return undefined;
   }
+  configuredBackupKey(deps.config); // throws OPS_BACKUP_KEY_INVALID
   const def = backupJob(deps.config.backupSchedule);
   jobs.register(def, async (job) => {
     const { backup, pruned } = await createBackup(

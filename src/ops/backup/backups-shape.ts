@@ -43,6 +43,9 @@ export interface BackupsView {
     rows: number;
     tables: number;
     migration: string | null;
+    /** The file is encrypted (CB_BACKUP_ENCRYPTION_KEY_FILE); its key's id. */
+    encrypted: boolean;
+    keyId: string | null;
     lastCheck: BackupVerification | null;
   }[];
   drills: DrillSummary[];

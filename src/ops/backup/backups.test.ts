@@ -1,11 +1,17 @@
 /**
  * Backups, restores, checks and drills on the suite's driver: the embedded database (a data
- * directory in a temp dir) in the first pass, PostgreSQL (pg_dump, pg_restore, psql) in the second.
+ * directory in a temp dir) in the first pass, PostgreSQL (pg_dump, pg_restore, psql) in the second;
+ * plain and encrypted (CB_BACKUP_ENCRYPTION_KEY_FILE).
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDatabase, PG_ADMIN_URL, TEST_DRIVER } from '../../../test/services.ts';
@@ -14,9 +20,11 @@ import { createDb, type Db } from '../../platform/db/create-db.ts';
 import { migrate } from '../../platform/db/migrate.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
+import { readBackupKey } from './backup-key.ts';
 import { type BackupConfig, createBackup, restoreBackup, runDrill, verifyBackup } from './backups.ts';
+import { createEncryptStream, readDecrypted } from './encryption.ts';
 import { restorePostgres } from './postgres.ts';
-import { listBackups } from './store.ts';
+import { type BackupManifest, fileDigest, listBackups, writeManifest } from './store.ts';
 
 const logger = createSilentLogger();
 const PG = TEST_DRIVER === 'pg';
@@ -318,3 +326,264 @@ async function scratchDatabases(): Promise<string[]> {
     await admin.end();
   }
 }
+
+/** A key file of mode 0600 in a directory of its own; returns its path. */
+function newKeyFile(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'cb-backup-key-')), 'backup.key');
+  writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  return path;
+}
+
+/**
+ * Damage the file as someone with write access to the backup directory could: the file changed,
+ * and its manifest's size and checksum changed to match, so only the encryption can tell.
+ */
+async function tamper(dir: string, backup: BackupManifest, change: (bytes: Buffer) => Buffer): Promise<void> {
+  const path = join(dir, backup.file);
+  writeFileSync(path, change(readFileSync(path)));
+  await writeManifest(dir, { ...backup, ...(await fileDigest(path)) });
+}
+
+/** What a plain archive of this driver holds as text: pg_restore's SQL, or the tarball's bytes. */
+function archiveText(plain: Buffer): string {
+  if (!PG) return gunzipSync(plain).toString('latin1');
+  const r = spawnSync('pg_restore', ['--file=-'], { input: plain, maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`pg_restore: ${r.stderr.toString()}`);
+  return r.stdout.toString('utf8');
+}
+
+const MARKER = 'marker-7f3c9a';
+
+describe(`encrypted backups on ${TEST_DRIVER}`, { timeout: 180_000 }, () => {
+  let dir: string;
+  let keyFile: string;
+  let source: Target;
+  let stored: string[];
+  let backup: BackupManifest;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cb-backups-encrypted-'));
+    keyFile = newKeyFile();
+    source = await newTarget(dir, { backupEncryptionKeyFile: keyFile, backupKeep: 0 });
+    stored = await withDb(source, async (db) => {
+      await migrate(db, logger);
+      await addEvents(db, 1, 300);
+      // Rows of random text, so the dump spans many 64 KiB records even compressed.
+      await db.query(
+        `insert into ach_events (source, external_id, type, user_address, occurred_at, partition, data)
+         select 'test', 'x-' || i, 'quest.completed', '0x' || lpad(to_hex(i % 7), 40, '0'), now(), i % 16,
+                jsonb_build_object('n', i, 'note', $1::text || (select string_agg(md5(random()::text || i || j), '') from generate_series(1, 16) j))
+           from generate_series(1, 4000) as i`,
+        [MARKER],
+      );
+      return events(db);
+    });
+    backup = (await backUp(source)).backup;
+  });
+
+  afterAll(async () => {
+    await source?.drop();
+  });
+
+  test('default: the file is encrypted as stored, the manifest says so with the key id and checksums the stored file; it checks and restores', async () => {
+    const key = readBackupKey(keyFile);
+    expect(backup).toMatchObject({
+      encrypted: true,
+      keyId: key.id,
+      file: `${backup.id}.${PG ? 'dump' : 'tar.gz'}.enc`,
+    });
+    const path = join(dir, backup.file);
+    expect(await fileDigest(path)).toEqual({ sha256: backup.sha256, bytes: backup.bytes });
+    expect(backup.bytes).toBeGreaterThan(4 * 65_536);
+    expect(backup.tables['public.ach_events']).toBe(4300);
+
+    // Nothing readable in it: no row's text, and not an archive pg_restore or gunzip can open.
+    const raw = readFileSync(path);
+    expect(raw.includes(Buffer.from(MARKER))).toBe(false);
+    expect(raw.subarray(0, 8).toString('ascii')).toBe('CBBKPENC');
+    expect(() => archiveText(raw)).toThrow();
+    // Decrypted with the key, it is the archive, rows and all.
+    expect(archiveText(Buffer.concat(await readDecrypted(path, key, path)))).toContain(MARKER);
+    // No plaintext copy was left beside it.
+    expect(readdirSync(dir).filter((n) => !n.endsWith('.json'))).toEqual([backup.file]);
+
+    const { verification } = await verifyBackup(source.config, backup.id);
+    expect(verification).toMatchObject({ ok: true, problems: [] });
+    const target = await newTarget(dir, { backupEncryptionKeyFile: keyFile });
+    try {
+      await restoreBackup(target.config, backup.id);
+      expect(await withDb(target, events)).toEqual(stored);
+    } finally {
+      await target.drop();
+    }
+  });
+
+  test('behavior: a drill recovers from the encrypted backup', async () => {
+    const report = await runDrill(source.config, undefined, { logger, backupId: backup.id });
+    expect(report.steps.map((s) => [s.step, s.ok])).toEqual([
+      ['restore', true],
+      ['verify', true],
+      ['start', true],
+    ]);
+  });
+
+  test('error: without the key, or with another one, nothing is checked or restored, and the message names the key wanted', async () => {
+    const other = newKeyFile();
+    const wanted = readBackupKey(keyFile).id;
+    for (const [keyFileSet, code] of [
+      [undefined, 'OPS_BACKUP_KEY_MISSING'],
+      [other, 'OPS_BACKUP_KEY_MISMATCH'],
+    ] as const) {
+      const config = { ...source.config, backupEncryptionKeyFile: keyFileSet };
+      // Not the backup's fault: thrown, not kept as a failed check.
+      await expect(verifyBackup(config, backup.id)).rejects.toMatchObject({
+        code,
+        message: expect.stringContaining(wanted),
+      });
+      const target = await newTarget(dir, { backupEncryptionKeyFile: keyFileSet });
+      try {
+        await expect(restoreBackup(target.config, backup.id)).rejects.toMatchObject({ code });
+      } finally {
+        await target.drop();
+      }
+      const drill = await runDrill(config, undefined, { logger, backupId: backup.id });
+      expect(drill.ok).toBe(false);
+      expect(drill.steps[0]).toMatchObject({
+        step: 'restore',
+        ok: false,
+        detail: expect.stringContaining(wanted),
+      });
+    }
+    expect(
+      (await listBackups(dir)).backups.find((b) => b.id === backup.id)!.verifications.every((v) => v.ok),
+    ).toBe(true);
+  });
+
+  test('error: a flipped byte or a cut, even with the manifest made to match, fails the check and is never restored, even in part', async () => {
+    const cases: [string, (bytes: Buffer) => Buffer][] = [
+      [
+        'a byte flipped in the last record',
+        (bytes) => {
+          bytes[bytes.length - 40]! ^= 0x01;
+          return bytes;
+        },
+      ],
+      // 36-byte header, then records of 64 KiB + 16: cut right after the last but one full record.
+      [
+        'cut at a record boundary',
+        (bytes) => {
+          const cut = 36 + (Math.floor((bytes.length - 36) / 65_552) - 1) * 65_552;
+          expect(cut).toBeGreaterThan(36 + 2 * 65_552);
+          return bytes.subarray(0, cut);
+        },
+      ],
+    ];
+    for (const [what, change] of cases) {
+      const own = { ...source.config, backupDir: mkdtempSync(join(tmpdir(), 'cb-backups-tampered-')) };
+      const { backup: b } = await backUp({ ...source, config: own });
+      await tamper(own.backupDir, b, change);
+
+      const { verification } = await verifyBackup(own, b.id);
+      expect(verification.ok, what).toBe(false);
+      expect(verification.problems.join(), what).toContain('fails authentication');
+
+      // A target that holds data, restored over with --replace: refused, and left as it was.
+      const target = await newTarget(own.backupDir, { backupEncryptionKeyFile: keyFile });
+      try {
+        await withDb(target, async (db) => {
+          await migrate(db, logger);
+          await addEvents(db, 50_000, 2);
+        });
+        await expect(restoreBackup(target.config, b.id, { replace: true }), what).rejects.toMatchObject({
+          code: 'OPS_BACKUP_AUTH_FAILED',
+        });
+        expect(await withDb(target, events), what).toEqual(['e-50000:50000', 'e-50001:50001']);
+        if (!PG) expect(readdirSync(target.config.dataDir).filter((n) => n.includes('replaced'))).toEqual([]);
+      } finally {
+        await target.drop();
+      }
+    }
+  });
+
+  test.runIf(PG)(
+    'error: a file whose last record fails gets no COMMIT, even when pg_restore already read a whole archive',
+    async () => {
+      // An archive followed by bytes pg_restore never reads, encrypted; then a byte of that tail
+      // flipped. pg_restore gets the whole archive and succeeds; only the decryption's end says no.
+      const dump = spawnSync(
+        'pg_dump',
+        ['--format=custom', '--no-owner', '--no-privileges', `--dbname=${source.config.databaseUrl}`],
+        { maxBuffer: 1 << 28 },
+      );
+      expect(dump.status, dump.stderr.toString()).toBe(0);
+      const key = readBackupKey(keyFile);
+      const parts: Buffer[] = [];
+      await pipeline(
+        Readable.from([dump.stdout, Buffer.alloc(4 * 65_536)]),
+        createEncryptStream(key),
+        async (sealed: AsyncIterable<Buffer>) => {
+          for await (const part of sealed) parts.push(part);
+        },
+      );
+      const bytes = Buffer.concat(parts);
+      bytes[bytes.length - 40]! ^= 0x01;
+      const path = join(mkdtempSync(join(tmpdir(), 'cb-encrypted-tail-')), 'tail.dump.enc');
+      writeFileSync(path, bytes);
+      const target = await newTarget(dir);
+      try {
+        await expect(restorePostgres(path, target.config.databaseUrl!, { key })).rejects.toMatchObject({
+          code: 'OPS_BACKUP_AUTH_FAILED',
+          message: expect.stringContaining('nothing was restored'),
+        });
+        const { rows } = await withDb(target, (db) =>
+          db.query(`select to_regclass('public.ach_events') is null as absent`),
+        );
+        expect(rows).toEqual([{ absent: true }]);
+      } finally {
+        await target.drop();
+      }
+    },
+  );
+
+  test('behavior: a backup taken before encryption still checks and restores with a key configured', async () => {
+    const own = {
+      ...source.config,
+      backupDir: mkdtempSync(join(tmpdir(), 'cb-backups-plain-')),
+      backupEncryptionKeyFile: undefined,
+    };
+    const { backup: plain } = await backUp({ ...source, config: own });
+    expect(plain.encrypted).toBe(false);
+    expect(plain.file).not.toMatch(/\.enc$/);
+    // As a manifest from before encryption existed: no `encrypted` field at all.
+    const { encrypted: _, ...old } = plain;
+    await writeManifest(own.backupDir, old as BackupManifest);
+
+    const withKey = { ...own, backupEncryptionKeyFile: keyFile };
+    expect((await verifyBackup(withKey, plain.id)).verification).toMatchObject({ ok: true });
+    const target = await newTarget(own.backupDir, { backupEncryptionKeyFile: keyFile });
+    try {
+      await restoreBackup(target.config, plain.id);
+      expect(await withDb(target, events)).toEqual(stored);
+    } finally {
+      await target.drop();
+    }
+    // And the next backup is encrypted.
+    const next = await backUp({ ...source, config: withKey });
+    expect(next.backup).toMatchObject({ encrypted: true, keyId: readBackupKey(keyFile).id });
+  });
+
+  test('error: a key file others can read stops a backup before anything is written', async () => {
+    const open = newKeyFile();
+    spawnSync('chmod', ['644', open]);
+    const own = {
+      ...source.config,
+      backupDir: mkdtempSync(join(tmpdir(), 'cb-backups-badkey-')),
+      backupEncryptionKeyFile: open,
+    };
+    await expect(backUp({ ...source, config: own })).rejects.toMatchObject({
+      code: 'OPS_BACKUP_KEY_INVALID',
+      message: expect.stringContaining('chmod 600'),
+    });
+    expect(existsSync(own.backupDir) ? readdirSync(own.backupDir) : []).toEqual([]);
+  });
+});

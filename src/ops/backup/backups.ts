@@ -14,6 +14,11 @@
  *   a progress reconciliation sample) — and compared with the RTO and RPO; the report is kept in
  *   `drills/`.
  *
+ * With CB_BACKUP_ENCRYPTION_KEY_FILE each new backup's file is encrypted (AES-256-GCM in
+ * authenticated 64 KiB records, encryption.ts) as it is written; checks, restores and drills
+ * decrypt it with that key, and refuse a backup of another key (its manifest names the key's id) or
+ * a file that fails authentication before anything is committed. Unencrypted backups still restore.
+ *
  * Not built: incremental backups and point-in-time recovery. On PostgreSQL they are WAL archiving's
  * (e.g. pgBackRest); docs/operations.md says how to pair it with these full backups.
  */
@@ -26,6 +31,7 @@ import { createDb, type Db } from '../../platform/db/create-db.ts';
 import { migrate } from '../../platform/db/migrate.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
+import { type BackupKey, readBackupKey } from './backup-key.ts';
 import { compareCounts, type DatabaseFacts, databaseFacts, tableCounts } from './database-facts.ts';
 import { dumpEmbedded, embeddedFacts, openEmbeddedCopy, restoreEmbedded } from './embedded.ts';
 import { BackupError } from './errors.ts';
@@ -57,7 +63,8 @@ import {
 export type BackupConfig = Pick<
   Config,
   'backupDir' | 'backupKeep' | 'databaseUrl' | 'dataDir' | 'rtoSeconds' | 'rpoSeconds'
->;
+> &
+  Partial<Pick<Config, 'backupEncryptionKeyFile'>>;
 
 /** The backup directory: CB_BACKUP_DIR, else `<CB_DATA_DIR>/backups`. */
 export function backupDirOf(config: Pick<Config, 'backupDir' | 'dataDir'>): string {
@@ -65,6 +72,33 @@ export function backupDirOf(config: Pick<Config, 'backupDir' | 'dataDir'>): stri
 }
 
 const seconds = (t0: number) => Math.round(performance.now() - t0) / 1000;
+
+/** The configured encryption key (read and checked now), or undefined when none is set. */
+export function configuredBackupKey(
+  config: Pick<BackupConfig, 'backupEncryptionKeyFile'>,
+): BackupKey | undefined {
+  return config.backupEncryptionKeyFile ? readBackupKey(config.backupEncryptionKeyFile) : undefined;
+}
+
+/**
+ * The key to read `manifest`'s file with: none for an unencrypted backup; else the configured key,
+ * which must be the one it was encrypted with.
+ */
+function keyFor(config: BackupConfig, manifest: BackupManifest): BackupKey | undefined {
+  if (manifest.encrypted !== true) return undefined;
+  if (!config.backupEncryptionKeyFile)
+    throw new BackupError(
+      'OPS_BACKUP_KEY_MISSING',
+      `${manifest.id} is encrypted (key ${manifest.keyId}) and no key is configured: set CB_BACKUP_ENCRYPTION_KEY_FILE to the file of that key`,
+    );
+  const key = readBackupKey(config.backupEncryptionKeyFile);
+  if (key.id !== manifest.keyId)
+    throw new BackupError(
+      'OPS_BACKUP_KEY_MISMATCH',
+      `${manifest.id} was encrypted with key ${manifest.keyId}; CB_BACKUP_ENCRYPTION_KEY_FILE holds key ${key.id}: point it at the key the backup was taken with (after a rotation, the old key: docs/operations.md)`,
+    );
+  return key;
+}
 
 export interface CreateBackupResult {
   backup: BackupManifest;
@@ -92,25 +126,30 @@ export async function createBackup(
   const started = now();
   const t0 = performance.now();
   const driver = config.databaseUrl ? 'pg' : 'pglite';
+  const key = configuredBackupKey(config);
   const id = newBackupId(started);
-  const file = join(dir, backupFileName(id, driver));
+  const name = backupFileName(id, driver, key !== undefined);
+  const file = join(dir, name);
   let facts: DatabaseFacts;
   if (config.databaseUrl) {
     const partial = `${file}.partial-${process.pid}`;
-    facts = await dumpPostgres(config.databaseUrl, partial, options.signal);
+    facts = await dumpPostgres(config.databaseUrl, partial, { signal: options.signal, key });
     await syncFile(partial);
     await rename(partial, file);
   } else {
     if (!db?.dumpDataDir) throw new Error('createBackup: the embedded database must be open');
-    facts = await dumpEmbedded(db, file);
+    facts = await dumpEmbedded(db, file, key);
   }
+  // Of the file as stored (encrypted or not): what a copy off the host can be checked against.
   const digest = await fileDigest(file);
   const backup: BackupManifest = {
     format: 1,
     id,
     driver,
-    file: backupFileName(id, driver),
+    file: name,
     ...digest,
+    encrypted: key !== undefined,
+    ...(key ? { keyId: key.id } : {}),
     startedAt: started.toISOString(),
     finishedAt: now().toISOString(),
     seconds: seconds(t0),
@@ -142,15 +181,18 @@ export async function verifyBackup(
   const manifest = await findBackup(dir, id);
   const at = (options.now ?? (() => new Date()))().toISOString();
   const t0 = performance.now();
+  // No key, or another one: thrown, like a missing tool (the backup may be fine).
+  const key = keyFor(config, manifest);
   let problems: string[];
   try {
     const path = await checkBackupFile(dir, manifest);
-    problems = await restoreAndCompare(config, manifest, path, options.scratchUrl);
+    problems = await restoreAndCompare(config, manifest, path, options.scratchUrl, key);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    // A file that does not match or does not restore is a finding, kept in the manifest; a missing
-    // tool or an unreachable server is not (the backup may be fine): that is thrown.
-    if (code !== 'OPS_BACKUP_CORRUPT' && code !== 'OPS_RESTORE_FAILED') throw err;
+    // A file that does not match, fails authentication or does not restore is a finding, kept in the
+    // manifest; a missing tool or an unreachable server is not (the backup may be fine): thrown.
+    if (code !== 'OPS_BACKUP_CORRUPT' && code !== 'OPS_BACKUP_AUTH_FAILED' && code !== 'OPS_RESTORE_FAILED')
+      throw err;
     problems = [(err as Error).message];
   }
   const verification = { at, ok: problems.length === 0, seconds: seconds(t0), problems };
@@ -162,10 +204,11 @@ async function restoreAndCompare(
   manifest: BackupManifest,
   path: string,
   scratchUrl: string | undefined,
+  key: BackupKey | undefined,
 ): Promise<string[]> {
   let actual: { tables: Record<string, number>; migration: string | null };
   if (manifest.driver === 'pglite') {
-    const copy = await openEmbeddedCopy(path);
+    const copy = await openEmbeddedCopy(path, key);
     try {
       actual = await embeddedFacts(copy);
     } finally {
@@ -174,7 +217,7 @@ async function restoreAndCompare(
   } else {
     const scratch = await scratchDatabase(config, scratchUrl);
     try {
-      await restorePostgres(path, scratch.url);
+      await restorePostgres(path, scratch.url, { key });
       actual = await withClient(scratch.url, databaseFacts);
     } finally {
       await scratch.drop();
@@ -217,6 +260,7 @@ export async function restoreBackup(
 ): Promise<RestoreBackupResult> {
   const dir = backupDirOf(config);
   const backup = await findBackup(dir, id);
+  const key = keyFor(config, backup);
   const path = await checkBackupFile(dir, backup);
   const t0 = performance.now();
   const targetUrl = options.targetUrl ?? config.databaseUrl;
@@ -226,7 +270,7 @@ export async function restoreBackup(
         'OPS_BACKUP_DRIVER_MISMATCH',
         `${backup.id} is a PostgreSQL backup: set DATABASE_URL (or pass --to) to restore it`,
       );
-    await restorePostgres(path, targetUrl, { replace: options.replace });
+    await restorePostgres(path, targetUrl, { replace: options.replace, key });
     return { backup, target: databaseName(targetUrl), seconds: seconds(t0) };
   }
   if (targetUrl)
@@ -234,7 +278,7 @@ export async function restoreBackup(
       'OPS_BACKUP_DRIVER_MISMATCH',
       `${backup.id} is an embedded database backup: it restores into a data directory (unset DATABASE_URL)`,
     );
-  const { movedAside } = await restoreEmbedded(path, config.dataDir, { replace: options.replace });
+  const { movedAside } = await restoreEmbedded(path, config.dataDir, { replace: options.replace, key });
   return { backup, target: resolve(config.dataDir), seconds: seconds(t0), movedAside };
 }
 
@@ -328,17 +372,18 @@ export async function runDrill(
       const backup = manifest;
       let target: { url?: string; dataDir?: string } | undefined;
       const restored = await step('restore', async () => {
+        const key = keyFor(config, backup);
         const path = await checkBackupFile(dir, backup);
         if (backup.driver === 'pg') {
           const scratch = await scratchDatabase(config, options.scratchUrl);
           cleanup = scratch.drop;
-          await restorePostgres(path, scratch.url);
+          await restorePostgres(path, scratch.url, { key });
           target = { url: scratch.url };
           return `into ${databaseName(scratch.url)}`;
         }
         const scratchDir = await mkdtemp(join(tmpdir(), 'cb-drill-'));
         cleanup = () => rm(scratchDir, { recursive: true, force: true });
-        await restoreEmbedded(path, scratchDir);
+        await restoreEmbedded(path, scratchDir, { key });
         target = { dataDir: scratchDir };
         return `into ${scratchDir}`;
       });

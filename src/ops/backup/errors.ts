@@ -1,6 +1,6 @@
 /**
  * Errors of `cb backup`. Each says what to do: install a package, name another backup, empty the
- * target or pass --replace. The code says which (docs/errors.md); one class carries them all.
+ * target or pass --replace, point CB_BACKUP_ENCRYPTION_KEY_FILE at the right key. The code says which (docs/errors.md); one class carries them all.
  */
 import { BaseError } from '../../platform/errors.ts';
 
@@ -28,7 +28,18 @@ export type BackupErrorCode =
   /** A restore would overwrite data: the target holds tables, schemas or a data directory. */
   | 'OPS_RESTORE_TARGET_NOT_EMPTY'
   /** An embedded (PGlite) backup restored onto PostgreSQL, or the other way round. */
-  | 'OPS_BACKUP_DRIVER_MISMATCH';
+  | 'OPS_BACKUP_DRIVER_MISMATCH'
+  /** CB_BACKUP_ENCRYPTION_KEY_FILE is unreadable, open to group or others, or not a 32-byte key. */
+  | 'OPS_BACKUP_KEY_INVALID'
+  /** The backup is encrypted and no key is configured (CB_BACKUP_ENCRYPTION_KEY_FILE unset). */
+  | 'OPS_BACKUP_KEY_MISSING'
+  /** The backup was encrypted with another key than the configured one (key ids differ). */
+  | 'OPS_BACKUP_KEY_MISMATCH'
+  /**
+   * An encrypted backup's file fails authentication (AES-GCM): altered, truncated, reordered or
+   * extended after it was encrypted. Nothing of it is restored.
+   */
+  | 'OPS_BACKUP_AUTH_FAILED';
 
 export class BackupError extends BaseError {
   override name = 'BackupError';

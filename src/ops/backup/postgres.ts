@@ -7,15 +7,22 @@
  * - restore: `pg_restore --file=-` (the dump as SQL) piped into `psql --single-transaction
  *   ON_ERROR_STOP`: all or nothing. `replace` drops the target's schemas first, inside that same
  *   transaction, so a failed restore leaves the target as it was.
+ * - encrypted (a key given): pg_dump writes to its stdout, encrypted on the way to the file, so no
+ *   plaintext reaches the disk; a restore decrypts into pg_restore's stdin, and the COMMIT is sent
+ *   only once the whole file authenticated (a cut or altered file is only known at its end).
  *
  * The password never reaches a command line (ps would show it): the tools get the URL without it
  * and PGPASSWORD in their environment.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { redactString } from '../../platform/redact.ts';
+import type { BackupKey } from './backup-key.ts';
 import {
   type DatabaseFacts,
   databaseFacts,
@@ -23,7 +30,8 @@ import {
   userRelationCount,
   userSchema,
 } from './database-facts.ts';
-import { BackupError, BackupToolMissingError } from './errors.ts';
+import { createDecryptStream, createEncryptStream, READ_CHUNK_BYTES } from './encryption.ts';
+import { BackupError, type BackupErrorCode, BackupToolMissingError } from './errors.ts';
 
 /** The URL without its password, and the environment that carries it. */
 export function toolConnection(url: string): { url: string; env: NodeJS.ProcessEnv } {
@@ -88,8 +96,23 @@ function runTool(
 /** How long a backup waits for a table lock before it gives up (and says so). */
 const LOCK_WAIT = '60s';
 
-/** Dumps `url` into `file` (custom format); counts rows in the dump's own snapshot. */
-export async function dumpPostgres(url: string, file: string, signal?: AbortSignal): Promise<DatabaseFacts> {
+export interface DumpOptions {
+  /** Stops pg_dump (the scheduled job's expiry or a shutdown). */
+  signal?: AbortSignal | undefined;
+  /** Encrypt the file with this key. */
+  key?: BackupKey | undefined;
+}
+
+/**
+ * Dumps `url` into `file` (custom format; encrypted with `key`); counts rows in the dump's own
+ * snapshot.
+ */
+export async function dumpPostgres(
+  url: string,
+  file: string,
+  options: DumpOptions = {},
+): Promise<DatabaseFacts> {
+  const { signal, key } = options;
   const conn = toolConnection(url);
   return withClient(url, async (query) => {
     signal?.throwIfAborted();
@@ -99,6 +122,9 @@ export async function dumpPostgres(url: string, file: string, signal?: AbortSign
     try {
       const snapshot = String((await query('select pg_export_snapshot() as s')).rows[0]!.s);
       const facts = await databaseFacts(query);
+      // Encrypted: pg_dump's stdout → the cipher → the file (a pipe, so the archive has no data
+      // offsets; pg_restore then reads it in order, which a plain restore does).
+      let writing: Promise<unknown> | undefined;
       const run = await runTool(
         'pg_dump',
         [
@@ -107,16 +133,37 @@ export async function dumpPostgres(url: string, file: string, signal?: AbortSign
           '--no-privileges',
           `--lock-wait-timeout=${LOCK_WAIT}`,
           `--snapshot=${snapshot}`,
-          `--file=${file}`,
+          ...(key ? [] : [`--file=${file}`]),
           `--dbname=${conn.url}`,
         ],
         conn.env,
-        (child) => child.stdin!.end(),
+        (child) => {
+          child.stdin!.end();
+          if (key)
+            writing = pipeline(
+              child.stdout!,
+              createEncryptStream(key),
+              createWriteStream(file, { mode: 0o600 }),
+            ).then(
+              () => undefined,
+              (err: unknown) => err,
+            );
+        },
         signal,
       ).catch(async (err: unknown) => {
+        await writing;
         await rm(file, { force: true });
         throw err;
       });
+      const writeError = await writing;
+      if (run.code === 0 && writeError) {
+        await rm(file, { force: true });
+        throw new BackupError(
+          'OPS_BACKUP_FAILED',
+          `writing the encrypted dump to ${file} failed: ${(writeError as Error).message}`,
+          writeError,
+        );
+      }
       if (run.code !== 0) {
         await rm(file, { force: true });
         throw new BackupError(
@@ -134,6 +181,8 @@ export async function dumpPostgres(url: string, file: string, signal?: AbortSign
 export interface RestoreOptions {
   /** Drop what the target holds first (in the restore's transaction). @defaultValue false */
   replace?: boolean | undefined;
+  /** The file is encrypted with this key. */
+  key?: BackupKey | undefined;
 }
 
 /**
@@ -168,6 +217,7 @@ export async function restorePostgres(
   }`;
   let source: ToolRun | undefined;
   let sourceError: unknown;
+  let decryptError: unknown;
   let restoreChild: ReturnType<typeof spawn> | undefined;
   const run = await runTool(
     'psql',
@@ -179,20 +229,32 @@ export async function restorePostgres(
       // pg_restore only once psql runs; and never outliving it (a full pipe would block it for ever).
       psql.on('spawn', () => {
         psql.stdin!.write(preamble);
+        let decrypting: Promise<unknown> = Promise.resolve(undefined);
         const reading = runTool(
           'pg_restore',
-          ['--no-owner', '--no-privileges', '--file=-', file],
+          ['--no-owner', '--no-privileges', '--file=-', ...(options.key ? [] : [file])],
           conn.env,
           (r) => {
             restoreChild = r;
-            r.stdin!.end();
+            if (options.key)
+              decrypting = pipeline(
+                createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }),
+                createDecryptStream(options.key, file),
+                intoStdin(r.stdin!),
+              ).then(
+                () => undefined,
+                (err: unknown) => err,
+              );
+            else r.stdin!.end();
             r.stdout!.pipe(psql.stdin!, { end: false });
           },
         );
         reading.then(
-          (done) => {
+          async (done) => {
             source = done;
-            psql.stdin!.end(done.code === 0 ? 'commit;\n' : '');
+            // pg_restore may be done before the file's end: its last records must check too.
+            decryptError = await decrypting;
+            psql.stdin!.end(done.code === 0 && decryptError === undefined ? 'commit;\n' : '');
           },
           (err: unknown) => {
             sourceError = err;
@@ -207,6 +269,15 @@ export async function restorePostgres(
     },
   );
   if (sourceError instanceof BackupToolMissingError) throw sourceError;
+  if (decryptError !== undefined) {
+    const e = decryptError as Error;
+    // The decryption's own code (authentication, key) when it has one; a read error is a failed restore.
+    throw new BackupError(
+      e instanceof BackupError ? (e.code as BackupErrorCode) : 'OPS_RESTORE_FAILED',
+      `${e instanceof BackupError ? e.message : `reading ${file} failed: ${e.message}`}; nothing was restored into ${databaseName(url)}`,
+      e,
+    );
+  }
   if (run.code !== 0)
     throw new BackupError(
       'OPS_RESTORE_FAILED',
@@ -218,6 +289,42 @@ export async function restorePostgres(
       'OPS_RESTORE_FAILED',
       `pg_restore could not read ${file} (exit ${source?.code ?? (sourceError as Error | undefined)?.message}): ${source?.stderr || 'no message'}; nothing was restored`,
     );
+}
+
+/**
+ * A sink writing into a child's stdin that keeps accepting (and dropping) once the child stopped
+ * reading, so the stream feeding it still runs to its end — for a decryption, its last checks.
+ */
+function intoStdin(stdin: Writable): Writable {
+  let gone = false;
+  stdin.on('error', () => {
+    gone = true; // EPIPE: the child exited; its exit code says why
+  });
+  stdin.on('close', () => {
+    gone = true;
+  });
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (gone) return done();
+      if (stdin.write(chunk)) return done();
+      const resume = () => {
+        stdin.off('drain', resume);
+        stdin.off('close', resume);
+        done();
+      };
+      stdin.on('drain', resume);
+      stdin.on('close', resume);
+    },
+    final(done) {
+      if (!gone) stdin.end();
+      done();
+    },
+    destroy(err, done) {
+      // A failed decryption: end the child's input, so it stops (and the restore is not committed).
+      if (!gone) stdin.end();
+      done(err);
+    },
+  });
 }
 
 const SCRATCH = /^cb_restore_check_(\d+)_[0-9a-f]+$/;

@@ -45,6 +45,8 @@ export function backupRoutes(deps: {
             rows: Object.values(b.tables).reduce((a, n) => a + n, 0),
             tables: Object.keys(b.tables).length,
             migration: b.migration,
+            encrypted: b.encrypted === true,
+            keyId: b.keyId ?? null,
             lastCheck: b.verifications.at(-1) ?? null,
           })),
           drills: await recentDrills(dir, 10),

@@ -1,6 +1,7 @@
 /**
  * The backup directory: one file per backup (`<id>.dump`, pg_dump's custom format, or `<id>.tar.gz`,
- * an embedded data directory) and its manifest `<id>.json`. A backup exists once its manifest does:
+ * an embedded data directory; `.enc` after either when encrypted, see encryption.ts) and its
+ * manifest `<id>.json`. A backup exists once its manifest does:
  * files are written under a `.partial` name and renamed when complete, the manifest last, so a crash
  * mid-backup leaves no backup that looks whole. Drill reports go to `drills/<id>.json`.
  */
@@ -33,6 +34,13 @@ export interface BackupManifest {
   /** Rows per table (`schema.table`), counted in the backup's own snapshot. */
   tables: Record<string, number>;
   verifications: BackupVerification[];
+  /**
+   * The file is encrypted (CB_BACKUP_ENCRYPTION_KEY_FILE was set); `bytes` and `sha256` are of the
+   * encrypted file. Absent in manifests written before encryption existed: not encrypted.
+   */
+  encrypted?: boolean | undefined;
+  /** The encryption key's id (SHA-256 of the key, first 8 bytes, hex) when encrypted. */
+  keyId?: string | undefined;
   /** The settings in effect when it was taken, secrets hidden (seed 5.3: 配置：定期快照). */
   settings?: { env: string; value: string; source: 'env' | 'default' }[] | undefined;
 }
@@ -45,8 +53,8 @@ export function newBackupId(now: Date): string {
   return `cb-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-export function backupFileName(id: string, driver: BackupDriver): string {
-  return `${id}.${driver === 'pg' ? 'dump' : 'tar.gz'}`;
+export function backupFileName(id: string, driver: BackupDriver, encrypted = false): string {
+  return `${id}.${driver === 'pg' ? 'dump' : 'tar.gz'}${encrypted ? '.enc' : ''}`;
 }
 
 /** SHA-256 (hex) and size of a file, streamed. */
@@ -128,7 +136,9 @@ async function readManifest(path: string): Promise<BackupManifest> {
     !BACKUP_ID.test(m.id) ||
     (m.driver !== 'pg' && m.driver !== 'pglite') ||
     typeof m.file !== 'string' ||
-    m.file !== backupFileName(m.id, m.driver) ||
+    (m.encrypted !== undefined && typeof m.encrypted !== 'boolean') ||
+    (m.encrypted === true && (typeof m.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(m.keyId))) ||
+    m.file !== backupFileName(m.id, m.driver, m.encrypted === true) ||
     typeof m.sha256 !== 'string' ||
     typeof m.bytes !== 'number' ||
     typeof m.tables !== 'object' ||
@@ -244,8 +254,8 @@ export async function removeLeftovers(dir: string, now = Date.now()): Promise<st
   const manifests = new Set(names.filter((n) => n.endsWith('.json')).map((n) => n.replace(/\.json$/, '')));
   const removed: string[] = [];
   for (const name of names) {
-    const id = /^(cb-\d{8}T\d{9}Z-[0-9a-f]{4})\.(dump|tar\.gz)(\.partial.*)?$/.exec(name);
-    const orphan = id !== null && (id[3] !== undefined || !manifests.has(id[1]!));
+    const id = /^(cb-\d{8}T\d{9}Z-[0-9a-f]{4})\.(dump|tar\.gz)(\.enc)?(\.partial.*)?$/.exec(name);
+    const orphan = id !== null && (id[4] !== undefined || !manifests.has(id[1]!));
     const partialManifest = /^cb-.*\.json\.partial-/.test(name);
     if (!orphan && !partialManifest) continue;
     const info = await stat(join(dir, name)).catch(() => undefined);
