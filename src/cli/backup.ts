@@ -4,6 +4,7 @@
  * src/ops/backup; this file parses, prints and sets exit codes: 3 when a check or a drill fails.
  */
 import type { Command } from 'commander';
+import { VOTING_POWER_NAMESPACE } from '../governance/index.ts';
 import {
   type BackupManifest,
   backupDirOf,
@@ -16,11 +17,13 @@ import {
   runDrill,
   verifyBackup,
 } from '../ops/index.ts';
+import { createCache } from '../platform/cache/index.ts';
 import { settingsSnapshot } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
+import { createShutdown } from '../platform/shutdown.ts';
 import { cliConfig } from './load-config.ts';
 import { CliError, printJson, printLine, printTable } from './output.ts';
-import { withDatabase } from './with-database.ts';
+import { type CliContext, withDatabase } from './with-database.ts';
 
 const ID_HELP = 'a backup id from cb backup list, or latest';
 
@@ -170,16 +173,28 @@ copy the directory off the host. Incremental backups and point-in-time recovery 
       process.stderr.write(`restore: restoring ${id}…\n`);
       const result = await restoreBackup(config, id, { replace: opts.replace === true, targetUrl });
       // The audit trail of the restored database: its records up to the backup, then this restore
-      // (written by withDatabase, which also applies migrations newer than the backup).
-      await withDatabase(async () => undefined, { databaseUrl: targetUrl });
+      // (written by withDatabase, which also applies migrations newer than the backup). The shared
+      // cache still holds values computed from the database as it was before (voting powers with
+      // delegations the backup does not have): restoring the configured database drops them.
+      const cacheCleared = await withDatabase(
+        async (cli) => (targetUrl === undefined ? dropSharedCache(cli) : 'not-shared'),
+        { databaseUrl: targetUrl },
+      );
       if (opts.json)
         return printJson({
           backup: result.backup.id,
           target: result.target,
           seconds: result.seconds,
           movedAside: result.movedAside,
+          sharedCache: cacheCleared,
         });
       printLine(`restored ${result.backup.id} into ${result.target} in ${result.seconds} s`);
+      if (cacheCleared === 'dropped')
+        printLine('  the shared cache (Redis) was dropped: its values came from the database before');
+      if (cacheCleared instanceof Error)
+        printLine(
+          `  WARNING: the shared cache (Redis) could not be dropped (${cacheCleared.message}): run cb reconcile cache --all --fix once Redis answers`,
+        );
       if (result.movedAside) printLine(`  the previous data directory is in ${result.movedAside}`);
       printLine('next (docs/operations.md, "Restoring a backup"):');
       printLine(
@@ -265,4 +280,30 @@ function postgresUrl(option: string, value: string | undefined): string | undefi
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
     throw new CliError(`${option} must be a postgres:// URL`);
   return value;
+}
+
+/**
+ * Drops every namespace of the shared cache that holds values computed from the database (bumps its
+ * version in Redis, which every instance follows). 'not-shared' without REDIS_URL; the error when
+ * Redis does not answer (the restore stands: the operator is told to reconcile).
+ */
+async function dropSharedCache(cli: CliContext): Promise<'dropped' | 'not-shared' | Error> {
+  const { config, logger, metrics } = cli;
+  if (!config.redisUrl) return 'not-shared';
+  const common = {
+    config,
+    logger,
+    metrics,
+    shutdown: createShutdown({ graceMs: config.shutdownGraceMs, logger }),
+  };
+  const cache = createCache({ common });
+  try {
+    await cache.ping(5000);
+    await cache.namespace(VOTING_POWER_NAMESPACE).invalidateAll();
+    return 'dropped';
+  } catch (err) {
+    return err as Error;
+  } finally {
+    await cache.close();
+  }
 }

@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lockDataDir } from '../../src/platform/db/data-dir-lock.ts';
-import { TEST_DRIVER, testDatabaseTarget } from '../services.ts';
+import { REDIS_TEST_URL, TEST_DRIVER, testDatabaseTarget } from '../services.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/cb.js');
 
@@ -130,6 +131,42 @@ describe(`cb backup on ${TEST_DRIVER} (real process)`, { timeout: 180_000 }, () 
     expect(verify.status).toBe(0);
     expect(verify.stdout).toContain('the chain is intact');
   });
+
+  test.runIf(TEST_DRIVER === 'pg')(
+    'behavior: a restore of the configured database drops the shared cache, whose values came from the database before',
+    async () => {
+      const redis = new Redis(REDIS_TEST_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await redis.connect();
+      try {
+        const versionKey = 'cb:c:voting-power:version';
+        const before = Number((await redis.get(versionKey)) ?? 0);
+        const { backup } = json(cb('backup', 'create', '--json')) as { backup: { id: string } };
+        const restored = cbWith(
+          { REDIS_URL: REDIS_TEST_URL },
+          'backup',
+          'restore',
+          backup.id,
+          '--replace',
+          '--json',
+        );
+        expect(restored.status, restored.stderr).toBe(0);
+        expect(json(restored)).toMatchObject({ sharedCache: 'dropped' });
+        expect(Number(await redis.get(versionKey))).toBeGreaterThan(before);
+        // Redis gone: the restore stands, and the output says what to run.
+        const text = cbWith(
+          { REDIS_URL: 'redis://127.0.0.1:1/0' },
+          'backup',
+          'restore',
+          backup.id,
+          '--replace',
+        );
+        expect(text.status, text.stderr).toBe(0);
+        expect(text.stdout).toContain('run cb reconcile cache --all --fix once Redis answers');
+      } finally {
+        redis.disconnect();
+      }
+    },
+  );
 
   test('behavior: with CB_BACKUP_ENCRYPTION_KEY_FILE backups are encrypted; list shows which and with what key; verify needs that key; an open key file is refused', () => {
     const keyDir = mkdtempSync(join(tmpdir(), 'cb-e2e-backup-key-'));
