@@ -435,6 +435,8 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
       const row = page.getByTestId('backups').locator('tr', { hasText: backup.id });
       expect(await row.textContent()).toMatch(/restores \(/);
       expect(await row.textContent()).toContain(backup.migration!);
+      // No CB_BACKUP_ENCRYPTION_KEY_FILE on this server: the page says the file is not encrypted.
+      expect(await row.textContent()).toContain('not encrypted');
       expect(await page.getByTestId('drills').locator('tbody tr').count()).toBe(1);
       expect(await page.getByTestId('drills').textContent()).toContain('passed');
     } finally {

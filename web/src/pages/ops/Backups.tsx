@@ -70,6 +70,7 @@ function BackupsBody() {
                         Rows
                       </th>
                       <th scope="col">Migration</th>
+                      <th scope="col">At rest</th>
                       <th scope="col">Last check</th>
                     </tr>
                   </thead>
@@ -83,6 +84,15 @@ function BackupsBody() {
                         <td className="num">{mib(b.bytes)}</td>
                         <td className="num">{formatNumber(b.rows, 0)}</td>
                         <td>{b.migration ?? '–'}</td>
+                        <td>
+                          {b.encrypted ? (
+                            <span title="AES-256-GCM; restores need the key with this id (CB_BACKUP_ENCRYPTION_KEY_FILE)">
+                              encrypted, key <code>{b.keyId}</code>
+                            </span>
+                          ) : (
+                            <Pill tone="muted">not encrypted</Pill>
+                          )}
+                        </td>
                         <td>
                           {b.lastCheck === null ? (
                             <Pill tone="muted">never checked</Pill>
