@@ -427,6 +427,11 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
             return (kind === 'type' ? knownTypes : knownSources).has(value) ? value : 'other';
           },
           onEventsAccepted: runsWork ? () => processor.wake() : undefined,
+          streams: {
+            maxStreams: config.sseMaxStreams,
+            maxLifetimeMs: config.sseMaxStreamMs,
+            pollIntervalMs: config.ssePollIntervalMs,
+          },
           onAchievementsSaved: async (saved) => {
             for (const s of saved) {
               if (s.needsRetroactive)

@@ -3,12 +3,17 @@
  *
  * - `POST /v1/events` (scope `events:write`): one event or `{ events: [...] }` up to 1000; 202 with
  *   a result per item. Items are validated one by one, so the schema here is deliberately loose.
- * - `GET /v1/events/:id?source=` (`events:read`): received, processed, or failed with the error.
+ * - `GET /v1/events/:id?source=` (`events:read`): received, processed, or failed with the error;
+ *   `GET /v1/events/:id/stream?source=` pushes it (Server-Sent Events) until it is final.
  * - `POST /v1/achievements`, `PUT /v1/achievements/:id` (`achievements:admin`): save a definition
  *   (a change is a new version); 422 with the path of every bad field.
  * - `GET /v1/achievements` and `GET /v1/achievements/:id` (public; hidden ones need the admin
  *   scope) with stats; `GET /v1/achievements/:id/versions` (`achievements:admin`).
- * - `GET /v1/users/:address/achievements` and `…/:id/explain` (public: badges are public on chain).
+ * - `GET /v1/users/:address/achievements` and `…/:id/explain` (public: badges are public on chain);
+ *   `GET /v1/users/:address/achievements/stream` pushes the member's unlocks and mint changes.
+ *
+ * The streams (streams/create-stream-hub.ts) end when the app closes (`preClose`), so a shutdown
+ * never waits on them.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -24,6 +29,9 @@ import { ingestEvents } from './events/ingest-events.ts';
 import { achievementStats } from './reads/achievement-stats.ts';
 import { explainProgress } from './reads/explain-progress.ts';
 import { listMemberAchievements, MEMBER_ACHIEVEMENT_FIELDS } from './reads/list-member-achievements.ts';
+import { createStreamHub, type StreamSettings } from './streams/create-stream-hub.ts';
+import { parseFeedPosition } from './streams/feed-position.ts';
+import { eventKeyOf, readEventStatuses } from './streams/read-event-statuses.ts';
 
 /** Most events accepted in one request. */
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -39,9 +47,21 @@ export interface AchievementRoutesDeps {
   onEventsAccepted?: (() => void) | undefined;
   /** Definitions were saved (enqueue retroactive runs for those that need one). */
   onAchievementsSaved?: ((saved: SavedAchievement[]) => Promise<void>) | undefined;
+  /** Limits and intervals of the Server-Sent Events streams (defaults: DEFAULT_STREAM_SETTINGS). */
+  streams?: Partial<StreamSettings> | undefined;
 }
 
 const Loose = Type.Object({}, { additionalProperties: true });
+const EventSourceQuery = Type.Object({
+  source: Type.String({ description: 'The source the event was sent with.' }),
+});
+/** OpenAPI of a stream's 200: the events it sends are described in the route's description. */
+const eventStream = (description: string) => ({
+  200: {
+    description,
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  },
+});
 const AddressParam = Type.Object({ address: Type.String({ description: '0x address, any case' }) });
 
 function memberAddress(raw: string): string {
@@ -66,6 +86,17 @@ const isAdmin = (request: FastifyRequest) =>
 
 export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsync {
   return async (app) => {
+    const hub = createStreamHub({
+      db: deps.db,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      settings: deps.streams,
+    });
+    // Before the server's close waits for running requests: a stream would keep it waiting.
+    app.addHook('preClose', async () => {
+      await hub.close();
+    });
+
     app.post(
       '/v1/events',
       {
@@ -108,37 +139,37 @@ export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsy
           tags: ['events'],
           summary: 'Status of an event: received, processed, or failed with the error.',
           params: Type.Object({ id: Type.String() }),
-          querystring: Type.Object({
-            source: Type.String({ description: 'The source the event was sent with.' }),
-          }),
+          querystring: EventSourceQuery,
         },
       },
       async (request) => {
         const { id } = request.params as { id: string };
         const { source } = request.query as { source: string };
-        const { rows } = await deps.db.query<{
-          status: string;
-          type: string;
-          user_address: string;
-          received_at: Date;
-          processed_at: Date | null;
-          error: unknown;
-        }>(
-          'select status, type, user_address, received_at, processed_at, error from ach_events where source = $1 and external_id = $2',
-          [source, id],
-        );
-        const row = rows[0];
-        if (!row) throw new NotFoundError(`no event ${id} from source ${source}`, 'ACH_EVENT_NOT_FOUND');
-        return {
-          id,
-          source,
-          type: row.type,
-          user: row.user_address,
-          status: row.status,
-          receivedAt: row.received_at.toISOString(),
-          processedAt: row.processed_at?.toISOString() ?? null,
-          error: row.error ?? null,
-        };
+        const status = (await readEventStatuses(deps.db, [{ source, id }])).get(eventKeyOf({ source, id }));
+        if (!status) throw new NotFoundError(`no event ${id} from source ${source}`, 'ACH_EVENT_NOT_FOUND');
+        return status;
+      },
+    );
+
+    app.get(
+      '/v1/events/:id/stream',
+      {
+        config: { scope: 'events:read', stream: true },
+        schema: {
+          tags: ['events'],
+          summary: "Server-Sent Events of an event's status until it is processed or failed.",
+          description:
+            '`status` events (data: the body of GET /v1/events/:id): the status now, then each change; the stream ends after `processed` or `failed` — close your EventSource then, or it reconnects. An event not received yet (subscribe, then post) is waited for up to 30 s, then `timeout` (data: `{ id, source, waitedMs }`) and the end. `: ping` comments every 15 s. 503 `ACH_STREAMS_EXHAUSTED` when the instance has CB_SSE_MAX_STREAMS open.',
+          params: Type.Object({ id: Type.String() }),
+          querystring: EventSourceQuery,
+          response: eventStream('A text/event-stream of `status` events, or one `timeout`.'),
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const { source } = request.query as { source: string };
+        await hub.openEventStream(reply, { source, id });
+        return reply;
       },
     );
 
@@ -307,6 +338,37 @@ export function achievementRoutes(deps: AchievementRoutesDeps): FastifyPluginAsy
             .map((f) => f.trim())
             .filter(Boolean),
         });
+      },
+    );
+
+    app.get(
+      '/v1/users/:address/achievements/stream',
+      {
+        config: { scope: 'public', stream: true },
+        schema: {
+          tags: ['achievements'],
+          summary: "Server-Sent Events of a member's unlocks and badge mints, resumable with Last-Event-ID.",
+          description:
+            "`unlocked` (the member unlocked an achievement) and `mint` (its badge's mint request changed: pending → submitted → confirmed | failed, or a new transaction), each with data `{ achievementId, unlockedAt, mintStatus, txHash, tokenId, mintBlock, mintError }` (the state at reading time) and an id. Reconnect with `Last-Event-ID` (EventSource does) or `?lastEventId=` to get what came after it, exactly once; a mint that changed several times meanwhile comes once, as it is now. `ready` (with an id) once caught up: the stream is live from there. `reset` first when the id is not from this database: reload the list. The server ends a stream after CB_SSE_MAX_STREAM_MS (the client reconnects); `: ping` comments every 15 s. 503 `ACH_STREAMS_EXHAUSTED` when the instance has CB_SSE_MAX_STREAMS open.",
+          params: AddressParam,
+          querystring: Type.Object({
+            lastEventId: Type.Optional(
+              Type.String({ description: 'Resume after this event id (the Last-Event-ID header wins).' }),
+            ),
+          }),
+          response: eventStream('A text/event-stream of `unlocked`, `mint`, `ready` and `reset` events.'),
+        },
+      },
+      async (request, reply) => {
+        const address = memberAddress((request.params as { address: string }).address);
+        const header = request.headers['last-event-id'];
+        const resumeFrom =
+          typeof header === 'string' && header.trim() !== ''
+            ? header
+            : (request.query as { lastEventId?: string }).lastEventId;
+        const after = resumeFrom ? parseFeedPosition(resumeFrom) : undefined;
+        await hub.openMemberStream(reply, address, after);
+        return reply;
       },
     );
 

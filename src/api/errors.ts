@@ -472,6 +472,11 @@ export const ERROR_CODES = {
     meaning: 'No achievement has this id (hidden ones need the admin scope).',
   },
   ACH_EVENT_NOT_FOUND: { status: 404, meaning: 'No event with this id was received from this source.' },
+  ACH_STREAMS_EXHAUSTED: {
+    status: 503,
+    meaning:
+      'This instance has its maximum of Server-Sent Events streams open (CB_SSE_MAX_STREAMS): reconnect after Retry-After seconds (another instance may answer), or poll the non-stream route meanwhile.',
+  },
   ACH_CATALOGUE_FILE_INVALID: {
     status: 400,
     meaning: 'The catalogue file is not YAML/JSON with a top-level achievements list.',

@@ -40,6 +40,9 @@ export interface Config {
   compressThresholdBytes: number;
   rateLimitMax: number;
   httpMaxInFlight: number;
+  sseMaxStreams: number;
+  sseMaxStreamMs: number;
+  ssePollIntervalMs: number;
   apiKeyMaxAgeDays: number;
   apiKeyUnusedDays: number;
   rateLimitWindowMs: number;
@@ -455,6 +458,33 @@ export const SETTINGS = [
       'Requests one instance serves at once; more are answered 503 CB_OVERLOADED with Retry-After (the probes never). Exported as cb_http_requests_in_flight_limit: ApiConcurrencyHigh fires at 80 % of it. 0: no cap.',
     default: () => 512,
     parse: int(0, 1_000_000),
+  }),
+  setting({
+    key: 'sseMaxStreams',
+    env: 'CB_SSE_MAX_STREAMS',
+    defaultText: '300',
+    description:
+      'Server-Sent Events streams (GET /v1/events/:id/stream, GET /v1/users/:address/achievements/stream) one instance keeps open at once; more are answered 503 ACH_STREAMS_EXHAUSTED with Retry-After. Exported as cb_sse_streams; they are not counted in CB_HTTP_MAX_IN_FLIGHT.',
+    default: () => 300,
+    parse: int(1, 100_000),
+  }),
+  setting({
+    key: 'sseMaxStreamMs',
+    env: 'CB_SSE_MAX_STREAM_MS',
+    defaultText: '600000',
+    description:
+      'Longest life of one Server-Sent Events stream (each gets 90-100 % of it, so reconnections spread out); then the server ends it and the client reconnects with Last-Event-ID, losing nothing.',
+    default: () => 600_000,
+    parse: int(1000, 86_400_000),
+  }),
+  setting({
+    key: 'ssePollIntervalMs',
+    env: 'CB_SSE_POLL_INTERVAL_MS',
+    defaultText: '500',
+    description:
+      'How often an instance with streams open reads the changes they push (one shared read of the member feed and one of the watched events per tick, whatever the number of streams): the push latency.',
+    default: () => 500,
+    parse: int(50, 60_000),
   }),
   setting({
     key: 'apiKeyMaxAgeDays',
@@ -1143,15 +1173,6 @@ export const SETTINGS = [
     parse: int(0, 100_000),
   }),
   setting({
-    key: 'rtoSeconds',
-    env: 'CB_RTO_SECONDS',
-    defaultText: '3600',
-    description:
-      'Recovery time objective: the longest a restore may take. `cb backup drill` fails when its restore and checks take longer.',
-    default: () => 3600,
-    parse: int(1, 604_800),
-  }),
-  setting({
     key: 'backupEncryptionKeyFile',
     env: 'CB_BACKUP_ENCRYPTION_KEY_FILE',
     defaultText: '(unset: backups not encrypted)',
@@ -1159,6 +1180,15 @@ export const SETTINGS = [
       'File holding a 32-byte key (64 hex digits or base64, e.g. `openssl rand -hex 32`; mode 0600 or 0400: refused when group or others have access). Set, every new backup file is encrypted with AES-256-GCM (authenticated 64 KiB records; the manifest names the key by id), and checks, restores and drills decrypt with it. Keep a copy of the key off the host: a backup cannot be restored without the key it was taken with.',
     default: () => undefined,
     parse: nonEmpty,
+  }),
+  setting({
+    key: 'rtoSeconds',
+    env: 'CB_RTO_SECONDS',
+    defaultText: '3600',
+    description:
+      'Recovery time objective: the longest a restore may take. `cb backup drill` fails when its restore and checks take longer.',
+    default: () => 3600,
+    parse: int(1, 604_800),
   }),
   setting({
     key: 'rpoSeconds',

@@ -91,6 +91,12 @@ export function createMetrics() {
       help: 'Requests answered 503 CB_OVERLOADED because the instance was at CB_HTTP_MAX_IN_FLIGHT.',
       registers: r,
     }),
+    sseStreams: new Gauge<'stream'>({
+      name: 'cb_sse_streams',
+      help: "Server-Sent Events streams open in this process, by stream (event: an event's status, member: a member's unlocks and mints); capped by CB_SSE_MAX_STREAMS. Not counted in cb_http_requests_in_flight.",
+      labelNames: ['stream'],
+      registers: r,
+    }),
 
     // ── Host (for installs without node_exporter) ──────────────────────────
     hostCpuUtilization: new Gauge({

@@ -228,6 +228,46 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
     }
   });
 
+  test("member: a new unlock and its mint moving on show at once, pushed by the member's stream", async () => {
+    // A member of this test only, with nothing unlocked yet.
+    const address = `0x${'5e'.repeat(20)}`;
+    const { page, context, errors } = await newPage();
+    try {
+      await page.goto(`${server.url}/achievements?address=${address}`);
+      await page.getByText('No badge yet.').waitFor();
+      // Live: the list stops polling (every 15 s otherwise), so what follows within 5 s was pushed.
+      await page.getByText('Live', { exact: true }).waitFor();
+      const res = await fetch(`${server.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminKey}` },
+        body: JSON.stringify({
+          id: `live-${address}`,
+          type: 'trade',
+          source: 'app',
+          user: address,
+          occurredAt: new Date().toISOString(),
+          data: { amount: 5 },
+        }),
+      });
+      expect(res.status).toBe(202);
+      const card = page.locator('.achievement.unlocked', { hasText: 'First trade' });
+      await card.getByText('Badge mint pending').waitFor({ timeout: 5000 });
+      await page.getByRole('status').filter({ hasText: 'First trade unlocked' }).waitFor({ timeout: 5000 });
+      await server.t.db.query(
+        `update ach_mint_outbox set status = 'submitted', tx_hash = $2 where user_address = $1 and achievement_id = 'first-trade'`,
+        [address, `0x${'ef'.repeat(32)}`],
+      );
+      await card.getByText('Badge mint submitted, waiting for confirmations').waitFor({ timeout: 5000 });
+      await page
+        .getByRole('status')
+        .filter({ hasText: 'First trade: badge mint submitted' })
+        .waitFor({ timeout: 5000 });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('RUM: vitals, page views, API calls and the session outcome reach /metrics', async () => {
     const { page, context } = await newPage();
     await page.goto(`${server.url}/proposals`);

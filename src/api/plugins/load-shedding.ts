@@ -40,6 +40,9 @@ export const loadSheddingPlugin = globalPlugin<LoadSheddingOptions>(
           ),
         );
       }
+      // A stream (Server-Sent Events) is refused at the cap but not counted: it lasts minutes and
+      // costs a socket, not a worker; CB_SSE_MAX_STREAMS caps streams.
+      if (request.routeOptions.config?.stream === true) return done();
       inFlight++;
       counted.add(request);
       // 'close' fires exactly once, whether the reply was sent or the client went away.

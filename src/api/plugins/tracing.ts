@@ -97,8 +97,11 @@ export const tracingPlugin = globalPlugin<TracingPluginOptions>('cb-tracing', as
     request.trace = trace;
     reply.header('traceparent', formatTraceparent(trace));
     states.set(request, { logged: false });
-    // 'close' comes after 'finish' (then onResponse has logged) or alone when the client went away.
-    reply.raw.once('close', () => log(request, reply, true));
+    // 'close' comes after 'finish' (then onResponse has logged) or alone when the client went away
+    // — which is how a stream (Server-Sent Events) normally ends once its head is out.
+    reply.raw.once('close', () =>
+      log(request, reply, !(request.routeOptions.config?.stream === true && reply.raw.headersSent)),
+    );
     runWithTrace(trace, done);
   });
 

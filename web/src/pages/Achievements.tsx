@@ -3,8 +3,12 @@
  * and transaction, in-progress ones with a bar and — on request — what is still missing
  * (…/:id/explain), and the ones not started. The signed-in member's by default; any address can
  * be looked at (badges are public).
+ *
+ * Live: the member's stream (…/achievements/stream, Server-Sent Events) reloads the list as soon as
+ * an achievement unlocks or a badge's mint moves on, and says so to screen readers. While the
+ * stream is down (no EventSource, refused, reconnecting) the list polls every 15 s instead.
  */
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { api } from '../api.ts';
 import { isList, useApi } from '../hooks.ts';
 import { type PageProps, usePageTitle } from '../page.ts';
@@ -157,6 +161,51 @@ function Explain({ address, a }: { address: string; a: MemberAchievement }) {
   );
 }
 
+interface StreamChange {
+  achievementId: string;
+  mintStatus: MemberAchievement['mintStatus'];
+}
+
+interface StreamHandlers {
+  /** An unlock or a mint change; `null` on `reset` (reload everything). */
+  onChange(kind: 'unlocked' | 'mint' | null, change: StreamChange | null): void;
+  /** Live (again): caught up with everything since the last event seen. */
+  onReady(): void;
+  /** Dropped (EventSource retries by itself unless the server refused it). */
+  onDown(): void;
+}
+
+/**
+ * Follows the member's stream. EventSource reconnects by itself with Last-Event-ID, so nothing is
+ * missed while it is down.
+ */
+function useMemberStream(address: string | null, handlers: StreamHandlers) {
+  const current = useRef(handlers);
+  current.current = handlers;
+  useEffect(() => {
+    if (!address || typeof EventSource === 'undefined') return;
+    const source = new EventSource(`/v1/users/${address}/achievements/stream`);
+    const change = (kind: 'unlocked' | 'mint') => (e: MessageEvent<string>) =>
+      current.current.onChange(kind, JSON.parse(e.data) as StreamChange);
+    source.addEventListener('unlocked', change('unlocked'));
+    source.addEventListener('mint', change('mint'));
+    source.addEventListener('reset', () => current.current.onChange(null, null));
+    source.addEventListener('ready', () => current.current.onReady());
+    source.onerror = () => current.current.onDown();
+    return () => {
+      source.close();
+      current.current.onDown();
+    };
+  }, [address]);
+}
+
+const MINT_WORDS: Record<string, string> = {
+  pending: 'badge mint pending',
+  submitted: 'badge mint submitted',
+  confirmed: 'badge minted',
+  failed: 'badge mint failed',
+};
+
 function LookUp({ initial }: { initial: string }) {
   const [value, setValue] = useState(initial);
   const id = useId();
@@ -189,20 +238,57 @@ export default function Achievements({ query }: PageProps) {
   const { session } = useSession();
   const address = query.get('address') ?? session?.address ?? null;
   const own = !!session && address?.toLowerCase() === session.address.toLowerCase();
+  const [live, setLive] = useState(false);
+  const wasLive = useRef(false);
+  const [announced, setAnnounced] = useState('');
   const list = useApi<{ items: MemberAchievement[] }>(
     address ? `/v1/users/${address}/achievements?limit=200` : null,
     {
       check: isList,
-      pollMs: 15_000,
+      // Read at each (re)load: live → no polling (0); the stream down → poll as before.
+      pollMs: live ? 0 : 15_000,
     },
   );
+  const reloadSoon = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(reloadSoon.current), []);
+  const { reload } = list;
+  useMemberStream(address, {
+    onChange(kind, change) {
+      if (kind && change) {
+        const name = list.data?.items.find((a) => a.achievementId === change.achievementId)?.name;
+        const what = name ?? change.achievementId;
+        setAnnounced(
+          kind === 'unlocked'
+            ? `${what} unlocked`
+            : `${what}: ${MINT_WORDS[change.mintStatus ?? ''] ?? 'badge updated'}`,
+        );
+      }
+      // A burst (catching up after a reconnect) reloads once.
+      clearTimeout(reloadSoon.current);
+      reloadSoon.current = setTimeout(reload, 150);
+    },
+    onReady() {
+      // Reload once (what changed before the stream was live) and stop polling.
+      wasLive.current = true;
+      setLive(true);
+      reload();
+    },
+    onDown() {
+      if (!wasLive.current) return;
+      // Poll again until the stream is back (the reload restarts the polling).
+      wasLive.current = false;
+      setLive(false);
+      reload();
+    },
+  });
 
   return (
     <section>
       <h1>{own ? 'My achievements' : 'Achievements'}</h1>
       {address ? (
         <p className="muted">
-          {own ? 'Signed in as' : 'Member'} <Address value={address} />
+          {own ? 'Signed in as' : 'Member'} <Address value={address} />{' '}
+          {live ? <Pill tone="ok">Live</Pill> : null}
         </p>
       ) : session === undefined ? (
         <Loading what="your session" />
@@ -212,6 +298,9 @@ export default function Achievements({ query }: PageProps) {
         </p>
       )}
       <LookUp initial={query.get('address') ?? ''} />
+      <p className="sr-only" role="status" aria-live="polite">
+        {announced}
+      </p>
       {address ? (
         <Loaded state={list} what="achievements">
           {(data) => {
