@@ -1160,7 +1160,7 @@ export const SETTINGS = [
     env: 'CB_CAPACITY_SCHEDULE',
     defaultText: '47 5 * * *',
     description:
-      "Cron (five fields, UTC) of the daily capacity sample (job `ops.capacity`: database and table sizes, the database's disk and the watched mounts, a worker's CPU and memory peaks of the last 24 h, kept 400 days) that `cb capacity` and GET /v1/ops/capacity forecast from (cb_capacity_disk_full_days, alert CapacityDiskFullSoon); `off` disables it.",
+      "Cron (five fields, UTC) of the daily capacity sample (job `ops.capacity`: database and table sizes, the database's disk and the watched mounts, a worker's CPU, memory and network peaks of the last 24 h, kept 400 days) that `cb capacity` and GET /v1/ops/capacity forecast from (cb_capacity_disk_full_days, alert CapacityDiskFullSoon); `off` disables it.",
     default: () => '47 5 * * *',
     parse: (raw) => (switchValue(raw) === false ? undefined : cron(raw)),
   }),
