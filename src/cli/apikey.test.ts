@@ -2,7 +2,6 @@
  * `cb apikey review` (seed 7.1 定期审查和调整权限) and `cb apikey rotate --scopes`, run in-process
  * against the suite's database.
  */
-import { Command } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { appendAudit } from '../ops/index.ts';
 import { createApiKeys } from '../platform/apikeys/index.ts';
@@ -14,6 +13,7 @@ import { CliError } from './output.ts';
 import {
   type CliTarget,
   cliTestTarget,
+  helpOf,
   runCliInProcess,
   useCliTarget,
   withTargetDb,
@@ -301,14 +301,7 @@ describe('cb apikey review', () => {
   });
 
   test('behavior: --help explains every finding, what to do, and the exit code', () => {
-    const program = new Command('cb');
-    registerApikey(program);
-    const review = program.commands
-      .find((c) => c.name() === 'apikey')!
-      .commands.find((c) => c.name() === 'review')!;
-    let help = '';
-    review.configureOutput({ writeOut: (s) => (help += s) });
-    review.outputHelp();
+    const help = helpOf(registerApikey, 'apikey', 'review');
     for (const finding of ['never-used', 'unused', 'admin', 'unexercised-scopes', 'rotation-due', 'in-grace'])
       expect(help).toMatch(new RegExp(`\\n  ${finding} +\\S`));
     expect(help).toContain('(cb apikey rotate NAME --scopes a:read,b:read)');

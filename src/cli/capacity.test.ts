@@ -1,11 +1,11 @@
 /** `cb capacity`: the capacity report as operators read it, and its JSON. */
-import { Command } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type CapacityMeasurement, recordCapacitySample } from '../ops/index.ts';
 import { registerCapacity } from './capacity.ts';
 import {
   type CliTarget,
   cliTestTarget,
+  helpOf,
   runCliInProcess,
   useCliTarget,
   withTargetDb,
@@ -205,12 +205,7 @@ describe('cb capacity', () => {
   });
 
   test('behavior: --help explains where the figures come from, the fit, the 80 % level and the 30 % buffer', () => {
-    const program = new Command('cb');
-    registerCapacity(program);
-    const command = program.commands.find((c) => c.name() === 'capacity')!;
-    let help = '';
-    command.configureOutput({ writeOut: (s) => (help += s) });
-    command.outputHelp();
+    const help = helpOf(registerCapacity, 'capacity');
     expect(help).toContain('--days <n>');
     expect(help).toMatch(/\(3–400\)\s+\(default:\s+"30"\)/);
     expect(help).toContain('job ops.capacity, CB_CAPACITY_SCHEDULE');

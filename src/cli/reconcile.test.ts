@@ -1,5 +1,4 @@
 import { createServer } from 'node:net';
-import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { REDIS_TEST_URL, redisAvailable, uniqueName } from '../../test/services.ts';
@@ -14,6 +13,7 @@ import { type CacheReconcileReport, NO_SHARED_CACHE, registerReconcile } from '.
 import {
   type CliTarget,
   cliTestTarget,
+  helpOf,
   runCliInProcess,
   useCliTarget,
   withTargetDb,
@@ -103,14 +103,7 @@ describe('cb reconcile cache (no Redis)', () => {
   });
 
   test('behavior: --help says what is checked, what --fix does, the Redis requirement and exit code 3', () => {
-    const program = new Command('cb');
-    registerReconcile(program);
-    const command = program.commands
-      .find((c) => c.name() === 'reconcile')!
-      .commands.find((c) => c.name() === 'cache')!;
-    let help = '';
-    command.configureOutput({ writeOut: (s) => (help += s) });
-    command.outputHelp();
+    const help = helpOf(registerReconcile, 'reconcile', 'cache');
     for (const option of ['--sample <n>', '--all', '--fix', '--json']) expect(help).toContain(option);
     expect(help).toContain('voting powers');
     expect(help).toContain('Needs REDIS_URL');

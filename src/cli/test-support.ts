@@ -66,6 +66,22 @@ export async function withTargetDb<T>(target: CliTarget, fn: (db: Db) => Promise
   }
 }
 
+/** The `--help` text of `cb <path…>` as the commands `register` adds would print it. */
+export function helpOf(register: (program: Command) => void, ...path: string[]): string {
+  const program = new Command('cb');
+  register(program);
+  let command = program;
+  for (const name of path) {
+    const next = command.commands.find((c) => c.name() === name);
+    if (!next) throw new Error(`no command ${path.join(' ')}`);
+    command = next;
+  }
+  let help = '';
+  command.configureOutput({ writeOut: (s) => (help += s) });
+  command.outputHelp();
+  return help;
+}
+
 export interface CliRun {
   out: string;
   err: string;
