@@ -296,15 +296,19 @@ describe('GET /v1/users/:address/achievements/stream', () => {
     await setMint(user, 'first-commit', `status = 'confirmed', token_id = 9, block_number = 50`);
 
     const resumed = await memberStream(user, unlocked.id);
-    const caughtUp = [await resumed.next(), await resumed.next()];
+    // The replay comes before `ready`, unless a transaction elsewhere on the server (ids are
+    // cluster-wide) held the visibility horizon back: then part of it comes just after. In order
+    // and once either way.
+    const opening = [await resumed.next(), await resumed.next(), await resumed.next()];
+    const caughtUp = opening.filter((e) => e.event !== 'ready');
     expect(caughtUp.map((e) => [e.event, (e.data as { achievementId: string }).achievementId])).toEqual([
       ['unlocked', 'first-review'],
       // The mint that changed twice meanwhile comes once, as it is now.
       ['mint', 'first-commit'],
     ]);
     expect(caughtUp[1]!.data).toMatchObject({ mintStatus: 'confirmed', tokenId: '9' });
-    const ready = await resumed.next();
-    expect(ready.event).toBe('ready');
+    const ready = opening.find((e) => e.event === 'ready')!;
+    expect(ready).toBeDefined();
 
     // Live again: the next change comes once.
     await setMint(user, 'first-review', `status = 'submitted', tx_hash = '${TX}'`);
@@ -318,12 +322,15 @@ describe('GET /v1/users/:address/achievements/stream', () => {
     expect(again.events).toHaveLength(1);
     again.close();
     // ?lastEventId= (for clients that cannot set the header) works the same: after the resumed
-    // stream's `ready`, only the live change came.
+    // stream's opening events, only the live change came.
     const byQuery = await openSseClient(
-      `${server.url}/v1/users/${user}/achievements/stream?lastEventId=${ready.id}`,
+      `${server.url}/v1/users/${user}/achievements/stream?lastEventId=${opening.at(-1)!.id}`,
     );
-    expect(await byQuery.next()).toMatchObject({ event: 'mint', data: { achievementId: 'first-review' } });
-    expect((await byQuery.next()).event).toBe('ready');
+    const byQueryOpening = [await byQuery.next(), await byQuery.next()];
+    expect(byQueryOpening.map((e) => e.event).sort()).toEqual(['mint', 'ready']);
+    expect(byQueryOpening.find((e) => e.event === 'mint')).toMatchObject({
+      data: { achievementId: 'first-review' },
+    });
     byQuery.close();
   });
 
@@ -335,14 +342,21 @@ describe('GET /v1/users/:address/achievements/stream', () => {
     await postEvent('rr-1', user);
     await processor.drain();
     const resumed = await memberStream(user, ready.id);
-    expect(await resumed.next()).toMatchObject({
-      event: 'unlocked',
-      data: { achievementId: 'first-commit' },
-    });
-    expect((await resumed.next()).event).toBe('ready');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(resumed.events).toHaveLength(2);
-    resumed.close();
+    try {
+      // The unlock comes in the replay before `ready`, or just after it when a transaction anywhere
+      // on the server (transaction ids are cluster-wide: another suite's database) still held the
+      // visibility horizon back when the stream opened. Either way it comes once.
+      const first = await resumed.next();
+      const second = await resumed.next();
+      expect([first.event, second.event].sort()).toEqual(['ready', 'unlocked']);
+      expect([first, second].find((e) => e.event === 'unlocked')).toMatchObject({
+        data: { achievementId: 'first-commit' },
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(resumed.events).toHaveLength(2);
+    } finally {
+      resumed.close();
+    }
   });
 
   test.skipIf(TEST_DRIVER !== 'pg')(
