@@ -2,7 +2,7 @@
  * `cb apikey review` (seed 7.1 定期审查和调整权限) and `cb apikey rotate --scopes`, run in-process
  * against the suite's database.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { appendAudit } from '../ops/index.ts';
 import { createApiKeys } from '../platform/apikeys/index.ts';
 import type { Db } from '../platform/db/create-db.ts';
@@ -10,32 +10,16 @@ import { createSilentLogger } from '../platform/logger.ts';
 import { registerApikey } from './apikey.ts';
 import { registerAudit } from './audit.ts';
 import { CliError } from './output.ts';
-import {
-  type CliTarget,
-  cliTestTarget,
-  helpOf,
-  runCliInProcess,
-  useCliTarget,
-  withTargetDb,
-} from './test-support.ts';
+import { cliSuite, helpOf, runCliInProcess } from './test-support.ts';
 
-let target: CliTarget;
-const savedEnv = { ...process.env };
-const withDb = <T>(fn: (db: Db) => Promise<T>) => withTargetDb(target, fn);
+const suite = cliSuite('cb-apikey-cli-');
+const withDb = suite.withDb;
+
 const cb = (...args: string[]) =>
   runCliInProcess((program) => {
     registerApikey(program);
     registerAudit(program);
   }, args);
-
-beforeAll(async () => {
-  target = await cliTestTarget('cb-apikey-cli-');
-  useCliTarget(target);
-}, 60_000);
-afterAll(async () => {
-  process.env = savedEnv;
-  await target?.drop();
-});
 
 // Each test reviews only its own keys; the settings are the defaults unless a test sets them.
 beforeEach(async () => {

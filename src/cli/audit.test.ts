@@ -1,39 +1,23 @@
 /**
  * `cb audit list|verify`, and database-changing commands recorded in the audit trail (seed 7.3).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readAuditVerifications } from '../ops/index.ts';
-import type { Db } from '../platform/db/create-db.ts';
 import { registerApikey } from './apikey.ts';
 import { registerAudit } from './audit.ts';
 import { cliActor } from './audited-commands.ts';
 import { registerEvents } from './events.ts';
-import {
-  type CliTarget,
-  cliTestTarget,
-  runCliInProcess,
-  useCliTarget,
-  withTargetDb,
-} from './test-support.ts';
+import { cliSuite, runCliInProcess } from './test-support.ts';
 
-let target: CliTarget;
-const savedEnv = { ...process.env };
-const withDb = <T>(fn: (db: Db) => Promise<T>) => withTargetDb(target, fn);
+const suite = cliSuite('cb-audit-cli-');
+const withDb = suite.withDb;
+
 const cb = (...args: string[]) =>
   runCliInProcess((program) => {
     registerApikey(program);
     registerAudit(program);
     registerEvents(program);
   }, args);
-
-beforeAll(async () => {
-  target = await cliTestTarget('cb-audit-cli-');
-  useCliTarget(target);
-}, 60_000);
-afterAll(async () => {
-  process.env = savedEnv;
-  await target?.drop();
-});
 
 describe('cb audit', () => {
   test('default: a database-changing command is recorded with who ran it; read-only ones and dry runs are not', async () => {

@@ -1,18 +1,12 @@
 /** `cb capacity`: the capacity report as operators read it, and its JSON. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { type CapacityMeasurement, recordCapacitySample } from '../ops/index.ts';
 import { registerCapacity } from './capacity.ts';
-import {
-  type CliTarget,
-  cliTestTarget,
-  helpOf,
-  runCliInProcess,
-  useCliTarget,
-  withTargetDb,
-} from './test-support.ts';
+import { cliSuite, helpOf, runCliInProcess } from './test-support.ts';
 
-let target: CliTarget;
-const savedEnv = { ...process.env };
+const suite = cliSuite('cb-capacity-cli-');
+const withDb = suite.withDb;
+
 const cb = (...args: string[]) => runCliInProcess((program) => registerCapacity(program), args);
 const MiB = 1_048_576;
 const GiB = 1024 * MiB;
@@ -51,7 +45,7 @@ const measurement = (
 /** `n` daily samples, the last taken now, with the given CPU peaks (oldest first). */
 async function seed(n: number, cpuPeaks: (number | null)[], link?: number | null): Promise<void> {
   const now = Date.now();
-  await withTargetDb(target, async (db) => {
+  await withDb(async (db) => {
     await db.query('delete from capacity_samples');
     for (let i = 0; i < n; i++) {
       const takenAt = new Date(now - (n - 1 - i) * DAY);
@@ -64,16 +58,8 @@ async function seed(n: number, cpuPeaks: (number | null)[], link?: number | null
   });
 }
 
-beforeAll(async () => {
-  target = await cliTestTarget('cb-capacity-cli-');
-  useCliTarget(target);
-}, 60_000);
-afterAll(async () => {
-  process.env = savedEnv;
-  await target?.drop();
-});
 beforeEach(async () => {
-  await withTargetDb(target, (db) => db.query('delete from capacity_samples'));
+  await withDb((db) => db.query('delete from capacity_samples'));
 });
 
 describe('cb capacity', () => {

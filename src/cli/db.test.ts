@@ -1,28 +1,14 @@
 /** `cb db slow-queries`: the slow-query log as operators read it. */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createSlowQueryRecorder } from '../platform/db/slow-queries.ts';
 import { createSilentLogger } from '../platform/logger.ts';
 import { registerDb } from './db.ts';
-import {
-  type CliTarget,
-  cliTestTarget,
-  runCliInProcess,
-  useCliTarget,
-  withTargetDb,
-} from './test-support.ts';
+import { cliSuite, runCliInProcess } from './test-support.ts';
 
-let target: CliTarget;
-const savedEnv = { ...process.env };
+const suite = cliSuite('cb-db-cli-');
+const withDb = suite.withDb;
+
 const cb = (...args: string[]) => runCliInProcess((program) => registerDb(program), args);
-
-beforeAll(async () => {
-  target = await cliTestTarget('cb-db-cli-');
-  useCliTarget(target);
-}, 60_000);
-afterAll(async () => {
-  process.env = savedEnv;
-  await target?.drop();
-});
 
 describe('cb db slow-queries', () => {
   test('default: shapes by total time, each with its share, its calls before and the trace to look up', async () => {
@@ -30,7 +16,7 @@ describe('cb db slow-queries', () => {
     expect(empty.exitCode).toBeUndefined();
     expect(empty.out).toMatch(/statements slower than 200 ms since .*: 0 in 0\.0 s over 0 shape\(s\)/);
 
-    await withTargetDb(target, async (db) => {
+    await withDb(async (db) => {
       const log = createSlowQueryRecorder({ instance: 'cb-api-1', logger: createSilentLogger() });
       log.record('select * from ach_events where user_address = ?', 'select', 1200);
       log.record('select * from ach_events where user_address = ?', 'select', 800);

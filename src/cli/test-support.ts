@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { createTestDatabase, TEST_DRIVER } from '../../test/services.ts';
 import { createDb, type Db } from '../platform/db/create-db.ts';
 import { migrate } from '../platform/db/migrate.ts';
@@ -45,6 +45,36 @@ export function useCliTarget(target: CliTarget): void {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
+}
+
+/**
+ * The usual suite: a target made and pointed at before the suite (the environment restored and the
+ * database dropped after it), and `withDb` on it.
+ */
+export function cliSuite(prefix: string): {
+  readonly target: CliTarget;
+  withDb<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+} {
+  const savedEnv = { ...process.env };
+  let target: CliTarget | undefined;
+  beforeAll(async () => {
+    target = await cliTestTarget(prefix);
+    useCliTarget(target);
+  }, 60_000);
+  afterAll(async () => {
+    process.env = savedEnv;
+    await target?.drop();
+  });
+  const current = () => {
+    if (!target) throw new Error('cliSuite: the target exists from beforeAll on');
+    return target;
+  };
+  return {
+    get target() {
+      return current();
+    },
+    withDb: (fn) => withTargetDb(current(), fn),
+  };
 }
 
 /** Opens the commands' database (the embedded one is locked while open: close before a command runs). */
