@@ -116,4 +116,49 @@ describe('listen', () => {
     expect(responses[1]).toMatch(/connection: close/i);
     expect(responses[1]).toContain('"code":"CB_SHUTTING_DOWN"');
   });
+
+  test.each([
+    ['has not sent a request yet', ''],
+    ['stopped in the middle of its headers', 'GET /healthz HTTP/1.1\r\nHost: x\r\n'],
+  ])('behavior: close() does not wait for a connection that %s', async (_case, written) => {
+    const { ctx } = t.context();
+    const app = await buildApp(ctx);
+    const url = new URL(await listen(app, { host: '127.0.0.1', port: 0 }));
+    const socket = connect(Number(url.port), url.hostname);
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const ended = new Promise<void>((r) => socket.once('close', () => r()));
+    if (written) socket.write(written);
+    await new Promise((r) => setTimeout(r, 50)); // the server has accepted it
+    const started = Date.now();
+    // Before the fix this waited for Node's headers timeout (60 s and more): the test timed out.
+    await app.close();
+    await ended;
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  test('behavior: close() keeps a connection whose request is running, and closes it once answered', async () => {
+    const { ctx } = t.context();
+    const slow = slowRoute();
+    const app = await buildApp(ctx, { routes: [slow.plugin] });
+    const url = new URL(await listen(app, { host: '127.0.0.1', port: 0 }));
+    const idle = connect(Number(url.port), url.hostname);
+    const busy = connect(Number(url.port), url.hostname);
+    let received = '';
+    busy.on('data', (c: Buffer) => {
+      received += c.toString();
+    });
+    const idleEnded = new Promise<void>((r) => idle.once('close', () => r()));
+    const busyEnded = new Promise<void>((r) => busy.once('close', () => r()));
+    busy.write(`GET /v1/slow HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
+    await slow.started;
+    const closing = app.close();
+    await idleEnded; // closed at once
+    expect(busy.destroyed).toBe(false);
+    slow.release();
+    await closing;
+    await busyEnded;
+    expect(received).toMatch(/^HTTP\/1\.1 200/);
+    expect(received).toMatch(/connection: close/i);
+    expect(received).toContain('{"done":true}');
+  });
 });
