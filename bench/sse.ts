@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/sse.ts` — the cost of the shared poll behind the Server-Sent Events streams
+ * `npm run bench:sse` — the cost of the shared poll behind the Server-Sent Events streams
  * (src/achievements/streams): one process serves N member streams and N event streams over real
  * HTTP while unlocks and mint changes are written at a steady rate; every statement the hub sends
  * is timed.
@@ -8,7 +8,7 @@
  * status read (one statement per tick, N keys) — calls, p50, p99 and max in ms —, the process's CPU
  * over the run, and the push latency (write committed → event received by a client), p50 and p99.
  *
- * Usage: npx tsx bench/sse.ts -- [--streams 10,300,1000] [--seconds 10] [--rate 50]
+ * Usage: npm run bench:sse -- [--streams 10,300,1000] [--seconds 10] [--rate 50]
  *                                [--members 20000] [--driver both|pg|pglite]
  */
 import { get, type IncomingMessage } from 'node:http';
