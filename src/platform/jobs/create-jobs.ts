@@ -106,6 +106,11 @@ type State = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,40}$/;
 const START_ATTEMPTS = 4;
+/**
+ * Default of `sampleIntervalMs` (ms). It delays what `cb_job_oldest_active_seconds` shows, so the
+ * alert path's margin before a job expires counts it (test/alerting/job-expiry.test.ts).
+ */
+export const DEFAULT_SAMPLE_INTERVAL_MS = 15_000;
 
 function checkOptions(schema: string, o: Required<Omit<JobsOptions, 'now' | 'registerShutdown'>>): void {
   const issues: string[] = [];
@@ -134,7 +139,7 @@ export function createJobs({ common, db, options = {} }: CreateJobsParameters): 
   const o = {
     pollIntervalMs: options.pollIntervalMs ?? config.jobsPollIntervalMs,
     graceMs: options.graceMs ?? config.shutdownGraceMs,
-    sampleIntervalMs: options.sampleIntervalMs ?? 15_000,
+    sampleIntervalMs: options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
     missedRunCheckIntervalMs: options.missedRunCheckIntervalMs ?? 30_000,
     missedRunGraceMs: options.missedRunGraceMs ?? 90_000,
