@@ -20,6 +20,7 @@ const AUDITED: Record<string, (opts: Record<string, unknown>) => boolean> = {
   'reconcile progress': (o) => o.fix === true,
   'reconcile chain': (o) => o.fix === true,
   'reconcile cache': (o) => o.fix === true,
+  'reconcile systems': (o) => o.fix === true,
   'chain replay': () => true,
   // Recorded in the restored database once the restore is done (cli/backup.ts): the trail then
   // holds the backup's records and this one; the ones written after the backup are gone with it.

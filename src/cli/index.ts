@@ -24,6 +24,7 @@ import { registerLogs } from './logs.ts';
 import { registerMigrate } from './migrate.ts';
 import { exitWithError } from './output.ts';
 import { registerReconcile } from './reconcile.ts';
+import { registerReconcileSystems } from './reconcile-systems.ts';
 import { registerStart } from './start.ts';
 
 const program = new Command('cb')
@@ -41,6 +42,7 @@ registerAchievements(program);
 registerEvents(program);
 const reconcile = registerReconcile(program);
 registerReconcileChain(reconcile);
+registerReconcileSystems(reconcile);
 const chain = program.command('chain').description('Local dev chain and chain maintenance.');
 registerChainDev(chain);
 registerChainReplay(chain);

@@ -96,3 +96,4 @@ export {
   totalPowerAt,
   VOTING_POWER_NAMESPACE,
 } from './voting-power.ts';
+export { buildWeightSet, type WeightSet } from './weights.ts';
