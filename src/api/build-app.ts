@@ -13,6 +13,7 @@ import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type RawServerDefault } from 'fastify';
 import { BaseError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
+import { redisKeyPrefixes } from '../platform/redis-key-prefixes.ts';
 import type { AppContext } from './app-context.ts';
 import { type AuditSink, auditPlugin } from './plugins/audit.ts';
 import { authPlugin } from './plugins/auth.ts';
@@ -46,7 +47,10 @@ export interface BuildAppOptions {
   routes?: readonly RoutesPlugin[] | undefined;
   /** Where privileged API changes are recorded (the audit trail); none: nothing is recorded. */
   audit?: { sink: AuditSink; logger: Logger } | undefined;
-  /** Prefix of the rate-limit keys in Redis (tests use one per suite). @defaultValue 'cb:ratelimit:' */
+  /**
+   * Prefix of the rate-limit keys in Redis (tests use one per suite).
+   * @defaultValue the rate limit's under `config.redisKeyPrefix`: `'cb:ratelimit:'` by default
+   */
   rateLimitNamespace?: string | undefined;
 }
 
@@ -95,7 +99,12 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     global: true,
     max: config.rateLimitMax,
     timeWindow: config.rateLimitWindowMs,
-    ...(ctx.redis ? { redis: ctx.redis, nameSpace: options.rateLimitNamespace ?? 'cb:ratelimit:' } : {}),
+    ...(ctx.redis
+      ? {
+          redis: ctx.redis,
+          nameSpace: options.rateLimitNamespace ?? redisKeyPrefixes(config.redisKeyPrefix).rateLimit,
+        }
+      : {}),
     // A Redis outage lets requests through rather than failing them.
     skipOnError: true,
     keyGenerator: (request) =>

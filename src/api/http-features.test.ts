@@ -212,6 +212,34 @@ describe('rate limit (Redis)', async () => {
     }
   });
 
+  test.skipIf(!hasRedis)(
+    'behavior: deployments on one Redis database, each with its own CB_REDIS_KEY_PREFIX, keep their own budgets',
+    async () => {
+      const redis = createRedis({ url: REDIS_TEST_URL, name: 'api-test', logger: createSilentLogger() });
+      const run = uniqueName('cbtest-');
+      const [staging, production] = [`${run}-staging:`, `${run}-production:`];
+      try {
+        if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+        // The key prefix from the configuration, as in `cb start` (no rateLimitNamespace).
+        const deployment = (redisKeyPrefix: string) =>
+          start({ config: { redisKeyPrefix, rateLimitMax: 2 }, redis });
+        const [s, p] = [await deployment(staging), await deployment(production)];
+        const codes: number[] = [];
+        for (const app of [s, s, p, p, s])
+          codes.push((await app.inject({ url: '/v1/blob?size=1' })).statusCode);
+        expect(codes).toEqual([200, 200, 200, 200, 429]);
+        expect(await redis.keys(`${staging}ratelimit:*`)).toHaveLength(1);
+        expect(await redis.keys(`${production}ratelimit:*`)).toHaveLength(1);
+        expect(await redis.keys(`${run}-*`)).toHaveLength(2);
+      } finally {
+        await Promise.all(apps.splice(0).map((a) => a.close()));
+        const keys = await redis.keys(`${run}-*`);
+        if (keys.length > 0) await redis.del(...keys);
+        await closeRedis(redis);
+      }
+    },
+  );
+
   test('behavior: with Redis unreachable, requests pass instead of failing (skipOnError)', async () => {
     const down: Redis = createRedis({
       url: 'redis://127.0.0.1:1/0',

@@ -18,7 +18,8 @@
  *   while shutting down), `GET /metrics`, `GET /openapi.json` (generated from the route schemas).
  *   `GET /v1/whoami` echoes the calling key.
  * - Rate limits count per API key id (per IP without a valid key), in Redis when `ctx.redis` is
- *   set so every instance shares them; a Redis failure lets requests through rather than 5xx.
+ *   set so every instance shares them (keys under CB_REDIS_KEY_PREFIX + `ratelimit:`); a Redis
+ *   failure lets requests through rather than 5xx.
  * - Shutdown: `app.close()` stops accepting, answers requests that still arrive on open
  *   connections with 503 CB_SHUTTING_DOWN and waits for running ones. The composition root wires
  *   it: `ctx.shutdown.add('http', () => app.close())`.

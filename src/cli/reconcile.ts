@@ -11,7 +11,7 @@ import { type CliContext, withDatabase } from './with-database.ts';
 
 /** Seams for tests. */
 export interface ReconcileCliDeps {
-  /** Prefix of the cache's Redis keys (a test's own). @defaultValue the cache's, `cb:c:` */
+  /** Prefix of the cache's Redis keys (a test's own). @defaultValue the cache's under CB_REDIS_KEY_PREFIX, `cb:c:` */
   cacheKeyPrefix?: string | undefined;
 }
 

@@ -77,6 +77,33 @@ describe('loadConfig', () => {
     expect(problem('11')).toMatch(/must be between 1 and 10, got 11/);
   });
 
+  test('args: CB_REDIS_KEY_PREFIX — cb: by default (the keys cb always used); a clear refusal of what keys cannot hold well', () => {
+    expect(loadConfig({}).redisKeyPrefix).toBe('cb:');
+    expect(loadConfig({ CB_REDIS_KEY_PREFIX: ' cb-staging.eu:community_2: ' }).redisKeyPrefix).toBe(
+      'cb-staging.eu:community_2:',
+    );
+    const problem = (value: string) => {
+      try {
+        loadConfig({ CB_REDIS_KEY_PREFIX: value });
+      } catch (e) {
+        return (e as ConfigError).issues.map((i) => `${i.setting}: ${i.message}`).join('\n');
+      }
+      return 'accepted';
+    };
+    expect(problem('staging')).toBe(
+      'CB_REDIS_KEY_PREFIX: must end with ":" (each component adds its own part after it), e.g. "staging:"',
+    );
+    for (const bad of ['cb staging:', 'cb*:', 'cb?:', 'cb[1]:', 'cb\\:', 'cb"x:', 'cb/x:', 'cbé:'])
+      expect(problem(bad)).toBe(
+        `CB_REDIS_KEY_PREFIX: may hold only letters, digits and _ - . : (no spaces, quotes or the * ? [ ] \\ of key patterns), got "${bad}"`,
+      );
+    expect(problem('   ')).toBe('CB_REDIS_KEY_PREFIX: must not be blank (unset, it is cb:)');
+    expect(problem(`${'a'.repeat(64)}:`)).toBe(
+      'CB_REDIS_KEY_PREFIX: must be at most 64 characters (it starts every key), got 65',
+    );
+    expect(problem(`${'a'.repeat(63)}:`)).toBe('accepted');
+  });
+
   test('error: every bad setting is reported at once, each by name', () => {
     let error: unknown;
     try {

@@ -25,6 +25,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Start of every Redis key and pub/sub channel cb uses (see redis-key-prefixes.ts). */
+  redisKeyPrefix: string;
   rpcEndpoints: readonly RpcEndpointConfig[];
   instance: string;
   logLevel: LogLevel;
@@ -291,6 +293,31 @@ const logLevel: Parser<LogLevel> = (raw) => {
   throw new SettingProblem(`must be one of debug, info, warn, error, fatal, got "${raw}"`);
 };
 
+/** Longest CB_REDIS_KEY_PREFIX: it is repeated in every key, so Redis stores it once per entry. */
+const MAX_REDIS_KEY_PREFIX = 64;
+
+/**
+ * Letters, digits and `_ - . :`: nothing a person must quote in redis-cli, and none of the glob
+ * characters (`* ? [ ] \`) that a SCAN or KEYS pattern built from it (`cb reconcile cache`, an
+ * operator's `--scan --pattern 'cb:*'`) would read as a wildcard. It must end with `:`, since
+ * each component appends its own part (`c:`, `ratelimit:`): `staging` would give `stagingc:…`.
+ */
+const redisKeyPrefix: Parser<string> = (raw) => {
+  const v = raw.trim();
+  if (v === '') throw new SettingProblem('must not be blank (unset, it is cb:)');
+  if (v.length > MAX_REDIS_KEY_PREFIX)
+    throw new SettingProblem(
+      `must be at most ${MAX_REDIS_KEY_PREFIX} characters (it starts every key), got ${v.length}`,
+    );
+  if (!/^[A-Za-z0-9_.:-]+$/.test(v))
+    throw new SettingProblem(
+      `may hold only letters, digits and _ - . : (no spaces, quotes or the * ? [ ] \\ of key patterns), got "${raw}"`,
+    );
+  if (!v.endsWith(':'))
+    throw new SettingProblem(`must end with ":" (each component adds its own part after it), e.g. "${v}:"`);
+  return v;
+};
+
 const schemaName: Parser<string> = (raw) => {
   if (!/^[a-z_][a-z0-9_]{0,40}$/.test(raw)) throw new SettingProblem('must be a lower-case SQL identifier');
   return raw;
@@ -341,6 +368,15 @@ export const SETTINGS = [
     description: 'Redis URL for the shared L2 cache, cross-instance invalidation and rate limits.',
     default: () => undefined,
     parse: url(['redis:', 'rediss:']),
+  }),
+  setting({
+    key: 'redisKeyPrefix',
+    env: 'CB_REDIS_KEY_PREFIX',
+    defaultText: 'cb:',
+    description:
+      'Start of every key and pub/sub channel cb uses in Redis: the shared cache under `<prefix>c:` (its invalidations on `<prefix>c:invalidate`), rate limits under `<prefix>ratelimit:`. Give each deployment that shares one Redis its own, e.g. `cb-staging:` (pub/sub channels are not per database, so separate database numbers are not enough). Letters, digits, `_ - . :`, at most 64, ending in `:`. A new prefix starts from an empty shared cache and fresh rate-limit budgets.',
+    default: () => 'cb:',
+    parse: redisKeyPrefix,
   }),
   setting({
     key: 'rpcEndpoints',

@@ -137,12 +137,16 @@ describe(`cb backup on ${TEST_DRIVER} (real process)`, { timeout: 180_000 }, () 
     async () => {
       const redis = new Redis(REDIS_TEST_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await redis.connect();
+      // This deployment's keys, next to another deployment's on the same Redis database.
+      const run = `cbtest-${randomBytes(4).toString('hex')}`;
+      const prefix = `${run}-restored:`;
+      const otherVersionKey = `${run}-other:c:voting-power:version`;
       try {
-        const versionKey = 'cb:c:voting-power:version';
-        const before = Number((await redis.get(versionKey)) ?? 0);
+        const versionKey = `${prefix}c:voting-power:version`;
+        await redis.set(otherVersionKey, '7');
         const { backup } = json(cb('backup', 'create', '--json')) as { backup: { id: string } };
         const restored = cbWith(
-          { REDIS_URL: REDIS_TEST_URL },
+          { REDIS_URL: REDIS_TEST_URL, CB_REDIS_KEY_PREFIX: prefix },
           'backup',
           'restore',
           backup.id,
@@ -151,7 +155,8 @@ describe(`cb backup on ${TEST_DRIVER} (real process)`, { timeout: 180_000 }, () 
         );
         expect(restored.status, restored.stderr).toBe(0);
         expect(json(restored)).toMatchObject({ sharedCache: 'dropped' });
-        expect(Number(await redis.get(versionKey))).toBeGreaterThan(before);
+        expect(await redis.get(versionKey)).toBe('1');
+        expect(await redis.get(otherVersionKey)).toBe('7'); // the other deployment's cache stands
         // Redis gone: the restore stands, and the output says what to run.
         const text = cbWith(
           { REDIS_URL: 'redis://127.0.0.1:1/0' },
@@ -163,6 +168,8 @@ describe(`cb backup on ${TEST_DRIVER} (real process)`, { timeout: 180_000 }, () 
         expect(text.status, text.stderr).toBe(0);
         expect(text.stdout).toContain('run cb reconcile cache --all --fix once Redis answers');
       } finally {
+        const keys = await redis.keys(`${run}-*`);
+        if (keys.length > 0) await redis.del(...keys);
         redis.disconnect();
       }
     },

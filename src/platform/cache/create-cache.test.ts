@@ -394,5 +394,57 @@ describe.skipIf(!hasRedis)(
         await close();
       }
     });
+
+    test("behavior: deployments on one Redis database, each with its own CB_REDIS_KEY_PREFIX, see neither the other's entries nor its invalidations", async () => {
+      const run = uniqueName('cbtest-');
+      const [staging, production] = [`${run}-staging:`, `${run}-production:`];
+      /** An instance of a deployment: the prefix comes from the setting, as in `cb start`. */
+      const instance = (prefix: string) => {
+        const cache = createCache({
+          common: testCommon({ REDIS_URL: REDIS_TEST_URL, CB_REDIS_KEY_PREFIX: prefix }),
+        });
+        opened.push(cache);
+        return cache;
+      };
+      const [s1, s2, p1] = [instance(staging), instance(staging), instance(production)];
+      const raw = new Redis(REDIS_TEST_URL);
+      try {
+        await Promise.all([s1.ping(2000), s2.ping(2000), p1.ping(2000)]);
+        const [ns1, ns2, np1] = [s1, s2, p1].map((c) => c.namespace<string>('voting-power')) as [
+          CacheNamespace<string>,
+          CacheNamespace<string>,
+          CacheNamespace<string>,
+        ];
+        await ns1.set('k', 'staging');
+        await holdsCopy(ns2, 'k', 'staging'); // the same deployment shares it
+
+        const loader = vi.fn(async () => 'production');
+        expect(await np1.getOrLoad('k', loader)).toBe('production');
+        expect(loader).toHaveBeenCalledTimes(1); // a miss: staging's entry is not production's
+        await np1.delete('k');
+        await np1.invalidateAll();
+
+        // Barrier: staging's own message reaches s2 after production's would have (both were
+        // published, in this order, before it), so by then s2 would have dropped `k`.
+        await ns2.set('barrier', 'x');
+        await ns1.delete('barrier');
+        await vi.waitFor(() => expect(ns2.peekLocal('barrier')).toBeUndefined(), {
+          timeout: 2000,
+          interval: 10,
+        });
+        expect(ns2.peekLocal('k')).toBe('staging');
+
+        expect(await raw.get(`${staging}c:voting-power:v0:k`)).toBe('"staging"');
+        expect(await raw.get(`${staging}c:voting-power:version`)).toBeNull();
+        expect(await raw.get(`${production}c:voting-power:version`)).toBe('1');
+        for (const prefix of [staging, production])
+          for (const key of await raw.keys(`${prefix}*`))
+            expect(key.startsWith(`${prefix}c:voting-power:`)).toBe(true);
+      } finally {
+        const keys = await raw.keys(`${run}-*`);
+        if (keys.length > 0) await raw.del(...keys);
+        raw.disconnect();
+      }
+    });
   },
 );

@@ -3,6 +3,7 @@
  * See `index.ts` for the design; this file wires namespaces to the Redis link.
  */
 import type { Common } from '../common.ts';
+import { redisKeyPrefixes } from '../redis-key-prefixes.ts';
 import {
   CacheArgumentError,
   type CacheNamespace,
@@ -10,7 +11,7 @@ import {
   type NamespaceControl,
   type NamespaceOptions,
 } from './cache-namespace.ts';
-import { cacheKeys, DEFAULT_KEY_PREFIX } from './redis-keys.ts';
+import { cacheKeys } from './redis-keys.ts';
 import { createRedisLink, type RedisLink } from './redis-link.ts';
 
 export interface CreateCacheOptions {
@@ -20,7 +21,10 @@ export interface CreateCacheOptions {
    * `undefined`: no Redis, memory only.
    */
   redisUrl?: string | undefined;
-  /** Prefix of every Redis key and of the invalidation channel. @defaultValue `'cb:c:'` */
+  /**
+   * Prefix of every Redis key and of the invalidation channel (tests give their own).
+   * @defaultValue the cache's under `common.config.redisKeyPrefix`: `'cb:c:'` by default
+   */
   keyPrefix?: string | undefined;
   /** A Redis command not answered within this many ms fails (and the cache degrades). @defaultValue 500 */
   commandTimeoutMs?: number | undefined;
@@ -49,7 +53,7 @@ export interface Cache {
 export function createCache(options: CreateCacheOptions): Cache {
   const { common } = options;
   const url = 'redisUrl' in options ? options.redisUrl : common.config.redisUrl;
-  const keys = cacheKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const keys = cacheKeys(options.keyPrefix ?? redisKeyPrefixes(common.config.redisKeyPrefix).cache);
   const logger = common.logger.child('cache');
   const controls = new Map<string, NamespaceControl>();
 

@@ -7,7 +7,7 @@
  *   `getOrLoad` reads L1, then L2, then calls the loader once per key per process (single flight)
  *   and fills both levels.
  * - Whole-namespace invalidation is a version bump: entries live at `cb:c:{ns}:v{version}:{key}`, the
- *   version at `cb:c:{ns}:version` (INCR). Old entries are never deleted, just unreachable, and expire
+ *   version at `cb:c:{ns}:version` (INCR; `cb:` is CB_REDIS_KEY_PREFIX's default, redis-keys.ts). Old entries are never deleted, just unreachable, and expire
  *   by TTL. Each instance caches the version and forgets it when told of a bump.
  * - Every `set`, `delete` and `invalidateAll` is announced on the pub/sub channel `cb:c:invalidate`,
  *   read by a second connection, so every other instance drops its L1 copy as the message arrives.
@@ -52,5 +52,4 @@ export {
   type SharedReconcileReport,
   type StaleCacheEntry,
 } from './reconcile-shared.ts';
-export { DEFAULT_KEY_PREFIX } from './redis-keys.ts';
 export type { RepairOutcome, SharedEntries, SharedEntry, SharedScan } from './shared-entries.ts';

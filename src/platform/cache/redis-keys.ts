@@ -1,16 +1,15 @@
 /**
- * Where the cache keeps things in Redis. With the default prefix `cb:c:`:
+ * Where the cache keeps things in Redis. With the default prefix `cb:c:` (CB_REDIS_KEY_PREFIX `cb:`,
+ * see ../redis-key-prefixes.ts):
  * - an entry:            `cb:c:{namespace}:v{version}:{key}`
  * - a namespace version: `cb:c:{namespace}:version` (an integer, INCR to bump; missing = 0)
  * - invalidations:       channel `cb:c:invalidate` (pub/sub is not per database, so the channel
- *                        carries the prefix too; two deployments sharing a Redis need two prefixes)
+ *                        carries the prefix too; two deployments sharing a Redis need two
+ *                        CB_REDIS_KEY_PREFIX values)
  *
  * Entry keys cannot collide with version keys: namespace names never contain `:` and entry keys
  * always continue with `v<digits>:`.
  */
-
-/** Default prefix of every Redis key and channel of the cache. */
-export const DEFAULT_KEY_PREFIX = 'cb:c:';
 
 export interface CacheKeys {
   entry(namespace: string, version: number, key: string): string;
