@@ -20,6 +20,17 @@ const httpErrorStatus = new RegExp(`^(?:${HTTP_ERROR_STATUS_REGEX})$`);
 /** True when a request with this status code counts as an API error (HTTP_ERROR_STATUS_REGEX). */
 export const isHttpErrorStatus = (statusCode: string | number): boolean =>
   httpErrorStatus.test(String(statusCode));
+/**
+ * The `route` values of cb_http_request_duration_seconds that are probes (liveness, readiness, the
+ * scrape): machine traffic every API figure leaves out. Every other route counts — `/v1/rum`,
+ * `/openapi.json`, the console's pages and `unmatched` too. A PromQL regex (fully anchored):
+ * rules/api.yml's recordings match it verbatim as `route!~"…"` (a test checks) and the console's
+ * health page through {@link isHttpProbeRoute}, so the page shows the figure the alerts fire on.
+ */
+export const HTTP_PROBE_ROUTE_REGEX = '/metrics|/healthz|/readyz';
+const httpProbeRoute = new RegExp(`^(?:${HTTP_PROBE_ROUTE_REGEX})$`);
+/** True when a request on this route is a probe, outside the API figures (HTTP_PROBE_ROUTE_REGEX). */
+export const isHttpProbeRoute = (route: string): boolean => httpProbeRoute.test(route);
 /** Seconds: 1 ms … 10 s (database statements; the seed alerts at 200 ms). */
 export const DB_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10];
 /** Seconds: 10 ms … 10 min (time jobs wait; the seed alerts at 5 s). */
@@ -724,10 +735,10 @@ export function createMetrics() {
       labelNames: ['feature'],
       registers: r,
     }),
-    frontendSessions: new Counter<'outcome'>({
+    frontendSessions: new Counter<'outcome' | 'page_type'>({
       name: 'cb_frontend_sessions_total',
-      help: 'Browser sessions by outcome: bounced (left after one page) or engaged.',
-      labelNames: ['outcome'],
+      help: 'Browser sessions by outcome (bounced: left after one page, or engaged) and the type of the page they landed on (PAGE_TYPES of src/web/rum-catalogue.ts).',
+      labelNames: ['outcome', 'page_type'],
       registers: r,
     }),
     frontendConversions: new Counter<'goal'>({

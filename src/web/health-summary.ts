@@ -16,7 +16,7 @@
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ReadinessReport } from '../api/index.ts';
-import { isHttpErrorStatus, type Metrics } from '../platform/metrics.ts';
+import { isHttpErrorStatus, isHttpProbeRoute, type Metrics } from '../platform/metrics.ts';
 import type { HealthItem, HealthReport, HealthStatus } from './health-report.ts';
 import { type Bucket, histogramQuantile } from './histogram-quantile.ts';
 
@@ -138,9 +138,14 @@ function statusOf(value: number | null, threshold: number | null, direction: 'ma
   return threshold > 0 && value >= threshold * 0.8 ? 'warn' : 'ok';
 }
 
-/** Routes counted as the business API (probes, scrapes and RUM beacons are not). */
-const isApiRoute: Pred = (l) =>
-  typeof l.route === 'string' && l.route.startsWith('/v1/') && l.route !== '/v1/rum';
+/**
+ * The requests the API figures count: every route but the probes (HTTP_PROBE_ROUTE_REGEX), exactly
+ * the set of the recording rules behind ApiErrorRateHigh, Api5xxRateHigh and the latency alerts
+ * (`route!~"/metrics|/healthz|/readyz"`), so the page shows the figure the alerts fire on — RUM
+ * beacons, unmatched paths and the console's own pages included. A series without a route counts,
+ * as in PromQL (its empty value does not match the regex).
+ */
+const isApiRoute: Pred = (l) => !isHttpProbeRoute(String(l.route ?? ''));
 
 type Def = Omit<HealthItem, 'value' | 'status' | 'direction'> & {
   direction?: 'max' | 'min';

@@ -1,5 +1,33 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { API_ROUTES, apiRouteOf, CONSOLE_PAGES, matchPattern, pageOf } from './rum-catalogue.ts';
+import YAML from 'yaml';
+import {
+  API_ROUTES,
+  apiRouteOf,
+  CONSOLE_PAGES,
+  matchPattern,
+  PAGE_TYPES,
+  pageOf,
+  pageTypeOf,
+} from './rum-catalogue.ts';
+
+const BOUNCE_LEVEL = 'page_type:cb_frontend_bounce:warning_level';
+
+/** The bounce-rate warning levels of deploy/prometheus/rules/frontend.yml, by page type. */
+function bounceLevels(): Map<string, number> {
+  const doc = YAML.parse(
+    readFileSync(new URL('../../deploy/prometheus/rules/frontend.yml', import.meta.url), 'utf8'),
+  ) as { groups: { rules: { record?: string; expr: string; labels?: Record<string, string> }[] }[] };
+  const levels = new Map<string, number>();
+  for (const rule of doc.groups.flatMap((g) => g.rules)) {
+    if (rule.record !== BOUNCE_LEVEL) continue;
+    const m = /^\s*vector\((\d+(?:\.\d+)?)\)\s*$/.exec(rule.expr);
+    const type = rule.labels?.page_type ?? '(no page_type)';
+    if (!m || levels.has(type)) throw new Error(`${BOUNCE_LEVEL}{page_type="${type}"}: ${rule.expr}`);
+    levels.set(type, Number(m[1]));
+  }
+  return levels;
+}
 
 describe('rum catalogue', () => {
   test('default: concrete paths map to their patterns, with query, hash and trailing slash ignored', () => {
@@ -26,6 +54,24 @@ describe('rum catalogue', () => {
   test('args: matchPattern decodes parameters and refuses broken escapes', () => {
     expect(matchPattern('/a/:id', '/a/x%20y')).toEqual({ id: 'x y' });
     expect(matchPattern('/a/:id', '/a/%E0%A4%A')).toBeUndefined();
+  });
+
+  test('default: a page pattern maps to its page type; unknown patterns and other are other', () => {
+    expect(pageTypeOf('/')).toBe('home');
+    expect(pageTypeOf(pageOf('/proposals/12'))).toBe('proposal');
+    expect(pageTypeOf('/proposals')).toBe('proposals');
+    expect(pageTypeOf('/ops/incidents/:id')).toBe('ops');
+    expect(pageTypeOf('other')).toBe('other');
+    expect(pageTypeOf('/wp-admin')).toBe('other');
+    expect(pageTypeOf('toString')).toBe('other');
+    expect(new Set(CONSOLE_PAGES.map(pageTypeOf))).toEqual(new Set(PAGE_TYPES.filter((t) => t !== 'other')));
+  });
+
+  test('behavior: every page type has exactly one bounce-rate warning level in the rules, and only they do', () => {
+    const levels = bounceLevels();
+    expect([...levels.keys()].sort()).toEqual([...PAGE_TYPES].sort());
+    for (const [type, level] of levels) expect(level, type).toBeGreaterThan(0);
+    for (const [type, level] of levels) expect(level, type).toBeLessThanOrEqual(1);
   });
 
   test('behavior: every pattern is reachable (no earlier pattern shadows it)', () => {

@@ -4,6 +4,8 @@
  * imports: the web console imports this very file, so the two sides can never disagree.
  *
  * - `CONSOLE_PAGES`: the console's route patterns, the `page` label (anything else is `other`).
+ * - `PAGE_TYPES`: those pages grouped by what a visit is for, the `page_type` label of a session's
+ *   landing page (`cb_frontend_sessions_total`), which the bounce-rate levels are set per.
  * - `API_ROUTES`: the API route patterns the console calls, the `route` label (else `other`).
  * - `FEATURES`: console features counted by `cb_frontend_feature_use_total` (else `other`).
  * - `GOALS`: conversion goals (`cb_frontend_conversions_total`); unknown goals are rejected.
@@ -33,6 +35,49 @@ export const CONSOLE_PAGES = [
   '/ops/catalogue/:id',
 ] as const;
 export type ConsolePage = (typeof CONSOLE_PAGES)[number];
+
+/**
+ * Landing page types of a session (`cb_frontend_sessions_total{page_type}`): the console's pages
+ * grouped by what a visit there is for, since that decides how many one-page visits are normal.
+ * Each has its bounce-rate warning level in deploy/prometheus/rules/frontend.yml (a test checks
+ * both lists agree). `other` is a path the console has no page for ("Page not found").
+ */
+export const PAGE_TYPES = [
+  'home',
+  'sign_in',
+  'achievements',
+  'proposals',
+  'proposal',
+  'voting_power',
+  'delegation',
+  'ops',
+  'other',
+] as const;
+export type PageType = (typeof PAGE_TYPES)[number];
+
+/** The page type of each console page; every operator page is `ops` (few sessions each). */
+const PAGE_TYPE_OF: Record<ConsolePage, PageType> = {
+  '/': 'home',
+  '/sign-in': 'sign_in',
+  '/achievements': 'achievements',
+  '/proposals': 'proposals',
+  '/proposals/:id': 'proposal',
+  '/voting-power': 'voting_power',
+  '/delegation': 'delegation',
+  '/ops': 'ops',
+  '/ops/health': 'ops',
+  '/ops/incidents': 'ops',
+  '/ops/incidents/:id': 'ops',
+  '/ops/queues': 'ops',
+  '/ops/queues/:queue': 'ops',
+  '/ops/chain': 'ops',
+  '/ops/backups': 'ops',
+  '/ops/audit': 'ops',
+  '/ops/logs': 'ops',
+  '/ops/catalogue': 'ops',
+  '/ops/catalogue/new': 'ops',
+  '/ops/catalogue/:id': 'ops',
+};
 
 /** API route patterns the console calls (as Fastify declares them). */
 export const API_ROUTES = [
@@ -166,6 +211,11 @@ function firstMatch<T extends string>(patterns: readonly T[], raw: string): T | 
 /** The console page pattern of a browser path, or `other`. */
 export function pageOf(path: string): ConsolePage | typeof OTHER {
   return firstMatch(CONSOLE_PAGES, path) ?? OTHER;
+}
+
+/** The page type of a console page pattern (as `pageOf` returns it); `other` for anything else. */
+export function pageTypeOf(page: string): PageType {
+  return Object.hasOwn(PAGE_TYPE_OF, page) ? PAGE_TYPE_OF[page as ConsolePage] : OTHER;
 }
 
 /** The API route pattern of a request path, or `other`. */

@@ -39,7 +39,7 @@ describe('POST /v1/rum', () => {
         { t: 'view', page: '/proposals' },
         { t: 'time', page: '/proposals', ms: 53_000 },
         { t: 'feature', name: 'vote' },
-        { t: 'session', outcome: 'engaged' },
+        { t: 'session', outcome: 'engaged', page: '/proposals/:id' },
         { t: 'conversion', goal: 'first_vote_after_sign_in' },
       ],
     });
@@ -62,7 +62,7 @@ describe('POST /v1/rum', () => {
     expect(await count('cb_frontend_page_views_total', { page: '/proposals' })).toBe(1);
     expect(await count('cb_frontend_time_on_page_seconds_sum', { page: '/proposals' })).toBe(53);
     expect(await count('cb_frontend_feature_use_total', { feature: 'vote' })).toBe(1);
-    expect(await count('cb_frontend_sessions_total', { outcome: 'engaged' })).toBe(1);
+    expect(await count('cb_frontend_sessions_total', { outcome: 'engaged', page_type: 'proposal' })).toBe(1);
     expect(await count('cb_frontend_conversions_total', { goal: 'first_vote_after_sign_in' })).toBe(1);
   });
 
@@ -112,18 +112,59 @@ describe('POST /v1/rum', () => {
   });
 
   test('behavior: a session outcome and a conversion count once per session', async () => {
-    const before = (await count('cb_frontend_sessions_total', { outcome: 'bounced' })) ?? 0;
+    const bounced = { outcome: 'bounced', page_type: 'achievements' };
+    const before = (await count('cb_frontend_sessions_total', bounced)) ?? 0;
     const items = [
-      { t: 'session', outcome: 'bounced' },
+      { t: 'session', outcome: 'bounced', page: '/achievements' },
       { t: 'conversion', goal: 'sign_in_completed' },
     ];
     await post({ sessionId: 'sess-once-1', items });
     await post({ sessionId: 'sess-once-1', items });
     await post({ sessionId: 'sess-once-2', items });
-    expect(await count('cb_frontend_sessions_total', { outcome: 'bounced' })).toBe(before + 2);
+    expect(await count('cb_frontend_sessions_total', bounced)).toBe(before + 2);
     expect(await count('cb_frontend_conversions_total', { goal: 'sign_in_completed' })).toBe(2);
     const anonymous = await post({ items });
     expect(anonymous.json()).toMatchObject({ accepted: 0, rejected: 2 });
+  });
+
+  test('behavior: a session counts under the type of the page it landed on; an unknown page is other, a missing one refused', async () => {
+    const res = await post({
+      sessionId: 'sess-type-1',
+      items: [{ t: 'session', outcome: 'bounced', page: '/' }],
+    });
+    expect(res.json()).toMatchObject({ accepted: 1, rejected: 0 });
+    expect(await count('cb_frontend_sessions_total', { outcome: 'bounced', page_type: 'home' })).toBe(1);
+
+    const unknown = await post({
+      sessionId: 'sess-type-2',
+      items: [{ t: 'session', outcome: 'bounced', page: '/users/0xabc/secret' }],
+    });
+    expect(unknown.json()).toMatchObject({ accepted: 1, rejected: 0 });
+    expect(await count('cb_frontend_sessions_total', { outcome: 'bounced', page_type: 'other' })).toBe(1);
+    expect(await web.metrics.registry.metrics()).not.toContain('0xabc');
+
+    // Refused before the session is remembered: a corrected outcome of the same session still counts.
+    const missing = await post({
+      sessionId: 'sess-type-3',
+      items: [
+        { t: 'session', outcome: 'engaged' },
+        { t: 'session', outcome: 'engaged', page: 42 },
+      ],
+    });
+    expect(missing.json()).toEqual({
+      accepted: 0,
+      rejected: 2,
+      issues: [
+        { path: 'items.0.page', message: 'a string of 1-200 characters' },
+        { path: 'items.1.page', message: 'a string of 1-200 characters' },
+      ],
+    });
+    const retried = await post({
+      sessionId: 'sess-type-3',
+      items: [{ t: 'session', outcome: 'engaged', page: '/ops/incidents/:id' }],
+    });
+    expect(retried.json()).toMatchObject({ accepted: 1, rejected: 0 });
+    expect(await count('cb_frontend_sessions_total', { outcome: 'engaged', page_type: 'ops' })).toBe(1);
   });
 
   test('error: too many items or an oversized body are refused whole', async () => {

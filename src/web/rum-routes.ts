@@ -6,9 +6,11 @@
  *
  * Labels are bounded whatever a browser sends: `page` must be a console route pattern and `route`
  * an API route pattern from rum-catalogue.ts (anything else counts as `other`), `feature` likewise,
- * and `goal` must be a known goal. Each item is checked on its own: a bad item is skipped and
- * reported (`rejected`, `issues`) without losing the good ones. Session outcomes and conversions
- * count once per `sessionId` on this instance (an LRU remembers the last 50 000 sessions for a day).
+ * and `goal` must be a known goal. A session's `page` (where it landed) is counted as its page type
+ * (`pageTypeOf`), the label its bounce rate is judged by. Each item is checked on its own: a bad
+ * item is skipped and reported (`rejected`, `issues`) without losing the good ones. Session
+ * outcomes and conversions count once per `sessionId` on this instance (an LRU remembers the last
+ * 50 000 sessions for a day).
  *
  * ```json
  * { "sessionId": "k3…", "items": [
@@ -19,7 +21,7 @@
  *   { "t": "view", "page": "/proposals" },
  *   { "t": "time", "page": "/proposals", "ms": 53000 },
  *   { "t": "feature", "name": "vote" },
- *   { "t": "session", "outcome": "engaged" },
+ *   { "t": "session", "outcome": "engaged", "page": "/proposals" },
  *   { "t": "conversion", "goal": "first_vote_after_sign_in" } ] }
  * ```
  */
@@ -35,6 +37,7 @@ import {
   clampLabel,
   FEATURES,
   GOALS,
+  pageTypeOf,
   VITALS,
 } from './rum-catalogue.ts';
 
@@ -163,8 +166,11 @@ export function rumRoutes(deps: RumRoutesDeps): FastifyPluginAsync {
     session(item, at, sessionId) {
       const outcome = item.outcome;
       if (outcome !== 'bounced' && outcome !== 'engaged') return bad(`${at}.outcome`, 'bounced or engaged');
+      const landing = label(item, at, 'page', CONSOLE_PAGES);
+      if (isIssue(landing)) return landing;
       if (!sessionId) return bad('sessionId', 'required for session outcomes');
-      if (once(`session:${sessionId}`)) metrics.frontendSessions.inc({ outcome });
+      if (once(`session:${sessionId}`))
+        metrics.frontendSessions.inc({ outcome, page_type: pageTypeOf(landing) });
       return undefined;
     },
     conversion(item, at, sessionId) {

@@ -284,7 +284,8 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
     expect(text).toMatch(/^cb_frontend_page_views_total\{page="\/proposals"\} [1-9]/m);
     expect(text).toMatch(/^cb_frontend_page_views_total\{page="\/achievements"\} [1-9]/m);
     expect(text).toMatch(/^cb_frontend_api_calls_total\{route="\/v1\/web\/config"\} [1-9]/m);
-    expect(text).toMatch(/^cb_frontend_sessions_total\{outcome="engaged"\} [1-9]/m);
+    // Landed on /proposals: the session counts under that page type.
+    expect(text).toMatch(/^cb_frontend_sessions_total\{outcome="engaged",page_type="proposals"\} [1-9]/m);
     expect(text).toMatch(/^cb_frontend_conversions_total\{goal="sign_in_completed"\} [1-9]/m);
   });
 
@@ -360,6 +361,10 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
       await page.locator('.dep', { hasText: 'database' }).getByText('up').waitFor();
       const p95 = page.locator('tr[data-metric="api.p95"]');
       expect(await p95.textContent()).toContain('≤ 1.00 s');
+      // The API figures say which requests they count: the alerts' (every route but the probes).
+      expect(await page.locator('table.health', { has: p95 }).locator('caption').textContent()).toBe(
+        'API — every route but the probes (/healthz, /readyz, /metrics), as the alerts count',
+      );
       expect(await page.locator('tr[data-metric="web.lcp_p75"]').textContent()).toContain('≤ 2.50 s');
 
       // The slow-query log of every instance, below the figures: a shape written by another process.

@@ -9,7 +9,8 @@
  * Vitals are attributed to the page the document was loaded on. Time on page is reported per
  * visible stretch (a page left, or the tab hidden). A session (this tab, sessionStorage) is
  * `engaged` at its second page view and `bounced` when it is first hidden after one; either is
- * reported once. Conversions: each goal at most once per session.
+ * reported once, with the page the session landed on (the server counts it by page type, which
+ * the bounce-rate levels are set per). Conversions: each goal at most once per session.
  */
 import { onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals';
 import { type ApiOutcome, type Feature, type Goal, pageOf, type Vital } from '../../src/web/rum-catalogue.ts';
@@ -22,12 +23,14 @@ type Item =
   | { t: 'view'; page: string }
   | { t: 'time'; page: string; ms: number }
   | { t: 'feature'; name: Feature }
-  | { t: 'session'; outcome: 'bounced' | 'engaged' }
+  | { t: 'session'; outcome: 'bounced' | 'engaged'; page: string }
   | { t: 'conversion'; goal: Goal };
 
 interface SessionState {
   id: string;
   views: number;
+  /** The page of the first view: kept across reloads of the tab, which count as later views. */
+  landing?: string;
   outcomeSent: boolean;
   signedIn: boolean;
   goals: string[];
@@ -101,7 +104,7 @@ function onHidden(): void {
   if (!state.outcomeSent && state.views <= 1) {
     state.outcomeSent = true;
     saveState();
-    push({ t: 'session', outcome: 'bounced' });
+    push({ t: 'session', outcome: 'bounced', page: state.landing ?? landingPage });
   }
   flush(true);
   // web-vitals reports LCP, CLS and INP from its own listeners of this same event.
@@ -174,10 +177,11 @@ export function rumPageView(path: string): void {
   endVisibleStretch();
   currentPage = page;
   state.views += 1;
+  state.landing ??= page;
   push({ t: 'view', page });
   if (state.views >= 2 && !state.outcomeSent) {
     state.outcomeSent = true;
-    push({ t: 'session', outcome: 'engaged' });
+    push({ t: 'session', outcome: 'engaged', page: state.landing ?? landingPage });
   }
   saveState();
 }

@@ -11,7 +11,8 @@ import { OperatorGate } from './OperatorGate.tsx';
 import { SlowQueries } from './SlowQueries.tsx';
 
 const GROUPS: [string, string][] = [
-  ['api', 'API'],
+  // What the API figures count (health-summary.ts): the alert rules' requests, probes aside.
+  ['api', 'API — every route but the probes (/healthz, /readyz, /metrics), as the alerts count'],
   ['frontend', 'User experience (browsers)'],
   ['events', 'Achievements'],
   ['jobs', 'Jobs and queues'],
