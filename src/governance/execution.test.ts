@@ -10,7 +10,13 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { SavedAchievement } from '../achievements/index.ts';
 import { type DevChain, startDevChain } from '../chain/dev-chain.ts';
+import { createRpcPool, type RpcPool } from '../chain/rpc/index.ts';
+import { freePort } from '../chain/rpc/test-support.ts';
+import { loadConfig } from '../platform/config.ts';
 import { withAdvisoryLock } from '../platform/db/advisory-lock.ts';
+import { createSilentLogger } from '../platform/logger.ts';
+import { createMetrics } from '../platform/metrics.ts';
+import { createShutdown } from '../platform/shutdown.ts';
 import { governanceTick } from './jobs.ts';
 import { compileTestContracts, type TestContract } from './test-contracts.ts';
 import {
@@ -225,7 +231,10 @@ describe('onchain_call against the dev chain', () => {
     );
     expect(r.statusCode).toBe(422);
     expect(r.json().error.details.issues[0]).toMatchObject({ path: 'actions.0' });
-    expect(r.json().error.details.issues[0].message).toMatch(/would revert/);
+    // The node's own reason, not viem's generic "An internal error was received."
+    expect(r.json().error.details.issues[0].message).toMatch(
+      /^the call would revert now: .*GovTarget: closed/,
+    );
     const hex = await g.inject(
       'POST',
       '/v1/proposals',
@@ -278,6 +287,58 @@ describe('onchain_call against the dev chain', () => {
     expect(p.transitions.at(-1).actor).toMatch(/^key:gov-admin-/);
     const again = await g.inject('POST', `/v1/proposals/${id}/execute`, undefined, g.adminKey);
     expect(again.statusCode).toBe(409);
+  });
+});
+
+describe('onchain_call when the chain does not answer', () => {
+  let offline: GovernanceTest;
+  let pool: RpcPool;
+
+  beforeAll(async () => {
+    // The production path: the executor's eth_call goes through the RPC pool, whose only endpoint
+    // refuses connections.
+    const logger = createSilentLogger();
+    pool = createRpcPool({
+      common: {
+        config: loadConfig({}),
+        logger,
+        metrics: createMetrics(),
+        shutdown: createShutdown({ graceMs: 1000, logger }),
+      },
+      endpoints: [{ name: 'down', url: `http://127.0.0.1:${await freePort()}/` }],
+      options: { timeoutMs: 300, maxTotalMs: 1000, retryBaseDelayMs: 5, retryMaxDelayMs: 20 },
+    });
+    const account = privateKeyToAccount(chain.accounts[5]!.privateKey);
+    offline = await createGovernanceTest({
+      onchain: viemOnchainCaller({
+        wallet: createWalletClient({ account, chain: chain.chain, transport: pool.transport }),
+        publicClient: createPublicClient({ chain: chain.chain, transport: pool.transport }) as PublicClient,
+      }),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await offline?.close();
+    await pool?.stop();
+  });
+
+  test('error: the dry run getting no answer is 503 CB_RPC_UNAVAILABLE (retry later), not a refused proposal', async () => {
+    const r = await offline.inject(
+      'POST',
+      '/v1/proposals',
+      {
+        title: 'x',
+        body: '',
+        type: 'onchain_call',
+        actions: [{ to: targetA, data: send('setValue', 1n) }],
+      },
+      offline.adminKey,
+    );
+    expect(r.statusCode, r.body).toBe(503);
+    expect(r.json().error.code).toBe('CB_RPC_UNAVAILABLE');
+    expect((await offline.inject('GET', '/v1/proposals')).json().items).toEqual([]);
+    // A failure of the system (ProposalCreationSuccessLow counts it), not the caller's refusal.
+    expect(await offline.metric('cb_proposals_created_total', { result: 'failed' })).toBe(1);
+    expect(await offline.metric('cb_proposals_created_total', { result: 'refused' })).toBe(0);
   });
 });
 

@@ -22,8 +22,11 @@ export interface OnchainCaller {
   /** Sends the call from the executor account and waits for its receipt. Throws when it could not be sent. */
   call(call: OnchainCall): Promise<OnchainCallResult>;
   /**
-   * Dry run at the latest block (`eth_call` from the executor). Throws, with the revert reason in
-   * the message, when the call would revert: the proposal is then refused at creation.
+   * Dry run at the latest block (`eth_call` from the executor). Throws when the call would revert
+   * (a viem revert error, or the node's error answer saying so): the proposal is then refused at
+   * creation. When no node answers it throws the transport's error (viem's HttpRequestError,
+   * TimeoutError…, or an UnavailableError such as the RPC pool's): the creation then fails with a
+   * retryable 503 rather than refusing the proposal. See dry-run-failure.ts.
    */
   simulate?(call: OnchainCall): Promise<void>;
 }

@@ -6,14 +6,17 @@
  * - `achievement_change`: `{ mode?: 'upsert' | 'create' | 'update', definition }` — saved in a
  *   rolled-back transaction through `saveAchievements` itself (the admins' code path), so every
  *   check it makes (fields, references, cycles, tiers) runs now.
- * - `onchain_call`: `{ to, data, value? }` — well-formed, and a dry run (`eth_call`) that does not revert.
+ * - `onchain_call`: `{ to, data, value? }` — well-formed, and a dry run (`eth_call`) that does not revert
+ *   (nor fail for the executor's funds). A dry run no node answered is not a verdict: the request
+ *   fails with 503 `CB_RPC_UNAVAILABLE` (retryable) instead of refusing the proposal.
  */
 import type { Address, Hex } from 'viem';
 import { DefinitionInvalidError, normalizeAddress, saveAchievements } from '../achievements/index.ts';
-import { BaseError } from '../platform/errors.ts';
+import { BaseError, UnavailableError } from '../platform/errors.ts';
 import type { GovernanceContext } from './context.ts';
+import { dryRunFailure } from './dry-run-failure.ts';
 import { type Issue, ruleViolation } from './errors.ts';
-import type { OnchainCall } from './onchain-caller.ts';
+import type { OnchainCall, OnchainCaller } from './onchain-caller.ts';
 import { type ParameterName, parameterToWire, parseParameter } from './parameters.ts';
 import type { ProposalType } from './proposal-shape.ts';
 import { dryRun, transactionAsDb } from './transaction-db.ts';
@@ -218,14 +221,48 @@ async function onchainActions(ctx: GovernanceContext, list: unknown[], issues: I
     );
   if (ctx.onchain.simulate) {
     for (const [i, action] of actions.entries()) {
-      try {
-        await ctx.onchain.simulate(toCall(action));
-      } catch (err) {
-        issues.push({ path: `actions.${i}`, message: `the call would revert now: ${shortReason(err)}` });
-      }
+      const issue = await dryRunIssue(ctx.onchain.simulate.bind(ctx.onchain), action, i);
+      if (issue) issues.push(issue);
     }
   }
   return { actions, issues };
+}
+
+/**
+ * The issue of action `i` when its dry run says it cannot apply now (it reverts, or the executor
+ * cannot pay its value), or undefined when it would succeed.
+ * @throws UnavailableError `CB_RPC_UNAVAILABLE` (503, retryable) when no node answered the dry run:
+ *   an unreachable chain says nothing about the proposal, so it must not be refused for it.
+ * @throws the dry run's own error when it failed in another way (see dry-run-failure.ts).
+ */
+async function dryRunIssue(
+  simulate: NonNullable<OnchainCaller['simulate']>,
+  action: OnchainAction,
+  i: number,
+): Promise<Issue | undefined> {
+  try {
+    await simulate(toCall(action));
+    return undefined;
+  } catch (err) {
+    const failure = dryRunFailure(err);
+    switch (failure.kind) {
+      case 'reverted':
+        return { path: `actions.${i}`, message: `the call would revert now: ${failure.reason}` };
+      case 'unfunded':
+        return {
+          path: `actions.${i}`,
+          message: `the executor cannot pay the call's value now: ${failure.reason}`,
+        };
+      case 'unavailable':
+        throw new UnavailableError(
+          'CB_RPC_UNAVAILABLE',
+          `the dry run (eth_call) of actions.${i} got no answer from the chain: ${failure.reason}; retry later`,
+          { cause: err, details: { path: `actions.${i}`, reason: failure.reason } },
+        );
+      case 'unknown':
+        throw err;
+    }
+  }
 }
 
 export function toCall(action: OnchainAction): OnchainCall {
