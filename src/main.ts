@@ -50,6 +50,7 @@ import {
   type Governance,
   type GovernanceOptions,
   type OnchainCaller,
+  readParameters,
   viemOnchainCaller,
 } from './governance/index.ts';
 import { governanceOptionsFromConfig } from './governance-settings.ts';
@@ -67,11 +68,13 @@ import {
   registerAuditJob,
   registerBackupJob,
   registerCapacityJob,
+  registerCrossSystemJob,
   sendAuditJobIfNeverVerified,
   sendCapacityJobIfNoSampleToday,
   startAuditVerificationSampler,
   startBackupSampler,
   startCapacitySampler,
+  startCrossSystemSampler,
 } from './ops/index.ts';
 import { type ApiKeys, createApiKeys, startApiKeyAgeSampler } from './platform/apikeys/index.ts';
 import { type Cache, createCache, createRedisSampler } from './platform/cache/index.ts';
@@ -392,6 +395,24 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
   gov.registerJobs(jobs);
   shutdown.add('governance', () => gov.close());
   shutdown.add('governance-sampler', gov.startSampler(config.dbSampleIntervalMs));
+  // Seed 5.2 多服务数据同步: the achievement system compared with governance on a schedule; every
+  // process exports the latest result, whoever ran it.
+  registerCrossSystemJob(jobs, {
+    db,
+    metrics,
+    logger: logger.child('consistency'),
+    config,
+    weights: async () => gov.context.weights.current(await readParameters(db, gov.context.defaults)),
+  });
+  shutdown.add(
+    'cross-system-sampler',
+    startCrossSystemSampler({
+      db,
+      metrics,
+      logger: logger.child('consistency'),
+      intervalMs: config.dbSampleIntervalMs,
+    }),
+  );
 
   if (runsWork) {
     processor.start();

@@ -55,6 +55,13 @@ describe('cb reconcile systems', () => {
     expect(run.out).toMatch(new RegExp(`no_mint_request\\s+${alice}\\s+reviewer\\s+-\\s+-2\\.5`));
     expect(run.out).toMatch(new RegExp(`not_earned\\s+${bob}\\s+reviewer\\s+2\\s+2\\.5`));
     expect(run.out).toContain('no_mint_request: ask for the mint: cb reconcile systems --fix');
+    // Recorded like a scheduled run (the alert follows the latest).
+    const runs = await suite.withDb(
+      async (db) => (await db.query('select trigger, differences from cross_system_runs')).rows,
+    );
+    expect(runs).toEqual([
+      { trigger: 'cli', differences: expect.objectContaining({ no_mint_request: 1, not_earned: 1 }) },
+    ]);
   });
 
   test("behavior: --json and --member: one member's differences, the counts complete", async () => {
@@ -66,6 +73,11 @@ describe('cb reconcile systems', () => {
     ]);
     expect(report.counts.not_earned).toBe(1);
     expect(run.exitCode).toBe(3);
+    // One member's view is not the community's: not recorded.
+    const runs = await suite.withDb(
+      async (db) => (await db.query('select count(*)::int as n from cross_system_runs')).rows,
+    );
+    expect(runs).toEqual([{ n: 1 }]);
   });
 
   test('behavior: --fix asks for the missing mint; what is left is reported, still exit 3', async () => {

@@ -7,7 +7,11 @@ import { createEventProcessor, normalizeAddress } from '../achievements/index.ts
 import { achievementTokenId } from '../chain/contracts/achievement-token-id.ts';
 import { buildWeightSet, formatScaled, readParameters, resolveDefaults } from '../governance/index.ts';
 import { governanceOptionsFromConfig } from '../governance-settings.ts';
-import { type CrossSystemReport, checkCrossSystem } from '../ops/consistency/index.ts';
+import {
+  type CrossSystemReport,
+  checkCrossSystem,
+  runRecordedCrossSystem,
+} from '../ops/consistency/index.ts';
 import { CliError, printJson, printLine, printTable } from './output.ts';
 import { type CliContext, withDatabase } from './with-database.ts';
 
@@ -43,6 +47,9 @@ doubt), governance for what a badge weighs. Kinds of difference:
   held_twice           one member holds two badges of one achievement (governance counts both)
 "power" is what governance counts minus what was earned, in votes. Mints in flight are counted,
 not reported. Every run reads one snapshot of the database; --fix is recorded in the audit trail.
+A run without --member is recorded (cross_system_runs) like the scheduled ones (job
+ops.cross-system, CB_CROSS_SYSTEM_SCHEDULE): cb_cross_system_differences and the
+CrossSystemInconsistent alert follow the latest.
 Exit code 3: differences left.`,
     )
     .action(
@@ -78,7 +85,13 @@ async function crossSystemReport(
     await readParameters(db, defaults),
     achievementTokenId,
   );
-  return checkCrossSystem(db, weights, options);
+  if (options.member !== undefined) return checkCrossSystem(db, weights, options);
+  // The whole community: recorded like the scheduled runs, so cb_cross_system_differences follows
+  // it (a --fix, or a clean run, clears CrossSystemInconsistent at the next sample).
+  return runRecordedCrossSystem(
+    { db, metrics, logger: logger.child('consistency'), weights: async () => weights },
+    { trigger: 'cli', ...options },
+  );
 }
 
 function wholeNumber(option: string, text: string, min: number): number {

@@ -117,6 +117,14 @@ export type {
 } from './capacity/capacity-shape.ts';
 export { createUsageTracker, type UsageSummary, type UsageTracker } from './capacity/usage-tracker.ts';
 export {
+  CROSS_SYSTEM_KINDS,
+  type CrossSystemReport,
+  checkCrossSystem,
+  registerCrossSystemJob,
+  runRecordedCrossSystem,
+  startCrossSystemSampler,
+} from './consistency/index.ts';
+export {
   type CreateIncidentsParameters,
   createIncidents,
   type Incidents,

@@ -129,6 +129,7 @@ export interface Config {
   backupEncryptionKeyFile: string | undefined;
   auditRetentionDays: number;
   capacitySchedule: string | undefined;
+  crossSystemSchedule: string | undefined;
   rtoSeconds: number;
   rpoSeconds: number;
 }
@@ -1198,6 +1199,15 @@ export const SETTINGS = [
     description:
       "Cron (five fields, UTC) of the daily capacity sample (job `ops.capacity`: database and table sizes, the database's disk and the watched mounts, a worker's CPU, memory and network peaks of the last 24 h, kept 400 days) that `cb capacity` and GET /v1/ops/capacity forecast from (cb_capacity_disk_full_days, alert CapacityDiskFullSoon); `off` disables it.",
     default: () => '47 5 * * *',
+    parse: (raw) => (switchValue(raw) === false ? undefined : cron(raw)),
+  }),
+  setting({
+    key: 'crossSystemSchedule',
+    env: 'CB_CROSS_SYSTEM_SCHEDULE',
+    defaultText: '23 * * * *',
+    description:
+      "Cron (five fields, UTC) of the comparison of the achievement system with governance (job `ops.cross-system`, `cb reconcile systems`'s check run by a worker: every earned achievement held as one badge, every badge governance counts earned). Its result is exported as cb_cross_system_differences (alert CrossSystemInconsistent); `off` disables it.",
+    default: () => '23 * * * *',
     parse: (raw) => (switchValue(raw) === false ? undefined : cron(raw)),
   }),
   setting({

@@ -487,6 +487,19 @@ export function createMetrics() {
       help: '1 when the latest chain reconciliation failed before it compared (the chain or database unreachable), else 0.',
       registers: r,
     }),
+    // The latest comparison of the achievement system with governance (cross_system_runs), read by
+    // every process's sampler: absent until one ran.
+    crossSystemDifferences: new Gauge<'kind'>({
+      name: 'cb_cross_system_differences',
+      help: 'Differences between what members earned (achievements) and the badges governance counts, by kind, at the latest comparison that ran.',
+      labelNames: ['kind'],
+      registers: r,
+    }),
+    crossSystemLastRun: ownedGauge({
+      name: 'cb_cross_system_last_run_timestamp_seconds',
+      help: 'When the latest comparison of the achievement system with governance that compared finished (Unix seconds).',
+      registers: r,
+    }),
 
     // ── Governance (seed 2.2 治理流程系统指标) ───────────────────────────────
     proposals: new Gauge<'state'>({

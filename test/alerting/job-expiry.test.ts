@@ -15,6 +15,7 @@ import { badgeDistributionJob, powerAccuracyJob, tickJob } from '../../src/gover
 import { auditJob } from '../../src/ops/audit/audit-trail.ts';
 import { backupJob } from '../../src/ops/backup/backup-job.ts';
 import { capacityJob } from '../../src/ops/capacity/capacity-job.ts';
+import { crossSystemJob } from '../../src/ops/consistency/cross-system-job.ts';
 import { defineIncidentJobs } from '../../src/ops/incidents/incident-jobs.ts';
 import { resolveIncidentsOptions } from '../../src/ops/incidents/options.ts';
 import { DEFAULT_SAMPLE_INTERVAL_MS } from '../../src/platform/jobs/create-jobs.ts';
@@ -33,6 +34,7 @@ function jobsByFile(): Record<string, { queue: string; expireInSeconds: number }
     'src/ops/audit/audit-trail.ts': [auditJob],
     'src/ops/backup/backup-job.ts': [backupJob(CRON)],
     'src/ops/capacity/capacity-job.ts': [capacityJob(CRON)],
+    'src/ops/consistency/cross-system-job.ts': [crossSystemJob(CRON)],
     'src/ops/incidents/incident-jobs.ts': [
       ...Object.values(incidents.deliver),
       incidents.escalate,

@@ -215,7 +215,7 @@ describe.skipIf(promtoolProblem !== undefined)('promtool', () => {
     expect(r.status, r.output).toBe(0);
   });
 
-  test('behavior: promtool test rules passes every test file', { timeout: 120_000 }, async () => {
+  test('behavior: promtool test rules passes every test file', { timeout: 300_000 }, async () => {
     const files = readdirSync(RULE_TESTS_DIR)
       .filter((f) => f.endsWith('.test.yml'))
       .sort();

@@ -2,9 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { testDatabaseTarget } from '../../../test/services.ts';
 import { createDb, type Db } from '../../platform/db/create-db.ts';
 import { migrate } from '../../platform/db/migrate.ts';
+import type { Jobs } from '../../platform/jobs/index.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
 import { type CrossSystemWeights, checkCrossSystem } from './cross-system.ts';
+import { registerCrossSystemJob, runRecordedCrossSystem } from './cross-system-job.ts';
+import { sampleCrossSystemRuns } from './cross-system-runs.ts';
 
 const logger = createSilentLogger();
 let db: Db;
@@ -65,7 +68,9 @@ afterAll(async () => {
   await target?.drop();
 });
 beforeEach(async () => {
-  await db.query('delete from ach_mint_outbox; delete from ach_unlocks; delete from badge_tokens');
+  await db.query(
+    'delete from ach_mint_outbox; delete from ach_unlocks; delete from badge_tokens; delete from cross_system_runs',
+  );
 });
 
 describe('checkCrossSystem', () => {
@@ -159,5 +164,73 @@ describe('checkCrossSystem', () => {
     ]);
     // Again: nothing left to ask for.
     expect((await checkCrossSystem(db, weights, { fix: true })).mintRequested).toBe(0);
+  });
+
+  test('behavior: a recorded run is exported by any process; a failed run keeps the last result and its time', async () => {
+    const deps = { db, metrics: createMetrics(), logger, weights: async () => weights };
+    await unlock(alice, 'first-commit');
+    await badge(bob, '22');
+    await runRecordedCrossSystem(deps, { trigger: 'schedule' });
+
+    // Another process, its own registry: it reads the run from the database.
+    const other = createMetrics();
+    await sampleCrossSystemRuns(db, other);
+    const text = await other.registry.metrics();
+    expect(text).toContain('cb_cross_system_differences{kind="no_mint_request"} 1');
+    expect(text).toContain('cb_cross_system_differences{kind="not_earned"} 1');
+    expect(text).toContain('cb_cross_system_differences{kind="held_twice"} 0');
+    const stamp = Number(/^cb_cross_system_last_run_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
+    expect(Math.abs(stamp - Date.now() / 1000)).toBeLessThan(60);
+
+    const broken = { ...deps, weights: async () => Promise.reject(new Error('catalogue unreadable')) };
+    await expect(runRecordedCrossSystem(broken, { trigger: 'schedule' })).rejects.toThrow(
+      'catalogue unreadable',
+    );
+    const { rows } = await db.query<{ trigger: string; error: string | null; differences: unknown }>(
+      'select trigger, error, differences from cross_system_runs order by id',
+    );
+    expect(rows.map((r) => [r.trigger, r.error])).toEqual([
+      ['schedule', null],
+      ['schedule', 'catalogue unreadable'],
+    ]);
+    const after = createMetrics();
+    await sampleCrossSystemRuns(db, after);
+    expect(await after.registry.metrics()).toContain('cb_cross_system_differences{kind="not_earned"} 1');
+
+    // A clean run clears it.
+    await db.query('delete from ach_unlocks; delete from badge_tokens');
+    await runRecordedCrossSystem(deps, { trigger: 'cli' });
+    const clean = createMetrics();
+    await sampleCrossSystemRuns(db, clean);
+    expect(await clean.registry.metrics()).toContain('cb_cross_system_differences{kind="not_earned"} 0');
+  });
+
+  test('default: before any run nothing is exported (absent, not 0)', async () => {
+    const fresh = createMetrics();
+    await sampleCrossSystemRuns(db, fresh);
+    const text = await fresh.registry.metrics();
+    expect(text).not.toMatch(/^cb_cross_system_differences\{/m);
+    expect(text).not.toMatch(/^cb_cross_system_last_run_timestamp_seconds /m);
+  });
+
+  test('default: the job is scheduled hourly from CB_CROSS_SYSTEM_SCHEDULE, and unscheduled when off', async () => {
+    const calls: string[] = [];
+    let handler: (() => Promise<void>) | undefined;
+    const jobs = {
+      register: (def: { queue: string; schedule?: { cron: string } }, h: () => Promise<void>) => {
+        calls.push(`register ${def.queue} ${def.schedule?.cron}`);
+        handler = h;
+      },
+      unschedule: (queue: string) => calls.push(`unschedule ${queue}`),
+    } as unknown as Jobs;
+    const deps = { db, metrics: createMetrics(), logger, weights: async () => weights };
+    registerCrossSystemJob(jobs, { ...deps, config: { crossSystemSchedule: '23 * * * *' } });
+    registerCrossSystemJob(jobs, { ...deps, config: { crossSystemSchedule: undefined } });
+    expect(calls).toEqual(['register ops.cross-system 23 * * * *', 'unschedule ops.cross-system']);
+    // The registered handler is the recorded whole-community run.
+    await unlock(alice, 'first-commit');
+    await handler!();
+    const { rows } = await db.query<{ trigger: string }>('select trigger from cross_system_runs');
+    expect(rows).toEqual([{ trigger: 'schedule' }]);
   });
 });

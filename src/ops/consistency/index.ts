@@ -8,3 +8,14 @@ export {
   type CrossSystemWeights,
   checkCrossSystem,
 } from './cross-system.ts';
+export {
+  type CrossSystemRunDeps,
+  crossSystemJob,
+  registerCrossSystemJob,
+  runRecordedCrossSystem,
+} from './cross-system-job.ts';
+export {
+  recordCrossSystemRun,
+  sampleCrossSystemRuns,
+  startCrossSystemSampler,
+} from './cross-system-runs.ts';
