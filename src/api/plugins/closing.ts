@@ -15,56 +15,54 @@
  * that have finished a request. Node counts a connection that has not sent one yet (browsers open
  * them ahead of need; a client may stop in the middle of its headers) as active, so the server's
  * close waited for it until the headers timeout, long past the shutdown grace period. A
- * connection is closed here only while no request of it is in flight, so a draining request is
- * never cut; one whose last request ends during the close is closed as that answer is sent
- * (`Connection: close`), where a keep-alive connection would otherwise hold the close for the
- * keep-alive timeout (72 s).
+ * connection is closed here only while no response is bound to it (what Node's own
+ * closeIdleConnections reads), so a draining request is never cut; one whose last request ends
+ * during the close is closed once that answer is written, where a keep-alive connection would
+ * otherwise hold the close for the keep-alive timeout (72 s).
  */
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { UnavailableError } from '../../platform/errors.ts';
 import { globalPlugin } from './global-plugin.ts';
 
+/** A socket of the HTTP server, with the response Node has bound to it (as Node's own closeIdleConnections reads it). */
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+
 export const closingPlugin = globalPlugin('cb-closing', async (app) => {
   let closing = false;
-  /** Open connections → requests of each not yet answered. */
-  const inFlight = new Map<Socket, number>();
+  const open = new Set<HttpSocket>();
 
-  app.server.on('connection', (socket: Socket) => {
+  app.server.on('connection', (socket: HttpSocket) => {
     if (closing) {
       socket.destroy();
       return;
     }
-    inFlight.set(socket, 0);
-    socket.once('close', () => inFlight.delete(socket));
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
   });
-  app.server.on('request', (request, response) => {
-    const socket = request.socket;
-    const count = inFlight.get(socket);
-    if (count === undefined) return; // not a connection of ours to watch (e.g. inject)
-    inFlight.set(socket, count + 1);
-    response.once('close', () => {
-      const left = inFlight.get(socket);
-      if (left === undefined) return;
-      inFlight.set(socket, left - 1);
-      if (closing && left - 1 === 0) socket.destroySoon();
-    });
-  });
+
+  /**
+   * Ends `socket` once no response is bound to it. A response that is running is waited for; a
+   * pipelined request queued behind it binds the next one, which is waited for in turn. Listeners
+   * are added only from the close on: none per request in normal running.
+   */
+  const endWhenIdle = (socket: HttpSocket) => {
+    const response = socket._httpMessage;
+    if (!response) {
+      socket.destroySoon(); // whatever is still being written goes out first
+      return;
+    }
+    response.once('close', () => setImmediate(() => endWhenIdle(socket)));
+  };
 
   app.addHook('preClose', (done) => {
     closing = true;
-    // destroySoon: whatever is still being written goes out first.
-    for (const [socket, count] of inFlight) if (count === 0) socket.destroySoon();
+    for (const socket of open) endWhenIdle(socket);
     done();
   });
   app.addHook('onRequest', (_request, reply, done) => {
     if (!closing) return done();
     reply.header('connection', 'close');
     done(new UnavailableError('CB_SHUTTING_DOWN', 'this instance is shutting down'));
-  });
-  // The last answer of a connection during the close tells its client the connection ends with it
-  // (a pipelined request behind it still gets its 503 first).
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (closing && (inFlight.get(request.raw.socket) ?? 0) <= 1) reply.header('connection', 'close');
-    done(null, payload);
   });
 });
