@@ -34,7 +34,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -44,6 +43,7 @@ import { createDb } from '../src/platform/db/create-db.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
 import { createSilentLogger } from '../src/platform/logger.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
+import { freePort } from '../test/alerting/support.ts';
 import { createTestDatabase } from '../test/services.ts';
 import { choice, cpuBetween, requirePostgres, sampleCpu } from './support.ts';
 
@@ -119,17 +119,6 @@ interface StepResult {
 await requirePostgres('bench:load', [DRIVER]);
 const member = (i: number) => `0x${(i + 1).toString(16).padStart(40, '0')}`;
 const TYPES = ['commit', 'review', 'comment', 'trade'];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const scratch = mkdtempSync(join(tmpdir(), 'cb-bench-load-'));
 const pgDb = DRIVER === 'pg' ? await createTestDatabase() : undefined;
