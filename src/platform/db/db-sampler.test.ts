@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { TEST_DRIVER, testDatabaseTarget } from '../../../test/services.ts';
+import { createTestDatabase, TEST_DRIVER, testDatabaseTarget } from '../../../test/services.ts';
 import { createSilentLogger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
 import { createDb, type Db } from './create-db.ts';
@@ -47,11 +47,14 @@ describe('db sampler', () => {
   });
 
   /** Runs `fn` while one session waits for a row lock another holds; the waiter then goes on. */
-  const whileBlocked = async (table: string, fn: () => Promise<void>) => {
-    await db.query(`create table ${table} (id int primary key)`);
-    await db.query(`insert into ${table} values (1)`);
-    const holder = new pg.Client({ connectionString: databaseUrl });
-    const waiter = new pg.Client({ connectionString: databaseUrl });
+  const whileBlocked = async (table: string, fn: () => Promise<void>, url = databaseUrl) => {
+    const setup = new pg.Client({ connectionString: url });
+    await setup.connect();
+    await setup.query(`create table ${table} (id int primary key)`);
+    await setup.query(`insert into ${table} values (1)`);
+    await setup.end();
+    const holder = new pg.Client({ connectionString: url });
+    const waiter = new pg.Client({ connectionString: url });
     await holder.connect();
     await waiter.connect();
     try {
@@ -83,6 +86,34 @@ describe('db sampler', () => {
       expect(await value('cb_db_lock_wait_seconds')).toBeGreaterThanOrEqual(1);
     });
   });
+
+  test.runIf(TEST_DRIVER === 'pg')(
+    "behavior: a lock wait in another database of the same server is not this database's",
+    async () => {
+      const other = await createTestDatabase();
+      try {
+        const own = createMetrics();
+        const sampler = createDbSampler({
+          db,
+          metrics: own,
+          logger: createSilentLogger(),
+          intervalMs: 1000,
+          schemas: ['public'],
+        });
+        await whileBlocked(
+          'lockme_elsewhere',
+          async () => {
+            await new Promise((r) => setTimeout(r, 1200));
+            await sampler.sampleLockWait();
+          },
+          other.url,
+        );
+        expect(Number((await own.dbLockWait.get()).values[0]?.value)).toBe(0);
+      } finally {
+        await other.drop();
+      }
+    },
+  );
 
   test.runIf(TEST_DRIVER === 'pg')(
     'behavior: a wait stays in the gauge for the hold window after it ended, so a scrape after it sees it',

@@ -1,6 +1,6 @@
 /**
- * Samples what the database says about itself: table sizes, the longest current lock wait
- * (PostgreSQL: `pg_locks.waitstart`; PGlite has one session, so never waits) and server-wide
+ * Samples what the database says about itself: table sizes, the longest current lock wait of a
+ * session of this database (PostgreSQL: `pg_locks.waitstart`; PGlite has one session, so never waits) and server-wide
  * connections against `max_connections`. Pool gauges are read from the pool at each sample too.
  *
  * Lock waits are sampled on their own, faster timer (every second by default: the pg_locks query
@@ -73,8 +73,11 @@ export function createDbSampler(options: DbSamplerOptions): DbSampler {
     }
     try {
       const wait = await db.query<{ seconds: number }>(
-        `select coalesce(extract(epoch from max(now() - waitstart)), 0)::float8 as seconds
-           from pg_locks where not granted and waitstart is not null`,
+        // Sessions of this database only: pg_locks is server-wide, and another database's waits
+        // (another application, another deployment on the same server) are not cb's.
+        `select coalesce(extract(epoch from max(now() - l.waitstart)), 0)::float8 as seconds
+           from pg_locks l join pg_stat_activity a on a.pid = l.pid
+          where not l.granted and l.waitstart is not null and a.datname = current_database()`,
       );
       const at = now();
       waits.push({ at, seconds: wait.rows[0]?.seconds ?? 0 });
