@@ -101,6 +101,10 @@
  * events/s; database 0.45–0.48, this process 0.67–0.79): the intake rows are half the database's work
  * and ~0.3 CPU-s of this process's, and even without them the backfill is just under 50 %.
  *
+ * 2026-11-27, a slower fresh checkout (2-core AMD EPYC; raw 36k–43k logs/s), listener unchanged:
+ * 32, 38 and 36 % of raw over 3 runs (11.6k–16.2k events/s; CPU-s database 2.1–2.9, hardhat
+ * 1.2–1.7, this process 1.9–2.5); --no-ingest 52 % (21.8k events/s; database 1.22, this process 1.49).
+ *
  * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
  *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
  */
