@@ -122,7 +122,8 @@ const ACTIONS: Record<CrossSystemKind, string> = {
 };
 
 /**
- * Each difference as a row: kind, member, key, achievement id, tokens. `$1` keys and `$2` achievement
+ * Each difference as a row: kind, member, key, achievement id, tokens; and each earned achievement
+ * on its way to the chain as kind `minting` (counted, not a difference). `$1` keys and `$2` achievement
  * ids of the catalogue (parallel arrays), `$3` grace seconds, `$4` member or null.
  */
 const DIFFERENCES_SQL = `
@@ -154,10 +155,11 @@ select kind, member, key, achievement_id, tokens from (
   select case
            when status is null then 'no_mint_request'
            when status = 'failed' then 'mint_failed'
-           when status in ('pending', 'submitted') then null
+           when status in ('pending', 'submitted') then 'minting'
            when revoked_block is not null then 'revoked_on_chain'
            when token_owner is not null then 'held_by_other'
            when past_grace then 'not_seen'
+           when not token_known then 'minting'
          end as kind,
          member, key, achievement_id,
          case when token_id is null then '{}'::text[] else array[token_id] end as tokens
@@ -175,23 +177,6 @@ select kind, member, key, achievement_id, tokens from (
    where cardinality(h.tokens) > 1
 ) d
 where kind is not null`;
-
-/** Earned achievements on their way to the chain (not differences). Same parameters. */
-const MINTING_SQL = `
-with catalogue as (
-  select key, achievement_id from unnest($1::text[], $2::text[]) as c(key, achievement_id)
-)
-select count(*)::int as n
-  from ach_unlocks u
-  join catalogue c on c.achievement_id = u.achievement_id
-  join ach_mint_outbox o on o.user_address = u.user_address and o.achievement_id = u.achievement_id
- where ($4::text is null or u.user_address = $4::text)
-   and not exists (select 1 from badge_tokens t
-                    where t.owner = u.user_address and t.achievement_key::text = c.key)
-   and (o.status in ('pending', 'submitted')
-        or (o.status = 'confirmed'
-            and not exists (select 1 from badge_tokens t where t.token_id = o.token_id)
-            and o.updated_at >= now() - make_interval(secs => $3::int)))`;
 
 const TOTALS_SQL = `
 select (select count(*)::int from ach_unlocks where $1::text is null or user_address = $1::text) as unlocks,
@@ -232,20 +217,23 @@ export async function checkCrossSystem(
     mintRequested = rows[0]?.n ?? 0;
   }
 
-  // One snapshot for the three reads: the counts and the list describe the same instant.
-  const { found, minting, totals } = await db.transaction(async (tx) => {
+  // One snapshot for both reads: the counts and the list describe the same instant.
+  const { rows, totals } = await db.transaction(async (tx) => {
     await tx.query('set transaction isolation level repeatable read, read only');
     const found = await tx.query<{
-      kind: CrossSystemKind;
+      kind: CrossSystemKind | 'minting';
       member: string;
       key: string;
       achievement_id: string | null;
       tokens: string[];
     }>(`${DIFFERENCES_SQL} order by member, key, kind`, params);
-    const minting = await tx.query<{ n: number }>(MINTING_SQL, params);
     const totals = await tx.query<{ unlocks: number; held: number; members: number }>(TOTALS_SQL, [member]);
-    return { found: found.rows, minting: minting.rows[0]?.n ?? 0, totals: totals.rows[0]! };
+    return { rows: found.rows, totals: totals.rows[0]! };
   });
+  const found = rows.filter(
+    (r): r is (typeof rows)[number] & { kind: CrossSystemKind } => r.kind !== 'minting',
+  );
+  const minting = rows.length - found.length;
 
   const counts = Object.fromEntries(CROSS_SYSTEM_KINDS.map((k) => [k, 0])) as Record<CrossSystemKind, number>;
   const affected = new Set<string>();
