@@ -55,6 +55,29 @@ export async function redisAvailable(): Promise<boolean> {
   return problem === undefined;
 }
 
+/**
+ * Deletes the keys a test wrote under `prefix` in the test Redis (database 15 is shared by every run
+ * on the machine, and keeps what a test leaves). Does nothing when Redis is not reachable.
+ */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  if (!prefix) throw new Error('deleteRedisKeys: an empty prefix would delete every key');
+  const { Redis } = await import('ioredis');
+  const r = new Redis(REDIS_TEST_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  try {
+    await r.connect();
+    const keys = await r.keys(`${prefix}*`);
+    if (keys.length > 0) await r.del(...keys);
+  } catch {
+    // Nothing was written where nothing answers.
+  } finally {
+    r.disconnect();
+  }
+}
+
 /** A fresh PostgreSQL database; `drop()` removes it. */
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `cb_test_${randomBytes(6).toString('hex')}`;

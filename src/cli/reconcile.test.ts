@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { REDIS_TEST_URL, redisAvailable, uniqueName } from '../../test/services.ts';
+import { deleteRedisKeys, REDIS_TEST_URL, redisAvailable, uniqueName } from '../../test/services.ts';
 import { createEventProcessor, saveAchievements } from '../achievements/index.ts';
 import { achievementTokenId } from '../chain/contracts/achievement-token-id.ts';
 import { createGovernance, type PowerBreakdown, readParameters } from '../governance/index.ts';
@@ -67,6 +67,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   process.env = savedEnv;
+  await deleteRedisKeys(keyPrefix);
   await target?.drop();
 });
 

@@ -7,7 +7,13 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { type Hex, keccak256, stringToBytes } from 'viem';
 import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
-import { REDIS_TEST_URL, redisAvailable, TEST_DRIVER, uniqueName } from '../../test/services.ts';
+import {
+  deleteRedisKeys,
+  REDIS_TEST_URL,
+  redisAvailable,
+  TEST_DRIVER,
+  uniqueName,
+} from '../../test/services.ts';
 import { createEventProcessor, saveAchievements } from '../achievements/index.ts';
 import { buildApp } from '../api/index.ts';
 import { createTestApi, type TestApi } from '../api/test-context.ts';
@@ -194,11 +200,8 @@ export async function createGovernanceTest(
   const t = await createTestApi();
   const { ctx } = t.context();
   const useRedis = TEST_DRIVER === 'pg' && (await redisAvailable());
-  const cache = createCache({
-    common: ctx,
-    redisUrl: useRedis ? REDIS_TEST_URL : undefined,
-    keyPrefix: `${uniqueName('cbtest:')}:`,
-  });
+  const keyPrefix = `${uniqueName('cbtest:')}:`;
+  const cache = createCache({ common: ctx, redisUrl: useRedis ? REDIS_TEST_URL : undefined, keyPrefix });
   await saveAchievements(t.db, CATALOGUE, { actor: 'test', mode: 'upsert' });
   const processor = createEventProcessor({ db: t.db, metrics: ctx.metrics, logger: createSilentLogger() });
   const clock: Clock = {
@@ -333,6 +336,7 @@ export async function createGovernanceTest(
       await app.close();
       await governance.close();
       await cache.close();
+      if (useRedis) await deleteRedisKeys(keyPrefix);
       await t.close();
     },
   };

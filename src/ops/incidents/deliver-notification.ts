@@ -6,9 +6,15 @@
  * `cb_notifications_total{channel,result=sent|retried|failed}`. Recipients already reached are
  * remembered, so a retry only tries the others. A failed job is handed back to the jobs subsystem,
  * which retries it with backoff or dead-letters it when it is final.
+ *
+ * A run that outlives its job's expiry (120 s: a provider that keeps answering slowly, many
+ * recipients) or a stop's grace period is aborted by the jobs subsystem, which then retries the job
+ * or hands it back. The run follows the job's signal: the request in progress is cut, no further
+ * recipient is tried, and what it did reach is recorded as an ordinary retryable failure — so the
+ * retry does not page alongside it, and skips the recipients recorded as reached.
  */
 import { type BatchResult, isRetryable, type Job } from '../../platform/jobs/index.ts';
-import { NotifyError, type NotifyErrorCode } from '../notify/errors.ts';
+import { NotifyError, type NotifyErrorCode, reasonText } from '../notify/errors.ts';
 import {
   type IncidentNotice,
   renderEmail,
@@ -91,12 +97,17 @@ async function send(
   recipients: readonly string[],
   notice: IncidentNotice,
   incidentId: string,
+  signal: AbortSignal,
 ): Promise<{ reached: string[]; failures: { recipient: string; error: unknown }[] }> {
   const o = ctx.options;
   const reached: string[] = [];
   const failures: { recipient: string; error: unknown }[] = [];
   const each = async (fn: (r: string) => Promise<unknown>) => {
     for (const r of recipients) {
+      if (signal.aborted) {
+        failures.push({ recipient: r, error: stopped(signal) });
+        continue;
+      }
       try {
         await fn(r);
         reached.push(r);
@@ -110,13 +121,17 @@ async function send(
       if (!o.email) throw notConfigured(channel);
       const { subject, text } = renderEmail(notice);
       try {
-        await sendMail(o.email, {
-          from: o.email.from,
-          to: recipients,
-          subject,
-          text,
-          headers: { 'X-CB-Incident': incidentId, 'X-CB-Severity': notice.severity },
-        });
+        await sendMail(
+          o.email,
+          {
+            from: o.email.from,
+            to: recipients,
+            subject,
+            text,
+            headers: { 'X-CB-Incident': incidentId, 'X-CB-Severity': notice.severity },
+          },
+          signal,
+        );
         reached.push(...recipients);
       } catch (error) {
         failures.push({ recipient: recipients.join(','), error });
@@ -127,14 +142,14 @@ async function send(
       const twilio = o.twilio;
       if (!twilio) throw notConfigured(channel);
       const body = renderSms(notice);
-      await each((to) => sendSms(twilio, to, body));
+      await each((to) => sendSms(twilio, to, body, signal));
       break;
     }
     case 'phone': {
       const twilio = o.twilio;
       if (!twilio) throw notConfigured(channel);
       const say = renderVoice(notice);
-      await each((to) => placeCall(twilio, to, say));
+      await each((to) => placeCall(twilio, to, say, signal));
       break;
     }
     case 'slack': {
@@ -148,7 +163,7 @@ async function send(
             retryable: false,
           });
         await postSlackMessage(
-          { url, name, ...(slack.timeoutMs ? { timeoutMs: slack.timeoutMs } : {}) },
+          { url, name, signal, ...(slack.timeoutMs ? { timeoutMs: slack.timeoutMs } : {}) },
           message,
         );
       });
@@ -159,6 +174,12 @@ async function send(
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** The failure of a recipient not tried because the run was stopped (retried by the next run). */
+const stopped = (signal: AbortSignal) =>
+  new NotifyError('OPS_NOTIFY_FAILED', `not tried: stopped: ${reasonText(signal.reason)}`, {
+    retryable: true,
+  });
 
 /** The pending notifications among `ids`, with what their messages say, in one statement. */
 async function load(ctx: IncidentsContext, ids: readonly string[]): Promise<Map<string, Loaded>> {
@@ -230,7 +251,7 @@ async function attempt(
   const attemptNo = job.retryCount + 1;
   let result: Awaited<ReturnType<typeof send>>;
   try {
-    result = await send(ctx, n.channel, pending, noticeOf(ctx, loaded), n.incident_id);
+    result = await send(ctx, n.channel, pending, noticeOf(ctx, loaded), n.incident_id, job.signal);
   } catch (error) {
     result = { reached: [], failures: [{ recipient: pending.join(','), error }] };
   }

@@ -30,11 +30,12 @@ export function defineIncidentJobs(options: ResolvedIncidentsOptions): IncidentJ
         retryLimit: d.retryLimit,
         retryDelaySeconds: d.retryDelaySeconds,
         retryBackoff: true,
-        // SMTP and HTTP calls have their own limits; this frees a stuck worker. JobRunningTooLong
-        // warns at 30 s for these queues (deploy/prometheus/rules/jobs.yml), early enough to reach
-        // the on-call before this expiry retries the run: change the two together
-        // (test/alerting/job-expiry.test.ts checks the margin).
-        expireInSeconds: 120,
+        // SMTP and HTTP calls have their own limits; this (120 s by default) frees a stuck worker,
+        // and the run stops with it (deliverNotifications follows the job's signal).
+        // JobRunningTooLong warns at 30 s for these queues (deploy/prometheus/rules/jobs.yml),
+        // early enough to reach the on-call before this expiry retries the run: change the two
+        // together (test/alerting/job-expiry.test.ts checks the margin).
+        expireInSeconds: d.expireInSeconds,
         batchSize: d.batchSize,
         concurrency: d.concurrency,
       }),

@@ -55,6 +55,12 @@ export interface DeliveryOptions {
   concurrency?: number;
   /** Deliveries one loop takes at a time (sent in parallel). @defaultValue `25` */
   batchSize?: number;
+  /**
+   * A run still sending after this long is stopped and its jobs retried. JobRunningTooLong warns at
+   * 30 s for these queues: a value under ~105 s leaves the alert no time to fire first
+   * (test/alerting/job-expiry.test.ts checks the default). @defaultValue `120`
+   */
+  expireInSeconds?: number;
 }
 
 export interface IncidentsOptions {
@@ -256,6 +262,7 @@ export function resolveIncidentsOptions(options: IncidentsOptions = {}): Resolve
     retryDelaySeconds: options.delivery?.retryDelaySeconds ?? 10,
     concurrency: options.delivery?.concurrency ?? 1,
     batchSize: options.delivery?.batchSize ?? 25,
+    expireInSeconds: options.delivery?.expireInSeconds ?? 120,
   };
   const intIn = (name: string, v: number, min: number, max: number) => {
     if (!Number.isInteger(v) || v < min || v > max)
@@ -265,6 +272,7 @@ export function resolveIncidentsOptions(options: IncidentsOptions = {}): Resolve
   intIn('delivery.retryDelaySeconds', delivery.retryDelaySeconds, 1, 86_400);
   intIn('delivery.concurrency', delivery.concurrency, 1, 64);
   intIn('delivery.batchSize', delivery.batchSize, 1, 1000);
+  intIn('delivery.expireInSeconds', delivery.expireInSeconds, 1, 3600);
   const sampleIntervalMs = options.sampleIntervalMs ?? 15_000;
   intIn('sampleIntervalMs', sampleIntervalMs, 10, 3_600_000);
   const requeueAfterMs = options.requeueAfterMs ?? 30_000;

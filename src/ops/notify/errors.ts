@@ -36,3 +36,8 @@ export function snippet(text: string, max = 200): string {
   const line = text.split(/\r?\n/, 1)[0] ?? '';
   return redactString(line.length > max ? `${line.slice(0, max)}…` : line);
 }
+
+/** What an abort reason says (an Error's message, or the value). */
+export function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}

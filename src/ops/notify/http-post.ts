@@ -3,7 +3,7 @@
  * fails: network trouble, timeouts, 408/425/429 and 5xx are retryable; other non-2xx are not.
  * `target` names the destination in errors (never the URL, which may be a secret).
  */
-import { isRetryableStatus, NotifyError, snippet } from './errors.ts';
+import { isRetryableStatus, NotifyError, reasonText, snippet } from './errors.ts';
 
 export interface PostOptions {
   url: string;
@@ -12,6 +12,8 @@ export interface PostOptions {
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
+  /** Stops the request (the caller ran out of time); its reason is named in the error. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface PostResult {
@@ -21,17 +23,19 @@ export interface PostResult {
 
 export async function httpPost(options: PostOptions): Promise<PostResult> {
   let response: Response;
+  const timeout = AbortSignal.timeout(options.timeoutMs);
   try {
     response = await fetch(options.url, {
       method: 'POST',
       headers: options.headers,
       body: options.body,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
       redirect: 'error',
     });
   } catch (err) {
-    const reason =
-      (err as Error).name === 'TimeoutError'
+    const reason = options.signal?.aborted
+      ? `stopped: ${reasonText(options.signal.reason)}`
+      : (err as Error).name === 'TimeoutError'
         ? `no answer within ${options.timeoutMs} ms`
         : ((err as { cause?: { code?: string } }).cause?.code ?? 'request failed');
     // The cause is dropped on purpose: undici's errors can carry the URL.

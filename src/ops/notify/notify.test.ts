@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -217,6 +218,32 @@ describe('sendMail', () => {
     );
     expect(plainAuth.message).toContain('refusing to send credentials over an unencrypted connection');
   });
+
+  test("behavior: the caller's signal stops a send waiting on a silent server at once, named, retryable", async () => {
+    // A server that accepts the connection and never greets: only the 15 s timeout would end it.
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const sockets = new Set<net.Socket>();
+    silent.on('connection', (s) => sockets.add(s));
+    try {
+      const controller = new AbortController();
+      const t0 = Date.now();
+      setTimeout(() => controller.abort(new Error('job ran longer than 2 s')), 200);
+      const stopped = await caught(
+        sendMail(
+          { host: '127.0.0.1', port: (silent.address() as net.AddressInfo).port },
+          { from: 'a@x.test', to: ['b@x.test'], subject: 's', text: 't' },
+          controller.signal,
+        ),
+      );
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(stopped).toMatchObject({ code: 'OPS_SMTP_FAILED', retryable: true });
+      expect(stopped.message).toContain('greeting: stopped: job ran longer than 2 s');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
 });
 
 describe('postSlackMessage', () => {
@@ -252,7 +279,16 @@ describe('postSlackMessage', () => {
     expect(e404).toMatchObject({ code: 'OPS_NOTIFY_REJECTED', retryable: false });
     expect(slow).toMatchObject({ code: 'OPS_NOTIFY_FAILED', retryable: true });
     expect(slow.message).toContain('no answer within 100 ms');
-    for (const e of [e500, e404, slow])
+    http.respond = () => ({ status: 200, body: 'ok', delayMs: 2000 });
+    const t0 = Date.now();
+    const stopped = await caught(
+      postSlackMessage({ url, name: 'ops', signal: AbortSignal.timeout(100) }, { text: 'x', blocks: [] }),
+    );
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(stopped).toMatchObject({ code: 'OPS_NOTIFY_FAILED', retryable: true });
+    expect(stopped.message).toMatch(/^slack webhook "ops": stopped: /);
+    http.respond = () => ({ status: 200, body: 'ok' });
+    for (const e of [e500, e404, slow, stopped])
       expect(JSON.stringify({ m: e.message, d: e.details })).not.toContain('SECRETPART');
   });
 });

@@ -20,6 +20,8 @@ export interface PostSlackOptions {
   name: string;
   /** @defaultValue `10000` */
   timeoutMs?: number;
+  /** Stops the request. */
+  signal?: AbortSignal | undefined;
 }
 
 export async function postSlackMessage(options: PostSlackOptions, message: SlackMessage): Promise<void> {
@@ -29,5 +31,6 @@ export async function postSlackMessage(options: PostSlackOptions, message: Slack
     headers: { 'content-type': 'application/json; charset=utf-8' },
     body: JSON.stringify({ text: message.text, blocks: message.blocks }),
     timeoutMs: options.timeoutMs ?? 10_000,
+    signal: options.signal,
   });
 }

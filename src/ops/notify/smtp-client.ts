@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { NotifyError, snippet } from './errors.ts';
+import { NotifyError, reasonText, snippet } from './errors.ts';
 
 /** How to reach the SMTP server. */
 export interface SmtpSettings {
@@ -175,8 +175,12 @@ export function formatMessage(message: MailMessage, messageId: string, date = ne
   return `${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${bodyLines.join('\r\n')}\r\n`;
 }
 
-/** Sends one message; resolves when the server accepted it for delivery. */
-export async function sendMail(settings: SmtpSettings, message: MailMessage): Promise<SentMail> {
+/** Sends one message; resolves when the server accepted it for delivery. `signal` stops it. */
+export async function sendMail(
+  settings: SmtpSettings,
+  message: MailMessage,
+  signal?: AbortSignal,
+): Promise<SentMail> {
   if (message.to.length === 0)
     throw new NotifyError('OPS_SMTP_FAILED', 'no recipients', { retryable: false });
   const secure = settings.secure ?? false;
@@ -193,10 +197,14 @@ export async function sendMail(settings: SmtpSettings, message: MailMessage): Pr
     ? tls.connect({ host: settings.host, port, ...sni, ...settings.tls })
     : net.connect({ host: settings.host, port });
   const reader = new ReplyReader(socket);
-  const timer = setTimeout(() => {
-    reader.fail(new Error(`no answer within ${timeoutMs} ms`));
+  const stop = (why: string) => {
+    reader.fail(new Error(why));
     socket.destroy();
-  }, timeoutMs);
+  };
+  const timer = setTimeout(() => stop(`no answer within ${timeoutMs} ms`), timeoutMs);
+  const onAbort = () => stop(`stopped: ${reasonText(signal?.reason)}`);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
   let encrypted = secure;
 
   const expect = async (step: string, ok: (code: number) => boolean): Promise<Reply> => {
@@ -273,6 +281,7 @@ export async function sendMail(settings: SmtpSettings, message: MailMessage): Pr
     return { messageId, response: snippet(text(done)), accepted };
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
     socket.destroy();
   }
 }

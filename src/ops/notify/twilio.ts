@@ -20,7 +20,12 @@ export interface TwilioSettings {
   timeoutMs?: number;
 }
 
-function post(settings: TwilioSettings, resource: 'Messages' | 'Calls', form: Record<string, string>) {
+function post(
+  settings: TwilioSettings,
+  resource: 'Messages' | 'Calls',
+  form: Record<string, string>,
+  signal: AbortSignal | undefined,
+) {
   const base = (settings.baseUrl ?? 'https://api.twilio.com').replace(/\/+$/, '');
   const basic = Buffer.from(`${settings.accountSid}:${settings.authToken}`, 'utf8').toString('base64');
   return httpPost({
@@ -33,6 +38,7 @@ function post(settings: TwilioSettings, resource: 'Messages' | 'Calls', form: Re
     },
     body: new URLSearchParams(form).toString(),
     timeoutMs: settings.timeoutMs ?? 10_000,
+    signal,
   });
 }
 
@@ -46,28 +52,30 @@ function sidOf(text: string): string | undefined {
   }
 }
 
-/** Sends one text message to `to` (E.164). */
+/** Sends one text message to `to` (E.164); `signal` stops it. */
 export async function sendSms(
   settings: TwilioSettings,
   to: string,
   body: string,
+  signal?: AbortSignal,
 ): Promise<string | undefined> {
-  const r = await post(settings, 'Messages', { To: to, From: settings.from, Body: body });
+  const r = await post(settings, 'Messages', { To: to, From: settings.from, Body: body }, signal);
   return sidOf(r.text);
 }
 
-/** Places one call to `to` that speaks `say` (or plays `settings.voiceUrl`). */
+/** Places one call to `to` that speaks `say` (or plays `settings.voiceUrl`); `signal` stops it. */
 export async function placeCall(
   settings: TwilioSettings,
   to: string,
   say: string,
+  signal?: AbortSignal,
 ): Promise<string | undefined> {
   const how: Record<string, string> = settings.voiceUrl
     ? { Url: settings.voiceUrl }
     : {
         Twiml: `<Response><Say>${escapeXml(say)}</Say><Pause length="1"/><Say>${escapeXml(say)}</Say></Response>`,
       };
-  const r = await post(settings, 'Calls', { To: to, From: settings.from, ...how });
+  const r = await post(settings, 'Calls', { To: to, From: settings.from, ...how }, signal);
   return sidOf(r.text);
 }
 

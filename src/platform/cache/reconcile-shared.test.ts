@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { REDIS_TEST_URL, redisAvailable, uniqueName } from '../../../test/services.ts';
+import { deleteRedisKeys, REDIS_TEST_URL, redisAvailable, uniqueName } from '../../../test/services.ts';
 import type { CacheNamespace } from './cache-namespace.ts';
 import { type Cache, createCache } from './create-cache.ts';
 import { type Recomputed, reconcileShared } from './reconcile-shared.ts';
@@ -10,8 +10,11 @@ const hasRedis = await redisAvailable();
 
 const opened: Cache[] = [];
 const raws: Redis[] = [];
+/** Key prefixes a test wrote under: their keys are deleted after it (Redis database 15 is shared). */
+const prefixes: string[] = [];
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((c) => c.close()));
+  for (const prefix of prefixes.splice(0)) await deleteRedisKeys(prefix);
   for (const r of raws.splice(0)) r.disconnect();
 });
 
@@ -47,6 +50,7 @@ describe.skipIf(!hasRedis)(
     /** Two instances (a server and a checker) under a prefix of their own, and a raw client. */
     async function setup() {
       const keyPrefix = `${uniqueName('cbtest:')}:`;
+      prefixes.push(keyPrefix);
       const make = () => {
         const cache = createCache({ common: testCommon({ REDIS_URL: REDIS_TEST_URL }), keyPrefix });
         opened.push(cache);
