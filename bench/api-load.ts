@@ -12,7 +12,8 @@
  * from when it was due, so a slow server is not hidden by a generator that waits for it
  * (coordinated omission). The mix of a community's day: 40 % POST /v1/events (10 events each, with
  * the key), 25 % a member's achievements, 15 % a member's voting power, 10 % the proposals, 10 % the
- * catalogue; keep-alive connections, at most 256 open.
+ * catalogue; keep-alive connections, at most --connections (256) open: more requests than that
+ * wait in the generator, as they would in a client's own connection pool, and their wait counts.
  *
  * A step passes when p95 ≤ --p95-ms, errors (5xx, shed 503s, timeouts, refused connections) ≤
  * --max-errors of the requests, and the server answered ≥ 95 % of the target rate.
@@ -21,15 +22,15 @@
  *   3. recovery: back at --rate in one-second windows until one passes (at most 60 s), and the
  *      server must still be up (/readyz).
  * Each run is appended to --history (JSON lines) and compared with the latest earlier run on the
- * same machine, driver and rate: capacity down by more than 15 % or load p95 up by more than 25 %
- * is reported as a regression (exit code 4). Exit code 1: the server did not recover.
+ * same machine, driver, rate and connections: capacity down by more than 15 % or load p95 up by
+ * more than 25 % is reported as a regression (exit code 4). Exit code 1: the server did not recover.
  *
  * Both the generator and the server run on this machine: the CPU each used is printed per step, so
  * a generator-bound figure shows as such.
  *
  * Usage: npm run bench:load -- [--driver pg|pglite] [--rate 200] [--seconds 10] [--step 1.5]
  *                              [--max-rate 20000] [--p95-ms 1000] [--max-errors 0.01]
- *                              [--members 2000] [--history FILE] [--json]
+ *                              [--members 2000] [--connections 256] [--history FILE] [--json]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -57,13 +58,14 @@ const { values: args } = parseArgs({
     'p95-ms': { type: 'string', default: '1000' },
     'max-errors': { type: 'string', default: '0.01' },
     members: { type: 'string', default: '2000' },
+    connections: { type: 'string', default: '256' },
     history: { type: 'string', default: join('.cb-data', 'bench', 'api-load.jsonl') },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 const USAGE =
-  'usage: npm run bench:load -- [--driver pg|pglite] [--rate 200] [--seconds 10] [--step 1.5] [--max-rate 20000] [--p95-ms 1000] [--max-errors 0.01] [--members 2000] [--history FILE] [--json]';
+  'usage: npm run bench:load -- [--driver pg|pglite] [--rate 200] [--seconds 10] [--step 1.5] [--max-rate 20000] [--p95-ms 1000] [--max-errors 0.01] [--members 2000] [--connections 256] [--history FILE] [--json]';
 if (args.help) {
   console.log(USAGE);
   process.exit(0);
@@ -90,6 +92,7 @@ const MAX_RATE = positive('max-rate', args['max-rate'], RATE, 1_000_000);
 const P95_MS = positive('p95-ms', args['p95-ms'], 1, 60_000);
 const MAX_ERRORS = positive('max-errors', args['max-errors'], 0, 1);
 const MEMBERS = Math.floor(positive('members', args.members, 1, 1_000_000));
+const CONNECTIONS = Math.floor(positive('connections', args.connections, 1, 65_536));
 const REQUEST_TIMEOUT_MS = 10_000;
 const log = (line: string) => {
   if (!args.json) console.log(line);
@@ -107,6 +110,8 @@ interface StepResult {
   p95Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** p95 of the requests answered without an error (what a client that got an answer waited). */
+  answeredP95Ms: number;
   /** 5xx (shed 503s included), timeouts, connection errors. */
   errors: number;
   errorRate: number;
@@ -203,7 +208,7 @@ async function cleanup(keepLog: boolean): Promise<void> {
   else rmSync(scratch, { recursive: true, force: true });
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
 
 /** One request: its status (0 for a timeout or a connection error) and when it ended. */
 function send(method: string, path: string, body?: string): Promise<number> {
@@ -274,6 +279,7 @@ const quantile = (sorted: number[], q: number) =>
 async function runStep(phase: StepResult['phase'], rate: number, seconds: number): Promise<StepResult> {
   const total = Math.max(1, Math.round(rate * seconds));
   const latencies: number[] = [];
+  const answered: number[] = [];
   const byStatus: Record<string, number> = {};
   let errors = 0;
   let done = 0;
@@ -285,7 +291,9 @@ async function runStep(phase: StepResult['phase'], rate: number, seconds: number
     allSent = r;
   });
   const record = (due: number, status: number) => {
-    latencies.push(performance.now() - due);
+    const ms = performance.now() - due;
+    latencies.push(ms);
+    if (status > 0 && status < 500) answered.push(ms);
     const label = status === 0 ? 'error' : String(status);
     byStatus[label] = (byStatus[label] ?? 0) + 1;
     if (status === 0 || status >= 500) errors++;
@@ -309,6 +317,7 @@ async function runStep(phase: StepResult['phase'], rate: number, seconds: number
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = cpuBetween(cpu0, sampleCpu(CPU_ROLES));
   latencies.sort((a, b) => a - b);
+  answered.sort((a, b) => a - b);
   const p95 = quantile(latencies, 0.95);
   const achievedRate = done / elapsed;
   const errorRate = errors / done;
@@ -322,6 +331,7 @@ async function runStep(phase: StepResult['phase'], rate: number, seconds: number
     p95Ms: p95,
     p99Ms: quantile(latencies, 0.99),
     maxMs: latencies.at(-1) ?? Number.NaN,
+    answeredP95Ms: quantile(answered, 0.95),
     errors,
     errorRate,
     byStatus,
@@ -337,7 +347,7 @@ function printStep(s: StepResult): void {
     .map(([k, v]) => `${k}:${v}`)
     .join(' ');
   log(
-    `${s.phase.padEnd(8)} ${fmt(s.targetRate).padStart(6)}/s → ${fmt(s.achievedRate).padStart(6)}/s  p50 ${fmt(s.p50Ms, 1).padStart(7)} p95 ${fmt(s.p95Ms, 1).padStart(7)} p99 ${fmt(s.p99Ms, 1).padStart(7)} max ${fmt(s.maxMs).padStart(6)} ms  errors ${fmt(s.errorRate * 100, 2)} %  [${statuses}]  CPU-s server ${fmt(s.cpuSeconds.server, 1)} generator ${fmt(s.cpuSeconds.generator, 1)}  ${s.passed ? 'ok' : 'FAIL'}`,
+    `${s.phase.padEnd(8)} ${fmt(s.targetRate).padStart(6)}/s → ${fmt(s.achievedRate).padStart(6)}/s  p50 ${fmt(s.p50Ms, 1).padStart(7)} p95 ${fmt(s.p95Ms, 1).padStart(7)} p99 ${fmt(s.p99Ms, 1).padStart(7)} max ${fmt(s.maxMs).padStart(6)} ms (answered: p95 ${fmt(s.answeredP95Ms, 1)})  errors ${fmt(s.errorRate * 100, 2)} %  [${statuses}]  CPU-s server ${fmt(s.cpuSeconds.server, 1)} generator ${fmt(s.cpuSeconds.generator, 1)}  ${s.passed ? 'ok' : 'FAIL'}`,
   );
 }
 
@@ -408,7 +418,7 @@ try {
       : `capacity: the expected peak of ${RATE}/s already fails the limits`,
   );
 
-  // History: compare with the latest earlier run of the same machine, driver and rate.
+  // History: compare with the latest earlier run of the same machine, driver, rate and connections.
   const commit = (() => {
     try {
       return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -422,6 +432,7 @@ try {
     machine,
     driver: DRIVER,
     rate: RATE,
+    connections: CONNECTIONS,
     limits: { p95Ms: P95_MS, maxErrors: MAX_ERRORS },
     load,
     capacityRate: capacity?.achievedRate ?? 0,
@@ -445,6 +456,8 @@ try {
           (e) =>
             e.driver === DRIVER &&
             e.rate === RATE &&
+            // Runs before --connections existed had 256.
+            (e.connections ?? 256) === CONNECTIONS &&
             e.machine?.cpu === machine.cpu &&
             e.machine?.cores === machine.cores,
         )

@@ -77,7 +77,12 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
   await app.register(httpMetricsPlugin, { metrics });
   await app.register(closingPlugin);
-  await app.register(loadSheddingPlugin, { maxInFlight: config.httpMaxInFlight, metrics });
+  await app.register(loadSheddingPlugin, {
+    maxInFlight: config.httpMaxInFlight,
+    maxQueueMs: config.httpMaxQueueMs,
+    queueAgeMs: () => ctx.db.poolStats().oldestWaitMs,
+    metrics,
+  });
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],

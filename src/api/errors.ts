@@ -490,7 +490,7 @@ export const ERROR_CODES = {
   CB_OVERLOADED: {
     status: 503,
     meaning:
-      'The instance is serving its maximum of concurrent requests (CB_HTTP_MAX_IN_FLIGHT); retry after Retry-After seconds.',
+      'The instance is over its capacity: serving its maximum of concurrent requests (CB_HTTP_MAX_IN_FLIGHT), or its requests wait for the database longer than CB_HTTP_MAX_QUEUE_MS; the message says which. Retry after Retry-After seconds.',
   },
   CB_SHUTTING_DOWN: {
     status: 503,

@@ -1,7 +1,7 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { REDIS_TEST_URL, redisAvailable, uniqueName } from '../../test/services.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createSilentLogger } from '../platform/logger.ts';
@@ -256,7 +256,7 @@ describe('rate limit (Redis)', async () => {
   });
 });
 
-describe('load shedding (CB_HTTP_MAX_IN_FLIGHT)', () => {
+describe('load shedding (CB_HTTP_MAX_IN_FLIGHT, CB_HTTP_MAX_QUEUE_MS)', () => {
   test('behavior: at the cap a request is answered 503 CB_OVERLOADED with Retry-After at once; the probes still answer; a slot frees when a request ends', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {
@@ -281,15 +281,67 @@ describe('load shedding (CB_HTTP_MAX_IN_FLIGHT)', () => {
     expect(shed.headers['retry-after']).toBe('1');
     expect(shed.json().error).toMatchObject({ code: 'CB_OVERLOADED' });
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
-    expect((await app.inject({ url: '/metrics' })).body).toMatch(/^cb_http_requests_shed_total 1$/m);
+    expect((await app.inject({ url: '/metrics' })).body).toMatch(
+      /^cb_http_requests_shed_total\{reason="in_flight"\} 1$/m,
+    );
     expect((await app.inject({ url: '/metrics' })).body).toMatch(/^cb_http_requests_in_flight_limit 2$/m);
     release();
     expect((await Promise.all(held)).map((r) => r.statusCode)).toEqual([200, 200]);
     expect((await app.inject({ url: '/v1/fast' })).statusCode).toBe(200);
   });
 
+  test('behavior: while the oldest database request has waited over CB_HTTP_MAX_QUEUE_MS, new requests are answered 503 CB_OVERLOADED; the probes still answer; once the queue drains they pass again', async () => {
+    const { ctx } = t.context({ config: { httpMaxInFlight: 0, httpMaxQueueMs: 100 } });
+    const app = await buildApp(ctx, { routes });
+    apps.push(app);
+    expect((await app.inject({ url: '/v1/blob?size=1' })).statusCode).toBe(200);
+    // Every connection of the pool held (PGlite has one), and one statement waiting behind them.
+    const { db } = ctx;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let holding = 0;
+    const held = Array.from({ length: db.poolStats().max }, () =>
+      db.transaction(async (tx) => {
+        await tx.query('select 1');
+        holding++;
+        await gate;
+      }),
+    );
+    try {
+      await vi.waitFor(() => expect(holding).toBe(db.poolStats().max), { timeout: 5000 });
+      const waiting = db.query('select 1');
+      await new Promise((r) => setTimeout(r, 50));
+      // Not yet over the limit: let in.
+      expect(db.poolStats().oldestWaitMs).toBeGreaterThan(0);
+      expect((await app.inject({ url: '/v1/blob?size=1' })).statusCode).toBe(200);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(db.poolStats().oldestWaitMs).toBeGreaterThan(100);
+      const shed = await app.inject({ url: '/v1/blob?size=1' });
+      expect(shed.statusCode).toBe(503);
+      expect(shed.headers['retry-after']).toBe('1');
+      expect(shed.json().error.code).toBe('CB_OVERLOADED');
+      expect(shed.json().error.message).toMatch(
+        /wait \d+ ms for the database, over its limit of 100 ms \(CB_HTTP_MAX_QUEUE_MS\)/,
+      );
+      expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+      const metrics = (await app.inject({ url: '/metrics' })).body;
+      expect(metrics).toMatch(/^cb_http_requests_shed_total\{reason="queue"\} 1$/m);
+      expect(metrics).toMatch(/^cb_http_requests_shed_total\{reason="in_flight"\} 0$/m);
+      release();
+      await Promise.all([...held, waiting]);
+      expect(db.poolStats().oldestWaitMs).toBe(0);
+      expect((await app.inject({ url: '/v1/blob?size=1' })).statusCode).toBe(200);
+    } finally {
+      release();
+      await Promise.allSettled(held);
+    }
+  });
+
   test('default: 512 at once; 0 turns the cap off', async () => {
     expect(loadConfig({}).httpMaxInFlight).toBe(512);
+    expect(loadConfig({}).httpMaxQueueMs).toBe(500);
     const { ctx } = t.context({ config: { httpMaxInFlight: 0 } });
     const app = await buildApp(ctx, { routes });
     apps.push(app);

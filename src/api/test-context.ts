@@ -65,7 +65,17 @@ export async function createTestApi(): Promise<TestApi> {
     db,
     apiKeys,
     context(options = {}) {
-      const config = loadConfig({}, { instance: 'test-1', logLevel: 'debug', ...options.config });
+      // No shedding on database waits unless a test asks: the suites share 2 cores, and a wait over
+      // the limit there is the test machine's load, not the instance's.
+      const config = loadConfig(
+        {},
+        {
+          instance: 'test-1',
+          logLevel: 'debug',
+          httpMaxQueueMs: 0,
+          ...options.config,
+        },
+      );
       let text = '';
       const destination = new Writable({
         write(chunk: Buffer, _encoding, done) {

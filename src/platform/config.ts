@@ -42,6 +42,8 @@ export interface Config {
   compressThresholdBytes: number;
   rateLimitMax: number;
   httpMaxInFlight: number;
+  /** Longest wait of the database queue's head before new requests are shed, ms (0: off). */
+  httpMaxQueueMs: number;
   sseMaxStreams: number;
   sseMaxStreamMs: number;
   ssePollIntervalMs: number;
@@ -495,6 +497,15 @@ export const SETTINGS = [
       'Requests one instance serves at once; more are answered 503 CB_OVERLOADED with Retry-After (the probes never). Exported as cb_http_requests_in_flight_limit: ApiConcurrencyHigh fires at 80 % of it. 0: no cap.',
     default: () => 512,
     parse: int(0, 1_000_000),
+  }),
+  setting({
+    key: 'httpMaxQueueMs',
+    env: 'CB_HTTP_MAX_QUEUE_MS',
+    defaultText: '500',
+    description:
+      'While this instance\'s oldest database request has waited longer than this (ms) for a connection — the instance is over its capacity — new requests are answered 503 CB_OVERLOADED with Retry-After (the probes never), so those let in are answered in about this time instead of queueing. Counted in cb_http_requests_shed_total{reason="queue"}. 0: off.',
+    default: () => 500,
+    parse: int(0, 600_000),
   }),
   setting({
     key: 'sseMaxStreams',

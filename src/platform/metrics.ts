@@ -97,9 +97,10 @@ export function createMetrics() {
       help: 'The cap on concurrent requests of this instance (CB_HTTP_MAX_IN_FLIGHT; 0: none); requests over it are answered 503 CB_OVERLOADED.',
       registers: r,
     }),
-    httpRequestsShed: new Counter({
+    httpRequestsShed: new Counter<'reason'>({
       name: 'cb_http_requests_shed_total',
-      help: 'Requests answered 503 CB_OVERLOADED because the instance was at CB_HTTP_MAX_IN_FLIGHT.',
+      help: 'Requests answered 503 CB_OVERLOADED: reason in_flight (the instance was at CB_HTTP_MAX_IN_FLIGHT) or queue (its oldest database request had waited over CB_HTTP_MAX_QUEUE_MS).',
+      labelNames: ['reason'],
       registers: r,
     }),
     sseStreams: new Gauge<'stream'>({

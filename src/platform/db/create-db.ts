@@ -26,6 +26,11 @@ export interface PoolStats {
   idle: number;
   waiting: number;
   max: number;
+  /**
+   * How long the oldest request still waiting for a connection has waited, in ms (0: none waits).
+   * An instance over its capacity queues here (see the API's load shedding).
+   */
+  oldestWaitMs: number;
 }
 
 export interface QueryResultRows<R> {
@@ -161,6 +166,7 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
       application_name: 'cb',
     });
     pool.on('error', (err) => logger.warn('idle database connection failed', { err }));
+    const oldestWaitMs = timeAcquisitions(pool);
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
     /**
      * A statement straight on pg (no Kysely in between), timed like Kysely's. A script without
@@ -221,6 +227,7 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
         idle: pool.idleCount,
         waiting: pool.waitingCount,
         max: options.poolMax,
+        oldestWaitMs: oldestWaitMs(),
       }),
       close: () => kysely.destroy(),
     };
@@ -266,6 +273,7 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
       idle: mutex.locked ? 0 : 1,
       waiting: mutex.waiting,
       max: 1,
+      oldestWaitMs: mutex.oldestWaitMs(),
     }),
     // Under the dialect's mutex, so no transaction is open while the files are read.
     dumpDataDir: () => mutex.run(() => pglite.dumpDataDir('gzip')),
@@ -276,6 +284,32 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
         unlock();
       }
     },
+  };
+}
+
+/**
+ * Keeps the start of every `pool.connect()` not yet answered — Kysely's, `pool.query`'s (which
+ * connects through the instance's method), and transactions' — and returns a reader of the oldest
+ * one's age. pg's pool serves waiters in order, so the oldest start is the head of its queue.
+ */
+function timeAcquisitions(pool: pg.Pool): () => number {
+  const pending = new Set<{ since: number }>();
+  const connect = pool.connect.bind(pool) as (
+    callback?: (err: Error | undefined, client?: pg.PoolClient, release?: (err?: Error) => void) => void,
+  ) => Promise<pg.PoolClient> | undefined;
+  pool.connect = ((callback?: Parameters<typeof connect>[0]) => {
+    const entry = { since: performance.now() };
+    pending.add(entry);
+    if (callback)
+      return connect((err, client, release) => {
+        pending.delete(entry);
+        callback(err, client, release);
+      });
+    return connect()!.finally(() => pending.delete(entry));
+  }) as typeof pool.connect;
+  return () => {
+    for (const first of pending) return performance.now() - first.since;
+    return 0;
   };
 }
 

@@ -1,7 +1,7 @@
 /** A FIFO async mutex: `acquire()` resolves with a release function. */
 export class Mutex {
   #locked = false;
-  #waiters: (() => void)[] = [];
+  #waiters: { wake: () => void; since: number }[] = [];
 
   get locked(): boolean {
     return this.#locked;
@@ -11,15 +11,22 @@ export class Mutex {
     return this.#waiters.length;
   }
 
+  /** How long the first in line has waited (ms); 0 when nobody waits. */
+  oldestWaitMs(now = performance.now()): number {
+    const first = this.#waiters[0];
+    return first ? now - first.since : 0;
+  }
+
   async acquire(): Promise<() => void> {
-    if (this.#locked) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    if (this.#locked)
+      await new Promise<void>((wake) => this.#waiters.push({ wake, since: performance.now() }));
     this.#locked = true;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       const next = this.#waiters.shift();
-      if (next) next();
+      if (next) next.wake();
       else this.#locked = false;
     };
   }
