@@ -58,13 +58,6 @@ function queries(): { where: string; expr: string }[] {
  */
 const NOT_CHARTED = new Map<string, string>([
   ['cb_instance_info', 'labels only (role, version): ApiDown joins it with up'],
-  ['cb_chain_reorg_depth_blocks', 'no panel yet (the chain dashboard counts reorgs)'],
-  ['cb_frontend_time_on_page_seconds', 'no panel yet (TimeOnPageAnomaly reads it)'],
-  ['cb_http_requests_shed_total', 'no panel yet'],
-  ['cb_redis_expired_keys_total', 'no panel yet'],
-  ['cb_redis_keyspace_hits_total', 'no panel yet'],
-  ['cb_redis_keyspace_misses_total', 'no panel yet'],
-  ['cb_scheduled_job_missed_total', 'no panel yet (ScheduledJobMissed reads it)'],
 ]);
 
 /** The metrics docs/metrics.md has a row for. */
