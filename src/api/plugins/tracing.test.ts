@@ -174,6 +174,8 @@ describe('access log', () => {
     const { traceId } = traceOf(res.headers.traceparent);
     const line = logs.lines().find((l) => l.traceId === traceId && l.service === 'api');
     expect(line).toMatchObject({ level: 'ERROR', message: 'GET /v1/boom 500' });
+    // The error is there whole; the caller-facing message is for refusals only.
+    expect((line!.context as { errorMessage?: string }).errorMessage).toBeUndefined();
     expect((line!.context as { error: { message: string } }).error.message).toBe('kaboom');
     const probe = traceOf((await app.inject({ url: '/healthz' })).headers.traceparent);
     expect(logs.lines().find((l) => l.traceId === probe.traceId)?.level).toBe('DEBUG');
@@ -201,12 +203,19 @@ describe('access log', () => {
     expect(lineOf(wrong)).toMatchObject({
       level: 'WARN',
       message: 'POST /v1/events 401',
-      context: { statusCode: 401, clientIp: '203.0.113.9' },
+      context: { statusCode: 401, clientIp: '203.0.113.9', errorMessage: wrong.json().error.message },
     });
+    expect(wrong.json().error.message).toBeTruthy();
     expect(lineOf(scope)).toMatchObject({
       level: 'WARN',
       message: 'POST /v1/events 403',
-      context: { statusCode: 403, clientIp: '198.51.100.4', keyName: 'tracing-read-only' },
+      context: {
+        statusCode: 403,
+        clientIp: '198.51.100.4',
+        keyName: 'tracing-read-only',
+        errorCode: scope.json().error.code,
+        errorMessage: scope.json().error.message,
+      },
     });
   });
 

@@ -2,7 +2,8 @@
  * Tracing and access logs. Each request runs inside its own trace (W3C `traceparent` in; a new
  * trace when the header is absent or invalid), answers with `traceparent` (same trace, this hop's
  * span), and leaves one log line (service `api`): `<METHOD> <route pattern> <status>` with
- * `context { method, route, statusCode, clientIp, keyName?, errorCode? }` and `metrics { durationMs }`.
+ * `context { method, route, statusCode, clientIp, keyName?, errorCode?, errorMessage? }` (the message
+ * of a 4xx, as the caller got it) and `metrics { durationMs }`.
  * `clientIp` is the peer's address, or the client's as forwarded by a proxy `CB_TRUST_PROXY` trusts:
  * the source to trace a key-guessing or abuse alert back to (seed 4.1 安全日志, 7.2 异常访问模式).
  *
@@ -67,10 +68,15 @@ export const tracingPlugin = globalPlugin<TracingPluginOptions>('cb-tracing', as
     state.logged = true;
     const route = routeOf(request);
     const statusCode = aborted ? 499 : reply.statusCode;
-    const errorCode =
+    const mapped =
       state.error === undefined
         ? undefined
-        : mapError(state.error, { bodyLimitBytes: options.bodyLimitBytes }).code;
+        : mapError(state.error, { bodyLimitBytes: options.bodyLimitBytes });
+    const errorCode = mapped?.code;
+    // A refusal's message is written for the caller (no internals; mapError redacts it) and says
+    // why: which field, which rule, which snapshot block. A 5xx's error is logged whole instead.
+    const errorMessage =
+      mapped && statusCode >= 400 && statusCode < 500 ? mapped.body.error.message.slice(0, 300) : undefined;
     const fields: LogFields = {
       context: {
         method: request.method,
@@ -79,6 +85,7 @@ export const tracingPlugin = globalPlugin<TracingPluginOptions>('cb-tracing', as
         clientIp: request.ip,
         ...(request.apiKey ? { keyName: request.apiKey.name } : {}),
         ...(errorCode === undefined ? {} : { errorCode }),
+        ...(errorMessage === undefined ? {} : { errorMessage }),
       },
       metrics: { durationMs: Math.round(reply.elapsedTime * 100) / 100 },
     };
