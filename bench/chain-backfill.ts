@@ -105,6 +105,10 @@
  * 32, 38 and 36 % of raw over 3 runs (11.6k–16.2k events/s; CPU-s database 2.1–2.9, hardhat
  * 1.2–1.7, this process 1.9–2.5); --no-ingest 52 % (21.8k events/s; database 1.22, this process 1.49).
  *
+ * 2026-11-28, a fresh checkout (2-core AMD EPYC, quiet: load ~1; raw 84k–98k logs/s), listener
+ * unchanged: 30, 33 and 33 % of raw over 3 runs (25.1k–32.0k events/s; CPU-s database 0.91–1.42,
+ * hardhat 0.60–0.72, this process 0.97–1.08).
+ *
  * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
  *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
  */
