@@ -89,6 +89,7 @@ import { createHostSampler } from './platform/host-metrics.ts';
 import { recordInstanceInfo } from './platform/instance-info.ts';
 import { createJobs, type Jobs } from './platform/jobs/index.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
+import { logArchiveOf } from './platform/logs/log-tiers.ts';
 import { createMetrics } from './platform/metrics.ts';
 import { closeRedis, createRedis } from './platform/redis.ts';
 import { createShutdown } from './platform/shutdown.ts';
@@ -136,7 +137,12 @@ export async function createPlatform(
       level: config.logLevel,
       pretty: config.logPretty,
       files: config.logDir
-        ? { dir: config.logDir, instance: config.instance, retentionDays: config.logRetentionDays }
+        ? {
+            dir: config.logDir,
+            instance: config.instance,
+            retentionDays: config.logRetentionDays,
+            archive: logArchiveOf(config),
+          }
         : undefined,
     });
   const metrics = createMetrics();
@@ -500,6 +506,8 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
         sessionSecret: config.sessionSecret,
         sessionTtlMs: config.sessionTtlMs,
         logDir: config.logDir,
+        logRetentionDays: config.logRetentionDays,
+        logArchive: logArchiveOf(config),
       }),
     );
   }

@@ -1,7 +1,8 @@
 /** `cb logs search|errors` over log files, CB_LOG_DIR, and the errors of bad input. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { logFileName } from '../platform/logs/log-files.ts';
 import { registerLogs } from './logs.ts';
@@ -103,6 +104,48 @@ describe('cb logs', () => {
     expect(table.out).toMatch(/^COUNT\s+LEVEL\s+SERVICE\s+CODE\s+MESSAGE/);
     expect(table.out).toMatch(/2\s+ERROR\s+minter\s+CB_RPC_TIMEOUT\s+mint batch \? failed/);
     expect((await cb('logs', 'errors', '--since', '20s')).out).toBe('no errors in the window\n');
+  });
+
+  test('behavior: a window past the hot files reads the archive (CB_LOG_ARCHIVE_DIR) and says so; the cold tier is named, not read', async () => {
+    const tiers = mkdtempSync(join(tmpdir(), 'cb-logs-cli-tiers-'));
+    const archive = join(tiers, 'archive');
+    const cold = join(tiers, 'cold');
+    mkdirSync(archive);
+    mkdirSync(cold);
+    const day = 86_400;
+    const coldFile = join(cold, `${logFileName('web-1', now - 50 * day * 1000)}.gz`);
+    writeFileSync(
+      join(archive, `${logFileName('web-1', now - 10 * day * 1000)}.gz`),
+      gzipSync(`${line(10 * day, { level: 'ERROR', message: 'archived failure' })}\n`),
+    );
+    writeFileSync(coldFile, gzipSync(`${line(50 * day, { level: 'ERROR', message: 'cold failure' })}\n`));
+    process.env.CB_LOG_ARCHIVE_DIR = archive;
+    process.env.CB_LOG_COLD_DIR = cold;
+    try {
+      const found = await cb('logs', 'search', '--since', '12d', '--level', 'error', '--json');
+      expect(JSON.parse(found.out).map((e: { message: string }) => e.message)).toEqual([
+        'archived failure',
+        'mint batch 7 failed',
+        'mint batch 8 failed',
+      ]);
+      expect(found.err).toMatch(/read from 2 source\(s\) \(1 archived, gzip\), 3 matched$/m);
+      expect(found.err).not.toMatch(/cold/);
+      // 7 hot days + 30 archived (the defaults): older days are only in the cold tier.
+      const before = new Date(now - 37 * day * 1000).toISOString().slice(0, 10);
+      const errors = await cb('logs', 'errors', '--since', '60d', '--json');
+      expect(JSON.parse(errors.out).map((c: { message: string }) => c.message)).not.toContain('cold failure');
+      expect(errors.err).toContain(
+        `days before ${before} are only in the cold tier (CB_LOG_COLD_DIR: 1 file(s) of the window), not searched: name them to search them`,
+      );
+      // Named, a cold file is read (decompressed) like any other.
+      const named = await cb('logs', 'search', '--since', '60d', '--json', coldFile);
+      expect(JSON.parse(named.out).map((e: { message: string }) => e.message)).toEqual(['cold failure']);
+      expect(named.err).toMatch(/from 1 source\(s\) \(1 archived, gzip\)/);
+    } finally {
+      delete process.env.CB_LOG_ARCHIVE_DIR;
+      delete process.env.CB_LOG_COLD_DIR;
+      rmSync(tiers, { recursive: true, force: true });
+    }
   });
 
   test('error: bad filters are refused with what is expected', async () => {

@@ -1,8 +1,9 @@
 /**
  * `cb logs search` and `cb logs errors`: cb's JSON log lines searched and clustered (seed 4.4;
  * src/platform/logs/log-query.ts). The lines come from the files named (`-`: standard input, e.g.
- * `journalctl -u cb -o cat | cb logs errors -`), else CB_LOG_DIR's daily files for the window, else
- * standard input when it is not a terminal.
+ * `journalctl -u cb -o cat | cb logs errors -`; `.gz` files decompressed), else CB_LOG_DIR's daily
+ * files for the window and, for days past them, CB_LOG_ARCHIVE_DIR's, else standard input when it
+ * is not a terminal.
  */
 import type { Command } from 'commander';
 import { parseSince } from '../platform/duration.ts';
@@ -14,11 +15,13 @@ import {
   type Level,
   type LogFilter,
   type LogSource,
+  type LogSources,
   logFilesFor,
   parseCondition,
   searchLogs,
 } from '../platform/logs/log-query.ts';
 import type { ReadStats } from '../platform/logs/log-shape.ts';
+import { logArchiveOf } from '../platform/logs/log-tiers.ts';
 import { cliConfig } from './load-config.ts';
 import { CliError, printJson, printLine, printTable } from './output.ts';
 
@@ -94,15 +97,20 @@ function filterOf(opts: FilterOptions): LogFilter {
 }
 
 /**
- * The files named (`-`: standard input), else CB_LOG_DIR's files for the window, else standard input
- * when it is not a terminal. With CB_LOG_DIR set a pipe is read only when asked (`-`): a command run
- * over ssh or from a script has a pipe for standard input that nobody writes to.
+ * The files named (`-`: standard input), else CB_LOG_DIR's files for the window (and the archive's
+ * for days past them), else standard input when it is not a terminal. With CB_LOG_DIR set a pipe is
+ * read only when asked (`-`): a command run over ssh or from a script has a pipe for standard input
+ * that nobody writes to.
  */
-function sourcesOf(files: string[], filter: LogFilter): LogSource[] {
+async function sourcesOf(files: string[], filter: LogFilter): Promise<LogSources> {
   const stdin: LogSource = { stream: process.stdin, name: 'stdin' };
   if (files.length > 0) return files.map((path) => (path === '-' ? stdin : { path }));
-  const dir = cliConfig().logDir;
-  if (dir) return logFilesFor(dir, filter.since, filter.until);
+  const config = cliConfig();
+  if (config.logDir)
+    return logFilesFor(config.logDir, filter.since, filter.until, {
+      retentionDays: config.logRetentionDays,
+      archive: logArchiveOf(config),
+    });
   if (!process.stdin.isTTY) return [stdin];
   throw new CliError(
     'no logs to read: name the files, pipe lines in (journalctl -u cb -o cat | cb logs errors -), or set CB_LOG_DIR (where cb start writes them)',
@@ -110,9 +118,14 @@ function sourcesOf(files: string[], filter: LogFilter): LogSource[] {
 }
 
 function summary(stats: ReadStats, what: string): void {
+  const archived = stats.archivedFiles > 0 ? ` (${stats.archivedFiles} archived, gzip)` : '';
   const skipped = stats.skipped > 0 ? `; ${stats.skipped} line(s) not cb's JSON skipped` : '';
+  const cold = stats.coldNotSearched;
+  const coldNote = cold
+    ? `; days before ${cold.before} are only in the cold tier (CB_LOG_COLD_DIR${cold.files === null ? ', not listable' : `: ${cold.files} file(s) of the window`}), not searched: name them to search them`
+    : '';
   process.stderr.write(
-    `${what} · ${stats.lines} line(s) read from ${stats.files} source(s), ${stats.matched} matched${skipped}\n`,
+    `${what} · ${stats.lines} line(s) read from ${stats.files} source(s)${archived}, ${stats.matched} matched${skipped}${coldNote}\n`,
   );
 }
 
@@ -124,7 +137,10 @@ export function registerLogs(program: Command): void {
   filterOptions(
     logs
       .command('search')
-      .argument('[files...]', 'log files, - for standard input (default: CB_LOG_DIR, else standard input)')
+      .argument(
+        '[files...]',
+        'log files (.gz ones too), - for standard input (default: CB_LOG_DIR and CB_LOG_ARCHIVE_DIR, else standard input)',
+      )
       .description(
         'The newest matching lines, oldest first. All filters must hold: a time window, level, service, trace, member, text, and field conditions.',
       ),
@@ -137,7 +153,7 @@ export function registerLogs(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
         throw new CliError(`--limit must be a whole number from 1 to 100000, got "${opts.limit}"`);
       const filter = filterOf(opts);
-      const { lines, stats } = await searchLogs(sourcesOf(files, filter), filter, limit);
+      const { lines, stats } = await searchLogs(await sourcesOf(files, filter), filter, limit);
       if (opts.json) printJson(lines.map((l) => l.entry));
       else for (const l of lines) printLine(opts.pretty ? formatPretty(l.line) : l.line);
       summary(stats, stats.matched > limit ? `showing the newest ${limit}` : `${stats.matched} shown`);
@@ -146,7 +162,10 @@ export function registerLogs(program: Command): void {
   filterOptions(
     logs
       .command('errors')
-      .argument('[files...]', 'log files, - for standard input (default: CB_LOG_DIR, else standard input)')
+      .argument(
+        '[files...]',
+        'log files (.gz ones too), - for standard input (default: CB_LOG_DIR and CB_LOG_ARCHIVE_DIR, else standard input)',
+      )
       .description(
         'Errors grouped by service, message (numbers, hashes and ids as ?) and error code, most frequent first: what is failing, since when, where, and a trace to follow. ERROR and FATAL unless --level says otherwise.',
       ),
@@ -158,7 +177,7 @@ export function registerLogs(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
         throw new CliError(`--limit must be a whole number from 1 to 1000, got "${opts.limit}"`);
       const filter = filterOf(opts);
-      const { clusters, stats } = await clusterErrors(sourcesOf(files, filter), filter);
+      const { clusters, stats } = await clusterErrors(await sourcesOf(files, filter), filter);
       const shown = clusters.slice(0, limit);
       if (opts.json) printJson(shown);
       else if (shown.length === 0) printLine('no errors in the window');

@@ -104,6 +104,58 @@ describe('loadConfig', () => {
     expect(problem(`${'a'.repeat(63)}:`)).toBe('accepted');
   });
 
+  test('args: the log tiers — off by default; each needs the one before, a directory of its own, and whole days', () => {
+    expect(loadConfig({})).toMatchObject({
+      logDir: undefined,
+      logRetentionDays: 7,
+      logArchiveDir: undefined,
+      logArchiveDays: 30,
+      logColdDir: undefined,
+    });
+    expect(
+      loadConfig({
+        CB_LOG_DIR: '/var/log/cb',
+        CB_LOG_ARCHIVE_DIR: '/var/log/cb/archive',
+        CB_LOG_ARCHIVE_DAYS: '23',
+        CB_LOG_COLD_DIR: '/mnt/bucket/cb-logs',
+      }),
+    ).toMatchObject({
+      logArchiveDir: '/var/log/cb/archive',
+      logArchiveDays: 23,
+      logColdDir: '/mnt/bucket/cb-logs',
+    });
+    const problem = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        return (e as ConfigError).issues.map((i) => `${i.setting}: ${i.message}`).join('\n');
+      }
+      return 'accepted';
+    };
+    expect(problem({ CB_LOG_ARCHIVE_DIR: '/a' })).toBe(
+      'CB_LOG_ARCHIVE_DIR: needs CB_LOG_DIR (the tier it takes files from)',
+    );
+    expect(problem({ CB_LOG_DIR: '/l', CB_LOG_COLD_DIR: '/c' })).toBe(
+      'CB_LOG_COLD_DIR: needs CB_LOG_ARCHIVE_DIR (the tier it takes files from)',
+    );
+    // An archive expiring into itself would delete what it had just moved.
+    expect(problem({ CB_LOG_DIR: '/l', CB_LOG_ARCHIVE_DIR: '/a/', CB_LOG_COLD_DIR: '/a/./' })).toBe(
+      "CB_LOG_COLD_DIR: must be a directory of its own, not CB_LOG_ARCHIVE_DIR's",
+    );
+    expect(problem({ CB_LOG_DIR: 'logs', CB_LOG_ARCHIVE_DIR: './logs' })).toBe(
+      "CB_LOG_ARCHIVE_DIR: must be a directory of its own, not CB_LOG_DIR's",
+    );
+    expect(problem({ CB_LOG_DIR: '/l', CB_LOG_ARCHIVE_DIR: '/a', CB_LOG_ARCHIVE_DAYS: '0' })).toBe(
+      'CB_LOG_ARCHIVE_DAYS: must be between 1 and 36500, got 0',
+    );
+    expect(problem({ CB_LOG_DIR: '/l', CB_LOG_RETENTION_DAYS: '0' })).toBe(
+      'CB_LOG_RETENTION_DAYS: must be between 1 and 3650, got 0',
+    );
+    expect(problem({ CB_LOG_ARCHIVE_DAYS: 'a month' })).toBe(
+      'CB_LOG_ARCHIVE_DAYS: must be a whole number, got "a month"',
+    );
+  });
+
   test('error: every bad setting is reported at once, each by name', () => {
     let error: unknown;
     try {

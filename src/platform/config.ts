@@ -8,6 +8,7 @@
 
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import cronParser from 'cron-parser';
 import { ConfigError } from './errors.ts';
 
@@ -33,6 +34,11 @@ export interface Config {
   logPretty: boolean;
   logDir: string | undefined;
   logRetentionDays: number;
+  /** Warm tier: where log files leaving the hot window are kept, gzip-compressed (log-tiers.ts). */
+  logArchiveDir: string | undefined;
+  logArchiveDays: number;
+  /** Cold tier: where archived files go after CB_LOG_ARCHIVE_DAYS; cb never deletes from it. */
+  logColdDir: string | undefined;
   dbPoolMax: number;
   dbSlowQueryMs: number;
   dbSlowQueryRetentionDays: number;
@@ -428,9 +434,36 @@ export const SETTINGS = [
     env: 'CB_LOG_RETENTION_DAYS',
     defaultText: '7',
     description:
-      'Days of log files kept in CB_LOG_DIR besides the current day (seed 4.3 hot storage: 7 days); older days are deleted.',
+      'Days of log files kept in CB_LOG_DIR besides the current day (seed 4.3 hot storage: 7 days); older days are deleted, or with CB_LOG_ARCHIVE_DIR compressed into it.',
     default: () => 7,
     parse: int(1, 3650),
+  }),
+  setting({
+    key: 'logArchiveDir',
+    env: 'CB_LOG_ARCHIVE_DIR',
+    defaultText: '(none: old days deleted)',
+    description:
+      'Warm tier (seed 4.3): a CB_LOG_DIR file leaving the hot window is gzip-compressed into this directory (cb-<instance>-<YYYY-MM-DD>.jsonl.gz) instead of deleted, and `cb logs` and the Logs page still search it. May be a mounted object store (s3fs, gcsfuse, NFS). Needs CB_LOG_DIR; a directory of its own.',
+    default: () => undefined,
+    parse: nonEmpty,
+  }),
+  setting({
+    key: 'logArchiveDays',
+    env: 'CB_LOG_ARCHIVE_DAYS',
+    defaultText: '30',
+    description:
+      'Days a file stays in CB_LOG_ARCHIVE_DIR after it leaves the hot window (seed 4.3 warm storage: 30 days); then it is deleted, or moved to CB_LOG_COLD_DIR.',
+    default: () => 30,
+    parse: int(1, 36_500),
+  }),
+  setting({
+    key: 'logColdDir',
+    env: 'CB_LOG_COLD_DIR',
+    defaultText: '(none: expired archives deleted)',
+    description:
+      'Cold tier (seed 4.3 long-term archive): archived files past CB_LOG_ARCHIVE_DAYS are moved here, still gzip, and cb never deletes them; mount a bucket here or let a lifecycle rule move them to cheaper storage. Not searched by `cb logs` unless named. Needs CB_LOG_ARCHIVE_DIR; a directory of its own.',
+    default: () => undefined,
+    parse: nonEmpty,
   }),
   setting({
     key: 'dbPoolMax',
@@ -1335,8 +1368,35 @@ export function loadConfig(
       issues.push({ setting: s.env, message: e.message });
     }
   }
+  issues.push(...logTierProblems(out as Partial<Config>, issues));
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze({ ...(out as unknown as Config), ...overrides });
+}
+
+/**
+ * The log tiers need each other and must not share a directory: an archive expiring into itself
+ * (CB_LOG_COLD_DIR = CB_LOG_ARCHIVE_DIR) would delete what it just moved.
+ */
+function logTierProblems(
+  c: Partial<Config>,
+  already: readonly { setting: string }[],
+): { setting: string; message: string }[] {
+  const failed = new Set(already.map((i) => i.setting));
+  const problems: { setting: string; message: string }[] = [];
+  const tiers = [
+    ['CB_LOG_DIR', c.logDir],
+    ['CB_LOG_ARCHIVE_DIR', c.logArchiveDir],
+    ['CB_LOG_COLD_DIR', c.logColdDir],
+  ] as const;
+  for (const [i, [env, dir]] of tiers.entries()) {
+    if (dir === undefined || failed.has(env)) continue;
+    const before = tiers[i - 1];
+    if (before && before[1] === undefined && !failed.has(before[0]))
+      problems.push({ setting: env, message: `needs ${before[0]} (the tier it takes files from)` });
+    const same = tiers.slice(0, i).find(([, d]) => d !== undefined && resolve(d) === resolve(dir));
+    if (same) problems.push({ setting: env, message: `must be a directory of its own, not ${same[0]}'s` });
+  }
+  return problems;
 }
 
 function deepFreeze<T>(value: T): T {

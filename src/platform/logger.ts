@@ -11,6 +11,7 @@ import pino from 'pino';
 import type { LogLevel } from './config.ts';
 import { describeError } from './errors.ts';
 import { createLogFileStream, type LogFileStream, type LogFilesOptions } from './logs/log-files.ts';
+import { type LogMaintenanceReport, reportIsQuiet } from './logs/log-tiers.ts';
 import { redact, redactString } from './redact.ts';
 import { currentTrace, newTraceId } from './trace.ts';
 
@@ -69,7 +70,10 @@ export interface LoggerOptions {
   pretty?: boolean | undefined;
   /** Where lines go; stdout by default. */
   destination?: NodeJS.WritableStream | undefined;
-  /** Also write every line, as JSON, to daily files (CB_LOG_DIR; logs/log-files.ts). */
+  /**
+   * Also write every line, as JSON, to daily files (CB_LOG_DIR; logs/log-files.ts); what moving
+   * them between tiers did is logged by this logger (service `log-files`).
+   */
   files?: LogFilesOptions | undefined;
 }
 
@@ -87,7 +91,19 @@ export function createLogger(options: LoggerOptions): Logger {
   const primary = options.pretty
     ? prettyStream(options.destination ?? process.stdout)
     : (options.destination ?? pino.destination({ dest: 1, sync: false }));
-  const destination = options.files ? tee(primary, createLogFileStream(options.files)) : primary;
+  // Set once the logger exists: the tiers' first run reports after createLogger returns.
+  let tiersLogger: Logger | undefined;
+  const destination = options.files
+    ? tee(
+        primary,
+        createLogFileStream({
+          report: (r) => {
+            if (tiersLogger) logTierMaintenance(tiersLogger, r);
+          },
+          ...options.files,
+        }),
+      )
+    : primary;
   const root = pino(
     {
       level: options.level,
@@ -162,7 +178,36 @@ export function createLogger(options: LoggerOptions): Logger {
       },
     };
   };
-  return wrap(root.child({ service: options.service }), options.service);
+  const logger = wrap(root.child({ service: options.service }), options.service);
+  if (options.files) tiersLogger = logger.child('log-files');
+  return logger;
+}
+
+/**
+ * One INFO line per maintenance run of the log tiers that changed anything (counts and bytes saved
+ * in `metrics`), and an ERROR line per file it could not handle (left where it was, tried again by
+ * the next run).
+ */
+function logTierMaintenance(logger: Logger, r: LogMaintenanceReport): void {
+  for (const f of r.failures)
+    logger.error('log file not moved between tiers', {
+      context: { file: f.file, action: f.action },
+      err: f.error,
+    });
+  const metrics = {
+    archived: r.archived,
+    archivedBytes: r.archivedBytes,
+    compressedBytes: r.compressedBytes,
+    bytesSaved: r.archivedBytes - r.compressedBytes,
+    deleted: r.deleted,
+    expired: r.expired,
+    movedToCold: r.movedToCold,
+    staleTempFiles: r.staleTempFiles,
+    failed: r.failures.length,
+    durationMs: r.durationMs,
+  };
+  if (reportIsQuiet(r)) logger.debug('log files: nothing to move between tiers', { metrics });
+  else logger.info('log files moved between tiers', { metrics });
 }
 
 type Flushable = { flush?: (cb: (err?: Error | null) => void) => void };

@@ -18,6 +18,7 @@ import { type ReadinessCheck, type RoutesPlugin, runReadiness } from '../api/ind
 import type { Db } from '../platform/db/create-db.ts';
 import type { Jobs } from '../platform/jobs/index.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { LogArchiveOptions } from '../platform/logs/log-tiers.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import { authRoutes } from './auth-routes.ts';
 import { configRoutes } from './config-routes.ts';
@@ -77,6 +78,10 @@ export interface WebDeps {
   explorerUrl?: string | undefined;
   /** CB_LOG_DIR: the log files the Logs page searches (log-routes.ts); none without it. */
   logDir?: string | undefined;
+  /** CB_LOG_RETENTION_DAYS: where the hot files end (which days only the cold tier holds). */
+  logRetentionDays?: number | undefined;
+  /** The archive (CB_LOG_ARCHIVE_DIR…) the Logs page also searches for days past the hot files. */
+  logArchive?: LogArchiveOptions | undefined;
   /** An existing session store (tests, or to share with other routes). @defaultValue createSessions */
   sessions?: Sessions | undefined;
 }
@@ -108,7 +113,7 @@ export function webRoutes(deps: WebDeps): RoutesPlugin[] {
     }),
     rumRoutes({ metrics: deps.metrics }),
     opsRoutes({ jobs: deps.jobs, health, logger, db: deps.db }),
-    logRoutes({ logDir: deps.logDir }),
+    logRoutes({ logDir: deps.logDir, logRetentionDays: deps.logRetentionDays, logArchive: deps.logArchive }),
     staticRoutes({ distDir: deps.distDir ?? WEB_DIST_DIR }),
   ];
 }

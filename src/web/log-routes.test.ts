@@ -1,13 +1,16 @@
 /** GET /v1/ops/logs[/errors]: the log files searched from the console. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestApi, type TestApi } from '../api/test-context.ts';
 import { logFileName } from '../platform/logs/log-files.ts';
 import { createWebTestApp, type WebTestApp } from './test-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cb-log-routes-'));
+const archiveDir = join(dir, 'archive');
+const coldDir = join(dir, 'cold');
 let t: TestApi;
 let web: WebTestApp;
 let bare: WebTestApp;
@@ -48,8 +51,21 @@ beforeAll(async () => {
       }),
     ].join('\n')}\n`,
   );
+  mkdirSync(archiveDir);
+  mkdirSync(coldDir);
+  const days = (n: number) => n * 86_400;
+  writeFileSync(
+    join(archiveDir, `${logFileName('web-1', now - days(10) * 1000)}.gz`),
+    gzipSync(`${line(days(10), { level: 'ERROR', service: 'minter', message: 'mint batch 3 failed' })}\n`),
+  );
+  writeFileSync(
+    join(coldDir, `${logFileName('web-1', now - days(45) * 1000)}.gz`),
+    gzipSync(`${line(days(45), { level: 'ERROR', message: 'cold' })}\n`),
+  );
   t = await createTestApi();
-  web = await createWebTestApp(t, { web: { logDir: dir } });
+  web = await createWebTestApp(t, {
+    web: { logDir: dir, logRetentionDays: 7, logArchive: { dir: archiveDir, days: 30, coldDir } },
+  });
   bare = await createWebTestApp(t);
   keys.none = (await t.apiKeys.create({ name: 'logs-events', scopes: ['events:write'] })).key;
   keys.read = (await t.apiKeys.create({ name: 'logs-ops-read', scopes: ['ops:read'] })).key;
@@ -96,6 +112,22 @@ describe('log routes', () => {
     expect(res.json()).toMatchObject({
       groups: 1,
       items: [{ count: 2, service: 'minter', message: 'mint batch ? failed', lastTraceId: 'c'.repeat(32) }],
+    });
+  });
+
+  test('behavior: a window past the hot files reads the archive, counted in stats; days only the cold tier holds are said', async () => {
+    const twelveDays = await get(web, '/v1/ops/logs?since=12d&level=error');
+    expect(twelveDays.json()).toMatchObject({
+      stats: { files: 2, archivedFiles: 1, matched: 3, coldNotSearched: null },
+      partial: null,
+    });
+    expect(twelveDays.json().items[0].message).toBe('mint batch 3 failed');
+    const errors = await get(web, '/v1/ops/logs/errors?since=60d');
+    const before = new Date(now - 37 * 86_400_000).toISOString().slice(0, 10);
+    expect(errors.json()).toMatchObject({
+      groups: 1,
+      items: [{ count: 3, message: 'mint batch ? failed' }],
+      stats: { archivedFiles: 1, coldNotSearched: { before, files: 1 } },
     });
   });
 

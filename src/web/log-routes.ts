@@ -6,9 +6,11 @@
  *   newest matching lines, oldest first;
  * - `GET /v1/ops/logs/errors?…` (`ops:read`): errors clustered by service, message shape and code.
  *
- * Lines carry members' addresses, hence the operator scope. One request reads at most
- * {@link READ_BUDGET_BYTES} of files, the newest days first; `partial` says how many older files
- * were left out. Without CB_LOG_DIR: 404 WEB_LOGS_NOT_CONFIGURED.
+ * Lines carry members' addresses, hence the operator scope. Days past CB_LOG_DIR's files are read
+ * from CB_LOG_ARCHIVE_DIR (`stats.archivedFiles`); days only CB_LOG_COLD_DIR holds are not
+ * (`stats.coldNotSearched`). One request reads at most {@link READ_BUDGET_BYTES} of files (of
+ * content, for compressed ones), the newest days first; `partial` says how many older files were
+ * left out. Without CB_LOG_DIR: 404 WEB_LOGS_NOT_CONFIGURED.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
@@ -19,11 +21,12 @@ import {
   LEVELS,
   type Level,
   type LogFilter,
-  type LogSource,
+  type LogSources,
   logFilesFor,
   parseCondition,
   searchLogs,
 } from '../platform/logs/log-query.ts';
+import type { LogArchiveOptions } from '../platform/logs/log-tiers.ts';
 import { pastTimeParam } from './time-param.ts';
 
 /** Bytes of log files one request may read. */
@@ -32,6 +35,10 @@ export const READ_BUDGET_BYTES = 256 * 1024 * 1024;
 export interface LogRoutesDeps {
   /** CB_LOG_DIR; undefined: the routes answer 404 WEB_LOGS_NOT_CONFIGURED. */
   logDir: string | undefined;
+  /** CB_LOG_RETENTION_DAYS (which days only the cold tier holds). */
+  logRetentionDays?: number | undefined;
+  /** CB_LOG_ARCHIVE_DIR, CB_LOG_ARCHIVE_DAYS and CB_LOG_COLD_DIR. */
+  logArchive?: LogArchiveOptions | undefined;
 }
 
 const Query = Type.Object({
@@ -96,13 +103,17 @@ function filterOf(q: QueryShape, defaultSince: string): LogFilter {
 }
 
 export function logRoutes(deps: LogRoutesDeps): FastifyPluginAsync {
-  const sources = (filter: LogFilter) => {
+  const sources = async (filter: LogFilter) => {
     if (!deps.logDir)
       throw new NotFoundError(
         'Log lines are not written to files on this server: set CB_LOG_DIR (docs/logging.md), or search them where stdout goes.',
         'WEB_LOGS_NOT_CONFIGURED',
       );
-    const files = logFilesFor(deps.logDir, filter.since, filter.until, READ_BUDGET_BYTES);
+    const files = await logFilesFor(deps.logDir, filter.since, filter.until, {
+      maxBytes: READ_BUDGET_BYTES,
+      retentionDays: deps.logRetentionDays,
+      archive: deps.logArchive,
+    });
     return { files, partial: files.skipped > 0 ? { skippedFiles: files.skipped } : null };
   };
 
@@ -112,7 +123,7 @@ export function logRoutes(deps: LogRoutesDeps): FastifyPluginAsync {
       url: string,
       summary: string,
       defaultSince: string,
-      answer: (files: LogSource[], filter: LogFilter, limit: number | undefined) => Promise<object>,
+      answer: (files: LogSources, filter: LogFilter, limit: number | undefined) => Promise<object>,
     ) =>
       app.get(
         url,
@@ -120,7 +131,7 @@ export function logRoutes(deps: LogRoutesDeps): FastifyPluginAsync {
         async (request, reply) => {
           const q = request.query as QueryShape;
           const filter = filterOf(q, defaultSince);
-          const { files, partial } = sources(filter);
+          const { files, partial } = await sources(filter);
           const body = await answer(files, filter, q.limit);
           reply.header('cache-control', 'no-store');
           return { ...body, partial };

@@ -4,13 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { createLogger } from '../logger.ts';
-import {
-  createLogFileStream,
-  listLogFiles,
-  logFileName,
-  pruneLogFiles,
-  REOPEN_AFTER_MS,
-} from './log-files.ts';
+import { createLogFileStream, listLogFiles, logFileName, REOPEN_AFTER_MS } from './log-files.ts';
+import { runLogMaintenance } from './log-tiers.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -64,12 +59,15 @@ describe('log files', () => {
     writeFileSync(join(dir, 'notes.txt'), 'not a log file\n');
     let now = day('2026-11-26T23:59:59.000Z');
     const stream = createLogFileStream({ dir, instance: 'w1', retentionDays: 7, now: () => now });
-    // Start-up prunes: 2026-11-19 is the oldest day kept.
+    // Start-up prunes, in the background: 2026-11-19 is the oldest day kept.
+    await stream.maintained();
     expect(existsSync(join(dir, 'cb-old-2026-11-18.jsonl'))).toBe(false);
+    expect(existsSync(join(dir, 'cb-old-2026-11-19.jsonl'))).toBe(true);
     stream.write('{"n":1}\n');
     now = day('2026-11-27T00:00:01.000Z');
     stream.write('{"n":2}\n');
     await flush(stream);
+    await stream.maintained();
     expect(readFileSync(join(dir, 'cb-w1-2026-11-26.jsonl'), 'utf8')).toBe('{"n":1}\n');
     expect(readFileSync(join(dir, 'cb-w1-2026-11-27.jsonl'), 'utf8')).toBe('{"n":2}\n');
     // The new day pruned 2026-11-19 (now 8 days old); other files are never touched.
@@ -133,12 +131,15 @@ describe('log files', () => {
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, '');
     expect(() => createLogFileStream({ dir: join(file, 'logs'), instance: 'w1', retentionDays: 7 })).toThrow(
-      /^CB_LOG_DIR .*a-file\/logs cannot be written: ENOTDIR/,
+      /^CB_LOG_DIR: .*a-file\/logs cannot be written: ENOTDIR/,
     );
   });
 
-  test('edge: a missing directory lists nothing and prunes nothing', () => {
+  test('edge: a missing directory lists nothing and prunes nothing', async () => {
     expect(listLogFiles('/nonexistent/cb-logs')).toEqual([]);
-    expect(pruneLogFiles('/nonexistent/cb-logs', 7)).toEqual([]);
+    expect(await runLogMaintenance({ dir: '/nonexistent/cb-logs', retentionDays: 7 })).toMatchObject({
+      deleted: 0,
+      failures: [],
+    });
   });
 });

@@ -2,83 +2,50 @@
  * Log files (seed 4.3: persistent storage, rotation and expiry): with CB_LOG_DIR set, every line a
  * `cb start` process writes on stdout also goes to `<dir>/cb-<instance>-<YYYY-MM-DD>.jsonl` (UTC
  * day), the same JSON. A new file starts at midnight UTC; the current day's files and those of the
- * CB_LOG_RETENTION_DAYS days before it are kept, older ones deleted when a day starts and at
- * start-up. `cb logs search|errors`
- * reads them (log-query.ts).
+ * CB_LOG_RETENTION_DAYS days before it are kept (hot), older ones deleted, or compressed into
+ * CB_LOG_ARCHIVE_DIR and later moved to CB_LOG_COLD_DIR (log-tiers.ts), at start-up and when a day
+ * starts, in the background. `cb logs search|errors` reads them (log-query.ts).
  *
  * Writes are asynchronous: a slow disk delays the file, never the request; past 16 MiB waiting,
  * or while the file is failing (reopened a minute after an error), lines are dropped and the next
  * line written says how many. A shipper (Fluent Bit, Filebeat: seed 4.3) can tail the same files; stdout stays the
  * primary stream.
  */
-import {
-  accessSync,
-  appendFileSync,
-  constants,
-  createWriteStream,
-  mkdirSync,
-  readdirSync,
-  unlinkSync,
-} from 'node:fs';
+import { appendFileSync, closeSync, createWriteStream, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { DAY_MS, logFileName } from './log-file-names.ts';
+import { type LogArchiveOptions, type LogMaintenanceReport, runLogMaintenance } from './log-tiers.ts';
+
+export { LOG_FILE, listLogFiles, logFileName } from './log-file-names.ts';
 
 export interface LogFilesOptions {
   dir: string;
   /** This process's CB_INSTANCE: each process writes its own files. */
   instance: string;
   retentionDays: number;
+  /** The warm and cold tiers (CB_LOG_ARCHIVE_DIR…); unset, days leaving the hot window are deleted. */
+  archive?: LogArchiveOptions | undefined;
+  /** Told what each maintenance run did (the logger logs it); without it, failures go to stderr. */
+  report?: ((report: LogMaintenanceReport) => void) | undefined;
   /** The clock (tests). */
   now?: (() => number) | undefined;
 }
 
-/** `cb-<instance>-<YYYY-MM-DD>.jsonl`: the instance, and the UTC day of its lines. */
-export const LOG_FILE = /^cb-(.+)-(\d{4}-\d{2}-\d{2})\.jsonl$/;
-
-const DAY_MS = 86_400_000;
-
-/** The file of `instance`'s lines on the UTC day of `at`. */
-export function logFileName(instance: string, at: number): string {
-  return `cb-${safeInstance(instance)}-${new Date(at).toISOString().slice(0, 10)}.jsonl`;
-}
-
-/** An instance name fit for a file name (CB_INSTANCE is free text). */
-function safeInstance(instance: string): string {
-  return instance.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100) || 'cb';
-}
-
-/** The days' files in `dir`, oldest day first (none when the directory is missing). */
-export function listLogFiles(dir: string): { file: string; path: string; instance: string; day: string }[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  return names
-    .map((file) => ({ file, m: LOG_FILE.exec(file) }))
-    .filter((f): f is { file: string; m: RegExpExecArray } => f.m !== null)
-    .map(({ file, m }) => ({ file, path: join(dir, file), instance: m[1]!, day: m[2]! }))
-    .sort((a, b) => a.day.localeCompare(b.day) || a.file.localeCompare(b.file));
-}
-
 /**
- * Deletes the files of days before the retention (any instance's: a process that is gone leaves
- * its files to the others). Returns the names deleted.
+ * Creates `dir` (0750) if needed and proves it writable by creating and deleting a file in it.
+ * @throws ConfigError naming `setting` when it cannot be (`cb start` says so and stops).
  */
-export function pruneLogFiles(dir: string, retentionDays: number, now = Date.now()): string[] {
-  const oldestKept = new Date(now - retentionDays * DAY_MS).toISOString().slice(0, 10);
-  const deleted: string[] = [];
-  for (const f of listLogFiles(dir)) {
-    if (f.day >= oldestKept) continue;
-    try {
-      unlinkSync(f.path);
-      deleted.push(f.file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+export function ensureWritableDir(setting: string, dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    // access(W_OK) can say yes on a read-only or full mount (s3fs, NFS): write for real.
+    const probe = join(dir, `.cb-write-check-${process.pid}`);
+    closeSync(openSync(probe, 'w', 0o600));
+    unlinkSync(probe);
+  } catch (err) {
+    throw new ConfigError([{ setting, message: `${dir} cannot be written: ${(err as Error).message}` }]);
   }
-  return deleted;
 }
 
 export interface LogFileStream {
@@ -87,6 +54,8 @@ export interface LogFileStream {
   /** Calls back once everything written before is on disk (or failed to be). */
   flush(cb: () => void): void;
   end(): void;
+  /** Resolves once the tiers' maintenance started so far (and any asked meanwhile) has finished. */
+  maintained(): Promise<void>;
 }
 
 /** Lines waiting for a slow disk beyond this are dropped (and counted) rather than held. */
@@ -100,17 +69,18 @@ export const REOPEN_AFTER_MS = 60_000;
  * created 0640 (lines carry members' addresses). After a write error the file is opened again a
  * minute later; the lines meanwhile are dropped and counted, and the first line written after says
  * how many. At exit, lines still waiting for the disk are appended synchronously (at worst one
- * line twice, never the last lines lost: they say why the process stopped).
- * @throws Error when the directory cannot be created or written (a bad CB_LOG_DIR stops the start).
+ * line twice, never the last lines lost: they say why the process stopped). The tiers are
+ * maintained at start-up and as each day starts, off the write path (one run at a time).
+ * @throws Error when a directory cannot be created or written (a bad CB_LOG_DIR,
+ * CB_LOG_ARCHIVE_DIR or CB_LOG_COLD_DIR stops the start).
  */
 export function createLogFileStream(options: LogFilesOptions): LogFileStream {
   const now = options.now ?? Date.now;
   const dayStart = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
-  try {
-    mkdirSync(options.dir, { recursive: true, mode: 0o750 });
-    accessSync(options.dir, constants.W_OK);
-  } catch (err) {
-    throw new Error(`CB_LOG_DIR ${options.dir} cannot be written: ${(err as Error).message}`);
+  ensureWritableDir('CB_LOG_DIR', options.dir);
+  if (options.archive) {
+    ensureWritableDir('CB_LOG_ARCHIVE_DIR', options.archive.dir);
+    if (options.archive.coldDir) ensureWritableDir('CB_LOG_COLD_DIR', options.archive.coldDir);
   }
   // Never throw out of a log write: problems go to stderr, once per streak.
   let failing = false;
@@ -138,12 +108,38 @@ export function createLogFileStream(options: LogFilesOptions): LogFileStream {
     broken = false;
     return stream;
   };
-  const prune = () => {
-    try {
-      pruneLogFiles(options.dir, options.retentionDays, now());
-    } catch (err) {
-      problem('retention not applied', err);
+  // One run at a time; a day starting during a run gets one more run after it.
+  let running: Promise<void> | undefined;
+  let again = false;
+  const say = (what: string) => process.stderr.write(`cb: log files: ${what}\n`);
+  const report =
+    options.report ??
+    ((r: LogMaintenanceReport) => {
+      for (const f of r.failures) say(`${f.file} not handled (${f.action}): ${f.error.message}`);
+    });
+  const maintain = () => {
+    if (running) {
+      again = true;
+      return;
     }
+    const run = async () => {
+      do {
+        again = false;
+        report(
+          await runLogMaintenance(
+            { dir: options.dir, retentionDays: options.retentionDays, archive: options.archive },
+            now(),
+          ),
+        );
+      } while (again);
+    };
+    running = run()
+      .catch((err: unknown) => {
+        say(`tiers not maintained: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        running = undefined;
+      });
   };
   const atExit = () => {
     if (waiting.length === 0) return;
@@ -156,7 +152,7 @@ export function createLogFileStream(options: LogFilesOptions): LogFileStream {
   process.once('exit', atExit);
   let nextDay = dayStart(now()) + DAY_MS;
   let file = open(now());
-  prune();
+  maintain();
   const send = (chunk: string) => {
     const token = { chunk };
     waiting.push(token);
@@ -176,7 +172,7 @@ export function createLogFileStream(options: LogFilesOptions): LogFileStream {
         nextDay = dayStart(t) + DAY_MS;
         file.end();
         file = open(t);
-        prune();
+        maintain();
       } else if (broken && t >= reopenAt) {
         file.destroy();
         file = open(t);
@@ -202,6 +198,9 @@ export function createLogFileStream(options: LogFilesOptions): LogFileStream {
     end: () => {
       process.removeListener('exit', atExit);
       file.end();
+    },
+    maintained: async () => {
+      while (running) await running;
     },
   };
 }

@@ -1,8 +1,9 @@
 /** Searching and clustering cb's JSON log lines. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
   clusterErrors,
@@ -85,7 +86,14 @@ describe('log search', () => {
     writeFileSync(b, `${lines.filter((_, i) => i % 2 === 1).join('\n')}\n`);
     const { lines: found, stats } = await searchLogs([{ path: a }, { path: b }], {}, 4);
     expect(found.map((f) => f.entry.context?.n)).toEqual([2, 3, 4, 5]);
-    expect(stats).toEqual({ files: 2, lines: 8, skipped: 2, matched: 6 });
+    expect(stats).toEqual({
+      files: 2,
+      archivedFiles: 0,
+      lines: 8,
+      skipped: 2,
+      matched: 6,
+      coldNotSearched: null,
+    });
     const piped = await searchLogs(
       [{ stream: Readable.from([`${lines[0]}\n${lines[1]}\n`]), name: 'stdin' }],
       { instance: 'web-2' },
@@ -94,25 +102,91 @@ describe('log search', () => {
     expect(piped.lines.map((f) => f.entry.context?.n)).toEqual([1]);
   });
 
-  test('edge: a window reads only the files of its days', () => {
+  test('edge: a window reads only the files of its days', async () => {
     const d = mkdtempSync(join(tmpdir(), 'cb-logq-days-'));
     for (const day of ['2026-11-20', '2026-11-25', '2026-11-27'])
       writeFileSync(join(d, `cb-w-${day}.jsonl`), '');
-    const files = logFilesFor(d, new Date('2026-11-25T12:00:00Z'), new Date('2026-11-26T00:00:00Z'));
+    const files = await logFilesFor(d, new Date('2026-11-25T12:00:00Z'), new Date('2026-11-26T00:00:00Z'));
     expect(files.map((f) => ('path' in f ? f.path.slice(-21) : ''))).toEqual(['cb-w-2026-11-25.jsonl']);
-    expect(logFilesFor(d)).toHaveLength(3);
+    expect(await logFilesFor(d)).toHaveLength(3);
     // A byte budget keeps the newest days that fit; the oldest are left out and counted.
     for (const day of ['2026-11-20', '2026-11-25', '2026-11-27'])
       writeFileSync(join(d, `cb-w-${day}.jsonl`), 'x'.repeat(100));
-    const budget = logFilesFor(d, undefined, undefined, 250);
+    const budget = await logFilesFor(d, undefined, undefined, { maxBytes: 250 });
     expect(budget.map((f) => ('path' in f ? f.path.slice(-21) : ''))).toEqual([
       'cb-w-2026-11-25.jsonl',
       'cb-w-2026-11-27.jsonl',
     ]);
     expect(budget.skipped).toBe(1);
     // The newest day is read even when it alone is over the budget.
-    expect(logFilesFor(d, undefined, undefined, 10)).toHaveLength(1);
+    expect(await logFilesFor(d, undefined, undefined, { maxBytes: 10 })).toHaveLength(1);
     rmSync(d, { recursive: true, force: true });
+  });
+
+  test('behavior: days past the hot files are read from the archive, decompressed as they stream; the cold tier is said, not read', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cb-logq-tiers-'));
+    const [hot, archive, cold] = ['hot', 'archive', 'cold'].map((d) => join(root, d)) as [
+      string,
+      string,
+      string,
+    ];
+    for (const d of [hot, archive, cold]) mkdirSync(d);
+    const now = Date.parse('2026-11-27T12:00:00.000Z');
+    const day = (n: number) => new Date(now - n * 86_400_000).toISOString().slice(0, 10);
+    const at = (n: number, message: string) =>
+      `${JSON.stringify({ timestamp: `${day(n)}T10:00:00.000Z`, level: 'ERROR', service: 'minter', instance: 'w', message, context: {}, metrics: {} })}\n`;
+    writeFileSync(join(hot, `cb-w-${day(2)}.jsonl`), at(2, 'hot day'));
+    // A day both hot and archived (a move stopped before deleting its source): read once, hot.
+    writeFileSync(join(archive, `cb-w-${day(2)}.jsonl.gz`), gzipSync(at(2, 'hot day')));
+    writeFileSync(join(archive, `cb-w-${day(10)}.jsonl.gz`), gzipSync(at(10, 'warm day').repeat(3)));
+    writeFileSync(join(archive, `cb-w-${day(30)}.jsonl.gz`), gzipSync(at(30, 'older warm day')));
+    writeFileSync(join(cold, `cb-w-${day(50)}.jsonl.gz`), gzipSync(at(50, 'cold day')));
+    writeFileSync(join(cold, `cb-w-${day(400)}.jsonl.gz`), gzipSync(at(400, 'a year ago')));
+    const tiers = { retentionDays: 7, archive: { dir: archive, days: 30, coldDir: cold }, now };
+    const since = (n: number) => new Date(now - n * 86_400_000);
+
+    const twelveDays = await logFilesFor(hot, since(12), undefined, tiers);
+    const { lines, stats } = await searchLogs(twelveDays, { since: since(12) }, 100);
+    expect(lines.map((l) => l.entry.message)).toEqual(['warm day', 'warm day', 'warm day', 'hot day']);
+    expect(stats).toMatchObject({ files: 2, archivedFiles: 1, lines: 4, coldNotSearched: null });
+    // Only the hot files within the hot window: no archive read.
+    expect(
+      (await searchLogs(await logFilesFor(hot, since(3), undefined, tiers), {}, 10)).stats,
+    ).toMatchObject({
+      files: 1,
+      archivedFiles: 0,
+    });
+
+    // 7 hot days + 30 archived: days before 37 days ago are only in the cold tier.
+    const twoMonths = await logFilesFor(hot, since(60), undefined, tiers);
+    const errors = await clusterErrors(twoMonths, { since: since(60) });
+    expect(errors.clusters.map((c) => [c.message, c.count])).toEqual([
+      ['warm day', 3],
+      ['hot day', 1],
+      ['older warm day', 1],
+    ]);
+    expect(errors.stats).toMatchObject({
+      files: 3,
+      archivedFiles: 2,
+      coldNotSearched: { before: day(37), files: 1 },
+    });
+    // Without a cold dir those days are gone: nothing to say.
+    const noCold = { ...tiers, archive: { dir: archive, days: 30 } };
+    expect((await logFilesFor(hot, since(60), undefined, noCold)).coldNotSearched).toBeNull();
+
+    // The byte budget counts an archived file's content, not its compressed size.
+    writeFileSync(join(archive, `cb-w-${day(11)}.jsonl.gz`), gzipSync(at(11, 'x').repeat(2000)));
+    const budget = await logFilesFor(hot, since(12), undefined, { ...tiers, maxBytes: 100_000 });
+    expect(budget.map((f) => ('path' in f ? basename(f.path) : ''))).toEqual([
+      `cb-w-${day(10)}.jsonl.gz`,
+      `cb-w-${day(2)}.jsonl`,
+    ]);
+    expect(budget.skipped).toBe(1);
+
+    // An archived file moved to the next tier between listing and reading holds nothing to find.
+    rmSync(join(archive, `cb-w-${day(10)}.jsonl.gz`));
+    expect((await searchLogs(twelveDays, {}, 10)).lines.map((l) => l.entry.message)).toEqual(['hot day']);
+    rmSync(root, { recursive: true, force: true });
   });
 });
 

@@ -1,17 +1,21 @@
 /**
  * Searching and clustering cb's JSON log lines (seed 4.4: full text, field filters, compound
  * queries, time ranges; error clustering), for `cb logs search|errors`. The lines come from the log
- * files (log-files.ts), files given by name, or a pipe (`journalctl -u cb -o cat | cb logs …`);
- * lines that are not cb's JSON are counted and skipped.
+ * files (log-files.ts: the hot files, and the archive's `.jsonl.gz` for days past them;
+ * log-tiers.ts), files given by name (`.gz` ones decompressed), or a pipe
+ * (`journalctl -u cb -o cat | cb logs …`); lines that are not cb's JSON are counted and skipped.
  *
- * Everything streams: a file of any size is read line by line, and only the newest `limit` matches
- * (search) or one entry per cluster (errors) are held.
+ * Everything streams: a file of any size is read (and decompressed) line by line, and only the
+ * newest `limit` matches (search) or one entry per cluster (errors) are held.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
-import { listLogFiles } from './log-files.ts';
-import type { ErrorCluster, LogEntry, ReadStats } from './log-shape.ts';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { ARCHIVED_LOG_FILE, type DayFile, LOG_FILE, listDayFiles } from './log-file-names.ts';
+import type { ColdTierNote, ErrorCluster, LogEntry, ReadStats } from './log-shape.ts';
+import { gzipContentBytes, type LogArchiveOptions, tierWindows } from './log-tiers.ts';
 
 export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -111,53 +115,122 @@ export function parseLine(line: string): LogEntry | undefined {
   }
 }
 
-/** Where lines come from: files, or one stream (stdin). */
+/** Where lines come from: files (`.gz` ones decompressed as they are read), or one stream (stdin). */
 export type LogSource = { path: string } | { stream: Readable; name: string };
 
+/** The files for a window: `skipped` older ones left out of the budget, and the cold tier's part. */
+export type LogFileList = LogSource[] & { skipped: number; coldNotSearched: ColdTierNote | null };
+
+export interface LogFilesForOptions {
+  /** Read the newest days' files that fit in this many bytes (a `.gz` file counts its content). */
+  maxBytes?: number | undefined;
+  /** CB_LOG_RETENTION_DAYS: with `archive`, which days only the cold tier holds. */
+  retentionDays?: number | undefined;
+  /** The warm tier, searched for days past the hot files, and the cold tier, never searched. */
+  archive?: LogArchiveOptions | undefined;
+  /** The clock (tests). */
+  now?: number | undefined;
+}
+
 /**
- * The files of `dir` whose UTC day can hold lines of [since, until) (file days are whole, so one
- * day either side is read and the lines filtered). With `maxBytes`, the newest days' files that fit
- * in it: `skipped` says how many older files were left out (the caller says the answer is partial).
+ * The files whose UTC day can hold lines of [since, until) (file days are whole, so one day either
+ * side is read and the lines filtered): CB_LOG_DIR's, and CB_LOG_ARCHIVE_DIR's `.jsonl.gz` for the
+ * days not in CB_LOG_DIR any more. With `maxBytes`, the newest days' files that fit in it: `skipped`
+ * says how many older files were left out (the caller says the answer is partial). When the window
+ * reaches into days that only CB_LOG_COLD_DIR holds, `coldNotSearched` says so.
  */
-export function logFilesFor(
+export async function logFilesFor(
   dir: string,
   since?: Date,
   until?: Date,
-  maxBytes = Number.POSITIVE_INFINITY,
-): LogSource[] & { skipped: number } {
+  options: LogFilesForOptions = {},
+): Promise<LogFileList> {
   const from = since ? since.toISOString().slice(0, 10) : '';
   const to = until ? until.toISOString().slice(0, 10) : '9999';
-  const files = listLogFiles(dir).filter((f) => f.day >= from && f.day <= to);
+  const inWindow = (f: DayFile) => f.day >= from && f.day <= to;
+  const hot = await listDayFiles(dir, LOG_FILE);
+  const files = hot.filter(inWindow).map((f) => ({ ...f, gzip: false }));
+  const archive = options.archive;
+  if (archive) {
+    // A day both hot and archived (a move that stopped before deleting its source) is read once.
+    const hotNames = new Set(hot.map((f) => f.file));
+    for (const f of await listDayFiles(archive.dir, ARCHIVED_LOG_FILE))
+      if (inWindow(f) && !hotNames.has(f.file.slice(0, -'.gz'.length))) files.push({ ...f, gzip: true });
+    files.sort((a, b) => a.day.localeCompare(b.day) || a.file.localeCompare(b.file));
+  }
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   const kept: LogSource[] = [];
   let bytes = 0;
   // Newest first while the budget lasts, then back in day order for reading.
   for (let i = files.length - 1; i >= 0; i--) {
-    const size = sizeOf(files[i]!.path);
+    const f = files[i]!;
+    const size = Number.isFinite(maxBytes) ? await sizeOf(f.path, f.gzip) : 0;
     if (bytes + size > maxBytes && kept.length > 0) break;
     bytes += size;
-    kept.unshift({ path: files[i]!.path });
+    kept.unshift({ path: f.path });
   }
-  return Object.assign(kept, { skipped: files.length - kept.length });
+  return Object.assign(kept, {
+    skipped: files.length - kept.length,
+    coldNotSearched: await coldNote(from, to, options),
+  });
 }
 
-function sizeOf(path: string): number {
+/** The days of [from, to] before the warm tier's window, when a cold tier holds them. */
+async function coldNote(from: string, to: string, options: LogFilesForOptions): Promise<ColdTierNote | null> {
+  const coldDir = options.archive?.coldDir;
+  if (!coldDir || !options.archive) return null;
+  const { oldestWarmDay } = tierWindows(
+    { retentionDays: options.retentionDays ?? 0, archive: options.archive },
+    options.now ?? Date.now(),
+  );
+  if (oldestWarmDay === undefined || from >= oldestWarmDay) return null;
+  let files: number | null;
   try {
-    return statSync(path).size;
+    files = (await listDayFiles(coldDir, ARCHIVED_LOG_FILE)).filter(
+      (f) => f.day >= from && f.day <= to && f.day < oldestWarmDay,
+    ).length;
   } catch {
-    return 0; // deleted by retention meanwhile: nothing to read
+    files = null; // an unmounted bucket: the days are still not searched
+  }
+  return { before: oldestWarmDay, files };
+}
+
+async function sizeOf(path: string, gzip: boolean): Promise<number> {
+  try {
+    return gzip ? await gzipContentBytes(path) : (await stat(path)).size;
+  } catch {
+    return 0; // deleted or moved to the next tier meanwhile: nothing to read
   }
 }
+
+const isGzip = (path: string) => path.endsWith('.gz');
+
+/** Sources to read; a file list (logFilesFor) also says what of the window the cold tier holds. */
+export type LogSources = readonly LogSource[] & { coldNotSearched?: ColdTierNote | null };
 
 /** Calls `onEntry` for every line of every source that passes `filter`. */
 export async function scanLogs(
-  sources: readonly LogSource[],
+  sources: LogSources,
   filter: LogFilter,
   onEntry: (entry: LogEntry, line: string) => void,
 ): Promise<ReadStats> {
-  const stats: ReadStats = { files: 0, lines: 0, skipped: 0, matched: 0 };
+  const stats: ReadStats = {
+    files: 0,
+    archivedFiles: 0,
+    lines: 0,
+    skipped: 0,
+    matched: 0,
+    coldNotSearched: sources.coldNotSearched ?? null,
+  };
   for (const source of sources) {
     stats.files++;
-    const input = 'path' in source ? createReadStream(source.path, { encoding: 'utf8' }) : source.stream;
+    let input: Readable;
+    if (!('path' in source)) input = source.stream;
+    else if (isGzip(source.path)) {
+      stats.archivedFiles++;
+      // Errors of either stream (a missing file too) end the pipeline and reach the loop below.
+      input = pipeline(createReadStream(source.path), createGunzip(), () => {});
+    } else input = createReadStream(source.path, { encoding: 'utf8' });
     const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     try {
       for await (const line of lines) {
@@ -173,7 +246,7 @@ export async function scanLogs(
         onEntry(entry, line);
       }
     } catch (err) {
-      // A day's file deleted by retention between listing and reading holds nothing to find.
+      // A day's file deleted or moved to the next tier between listing and reading: nothing to find.
       if (!('path' in source && (err as NodeJS.ErrnoException).code === 'ENOENT')) throw err;
     }
   }
@@ -182,7 +255,7 @@ export async function scanLogs(
 
 /** The newest `limit` matches, oldest first (lines of several files are put in time order). */
 export async function searchLogs(
-  sources: readonly LogSource[],
+  sources: LogSources,
   filter: LogFilter,
   limit: number,
 ): Promise<{ lines: { entry: LogEntry; line: string }[]; stats: ReadStats }> {
@@ -215,7 +288,7 @@ export function messageShape(message: string): string {
  * code, most frequent first.
  */
 export async function clusterErrors(
-  sources: readonly LogSource[],
+  sources: LogSources,
   filter: LogFilter,
 ): Promise<{ clusters: ErrorCluster[]; stats: ReadStats }> {
   const clusters = new Map<string, ErrorCluster & { instanceSet: Set<string> }>();

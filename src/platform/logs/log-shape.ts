@@ -17,10 +17,22 @@ export interface LogEntry {
 
 export interface ReadStats {
   files: number;
+  /** Of `files`, gzip-compressed ones: CB_LOG_ARCHIVE_DIR's (the warm tier), or `.gz` files named. */
+  archivedFiles: number;
   lines: number;
   /** Lines that were not cb's JSON (another program's output, a cut line). */
   skipped: number;
   matched: number;
+  /** The window reaches into days only the cold tier holds, which is never searched; else null. */
+  coldNotSearched: ColdTierNote | null;
+}
+
+/** Days of a window that only the cold tier (CB_LOG_COLD_DIR) holds: not searched. */
+export interface ColdTierNote {
+  /** The days before this one (YYYY-MM-DD, UTC) are in the cold tier only. */
+  before: string;
+  /** The cold tier's files of those days of the window (null: its directory could not be listed). */
+  files: number | null;
 }
 
 export interface ErrorCluster {

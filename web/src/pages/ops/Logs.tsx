@@ -139,7 +139,11 @@ function LogResults<T>(props: {
         <>
           <p className="small muted" role="status" data-testid="logs-stats">
             {d.stats.matched} of {d.stats.lines} line(s) matched in {d.stats.files} file(s)
+            {d.stats.archivedFiles > 0 ? ` (${d.stats.archivedFiles} from the archive)` : ''}
             {d.stats.skipped > 0 ? ` · ${d.stats.skipped} line(s) not cb's JSON skipped` : ''}
+            {d.stats.coldNotSearched
+              ? ` · days before ${d.stats.coldNotSearched.before} are only in the cold tier, not searched`
+              : ''}
             {props.filters.view === 'lines' && d.stats.matched > d.items.length
               ? ` · the newest ${d.items.length} shown`
               : ''}
