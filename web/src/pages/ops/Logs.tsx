@@ -13,7 +13,8 @@ import { navigate } from '../../router.tsx';
 import { formatDate, Loaded, Pill } from '../../ui.tsx';
 import { OperatorGate } from './OperatorGate.tsx';
 
-const WINDOWS = ['15m', '1h', '6h', '24h', '7d'] as const;
+// 30 days reaches the warm tier (CB_LOG_ARCHIVE_DIR) with the default retention: docs/logging.md.
+const WINDOWS = ['15m', '1h', '6h', '24h', '7d', '30d'] as const;
 const LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
 const LEVEL_TONE: Record<string, string> = { WARN: 'warn', ERROR: 'bad', FATAL: 'bad', INFO: 'ok' };
 
