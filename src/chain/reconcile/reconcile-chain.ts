@@ -43,6 +43,11 @@ export interface ReconcileChainOptions {
   /** Repair the database. @defaultValue false */
   fix?: boolean | undefined;
   /**
+   * Stops the run (the scheduled job's expiry, a shutdown): no further group of token reads is
+   * sent and no repair starts; the run fails with the signal's reason.
+   */
+  signal?: AbortSignal | undefined;
+  /**
    * Groups of {@link TOKENS_PER_GROUP} token reads in flight (each group: its `ownerOf` calls sent
    * together, then its `achievementOf` calls; over HTTP, one JSON-RPC batch each).
    * @defaultValue listenerConcurrency
@@ -158,6 +163,7 @@ export async function reconcileChain(
   await Promise.all(
     chunks(ids, TOKENS_PER_GROUP).map((group) =>
       limit(async () => {
+        options.signal?.throwIfAborted();
         const owners = await Promise.all(group.map((id) => readOwner(core, id, block)));
         const keys = await Promise.all(
           group.map((id, i) => (owners[i] === null ? null : readUint(core, 'achievementOf', [id], block))),
@@ -252,6 +258,7 @@ export async function reconcileChain(
     changes: [],
     unfixed: [],
   };
+  options.signal?.throwIfAborted();
   if (options.fix && differences.length > 0)
     await repair(core, report, chainTokens, checkpoint?.block, options);
   core.log.info('chain reconciliation', {

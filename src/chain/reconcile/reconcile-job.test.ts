@@ -135,6 +135,41 @@ describe('recorded chain reconciliations', () => {
     expect(describeReconciliation(failed!)).toMatch(/^reconciliation: FAILED .*ECONNREFUSED/);
   });
 
+  test('behavior: a --fix run whose job expired stops at its signal: no repair, recorded as failed with the reason', async () => {
+    await bed.db.query(
+      "update badge_tokens set owner = '0x000000000000000000000000000000000000dead' where token_id = 2",
+    );
+    const metrics = createMetrics();
+    const controller = new AbortController();
+    const inner = bed.context().ctx.transport({ chain: undefined });
+    const expiring = bed.context({
+      transport: custom({
+        async request(args) {
+          // The job expires while the run reads the chain.
+          controller.abort(new Error('job chain.reconcile ran longer than its 21600 s'));
+          return inner.request(args);
+        },
+      }),
+    }).ctx;
+    await expect(
+      runRecordedReconcile(expiring, {
+        trigger: 'schedule',
+        fix: true,
+        logger: quiet,
+        signal: controller.signal,
+      }),
+    ).rejects.toThrow('job chain.reconcile ran longer than its 21600 s');
+    const [failed] = await readReconcileRuns(bed.db, bed.writer.address, 1);
+    expect(failed).toMatchObject({ block: null, error: 'job chain.reconcile ran longer than its 21600 s' });
+    await sampleReconcileRuns(bed.db, metrics, bed.writer.address);
+    expect(await gauges(metrics)).toMatchObject({ cb_chain_reconcile_failed: 1 });
+    // No repair started: the tampered row is as it was, for the retry to find.
+    const { rows } = await bed.db.query<{ owner: string }>(
+      'select owner from badge_tokens where token_id = 2',
+    );
+    expect(rows[0]!.owner).toBe('0x000000000000000000000000000000000000dead');
+  });
+
   test('behavior: /v1/ops/chain shows the latest run of the recorded contract', async () => {
     await bed.db.query('truncate chain_identity');
     await bed.db.query(

@@ -5,7 +5,9 @@
  * CB_CHAIN_RECONCILE_FIX. The run is recorded (reconcile-runs.ts) whatever its outcome; what it
  * left shows as cb_chain_reconcile_differences, and ChainStateDiverged fires on any. A run that
  * fails (the chain or database unreachable) is recorded with its error and retried once, ten
- * minutes later.
+ * minutes later. A run past the job's 6-hour expiry follows the job's signal: it sends no further
+ * reads, starts no repair, and is recorded as failed (ChainReconcileFailed) instead of going on
+ * alongside its retry.
  */
 import { Type } from 'typebox';
 import { defineJob, type Jobs } from '../../platform/jobs/index.ts';
@@ -48,8 +50,13 @@ export function registerChainReconcileJob(
     return undefined;
   }
   const def = chainReconcileJob(cron);
-  jobs.register(def, async () => {
-    await runRecordedReconcile(deps.ctx, { trigger: 'schedule', fix, logger: deps.logger });
+  jobs.register(def, async (job) => {
+    await runRecordedReconcile(deps.ctx, {
+      trigger: 'schedule',
+      fix,
+      logger: deps.logger,
+      signal: job.signal,
+    });
   });
   return def;
 }
@@ -65,13 +72,18 @@ export async function runRecordedReconcile(
     fix: boolean;
     logger: Logger;
     onProgress?: ReconcileChainOptions['onProgress'];
+    signal?: AbortSignal | undefined;
   },
 ): Promise<ReconcileChainReport> {
   const startedAt = new Date();
   const base = { contract: ctx.badgeAddress, trigger: options.trigger, fix: options.fix, startedAt };
   let report: ReconcileChainReport;
   try {
-    report = await reconcileChain(ctx, { fix: options.fix, onProgress: options.onProgress });
+    report = await reconcileChain(ctx, {
+      fix: options.fix,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
   } catch (err) {
     await recordReconcileRun(ctx.db, { ...base, outcome: { error: err as Error } }).catch((recordErr) =>
       options.logger.warn('chain reconciliation not recorded', { err: recordErr }),

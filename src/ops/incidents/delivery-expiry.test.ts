@@ -37,7 +37,8 @@ test('behavior: a run stopped at its expiry cuts the call in progress, tries no 
     }
     return base(r);
   };
-  const calls = (to: string) => h.http.requests.filter((r) => r.url.endsWith('/Calls.json') && r.form?.To === to);
+  const calls = (to: string) =>
+    h.http.requests.filter((r) => r.url.endsWith('/Calls.json') && r.form?.To === to);
   try {
     const started = Date.now();
     const r = await postWebhook(
