@@ -824,7 +824,7 @@ export const SETTINGS = [
     env: 'CB_CHAIN_RECONCILE_SCHEDULE',
     defaultText: '37 4 * * *',
     description:
-      "Cron (five fields, UTC) of the scheduled chain reconciliation (job `chain.reconcile`, `cb reconcile chain`'s comparison run by a worker: two eth_calls per token ever minted); `off` disables it. Its result is exported as cb_chain_reconcile_differences (alert ChainStateDiverged).",
+      "Cron (five fields, UTC) of the scheduled chain reconciliation (job `chain.reconcile`, `cb reconcile chain`'s comparison run by a worker: two eth_calls per token ever minted); `off` disables it. Its result is exported as cb_chain_reconcile_differences (alert ChainStateDiverged); ChainReconcileOverdue fires when no run finished for 54 h, so a schedule less often than every 2 days (or off, with nobody running cb reconcile chain) keeps it firing.",
     default: () => '37 4 * * *',
     parse: (raw) => (switchValue(raw) === false ? undefined : cron(raw)),
   }),
@@ -1250,7 +1250,7 @@ export const SETTINGS = [
     env: 'CB_CROSS_SYSTEM_SCHEDULE',
     defaultText: '23 * * * *',
     description:
-      "Cron (five fields, UTC) of the comparison of the achievement system with governance (job `ops.cross-system`, `cb reconcile systems`'s check run by a worker: every earned achievement held as one badge, every badge governance counts earned). Its result is exported as cb_cross_system_differences (alert CrossSystemInconsistent); `off` disables it.",
+      "Cron (five fields, UTC) of the comparison of the achievement system with governance (job `ops.cross-system`, `cb reconcile systems`'s check run by a worker: every earned achievement held as one badge, every badge governance counts earned). Its result is exported as cb_cross_system_differences (alert CrossSystemInconsistent); `off` disables it. CrossSystemCheckOverdue fires when no comparison finished for 3 h, so a schedule less often than that (or off, with nobody running cb reconcile systems) keeps it firing.",
     default: () => '23 * * * *',
     parse: (raw) => (switchValue(raw) === false ? undefined : cron(raw)),
   }),
