@@ -53,7 +53,7 @@ describe('metrics', () => {
     const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
     const marked = [
       ...doc.matchAll(
-        /^\| `(cb_[a-z0-9_]+)` \| gauge \((?:listener|minter|reconciliation|audit check|capacity)\) \|/gm,
+        /^\| `(cb_[a-z0-9_]+)` \| gauge \((?:listener|minter|reconciliation|audit check|capacity|incidents)\) \|/gm,
       ),
     ]
       .map((m) => m[1])

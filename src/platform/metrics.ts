@@ -576,6 +576,11 @@ export function createMetrics() {
       labelNames: ['severity', 'state'],
       registers: r,
     }),
+    alertHeartbeatLast: ownedGauge({
+      name: 'cb_alert_heartbeat_last_timestamp_seconds',
+      help: "When the latest AlertingHeartbeat from Alertmanager reached the incident webhook (absent: never): the alerting pipeline's dead man's switch.",
+      registers: r,
+    }),
     incidentAck: new Histogram<'severity'>({
       name: 'cb_incident_ack_seconds',
       help: 'Time from an incident being triggered to its acknowledgement.',

@@ -136,6 +136,8 @@ describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
     ['severity=P2 dependency=database correlation=serving alertname=DatabaseSlowQueries', 'cb-incidents'],
     ['severity=P3 dependency=api correlation=serving alertname=ApiThroughputAnomaly', 'cb-incidents-p3'],
     ['alertname=SomethingWithoutSeverity', 'cb-incidents'],
+    // The heartbeat goes alone to cb (which pages when it stops), never with the P3s.
+    ['severity=P3 dependency=host correlation=serving alertname=AlertingHeartbeat', 'cb-heartbeat'],
   ])('behavior: amtool config routes test %s → %s', async (labels, receiver) => {
     const config = renderTo(dir, 'alertmanager.yml', values);
     const r = await run('amtool', [

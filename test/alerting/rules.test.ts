@@ -38,6 +38,11 @@ const CORRELATIONS = ['serving', 'pipeline', 'chain', 'governance', 'frontend', 
 
 const rules = loadRules();
 const alerts = rules.filter((r) => r.kind === 'alert');
+/**
+ * Alerts cb raises itself, not Prometheus: they have a runbook and a row in docs/alerts.md, and no
+ * rule (src/ops/incidents/alerting-heartbeat.ts).
+ */
+const RAISED_BY_CB = ['AlertingPipelineSilent'];
 
 describe('alert rules', () => {
   test('default: there is one rules file per area and a test file for each', () => {
@@ -112,7 +117,7 @@ describe('alert rules', () => {
     const runbooks = readdirSync(join(ROOT, 'docs/runbooks'))
       .filter((f) => f !== 'README.md')
       .map((f) => f.replace(/\.md$/, ''));
-    const orphans = runbooks.filter((r) => !alerts.some((a) => a.name === r));
+    const orphans = runbooks.filter((r) => !alerts.some((a) => a.name === r) && !RAISED_BY_CB.includes(r));
     expect({ problems, orphans }).toEqual({ problems: [], orphans: [] });
   });
 
@@ -174,7 +179,8 @@ describe('docs/alerts.md against the seed and the rules', () => {
     for (const row of rows) {
       for (const m of row.flatMap(linked)) {
         if (m[1] !== m[2]) problems.push(`${m[1]} links to runbooks/${m[2]}.md`);
-        if (!alerts.some((a) => a.name === m[1])) problems.push(`${m[1]}: listed but not a rule`);
+        if (!alerts.some((a) => a.name === m[1]) && !RAISED_BY_CB.includes(m[1]!))
+          problems.push(`${m[1]}: listed but not a rule`);
       }
     }
     expect(problems).toEqual([]);

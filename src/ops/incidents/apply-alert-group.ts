@@ -32,7 +32,8 @@ import {
 } from './timeline.ts';
 import { type Channel, higherSeverity, isMoreUrgent, type Severity } from './types.ts';
 
-export type ApplyOutcome = 'created' | 'updated' | 'resolved' | 'repeat' | 'ignored';
+/** `heartbeat`: the payload was the alerting pipeline's heartbeat (alerting-heartbeat.ts), recorded only. */
+export type ApplyOutcome = 'created' | 'updated' | 'resolved' | 'repeat' | 'ignored' | 'heartbeat';
 
 export interface ApplyResult {
   incidentId: string | null;

@@ -9,10 +9,11 @@ import type { Db } from '../../platform/db/create-db.ts';
 import type { Jobs } from '../../platform/jobs/index.ts';
 import { type AcknowledgeInput, acknowledgeIncident } from './acknowledge-incident.ts';
 import { addIncidentUpdate, type IncidentUpdateInput } from './add-incident-update.ts';
+import { isHeartbeat, recordHeartbeat } from './alerting-heartbeat.ts';
 import { type AlertmanagerPayload, readPayload } from './alertmanager-payload.ts';
 import { type ApplyResult, applyAlertGroup } from './apply-alert-group.ts';
 import { type CloseInput, closeIncident } from './close-incident.ts';
-import { applyEffects, type IncidentsContext } from './context.ts';
+import { applyEffects, type IncidentsContext, noEffects } from './context.ts';
 import { type EscalationOutcome, escalateIncident } from './escalate-incident.ts';
 import { defineIncidentJobs, registerIncidentJobs } from './incident-jobs.ts';
 import type { Incident, TimelineEntry } from './incident-record.ts';
@@ -97,6 +98,10 @@ export function createIncidents({ common, db, jobs, options = {} }: CreateIncide
     logger.warn('no alert webhook token is configured: POST /v1/alerts/webhook answers 503');
 
   const receive = async (payload: AlertmanagerPayload): Promise<ApplyResult> => {
+    if (isHeartbeat(payload)) {
+      await recordHeartbeat(ctx, payload);
+      return { incidentId: null, outcome: 'heartbeat', effects: noEffects() };
+    }
     const now = resolved.now();
     const group = readPayload(payload, resolved.defaultSeverity, now);
     const result = await applyAlertGroup(ctx, group, now);

@@ -113,6 +113,12 @@ export interface IncidentsOptions {
   sweepCron?: string;
   /** A notification not queued this long after it was written is queued by the sweep, ms. @defaultValue `30000` */
   requeueAfterMs?: number;
+  /**
+   * The alerting pipeline is silent when no AlertingHeartbeat reached the webhook for this long
+   * (it comes every minute): the sweep then opens an AlertingPipelineSilent incident of its own.
+   * @defaultValue `600000` (10 minutes)
+   */
+  heartbeatTimeoutMs?: number;
   /** The clock. @defaultValue `() => new Date()` */
   now?: () => Date;
 }
@@ -138,6 +144,7 @@ export interface ResolvedIncidentsOptions {
   readonly sampleIntervalMs: number;
   readonly sweepCron: string;
   readonly requeueAfterMs: number;
+  readonly heartbeatTimeoutMs: number;
   readonly now: () => Date;
 }
 
@@ -277,6 +284,8 @@ export function resolveIncidentsOptions(options: IncidentsOptions = {}): Resolve
   intIn('sampleIntervalMs', sampleIntervalMs, 10, 3_600_000);
   const requeueAfterMs = options.requeueAfterMs ?? 30_000;
   intIn('requeueAfterMs', requeueAfterMs, 0, 86_400_000);
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 600_000;
+  intIn('heartbeatTimeoutMs', heartbeatTimeoutMs, 1000, 86_400_000);
   const webhookBodyLimitBytes = options.webhookBodyLimitBytes ?? 16 * 1024 * 1024;
   intIn('webhookBodyLimitBytes', webhookBodyLimitBytes, 1024, 1024 * 1024 * 1024);
   const defaultSeverity = options.defaultSeverity ?? 'P2';
@@ -306,6 +315,7 @@ export function resolveIncidentsOptions(options: IncidentsOptions = {}): Resolve
     sampleIntervalMs,
     sweepCron: options.sweepCron ?? '* * * * *',
     requeueAfterMs,
+    heartbeatTimeoutMs,
     now: options.now ?? (() => new Date()),
   });
 }

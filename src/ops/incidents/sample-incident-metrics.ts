@@ -1,10 +1,12 @@
 /**
- * `cb_incidents{severity,state}` and `cb_incident_actions_open{overdue}` sampled from the database,
- * so every instance reports the same cluster-wide counts (and a restart loses nothing). Every
- * severity × state is set, zeros included.
+ * `cb_incidents{severity,state}`, `cb_incident_actions_open{overdue}` and
+ * `cb_alert_heartbeat_last_timestamp_seconds` sampled from the database, so every instance reports
+ * the same cluster-wide figures (and a restart loses nothing). Every severity × state is set, zeros
+ * included; the heartbeat only once one arrived.
  */
 import type { Queryable } from '../../platform/db/create-db.ts';
 import type { Metrics } from '../../platform/metrics.ts';
+import { heartbeatState } from './alerting-heartbeat.ts';
 import { countOpenActions } from './incident-actions.ts';
 import { INCIDENT_STATES, type IncidentState, SEVERITIES, type Severity } from './types.ts';
 
@@ -23,4 +25,6 @@ export async function sampleIncidentMetrics(
   const actions = await countOpenActions(db, now);
   metrics.incidentActionsOpen.set({ overdue: 'true' }, actions.overdue);
   metrics.incidentActionsOpen.set({ overdue: 'false' }, actions.open - actions.overdue);
+  const { lastAt } = await heartbeatState({ db });
+  if (lastAt) metrics.alertHeartbeatLast.set(lastAt.getTime() / 1000);
 }

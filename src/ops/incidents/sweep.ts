@@ -3,8 +3,10 @@
  * incidents whose deadline passed without their timer firing (a lost job, a restart between commit
  * and arming), reminds the update channels of acknowledged incidents due a status update
  * (remind-updates.ts) and of open action items past their due date (remind-actions.ts), and queues
- * notifications whose delivery job was never sent. All idempotent.
+ * notifications whose delivery job was never sent, and checks the alerting pipeline's heartbeat
+ * (alerting-heartbeat.ts). All idempotent.
  */
+import { checkHeartbeat } from './alerting-heartbeat.ts';
 import { type IncidentsContext, queueDeliveries } from './context.ts';
 import { escalateIncident } from './escalate-incident.ts';
 import { remindOverdueActions } from './remind-actions.ts';
@@ -12,6 +14,8 @@ import { remindDueUpdates } from './remind-updates.ts';
 import type { Channel } from './types.ts';
 
 export interface SweepResult {
+  /** The alerting pipeline's heartbeat: its silence opened or resolved cb's own incident. */
+  heartbeat: 'opened' | 'resolved' | 'none';
   escalated: number;
   /** Acknowledged incidents reminded that a status update is due. */
   updatesDue: number;
@@ -39,7 +43,8 @@ export async function sweepIncidents(ctx: IncidentsContext): Promise<SweepResult
     [new Date(now.getTime() - ctx.options.requeueAfterMs).toISOString()],
   );
   const requeued = await queueDeliveries(ctx, lost.rows);
+  const heartbeat = await checkHeartbeat(ctx);
   if (escalated > 0 || updatesDue > 0 || actionsOverdue > 0 || requeued > 0)
     ctx.logger.info('incident sweep', { metrics: { escalated, updatesDue, actionsOverdue, requeued } });
-  return { escalated, updatesDue, actionsOverdue, requeued };
+  return { escalated, updatesDue, actionsOverdue, requeued, heartbeat };
 }
