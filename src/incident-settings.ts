@@ -66,6 +66,7 @@ export function incidentSettingsFromConfig(config: Readonly<Config>): IncidentSe
     twilioVoiceUrl: config.twilioVoiceUrl,
     notifyRetryLimit: config.notifyRetryLimit,
     notifyRetryDelaySeconds: config.notifyRetryDelaySeconds,
+    alertHeartbeatTimeoutMinutes: config.alertHeartbeatTimeoutMinutes,
   };
   // Half a Twilio setup would quietly take SMS and phone calls (P0's) out of every incident.
   const twilio = {

@@ -130,6 +130,8 @@ export interface Config {
   twilioVoiceUrl: string | undefined;
   notifyRetryLimit: number;
   notifyRetryDelaySeconds: number;
+  /** No AlertingHeartbeat for this many minutes opens AlertingPipelineSilent. */
+  alertHeartbeatTimeoutMinutes: number;
   backupDir: string | undefined;
   backupSchedule: string | undefined;
   backupKeep: number;
@@ -1208,6 +1210,15 @@ export const SETTINGS = [
     description: 'Base of the exponential backoff between delivery retries (seconds × 2ⁿ × 1–2).',
     default: () => 10,
     parse: int(1, 86_400),
+  }),
+  setting({
+    key: 'alertHeartbeatTimeoutMinutes',
+    env: 'CB_ALERT_HEARTBEAT_TIMEOUT_MINUTES',
+    defaultText: '10',
+    description:
+      "Minutes without an AlertingHeartbeat (Alertmanager sends it every minute) after which cb opens AlertingPipelineSilent (P1) through its own channels: the alerting pipeline's dead man's switch. A deployment that never sent a heartbeat is not paged.",
+    default: () => 10,
+    parse: int(2, 1440),
   }),
   setting({
     key: 'backupDir',

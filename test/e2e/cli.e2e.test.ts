@@ -12,7 +12,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { achievementBadgeAbi } from '../../src/chain/abi/AchievementBadge.ts';
 import { MINTER_ROLE } from '../../src/chain/minter/minter-role.ts';
-import { REDIS_TEST_URL, TEST_DRIVER, testDatabaseTarget } from '../services.ts';
+import { deleteRedisKeys, REDIS_TEST_URL, TEST_DRIVER, testDatabaseTarget, uniqueName } from '../services.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/cb.js');
 const SEED_FIELDS = ['context', 'instance', 'level', 'message', 'metrics', 'service', 'timestamp', 'traceId'];
@@ -108,6 +108,7 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
   let env: Record<string, string>;
   let drop: () => Promise<void> = async () => {};
   let adminKey: string;
+  const redisPrefix = `${uniqueName('cbtest-e2e')}:`;
 
   beforeAll(async () => {
     env = { CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-')), CB_INSTANCE: 'e2e-1' };
@@ -116,12 +117,17 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
       drop = target.drop;
       env.DATABASE_URL = target.databaseUrl!;
       env.REDIS_URL = REDIS_TEST_URL;
+      // Its own keys on the shared test Redis, deleted after.
+      env.CB_REDIS_KEY_PREFIX = redisPrefix;
     }
     const created = runCli(['apikey', 'create', '--name', 'e2e-admin', '--scopes', 'admin', '--json'], env);
     expect(created.status).toBe(0);
     adminKey = (JSON.parse(created.stdout) as { key: string }).key;
   });
-  afterAll(async () => drop());
+  afterAll(async () => {
+    await drop();
+    await deleteRedisKeys(redisPrefix);
+  });
 
   test('default: serves health, readiness and metrics; every stdout line has the seed shape; traceparent reaches the job', async () => {
     const cb = await startCb(env);

@@ -631,6 +631,7 @@ describe('settings', () => {
       twilioAuthToken: 't',
       twilioFrom: '+15550000000',
       notifyRetryLimit: 3,
+      alertHeartbeatTimeoutMinutes: 15,
     });
     expect(o).toMatchObject({
       webhookToken: 'tok',
@@ -640,6 +641,7 @@ describe('settings', () => {
       slack: { webhooks: { default: 'https://hooks.slack.test/1' } },
       twilio: { accountSid: 'AC1', from: '+15550000000' },
       delivery: { retryLimit: 3 },
+      heartbeatTimeoutMs: 900_000,
     });
     // What comes out is accepted by createIncidents' checks.
     expect(() => resolveIncidentsOptions(o)).not.toThrow();

@@ -116,7 +116,7 @@ export interface IncidentsOptions {
   /**
    * The alerting pipeline is silent when no AlertingHeartbeat reached the webhook for this long
    * (it comes every minute): the sweep then opens an AlertingPipelineSilent incident of its own.
-   * @defaultValue `600000` (10 minutes)
+   * CB_ALERT_HEARTBEAT_TIMEOUT_MINUTES. @defaultValue `600000` (10 minutes)
    */
   heartbeatTimeoutMs?: number;
   /** The clock. @defaultValue `() => new Date()` */

@@ -252,6 +252,8 @@ export interface IncidentSettings {
   /** CB_NOTIFY_RETRY_LIMIT, CB_NOTIFY_RETRY_DELAY_SECONDS */
   notifyRetryLimit?: number | undefined;
   notifyRetryDelaySeconds?: number | undefined;
+  /** CB_ALERT_HEARTBEAT_TIMEOUT_MINUTES */
+  alertHeartbeatTimeoutMinutes?: number | undefined;
 }
 
 /** The token from its file (trimmed) or the setting; undefined when neither is set. */
@@ -306,5 +308,7 @@ export function incidentsOptionsFromSettings(s: IncidentSettings): IncidentsOpti
     ...(s.notifyRetryLimit !== undefined ? { retryLimit: s.notifyRetryLimit } : {}),
     ...(s.notifyRetryDelaySeconds !== undefined ? { retryDelaySeconds: s.notifyRetryDelaySeconds } : {}),
   };
+  if (s.alertHeartbeatTimeoutMinutes !== undefined)
+    o.heartbeatTimeoutMs = s.alertHeartbeatTimeoutMinutes * 60_000;
   return o;
 }
