@@ -2,7 +2,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { REDIS_TEST_URL, redisAvailable, uniqueName } from '../../test/services.ts';
+import { deleteRedisKeys, REDIS_TEST_URL, redisAvailable, uniqueName } from '../../test/services.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createSilentLogger } from '../platform/logger.ts';
 import { closeRedis, createRedis } from '../platform/redis.ts';
@@ -191,10 +191,10 @@ describe('rate limit (Redis)', async () => {
 
   test.skipIf(!hasRedis)('behavior: instances sharing Redis share one budget', async () => {
     const redis = createRedis({ url: REDIS_TEST_URL, name: 'api-test', logger: createSilentLogger() });
+    const rateLimitNamespace = uniqueName('cb-test:rl:');
     try {
       // The client fails fast while connecting (no offline queue): wait, or the limit is skipped.
       if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
-      const rateLimitNamespace = uniqueName('cb-test:rl:');
       const options: TestContextOptions = { config: { rateLimitMax: 3 }, redis };
       const one = await start(options, { rateLimitNamespace });
       const two = await start(options, { rateLimitNamespace });
@@ -208,6 +208,7 @@ describe('rate limit (Redis)', async () => {
       expect(await redis.keys(`${rateLimitNamespace}*`)).toHaveLength(1);
     } finally {
       await Promise.all(apps.splice(0).map((a) => a.close()));
+      await deleteRedisKeys(rateLimitNamespace);
       await closeRedis(redis);
     }
   });

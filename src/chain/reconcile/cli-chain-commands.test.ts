@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { REDIS_TEST_URL, TEST_DRIVER } from '../../../test/services.ts';
+import { deleteRedisKeys, REDIS_TEST_URL, TEST_DRIVER, uniqueName } from '../../../test/services.ts';
 import { CliError } from '../../cli/output.ts';
 import {
   type CliTarget,
@@ -132,8 +132,10 @@ describe('cb chain replay', () => {
     "behavior: a replay drops every instance's cached voting powers, through Redis",
     async () => {
       // A running instance's cache (its own memory, and Redis), holding a power.
+      // Its own keys on the shared test Redis (the replay bumps the namespace's version), deleted after.
+      const prefix = `${uniqueName('cbtest-replay')}:`;
       const common = {
-        config: loadConfig({ ...process.env, REDIS_URL: REDIS_TEST_URL }),
+        config: loadConfig({ ...process.env, REDIS_URL: REDIS_TEST_URL, CB_REDIS_KEY_PREFIX: prefix }),
         logger: createSilentLogger(),
         metrics: createMetrics(),
         shutdown: createShutdown({ graceMs: 1000, logger: createSilentLogger() }),
@@ -144,6 +146,7 @@ describe('cb chain replay', () => {
         await powers.getOrLoad('k', () => 'cached power');
         expect(powers.peekLocal('k')).toBe('cached power');
         process.env.REDIS_URL = REDIS_TEST_URL;
+        process.env.CB_REDIS_KEY_PREFIX = prefix;
         const { exitCode } = await cb('chain', 'replay', '--from-block', String(startBlock), '--json');
         expect(exitCode).toBeUndefined();
         const until = Date.now() + 5000;
@@ -152,7 +155,9 @@ describe('cb chain replay', () => {
         expect(powers.peekLocal('k')).toBeUndefined();
       } finally {
         delete process.env.REDIS_URL;
+        delete process.env.CB_REDIS_KEY_PREFIX;
         await server.close();
+        await deleteRedisKeys(prefix);
       }
     },
   );
