@@ -32,7 +32,7 @@
  * The probes (`/healthz`, `/readyz`, `/metrics`) are never shed: an overloaded instance must still
  * say so. Either limit at 0 is off.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ExposedUnavailableError } from '../../platform/errors.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import { globalPlugin } from './global-plugin.ts';
@@ -60,33 +60,32 @@ export const loadSheddingPlugin = globalPlugin<LoadSheddingOptions>(
     if (maxInFlight <= 0 && maxQueueMs <= 0) return;
     let inFlight = 0;
     const counted = new WeakSet<FastifyRequest>();
-    const shed = (reason: (typeof REASONS)[number], message: string) => {
+    const shed = (reply: FastifyReply, reason: (typeof REASONS)[number], message: string) => {
       metrics.httpRequestsShed.inc({ reason });
+      reply.header('retry-after', '1');
       // Its message says which limit and by how much: no internals, and what a client's retry needs.
       return new ExposedUnavailableError('CB_OVERLOADED', message);
     };
     app.addHook('onRequest', (request, reply, done) => {
       if (PROBES.has(request.url.split('?', 1)[0]!)) return done();
-      if (maxInFlight > 0 && inFlight >= maxInFlight) {
-        reply.header('retry-after', '1');
+      if (maxInFlight > 0 && inFlight >= maxInFlight)
         return done(
           shed(
+            reply,
             'in_flight',
             `this instance is serving its maximum of ${maxInFlight} requests at once (CB_HTTP_MAX_IN_FLIGHT); retry shortly`,
           ),
         );
-      }
       if (maxQueueMs > 0) {
         const waited = queueAgeMs();
-        if (waited > maxQueueMs) {
-          reply.header('retry-after', '1');
+        if (waited > maxQueueMs)
           return done(
             shed(
+              reply,
               'queue',
               `this instance is over its capacity: requests wait ${Math.round(waited)} ms for the database, over its limit of ${maxQueueMs} ms (CB_HTTP_MAX_QUEUE_MS); retry shortly`,
             ),
           );
-        }
       }
       // A stream (Server-Sent Events) is refused at the cap but not counted: it lasts minutes and
       // costs a socket, not a worker; CB_SSE_MAX_STREAMS caps streams.

@@ -48,20 +48,23 @@ export async function recordHeartbeat(ctx: IncidentsContext, payload: Alertmanag
 export interface HeartbeatState {
   /** When the latest beat arrived; undefined: never. */
   lastAt: Date | undefined;
-  /** True while the silence alert is firing (an incident is open or was resolved by hand). */
-  silent: boolean;
+  /**
+   * When the silence alert firing now started (an incident is open, or was resolved by hand);
+   * undefined: it is not firing.
+   */
+  silentSince: Date | undefined;
 }
 
-/** The latest beat and whether the silence alert is firing. */
+/** The latest beat and the silence alert firing now, in one statement. */
 export async function heartbeatState(ctx: { db: Queryable }): Promise<HeartbeatState> {
-  const { rows } = await ctx.db.query<{ last_at: Date | null; silent: boolean }>(
+  const { rows } = await ctx.db.query<{ last_at: Date | null; silent_since: Date | null }>(
     `select (select last_at from ops_alert_heartbeat where id = 1) as last_at,
-            exists (select 1 from ops_incident_alerts
-                     where fingerprint = $1 and status = 'firing') as silent`,
+            (select max(starts_at) from ops_incident_alerts
+              where fingerprint = $1 and status = 'firing') as silent_since`,
     [SILENT_FINGERPRINT],
   );
   const r = rows[0];
-  return { lastAt: r?.last_at ?? undefined, silent: r?.silent === true };
+  return { lastAt: r?.last_at ?? undefined, silentSince: r?.silent_since ?? undefined };
 }
 
 /**
@@ -71,7 +74,7 @@ export async function heartbeatState(ctx: { db: Queryable }): Promise<HeartbeatS
  */
 export async function checkHeartbeat(ctx: IncidentsContext): Promise<'opened' | 'resolved' | 'none'> {
   const now = ctx.options.now();
-  const { lastAt, silent } = await heartbeatState(ctx);
+  const { lastAt, silentSince } = await heartbeatState(ctx);
   if (!lastAt) return 'none';
   const timeout = ctx.options.heartbeatTimeoutMs;
   const quietFor = now.getTime() - lastAt.getTime();
@@ -81,14 +84,8 @@ export async function checkHeartbeat(ctx: IncidentsContext): Promise<'opened' | 
     const result = await apply(ctx, 'firing', startsAt, now, quietFor);
     return result === 'created' || result === 'updated' ? 'opened' : 'none';
   }
-  if (!silent) return 'none';
-  const { rows } = await ctx.db.query<{ starts_at: Date }>(
-    `select starts_at from ops_incident_alerts where fingerprint = $1 and status = 'firing'
-      order by starts_at desc limit 1`,
-    [SILENT_FINGERPRINT],
-  );
-  const startsAt = rows[0]?.starts_at ?? now;
-  const result = await apply(ctx, 'resolved', startsAt, now, quietFor);
+  if (!silentSince) return 'none';
+  const result = await apply(ctx, 'resolved', silentSince, now, quietFor);
   return result === 'resolved' || result === 'updated' ? 'resolved' : 'none';
 }
 

@@ -173,8 +173,6 @@ async function send(
   return { reached, failures };
 }
 
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
 /** The failure of a recipient not tried because the run was stopped (retried by the next run). */
 const stopped = (signal: AbortSignal) =>
   new NotifyError('OPS_NOTIFY_FAILED', `not tried: stopped: ${reasonText(signal.reason)}`, {
@@ -273,7 +271,7 @@ async function attempt(
       },
     };
   }
-  const errors = result.failures.map((f) => errorText(f.error));
+  const errors = result.failures.map((f) => reasonText(f.error));
   const final = !result.failures.some((f) => isRetryable(f.error)) || job.retryCount >= job.retryLimit;
   const lastError = errors.join('; ').slice(0, 1000);
   ctx.metrics.notifications.inc({ channel: n.channel, result: final ? 'failed' : 'retried' });

@@ -37,7 +37,7 @@ export function snippet(text: string, max = 200): string {
   return redactString(line.length > max ? `${line.slice(0, max)}…` : line);
 }
 
-/** What an abort reason says (an Error's message, or the value). */
+/** What an error or an abort reason says (an Error's message, or the value). */
 export function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
 }
