@@ -320,14 +320,20 @@ const fingerprintOf = (...parts: string[]) =>
  * A break is accepted by a later record of action {@link ACCEPT_BREAK_ACTION} whose own content is
  * intact and that names the break's fingerprint: the record of an operator having looked into it.
  * Accepted breaks stay in the report; only the others make it not ok.
+ *
+ * `signal` (the job's expiry, a stop) is checked before the snapshot is opened and before each
+ * page of {@link VERIFY_PAGE} rows: once aborted, no further page is read and the verification throws the signal's reason — an
+ * unfinished verification has no result.
  */
 export async function verifyAudit(
   db: Db,
   options: {
     anchor?: { seq: string; hash: string } | undefined;
     onProgress?: (checked: number) => void;
+    signal?: AbortSignal | undefined;
   } = {},
 ): Promise<AuditVerifyReport> {
+  options.signal?.throwIfAborted();
   // One snapshot: appends and a retention cut committed meanwhile are not half seen (a head read
   // before rows written after it would look like a broken chain).
   return readSnapshot(db, (q) => verifyIn(q, options));
@@ -360,6 +366,7 @@ async function verifyIn(
   let anchorMatches: boolean | undefined;
   let after = BigInt(head.pruned_through);
   for (;;) {
+    options.signal?.throwIfAborted();
     const { rows } = await db.query<Row>(
       `select ${COLUMNS} from audit_log where audit_log.seq > $1::bigint order by audit_log.seq limit ${VERIFY_PAGE}`,
       [after.toString()],

@@ -61,14 +61,42 @@ export interface AuditJobDeps {
  * One run of the job: prune past the retention, verify, record the verification (every process's
  * sampler exports it; this one at once). A verification that cannot be recorded fails the run, to
  * be retried: unrecorded, it would reach no gauge.
+ *
+ * A run past the job's 3-hour expiry (or a stop's grace period) follows `signal`: no pruning once
+ * aborted, no further page of the chain read, and no verification recorded (an unfinished one has
+ * no result; the latest recorded stays exported, and its age shows the gap) — the run logs how far
+ * it got and throws the signal's reason, instead of going on alongside its retry.
  */
-export async function runAuditJob(deps: AuditJobDeps): Promise<{ pruned: number; ok: boolean }> {
+export async function runAuditJob(
+  deps: AuditJobDeps,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<{ pruned: number; ok: boolean }> {
   const now = (deps.now ?? (() => new Date()))();
+  const signal = options.signal;
+  signal?.throwIfAborted();
   const pruned =
     deps.retentionDays > 0
       ? await pruneAudit(deps.db, new Date(now.getTime() - deps.retentionDays * 86_400_000))
       : 0;
-  const { report, notRecorded } = await verifyAndRecordAudit(deps.db, { trigger: 'job' });
+  let checked = 0;
+  let verified: Awaited<ReturnType<typeof verifyAndRecordAudit>>;
+  try {
+    verified = await verifyAndRecordAudit(deps.db, {
+      trigger: 'job',
+      signal,
+      onProgress: (n) => {
+        checked = n;
+      },
+    });
+  } catch (err) {
+    if (signal?.aborted)
+      deps.logger.warn('audit trail verification stopped, not recorded', {
+        context: { reason: reasonOf(signal.reason) },
+        metrics: { checked, pruned },
+      });
+    throw err;
+  }
+  const { report, notRecorded } = verified;
   const fields = {
     context: { head: report.head.seq, prunedThrough: report.prunedThrough, ...(report.broken ?? {}) },
     metrics: { checked: report.checked, pruned },
@@ -81,10 +109,12 @@ export async function runAuditJob(deps: AuditJobDeps): Promise<{ pruned: number;
 }
 
 export function registerAuditJob(jobs: Jobs, deps: AuditJobDeps): void {
-  jobs.register(auditJob, async () => {
-    await runAuditJob(deps);
+  jobs.register(auditJob, async (job) => {
+    await runAuditJob(deps, { signal: job.signal });
   });
 }
+
+const reasonOf = (reason: unknown): string => (reason instanceof Error ? reason.message : String(reason));
 
 /**
  * At a worker's start: a trail never verified (a fresh install, or one just upgraded to recorded

@@ -5,11 +5,12 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import type { Db } from '../../platform/db/create-db.ts';
-import { createJobs, type Jobs } from '../../platform/jobs/index.ts';
+import { watchedDb } from '../../platform/db/test-support.ts';
+import { createJobs, type Jobs, JobsStoppingError, JobTimeoutError } from '../../platform/jobs/index.ts';
 import { createTestCommon, createTestDb } from '../../platform/jobs/test-support.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
 import { createMetrics, type Metrics } from '../../platform/metrics.ts';
-import { appendAudit } from './audit-log.ts';
+import { type AuditRecord, appendAudit, rowHash } from './audit-log.ts';
 import { registerAuditJob, runAuditJob, sendAuditJobIfNeverVerified } from './audit-trail.ts';
 import {
   readAuditVerifications,
@@ -61,6 +62,50 @@ async function append(n: number): Promise<{ seq: string; hash: string }[]> {
       }),
     );
   return rows;
+}
+
+/**
+ * `n` intact records after the head in one statement (what `n` appends would write; thousands of
+ * separate appends would take seconds), `at` days ago.
+ */
+async function appendMany(n: number, daysAgo = 0): Promise<void> {
+  const head = (
+    await db.query<{ seq: string; hash: string }>('select seq::text as seq, hash from audit_head')
+  ).rows[0]!;
+  const at = new Date(Date.now() - daysAgo * 86_400_000).toISOString();
+  const rows: AuditRecord[] = [];
+  let prevHash = head.hash;
+  for (let i = 1; i <= n; i++) {
+    const content: Omit<AuditRecord, 'hash'> = {
+      seq: (BigInt(head.seq) + BigInt(i)).toString(),
+      at,
+      actorKind: 'api_key',
+      actor: 'ops',
+      action: 'PUT /v1/achievements/:id',
+      target: `id=${i}`,
+      outcome: 'ok',
+      status: 200,
+      requestId: null,
+      traceId: null,
+      details: {},
+      prevHash,
+    };
+    prevHash = rowHash(content);
+    rows.push({ ...content, hash: prevHash });
+  }
+  await db.query(
+    `insert into audit_log (seq, at, actor_kind, actor, action, target, outcome, status, details, prev_hash, hash)
+     select seq, $2::timestamptz, 'api_key', 'ops', 'PUT /v1/achievements/:id', target, 'ok', 200, '{}'::jsonb, prev_hash, hash
+       from unnest($1::bigint[], $3::text[], $4::text[], $5::text[]) as r(seq, target, prev_hash, hash)`,
+    [
+      rows.map((r) => r.seq),
+      at,
+      rows.map((r) => r.target),
+      rows.map((r) => r.prevHash),
+      rows.map((r) => r.hash),
+    ],
+  );
+  await db.query('update audit_head set seq = $1, hash = $2 where id', [rows.at(-1)!.seq, prevHash]);
 }
 
 /** The sample of an unlabelled gauge, or undefined when it has none. */
@@ -218,6 +263,69 @@ describe('recorded audit verifications', () => {
       await db.query('drop trigger audit_verifications_refuse on audit_verifications');
       await db.query('drop function audit_verifications_refuse()');
     }
+    expect(await readAuditVerifications(db)).toEqual([]);
+  });
+});
+
+describe('a run of the job past its expiry', () => {
+  const reason = new JobTimeoutError('ops.audit', 10_800);
+  const pagesRead = (sent: string[]) =>
+    sent.filter((t) => /from audit_log where audit_log\.seq >/.test(t)).length;
+
+  test('behavior: it stops at its signal: no further page of the chain read, nothing recorded, the last result stays exported', async () => {
+    await appendMany(4500); // three pages of 2,000
+    const metrics = createMetrics();
+    expect(await runAuditJob({ db, metrics, logger: quiet, retentionDays: 0 })).toEqual({
+      pruned: 0,
+      ok: true,
+    });
+    const [intact] = await readAuditVerifications(db);
+    expect(intact).toMatchObject({ ok: true, checked: 4500 });
+
+    // The job expires while its first page is read.
+    const controller = new AbortController();
+    const { db: watched, sent } = watchedDb(db, (text) => {
+      if (/from audit_log where audit_log\.seq >/.test(text)) controller.abort(reason);
+    });
+    await expect(
+      runAuditJob(
+        { db: watched, metrics, logger: common.logger, retentionDays: 0 },
+        { signal: controller.signal },
+      ),
+    ).rejects.toBe(reason);
+    expect(pagesRead(sent)).toBe(1);
+    expect(sent.some((t) => t.includes('insert into audit_verifications'))).toBe(false);
+    // Not recorded: neither a false "ok" nor a false "broken"; the last verification stays exported.
+    expect(await readAuditVerifications(db, 10)).toEqual([intact]);
+    const other = createMetrics();
+    await sampleAuditVerifications(db, other);
+    expect(await gauge(other, 'cb_audit_chain_ok')).toBe(1);
+    expect(await gauge(other, 'cb_audit_last_verify_timestamp_seconds')).toBe(
+      Date.parse(intact!.finishedAt) / 1000,
+    );
+    expect(
+      common.lines().findLast((l) => l.message === 'audit trail verification stopped, not recorded'),
+    ).toMatchObject({
+      level: 'WARN',
+      context: { reason: reason.message },
+      metrics: { checked: 2000, pruned: 0 },
+    });
+  });
+
+  test('behavior: the job hands its signal down: once expired, it prunes nothing and reads nothing', async () => {
+    await appendMany(3, 30); // past a 7-day retention
+    let handler: ((job: { signal: AbortSignal }) => Promise<void>) | undefined;
+    const jobs = {
+      register: (_def: unknown, h: (job: { signal: AbortSignal }) => Promise<void>) => {
+        handler = h;
+      },
+    } as unknown as Jobs;
+    const { db: watched, sent } = watchedDb(db);
+    registerAuditJob(jobs, { db: watched, metrics: createMetrics(), logger: quiet, retentionDays: 7 });
+    const stopping = new JobsStoppingError(); // a stop's grace period ran out
+    await expect(handler!({ signal: AbortSignal.abort(stopping) })).rejects.toBe(stopping);
+    expect(sent).toEqual([]);
+    expect((await db.query('select count(*)::int as n from audit_log')).rows).toEqual([{ n: 3 }]);
     expect(await readAuditVerifications(db)).toEqual([]);
   });
 });

@@ -9,6 +9,11 @@
  * result is exported everywhere and survives restarts and the worker that produced it; the alerts
  * AuditTrailBroken and AuditVerificationOverdue read them.
  *
+ * A verification that does not finish is not recorded — neither one the database failed under nor
+ * one stopped by its signal (the job's expiry, a stop): it has no result, and recording it as
+ * broken would page for a chain nobody found broken. The age of the latest recorded verification
+ * shows it (AuditVerificationOverdue).
+ *
  * `ok` is the chain's own state. An anchor that does not match (`cb audit verify --anchor`) is
  * recorded beside it and makes the command exit 3, but does not turn `ok` — and the P1 alert — on
  * and off between a manual check and the next daily one.
@@ -77,7 +82,9 @@ function anchorResult(report: AuditVerifyReport): boolean | null {
 
 /**
  * Verifies the chain (verifyAudit) and records the result. The report is returned even when its
- * record cannot be written (`notRecorded`): the caller decides whether that fails it.
+ * record cannot be written (`notRecorded`): the caller decides whether that fails it. Once
+ * `signal` is aborted no further page is read and nothing is recorded — not even a finished
+ * verification, whose job already counts as failed and is retried: it throws the signal's reason.
  */
 export async function verifyAndRecordAudit(
   db: Db,
@@ -85,11 +92,13 @@ export async function verifyAndRecordAudit(
     trigger: AuditVerifyTrigger;
     anchor?: { seq: string; hash: string } | undefined;
     onProgress?: (checked: number) => void;
+    signal?: AbortSignal | undefined;
   },
 ): Promise<{ report: AuditVerifyReport; notRecorded: Error | undefined }> {
   const { trigger, ...verifyOptions } = options;
   const startedAt = new Date();
   const report = await verifyAudit(db, verifyOptions);
+  options.signal?.throwIfAborted();
   try {
     await recordAuditVerification(db, { trigger, startedAt, report });
     return { report, notRecorded: undefined };

@@ -10,8 +10,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { TEST_DRIVER } from '../../../test/services.ts';
 import { loadConfig } from '../../platform/config.ts';
 import type { Db } from '../../platform/db/create-db.ts';
+import { watchedDb } from '../../platform/db/test-support.ts';
 import { ConfigError } from '../../platform/errors.ts';
-import { createJobs, type Jobs } from '../../platform/jobs/index.ts';
+import { createJobs, type Jobs, JobsStoppingError, JobTimeoutError } from '../../platform/jobs/index.ts';
 import { createTestCommon, createTestDb } from '../../platform/jobs/test-support.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
@@ -251,6 +252,78 @@ describe('the daily capacity sample', () => {
       daysAgo(30),
       today(),
     ]);
+  });
+
+  test('behavior: a run whose job expired stops at its signal: no further statement, no sample written, nothing pruned', async () => {
+    const reason = new JobTimeoutError('ops.capacity', 900);
+    const m: CapacityMeasurement = {
+      databaseBytes: 1,
+      tables: {},
+      dbDisk: null,
+      dbDiskNote: 'test',
+      disks: [],
+      cpuCores: 1,
+      usageObservedSeconds: 0,
+      hostCpuPeak: null,
+      hostCpuMean: null,
+      processCpuPeak: null,
+      memoryPeak: null,
+      memoryTotalBytes: 1,
+      network: null,
+    };
+    const old = new Date(Date.now() - 401 * 86_400_000).toISOString().slice(0, 10);
+    await recordCapacitySample(db, m, { instance: 'old', day: old });
+    await recordCapacitySample(db, m, { instance: 'earlier-today' });
+    const samples = async () =>
+      (await readCapacitySamples(db, { sinceDay: '2000-01-01' })).map((s) => [s.day, s.instance]);
+    const before = await samples();
+    expect(before).toEqual([
+      [old, 'old'],
+      [today(), 'earlier-today'],
+    ]);
+
+    // Expired while the table sizes were read: nothing further is asked.
+    let controller = new AbortController();
+    const first = watchedDb(db, (text) => {
+      if (text.includes('pg_total_relation_size')) controller.abort(reason);
+    });
+    await expect(runCapacityJob(deps({ db: first.db }), { signal: controller.signal })).rejects.toBe(reason);
+    expect(first.sent).toHaveLength(1);
+    expect(first.sent[0]).toContain('pg_total_relation_size');
+
+    // Expired once measured (the usage figures are the last thing read): the day's row is not
+    // written, the old one not pruned.
+    controller = new AbortController();
+    const expiring: UsageTracker = {
+      ...watchedTracker(),
+      summary: () => {
+        controller.abort(reason);
+        return undefined;
+      },
+    };
+    const last = watchedDb(db);
+    await expect(
+      runCapacityJob(deps({ db: last.db, usage: expiring }), { signal: controller.signal }),
+    ).rejects.toBe(reason);
+    expect(last.sent.some((t) => /insert into capacity_samples|delete from capacity_samples/.test(t))).toBe(
+      false,
+    );
+    expect(await samples()).toEqual(before);
+  });
+
+  test('behavior: the job hands its signal to the run: an expired job sends nothing', async () => {
+    let handler: ((job: { signal: AbortSignal }) => Promise<void>) | undefined;
+    const jobs = {
+      register: (_def: unknown, h: (job: { signal: AbortSignal }) => Promise<void>) => {
+        handler = h;
+      },
+    } as unknown as Jobs;
+    const { db: watched, sent } = watchedDb(db);
+    registerCapacityJob(jobs, deps({ db: watched }));
+    const reason = new JobsStoppingError(); // a stop's grace period ran out
+    await expect(handler!({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(sent).toEqual([]);
+    expect(await readCapacitySamples(db, { sinceDay: '2000-01-01' })).toEqual([]);
   });
 
   test('behavior: CB_CAPACITY_SCHEDULE defaults to daily at 05:47 UTC, `off` turns it off, a bad cron is refused', () => {

@@ -5,6 +5,11 @@
  * traffic of the last 24 hours, writes the day's row of `capacity_samples` (a rerun the same day replaces it) and deletes
  * rows past 400 days. A worker starting on a day without a sample sends the job at once, so a new
  * install has its first point on day one (its CPU and network figures follow with the scheduled run).
+ *
+ * A run past the job's 15-minute expiry (or a stop's grace period) follows the job's signal: it
+ * sends no further statement, writes no sample and prunes nothing, and throws the signal's reason
+ * (the job is retried; a rerun that day writes the day's row). A run that fails is not recorded:
+ * `capacity_samples` holds measurements only, and a day without one is a gap in the history.
  */
 import { Type } from 'typebox';
 import type { Db } from '../../platform/db/create-db.ts';
@@ -32,17 +37,27 @@ export function capacityJob(cron: string) {
   });
 }
 
-export interface CapacityJobDeps extends Omit<MeasureCapacityOptions, 'dataDir'> {
+export interface CapacityJobDeps extends Omit<MeasureCapacityOptions, 'dataDir' | 'signal'> {
   db: Db;
   metrics: Metrics;
   logger: Logger;
   config: { capacitySchedule: string | undefined; dataDir: string; instance: string };
 }
 
-/** One run: measure, write today's row, prune, and export the forecast at once. Returns the day written. */
-export async function runCapacityJob(deps: CapacityJobDeps): Promise<{ day: string; pruned: number }> {
-  const m = await measureCapacity(deps.db, { ...deps, dataDir: deps.config.dataDir });
+/**
+ * One run: measure, write today's row, prune, and export the forecast at once. Returns the day
+ * written. Once `signal` is aborted, nothing further is sent or written: it throws the reason.
+ */
+export async function runCapacityJob(
+  deps: CapacityJobDeps,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<{ day: string; pruned: number }> {
+  const { signal } = options;
+  const m = await measureCapacity(deps.db, { ...deps, dataDir: deps.config.dataDir, signal });
+  // Expired while measuring: the job already counts as failed and is retried; its retry writes the row.
+  signal?.throwIfAborted();
   const day = await recordCapacitySample(deps.db, m, { instance: deps.config.instance });
+  signal?.throwIfAborted();
   const pruned = await pruneCapacitySamples(deps.db);
   deps.logger.info('capacity sampled', {
     context: {
@@ -85,8 +100,8 @@ export function registerCapacityJob(
     return undefined;
   }
   const def = capacityJob(cron);
-  jobs.register(def, async () => {
-    await runCapacityJob(deps);
+  jobs.register(def, async (job) => {
+    await runCapacityJob(deps, { signal: job.signal });
   });
   return def;
 }

@@ -64,17 +64,26 @@ export interface MeasureCapacityOptions {
   dataDir: string;
   /** This process's CPU, memory and network readings (a worker's); none: the figures are null. */
   usage?: UsageTracker | undefined;
+  /**
+   * Checked before each statement: once aborted (the job's expiry, a stop), no further one is sent
+   * and the signal's reason is thrown.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** Measures the database, its disk, the watched mounts and the tracked CPU, memory and network, now. */
 export async function measureCapacity(db: Db, options: MeasureCapacityOptions): Promise<CapacityMeasurement> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
   const tables = Object.fromEntries(
     [...(await readTableSizes(db, options.schemas))].sort(([a], [b]) => (a < b ? -1 : 1)),
   );
+  signal?.throwIfAborted();
   const { rows } = await db.query<{ bytes: string }>(
     'select pg_database_size(current_database())::text as bytes',
   );
-  const { disk, note } = await databaseDisk(db, options.dataDir);
+  signal?.throwIfAborted();
+  const { disk, note } = await databaseDisk(db, options.dataDir, signal);
   const disks: CapacityMeasurement['disks'] = [];
   for (const mount of new Set(options.mounts)) {
     if (mount.startsWith('memory://')) continue;
@@ -115,6 +124,7 @@ export async function measureCapacity(db: Db, options: MeasureCapacityOptions): 
 async function databaseDisk(
   db: Db,
   dataDir: string,
+  signal: AbortSignal | undefined,
 ): Promise<{ disk: CapacityMeasurement['dbDisk']; note: string | null }> {
   if (db.driver === 'pglite') {
     if (dataDir.startsWith('memory://'))
@@ -132,6 +142,7 @@ async function databaseDisk(
       disk: null,
       note: `PostgreSQL runs on another host (${addr}): its disk cannot be seen from here; watch it there (node_exporter: HostDiskHigh, HostDiskFillingUp)`,
     };
+  signal?.throwIfAborted();
   let dir: string;
   try {
     const setting = await db.query<{ dir: string }>("select current_setting('data_directory') as dir");

@@ -5,6 +5,10 @@
  * set in force, records the run (cross_system_runs) and exports it at once; every process's sampler
  * exports the latest run after that. It only reports: asking for missing mints is
  * `cb reconcile systems --fix`, an operator's decision.
+ *
+ * A run past the job's 15-minute expiry (or a stop's grace period) follows the job's signal: it
+ * sends no further statement, writes no fix, and is recorded as failed with the signal's reason
+ * (the last comparison stays exported) instead of going on alongside its retry.
  */
 import { Type } from 'typebox';
 import type { Db } from '../../platform/db/create-db.ts';
@@ -40,23 +44,40 @@ export interface CrossSystemRunDeps {
  */
 export async function runRecordedCrossSystem(
   deps: CrossSystemRunDeps,
-  options: { trigger: CrossSystemTrigger; fix?: boolean; limit?: number; graceSeconds?: number },
+  options: {
+    trigger: CrossSystemTrigger;
+    fix?: boolean;
+    limit?: number;
+    graceSeconds?: number;
+    /**
+     * The job's signal: once aborted, no further statement and no fix write; the run is recorded
+     * as failed with its reason, which is thrown. `cb reconcile systems` passes none.
+     */
+    signal?: AbortSignal | undefined;
+  },
 ): Promise<CrossSystemReport> {
   const startedAt = new Date();
   const fix = options.fix === true;
+  const signal = options.signal;
   let report: CrossSystemReport;
   try {
-    report = await checkCrossSystem(deps.db, await deps.weights(), {
+    signal?.throwIfAborted();
+    const weights = await deps.weights();
+    report = await checkCrossSystem(deps.db, weights, {
       fix,
       limit: options.limit,
       graceSeconds: options.graceSeconds,
+      signal,
     });
+    // Aborted during the last read: the job already counts as failed and is retried, so this run
+    // records the abort, not a result that would land beside its retry's.
+    signal?.throwIfAborted();
   } catch (err) {
     await recordCrossSystemRun(deps.db, {
       trigger: options.trigger,
       fix,
       startedAt,
-      outcome: { error: err as Error },
+      outcome: { error: asError(err) },
     });
     throw err;
   }
@@ -94,7 +115,10 @@ export function registerCrossSystemJob(
     jobs.unschedule('ops.cross-system');
     return;
   }
-  jobs.register(crossSystemJob(cron), async () => {
-    await runRecordedCrossSystem(deps, { trigger: 'schedule' });
+  jobs.register(crossSystemJob(cron), async (job) => {
+    await runRecordedCrossSystem(deps, { trigger: 'schedule', signal: job.signal });
   });
 }
+
+/** An abort's reason may be any value (`abort()` without one gives a DOMException). */
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));

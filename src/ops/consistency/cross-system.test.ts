@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { testDatabaseTarget } from '../../../test/services.ts';
 import { createDb, type Db } from '../../platform/db/create-db.ts';
 import { migrate } from '../../platform/db/migrate.ts';
-import type { Jobs } from '../../platform/jobs/index.ts';
+import { watchedDb } from '../../platform/db/test-support.ts';
+import { type Jobs, JobTimeoutError } from '../../platform/jobs/index.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
 import { type CrossSystemWeights, checkCrossSystem } from './cross-system.ts';
@@ -205,6 +206,68 @@ describe('checkCrossSystem', () => {
     expect(await clean.registry.metrics()).toContain('cb_cross_system_differences{kind="not_earned"} 0');
   });
 
+  test('behavior: a run whose job expired stops at its signal: no further statement, no fix write, recorded as failed', async () => {
+    const reason = new JobTimeoutError('ops.cross-system', 900);
+    const expired = (abortAt: 'weights' | 'differences') => {
+      const controller = new AbortController();
+      const { db: tracked, sent } = watchedDb(db, (text) => {
+        // The read of the differences answered: the job expires before the totals are asked for.
+        if (abortAt === 'differences' && text.includes('union all') && !text.includes('insert'))
+          controller.abort(reason);
+      });
+      const deps = {
+        db: tracked,
+        metrics: createMetrics(),
+        logger,
+        weights: async () => {
+          if (abortAt === 'weights') controller.abort(reason);
+          return weights;
+        },
+      };
+      return { deps, sent, signal: controller.signal };
+    };
+    /** A statement's first three words. */
+    const opening = (text: string) => text.trim().split(/\s+/).slice(0, 3).join(' ');
+    const runs = async () =>
+      (
+        await db.query<{ fix: boolean; error: string | null; differences: unknown }>(
+          'select fix, error, differences from cross_system_runs order by id',
+        )
+      ).rows;
+    await unlock(alice, 'first-commit'); // no mint request: what a fix would ask for
+
+    // Expired while the catalogue was read: the fix writes nothing, no comparison is sent.
+    const early = expired('weights');
+    await expect(
+      runRecordedCrossSystem(early.deps, { trigger: 'schedule', fix: true, signal: early.signal }),
+    ).rejects.toBe(reason);
+    expect(early.sent.map(opening)).toEqual([
+      'insert into cross_system_runs',
+      'delete from cross_system_runs',
+    ]);
+    expect((await db.query('select 1 from ach_mint_outbox')).rows).toEqual([]);
+    expect(await runs()).toEqual([{ fix: true, error: reason.message, differences: null }]);
+
+    // Expired between the two reads of the snapshot: the totals are never asked for, no result is
+    // recorded as the run's — its retry does that.
+    const late = expired('differences');
+    await expect(
+      runRecordedCrossSystem(late.deps, { trigger: 'schedule', signal: late.signal }),
+    ).rejects.toBe(reason);
+    expect(late.sent.map(opening)).toEqual([
+      'set transaction isolation',
+      'with catalogue as',
+      'insert into cross_system_runs', // the failure, recorded
+      'delete from cross_system_runs',
+    ]);
+    expect((await runs())[1]).toEqual({ fix: false, error: reason.message, differences: null });
+
+    // Nothing comparable was recorded: no gauge is exported from these runs.
+    const sampled = createMetrics();
+    await sampleCrossSystemRuns(db, sampled);
+    expect(await sampled.registry.metrics()).not.toMatch(/^cb_cross_system_differences\{/m);
+  });
+
   test('default: before any run nothing is exported (absent, not 0)', async () => {
     const fresh = createMetrics();
     await sampleCrossSystemRuns(db, fresh);
@@ -215,9 +278,12 @@ describe('checkCrossSystem', () => {
 
   test('default: the job is scheduled hourly from CB_CROSS_SYSTEM_SCHEDULE, and unscheduled when off', async () => {
     const calls: string[] = [];
-    let handler: (() => Promise<void>) | undefined;
+    let handler: ((job: { signal: AbortSignal }) => Promise<void>) | undefined;
     const jobs = {
-      register: (def: { queue: string; schedule?: { cron: string } }, h: () => Promise<void>) => {
+      register: (
+        def: { queue: string; schedule?: { cron: string } },
+        h: (job: { signal: AbortSignal }) => Promise<void>,
+      ) => {
         calls.push(`register ${def.queue} ${def.schedule?.cron}`);
         handler = h;
       },
@@ -229,8 +295,15 @@ describe('checkCrossSystem', () => {
     expect(calls).toEqual(['register ops.cross-system 23 * * * *', 'unschedule ops.cross-system']);
     // The registered handler is the recorded whole-community run.
     await unlock(alice, 'first-commit');
-    await handler!();
-    const { rows } = await db.query<{ trigger: string }>('select trigger from cross_system_runs');
-    expect(rows).toEqual([{ trigger: 'schedule' }]);
+    await handler!({ signal: new AbortController().signal });
+    // It follows the job's signal: a job already expired compares nothing and is recorded failed.
+    await expect(handler!({ signal: AbortSignal.abort(new Error('expired')) })).rejects.toThrow('expired');
+    const { rows } = await db.query<{ trigger: string; error: string | null }>(
+      'select trigger, error from cross_system_runs order by id',
+    );
+    expect(rows).toEqual([
+      { trigger: 'schedule', error: null },
+      { trigger: 'schedule', error: 'expired' },
+    ]);
   });
 });

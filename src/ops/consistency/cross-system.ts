@@ -34,6 +34,11 @@
  * reported. The check reads; only `fix` writes (mint requests, the achievement system's own rows).
  * It is the one place that reads both systems' tables, in one read-only statement per question,
  * so the view is taken at one instant of each.
+ *
+ * `signal` (the scheduled job's expiry, a stop's grace period) is checked before each statement:
+ * once aborted, no further statement is sent — in particular no `fix` write — and the check throws
+ * the signal's reason. A statement already running is not cut (the Db layer cannot cancel one); it
+ * is one of three or four, each a single pass over the unlocks and badges.
  */
 import type { Db } from '../../platform/db/create-db.ts';
 
@@ -64,6 +69,8 @@ export interface CrossSystemOptions {
   limit?: number | undefined;
   /** Ask for the mint of each `no_mint_request` (the same request an unlock writes). */
   fix?: boolean | undefined;
+  /** Stops the check before its next statement (no further read, no `fix` write); see the module doc. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface CrossSystemDifference {
@@ -200,9 +207,11 @@ export async function checkCrossSystem(
   const ids = keys.map((k) => weights.byKey.get(k)!.achievementId);
   const params = [keys, ids, graceSeconds, member];
   const checkedAt = new Date().toISOString();
+  const signal = options.signal;
 
   let mintRequested = 0;
   if (options.fix) {
+    signal?.throwIfAborted();
     // The achievement system's own repair: the request its unlock should have written.
     const { rows } = await db.query<{ n: number }>(
       `with missing as (${DIFFERENCES_SQL})
@@ -218,8 +227,10 @@ export async function checkCrossSystem(
   }
 
   // One snapshot for both reads: the counts and the list describe the same instant.
+  signal?.throwIfAborted();
   const { rows, totals } = await db.transaction(async (tx) => {
     await tx.query('set transaction isolation level repeatable read, read only');
+    signal?.throwIfAborted();
     const found = await tx.query<{
       kind: CrossSystemKind | 'minting';
       member: string;
@@ -227,6 +238,7 @@ export async function checkCrossSystem(
       achievement_id: string | null;
       tokens: string[];
     }>(`${DIFFERENCES_SQL} order by member, key, kind`, params);
+    signal?.throwIfAborted();
     const totals = await tx.query<{ unlocks: number; held: number; members: number }>(TOTALS_SQL, [member]);
     return { rows: found.rows, totals: totals.rows[0]! };
   });

@@ -31,3 +31,27 @@ export function interleavedDb(
     wrote: () => wrote,
   };
 }
+
+/**
+ * `db` with every statement sent through it — on the Db or inside one of its transactions — listed
+ * in `sent`, in order; `answered(text)` runs as each one answers. For a test that aborts a job's
+ * signal at a chosen statement (as its expiry would) and checks what the job sent after it.
+ */
+export function watchedDb(db: Db, answered: (text: string) => void = () => {}): { db: Db; sent: string[] } {
+  const sent: string[] = [];
+  const watched = (q: Queryable): Queryable['query'] =>
+    (async (text, params, options) => {
+      sent.push(text);
+      const result = await q.query(text, params, options);
+      answered(text);
+      return result;
+    }) as Queryable['query'];
+  return {
+    db: {
+      ...db,
+      query: watched(db),
+      transaction: (fn) => db.transaction((tx) => fn({ ...tx, query: watched(tx) })),
+    },
+    sent,
+  };
+}
