@@ -271,6 +271,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
   });
   const stopBackups = startBackupSampler({
     config,
+    db,
     metrics,
     logger: logger.child('backup'),
     intervalMs: config.dbSampleIntervalMs,
@@ -484,7 +485,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
       }),
       platform.incidents.routes,
       gov.routes(),
-      backupRoutes({ config }),
+      backupRoutes({ config, db }),
       auditRoutes({ db }),
       capacityRoutes({ db }),
     );

@@ -116,3 +116,114 @@ export async function testDatabaseTarget(): Promise<{
 export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
 }
+
+/** A PostgreSQL server of a test's own (initdb, postgres on a free port); `stop()` removes it. */
+export interface ScratchPostgres {
+  url: string;
+  /** The server's own directory (owned by the server's user; its data directory is `data/`). */
+  dir: string;
+  /** Runs `sql` as the superuser (one statement: ALTER SYSTEM cannot run in a transaction). */
+  exec(sql: string): Promise<void>;
+  /** Restarts the server (settings that need it, e.g. archive_mode). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The installed PostgreSQL server's programs (Debian: /usr/lib/postgresql/<major>/bin, the newest),
+ * or why there are none. Needed by the tests that change server-wide settings (WAL archiving), which
+ * must not touch the shared test server.
+ */
+export async function postgresServerBinaries(): Promise<string | undefined> {
+  const { readdir, access } = await import('node:fs/promises');
+  const root = '/usr/lib/postgresql';
+  const majors = (await readdir(root).catch(() => [] as string[]))
+    .filter((d) => /^\d+$/.test(d))
+    .sort((a, b) => Number(b) - Number(a));
+  for (const major of majors) {
+    const bin = `${root}/${major}/bin`;
+    if (
+      await access(`${bin}/initdb`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return bin;
+  }
+  if (IN_CI) throw new Error(`PostgreSQL server programs are required in CI and absent from ${root}/*/bin`);
+  return undefined;
+}
+
+/**
+ * Starts a throw-away PostgreSQL server with `settings` in its postgresql.conf (so ALTER SYSTEM can
+ * still override them), trust authentication, fsync off. As root, runs the server as `postgres` (it
+ * refuses root). About a second on the development machine.
+ */
+export async function startScratchPostgres(
+  bin: string,
+  settings: Record<string, string>,
+): Promise<ScratchPostgres> {
+  const { mkdtemp, appendFile, chown, rm } = await import('node:fs/promises');
+  const { tmpdir, userInfo } = await import('node:os');
+  const { join } = await import('node:path');
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { createServer } = await import('node:net');
+  const run = promisify(execFile);
+  const asRoot = userInfo().uid === 0;
+  const as = (cmd: string, args: string[]) =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args);
+  const port = await new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'cb-scratch-pg-'));
+  if (asRoot) {
+    const { stdout } = await run('id', ['-u', 'postgres']);
+    const { stdout: gid } = await run('id', ['-g', 'postgres']);
+    await chown(dir, Number(stdout.trim()), Number(gid.trim()));
+  }
+  const data = join(dir, 'data');
+  await as(`${bin}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  const conf = Object.entries({ fsync: 'off', ...settings })
+    .map(([k, v]) => `${k} = '${v.replaceAll("'", "''")}'\n`)
+    .join('');
+  await appendFile(join(data, 'postgresql.conf'), conf);
+  const pgCtl = (action: 'start' | 'restart') =>
+    as(`${bin}/pg_ctl`, [
+      '-D',
+      data,
+      '-w',
+      '-l',
+      join(dir, 'server.log'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      action,
+    ]);
+  await pgCtl('start');
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  return {
+    url,
+    dir,
+    async exec(sql) {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query(sql);
+      } finally {
+        await c.end();
+      }
+    },
+    async restart() {
+      await pgCtl('restart');
+    },
+    async stop() {
+      await as(`${bin}/pg_ctl`, ['-D', data, '-m', 'immediate', 'stop']).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,7 +1,8 @@
 /**
- * `cb backup create|list|verify|restore|drill`: full backups of the database, restore checks, the
- * restore itself, and timed recovery drills against the RTO/RPO (seed 5.3). The work is in
- * src/ops/backup; this file parses, prints and sets exit codes: 3 when a check or a drill fails.
+ * `cb backup create|list|verify|restore|drill|wal`: full backups of the database, restore checks,
+ * the restore itself, timed recovery drills against the RTO/RPO, and PostgreSQL's WAL archive (the
+ * incremental side) (seed 5.3). The work is in src/ops/backup; this file parses, prints and sets exit
+ * codes: 3 when a check, a drill or the archive fails.
  */
 import type { Command } from 'commander';
 import { VOTING_POWER_NAMESPACE } from '../governance/index.ts';
@@ -13,9 +14,11 @@ import {
   type DrillStep,
   formatDuration,
   listBackups,
+  readWalArchive,
   restoreBackup,
   runDrill,
   verifyBackup,
+  walArchiveView,
 } from '../ops/index.ts';
 import { createCache } from '../platform/cache/index.ts';
 import { settingsSnapshot } from '../platform/config.ts';
@@ -65,7 +68,7 @@ restores only with the key it was taken with (cb backup list shows its id).
 Schedule backups daily: CB_BACKUP_SCHEDULE (a worker takes them; the only way while cb start runs
 on the embedded database), or \`cb backup create\` from cron. Drill quarterly (\`cb backup drill\`);
 copy the directory off the host. Incremental backups and point-in-time recovery are WAL archiving's job
-(e.g. pgBackRest): see docs/operations.md.`,
+(e.g. pgBackRest): see docs/operations.md; cb backup wal shows whether it keeps up.`,
     )
     // After PGlite's dumpDataDir the process stays up with nothing left to do (under the tsx loader
     // `bin/cb.js` uses; not with plain node): a backup command ends the process itself once its
@@ -266,6 +269,62 @@ than the RTO, or the backup was older than the RPO.`,
         printLine(`report: ${report.file}`);
       }
       if (!report.ok) process.exitCode = 3;
+    });
+
+  backup
+    .command('wal')
+    .description(
+      "PostgreSQL's WAL archive (the incremental backups and point-in-time recovery; an archive tool such as pgBackRest in archive_command): whether the server archives, the last archived and failed segments, and the newest one's age against CB_WAL_ARCHIVE_MAX_AGE_SECONDS.",
+    )
+    .option('--json', 'print the status as JSON')
+    .addHelpText(
+      'after',
+      `
+Read from pg_stat_archiver and pg_settings (no privilege needed); cb exports the same as the
+cb_backup_wal_* gauges (alerts WalArchiveFailing, WalArchiveBehind). Exit code 3 when a problem is
+listed (not archiving, failing, behind, or archive_timeout off or longer than the maximum age). The
+embedded database has no WAL archive: its RPO comes from hourly full backups (docs/operations.md).`,
+    )
+    .action(async (opts: { json?: boolean }) => {
+      const config = cliConfig();
+      if (!config.databaseUrl)
+        throw new CliError(
+          'the embedded database has no WAL archive: schedule hourly full backups for an hour of RPO (docs/operations.md, "Backups and recovery drills")',
+          2,
+        );
+      const status = await withDatabase((ctx) => readWalArchive(ctx.db), { migrate: false });
+      if (!status) throw new CliError('no WAL archive status on this database', 2);
+      const view = walArchiveView(status, config.walArchiveMaxAgeSeconds, new Date());
+      if (opts.json) printJson(view);
+      else {
+        const when = (iso: string | null, wal: string | null) =>
+          iso ? `${wal ?? '?'}, ${age(iso)} ago (${iso})` : 'none';
+        printTable(
+          [
+            { field: 'archive_mode', value: view.mode },
+            {
+              field: 'archive_timeout',
+              value: view.timeoutSeconds === 0 ? 'off' : formatDuration(view.timeoutSeconds),
+            },
+            { field: 'archived', value: `${view.archivedCount} segments` },
+            { field: 'last archived', value: when(view.lastArchivedAt, view.lastArchivedWal) },
+            { field: 'failed', value: `${view.failedCount} attempts` },
+            { field: 'last failed', value: when(view.lastFailedAt, view.lastFailedWal) },
+            {
+              field: 'archived through',
+              value: !view.archiving
+                ? 'not archiving'
+                : view.ageSeconds === null
+                  ? 'unknown'
+                  : `${formatDuration(view.ageSeconds)} ago, max ${formatDuration(view.maxAgeSeconds)}`,
+            },
+          ],
+          ['field', 'value'],
+        );
+        printLine(view.ok ? 'WAL archive: ok' : 'WAL archive: PROBLEMS');
+        for (const p of view.problems) printLine(`- ${p}`);
+      }
+      if (!view.ok) process.exitCode = 3;
     });
 }
 

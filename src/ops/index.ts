@@ -84,6 +84,7 @@ export { type BackupsView, formatDuration } from './backup/backups-shape.ts';
 export { backupRoutes } from './backup/routes.ts';
 export { sampleBackups, startBackupSampler } from './backup/sampler.ts';
 export { type BackupManifest, listBackups } from './backup/store.ts';
+export { readWalArchive, walArchiveView } from './backup/wal-archive.ts';
 export {
   capacityJob,
   registerCapacityJob,

@@ -142,6 +142,7 @@ export interface Config {
   crossSystemSchedule: string | undefined;
   rtoSeconds: number;
   rpoSeconds: number;
+  walArchiveMaxAgeSeconds: number;
 }
 
 type Parser<T> = (raw: string) => T;
@@ -1299,6 +1300,15 @@ export const SETTINGS = [
       'Recovery point objective: the most data, in seconds, a restore may lose, i.e. the oldest the newest backup may be (26 h: a daily backup and slack). `cb backup drill` fails beyond it; the BackupTooOld alert fires.',
     default: () => 93_600,
     parse: int(60, 31_536_000),
+  }),
+  setting({
+    key: 'walArchiveMaxAgeSeconds',
+    env: 'CB_WAL_ARCHIVE_MAX_AGE_SECONDS',
+    defaultText: '3600',
+    description:
+      "PostgreSQL archiving its WAL (archive_mode on, an archive tool such as pgBackRest in archive_command): the oldest the newest archived segment may be before the WalArchiveBehind alert fires (1 h: the seed's hourly incremental backup). Set PostgreSQL's archive_timeout at or below it, so a quiet database still archives its newest changes. Without archiving it has no effect.",
+    default: () => 3600,
+    parse: int(60, 604_800),
   }),
 ] as const;
 

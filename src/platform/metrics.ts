@@ -686,6 +686,27 @@ export function createMetrics() {
       help: 'Recovery time measured by the newest drill (restore, check, start).',
       registers: r,
     }),
+    // PostgreSQL's WAL archive (incremental backups, point-in-time recovery), from pg_stat_archiver.
+    walArchiving: new Gauge({
+      name: 'cb_backup_wal_archiving',
+      help: '1 when PostgreSQL archives its WAL (archive_mode on or always), 0 when not or on the embedded database.',
+      registers: r,
+    }),
+    walLastArchived: new Gauge({
+      name: 'cb_backup_wal_last_archived_timestamp_seconds',
+      help: "When PostgreSQL last archived a WAL segment (pg_stat_archiver), or when the archiver's statistics were reset if nothing was archived since; 0: unknown.",
+      registers: r,
+    }),
+    walLastFailed: new Gauge({
+      name: 'cb_backup_wal_last_failed_timestamp_seconds',
+      help: 'When an attempt to archive a WAL segment last failed (pg_stat_archiver); 0: none since the statistics were reset.',
+      registers: r,
+    }),
+    walMaxAge: new Gauge({
+      name: 'cb_backup_wal_max_age_seconds',
+      help: 'The oldest the newest archived WAL segment may be (CB_WAL_ARCHIVE_MAX_AGE_SECONDS) before WalArchiveBehind fires.',
+      registers: r,
+    }),
 
     // ── Capacity (seed 8.1 资源需求分析), from the daily capacity_samples ──────
     // Read by every process's sampler: absent until there is a forecast.

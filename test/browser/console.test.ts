@@ -465,6 +465,10 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
       await page.getByRole('heading', { name: 'Backups' }).waitFor();
       await page.getByTestId('backup-status').getByText('no backup').waitFor();
       await page.getByText('no drill yet').waitFor();
+      // The embedded database has no WAL archive: the page says what gives it its RPO instead.
+      expect(await page.getByTestId('wal-archive').textContent()).toContain(
+        'The embedded database has no WAL archive',
+      );
 
       // What an operator's cron does: a backup, its check, a drill.
       const config = server.backupConfig;

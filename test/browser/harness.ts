@@ -165,7 +165,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     ...extra,
     chainOpsRoutes({ db: t.db, logger: createSilentLogger(), chain }),
     ...(chain ? [badgeRoutes({ db: t.db, catalogue: () => processor.catalogue() })] : []),
-    backupRoutes({ config: backupConfig }),
+    backupRoutes({ config: { ...backupConfig, walArchiveMaxAgeSeconds: 3600 }, db: t.db }),
     auditRoutes({ db: t.db }),
     ...webRoutes({
       db: t.db,

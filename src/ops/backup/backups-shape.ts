@@ -28,6 +28,33 @@ export interface DrillSummary {
   failure: string | null;
 }
 
+/** PostgreSQL's WAL archive (continuous, incremental; wal-archive.ts), as the server reports it. */
+export interface WalArchiveView {
+  /** `archive_mode`: off, on or always. */
+  mode: string;
+  archiving: boolean;
+  /** `archive_timeout`, s; 0 when off. */
+  timeoutSeconds: number;
+  /** CB_WAL_ARCHIVE_MAX_AGE_SECONDS: the oldest the newest archived segment may be. */
+  maxAgeSeconds: number;
+  archivedCount: number;
+  lastArchivedWal: string | null;
+  lastArchivedAt: string | null;
+  /** The last archived segment's time, or the statistics' reset when none was archived since (null when not archiving). */
+  archivedThrough: string | null;
+  /** Seconds since `archivedThrough`; null when unknown. */
+  ageSeconds: number | null;
+  failedCount: number;
+  lastFailedWal: string | null;
+  lastFailedAt: string | null;
+  /** The last attempt failed (after the last success). */
+  failing: boolean;
+  /** Archiving, keeping up, not failing, and archive_timeout within the maximum age. */
+  ok: boolean;
+  /** Each problem in a sentence; empty when ok. */
+  problems: string[];
+}
+
 export interface BackupsView {
   rpoSeconds: number;
   rtoSeconds: number;
@@ -49,6 +76,10 @@ export interface BackupsView {
     lastCheck: BackupVerification | null;
   }[];
   drills: DrillSummary[];
+  /** PostgreSQL's WAL archive; null on the embedded database or when it could not be read. */
+  wal: WalArchiveView | null;
+  /** Why `wal` could not be read (PostgreSQL only). */
+  walError: string | null;
   /** Manifests that could not be read: `file: reason`. */
   unreadable: string[];
 }

@@ -42,7 +42,15 @@ describe('GET /v1/ops/backups', () => {
     );
     const app = Fastify();
     await app.register(
-      backupRoutes({ config: { backupDir: dir, dataDir: dir, rpoSeconds: 93_600, rtoSeconds: 3600 } }),
+      backupRoutes({
+        config: {
+          backupDir: dir,
+          dataDir: dir,
+          rpoSeconds: 93_600,
+          rtoSeconds: 3600,
+          walArchiveMaxAgeSeconds: 3600,
+        },
+      }),
     );
     const reply = await app.inject({ method: 'GET', url: '/v1/ops/backups' });
     await app.close();

@@ -280,7 +280,7 @@ function AuditTable({ items }: { items: AuditRecordShape[] }) {
 function RecordDetails({ r }: { r: AuditRecordShape }) {
   return (
     <>
-      <dl className="audit-facts">
+      <dl className="facts">
         <dt>Record</dt>
         <dd>#{r.seq}</dd>
         <dt>At</dt>

@@ -1,10 +1,15 @@
 /**
  * Backups and recovery drills (GET /v1/ops/backups; seed 5.3): the newest backup's age against the
- * RPO, each backup with its last restore check, and the latest drills against the RTO. Taking,
+ * RPO, each backup with its last restore check, PostgreSQL's WAL archive (the incremental backups,
+ * point-in-time recovery) with its problems, and the latest drills against the RTO. Taking,
  * checking and restoring backups stay on the command line (`cb backup …`): they need the database's
  * tools and, for a restore, cb stopped.
  */
-import { type BackupsView, formatDuration as duration } from '../../../../src/ops/backup/backups-shape.ts';
+import {
+  type BackupsView,
+  formatDuration as duration,
+  type WalArchiveView,
+} from '../../../../src/ops/backup/backups-shape.ts';
 import { useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { formatDate, formatNumber, Loaded, Pill } from '../../ui.tsx';
@@ -110,6 +115,7 @@ function BackupsBody() {
                 </table>
               </div>
             ) : null}
+            <WalArchive wal={d.wal} error={d.walError} />
             <h2>Recovery drills</h2>
             {d.drills.length === 0 ? (
               <p className="muted">
@@ -163,5 +169,75 @@ function BackupsBody() {
         )}
       </Loaded>
     </section>
+  );
+}
+
+/** PostgreSQL's WAL archive: the state in a pill, the segments, and each problem in a sentence. */
+function WalArchive({ wal, error }: { wal: WalArchiveView | null; error: string | null }) {
+  return (
+    <div data-testid="wal-archive">
+      <h2>Continuous archive (WAL)</h2>
+      {error !== null ? (
+        <p>
+          <Pill tone="bad">unreadable</Pill> {error}
+        </p>
+      ) : wal === null ? (
+        <p className="muted">
+          The embedded database has no WAL archive: an hourly full backup (<code>CB_BACKUP_SCHEDULE</code>)
+          gives it an hour of RPO. On PostgreSQL, archive its WAL with an archive tool such as pgBackRest for
+          point-in-time recovery.
+        </p>
+      ) : (
+        <>
+          <p>
+            {!wal.archiving ? (
+              <Pill tone="warn">not archiving</Pill>
+            ) : wal.failing ? (
+              <Pill tone="bad">archiving FAILS</Pill>
+            ) : (
+              <Pill tone={wal.ok ? 'ok' : 'warn'}>
+                archived through {wal.ageSeconds === null ? 'unknown' : `${duration(wal.ageSeconds)} ago`},
+                max {duration(wal.maxAgeSeconds)}
+              </Pill>
+            )}
+          </p>
+          {wal.archiving ? (
+            <dl className="facts">
+              <dt>Last archived</dt>
+              <dd>
+                {wal.lastArchivedAt === null ? (
+                  'none'
+                ) : (
+                  <>
+                    <code>{wal.lastArchivedWal}</code> {formatDate(wal.lastArchivedAt)}
+                  </>
+                )}{' '}
+                ({formatNumber(wal.archivedCount, 0)} segments)
+              </dd>
+              <dt>Last failed</dt>
+              <dd>
+                {wal.lastFailedAt === null ? (
+                  'none'
+                ) : (
+                  <>
+                    <code>{wal.lastFailedWal}</code> {formatDate(wal.lastFailedAt)}
+                  </>
+                )}{' '}
+                ({formatNumber(wal.failedCount, 0)} attempts)
+              </dd>
+              <dt>archive_timeout</dt>
+              <dd>{wal.timeoutSeconds === 0 ? 'off' : duration(wal.timeoutSeconds)}</dd>
+            </dl>
+          ) : null}
+          {wal.problems.length > 0 ? (
+            <ul data-testid="wal-problems">
+              {wal.problems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          ) : null}
+        </>
+      )}
+    </div>
   );
 }
