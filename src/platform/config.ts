@@ -123,6 +123,7 @@ export interface Config {
   smtpUrl: string | undefined;
   smtpFrom: string | undefined;
   slackWebhookUrls: string | undefined;
+  externalHeartbeatUrl: string | undefined;
   twilioBaseUrl: string | undefined;
   twilioAccountSid: string | undefined;
   twilioAuthToken: string | undefined;
@@ -1154,6 +1155,16 @@ export const SETTINGS = [
       'Slack incoming-webhook URLs, `default=https://hooks…` (comma-separated, named); never logged.',
     default: () => undefined,
     parse: nonEmpty,
+  }),
+  setting({
+    key: 'externalHeartbeatUrl',
+    env: 'CB_EXTERNAL_HEARTBEAT_URL',
+    secret: true,
+    defaultText: '(unset: none)',
+    description:
+      "An external dead man's switch (a healthchecks.io, Dead Man's Snitch or Cronitor check's ping URL): `cb monitor up` has Alertmanager POST the always-firing AlertingHeartbeat there every minute, so the outside service pages when cb's host and its monitoring stop together. Set the check's period to a few minutes. Never logged.",
+    default: () => undefined,
+    parse: url(['http:', 'https:']),
   }),
   setting({
     key: 'twilioBaseUrl',

@@ -57,11 +57,12 @@ describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
         'CB_ALERT_WEBHOOK_URL',
         'CB_DIRECT_P0_EMAIL_CONFIGS',
         'CB_DIRECT_P0_SLACK_CONFIGS',
+        'CB_EXTERNAL_HEARTBEAT_CONFIGS',
       ]);
     }
   });
 
-  test('behavior: amtool check-config accepts both rendered variants, with and without the direct P0 Slack and e-mail receivers', async () => {
+  test('behavior: amtool check-config accepts both rendered variants, with and without the direct P0 Slack and e-mail receivers and the external heartbeat', async () => {
     const urlFile = join(dir, 'slack-p0-webhook');
     writeFileSync(urlFile, 'https://hooks.slack.example/services/T/B/X\n');
     const passwordFile = join(dir, 'smtp-p0-password');
@@ -82,8 +83,14 @@ describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
       ]),
     };
     const withEmail = { ...withSlack, CB_DIRECT_P0_EMAIL_CONFIGS: email.configs };
+    const withHeartbeat = {
+      ...withEmail,
+      CB_EXTERNAL_HEARTBEAT_CONFIGS: JSON.stringify([
+        { url: 'https://hc-ping.example/4b1f0c1e', send_resolved: false, max_alerts: 1 },
+      ]),
+    };
     for (const name of ['alertmanager.yml', 'alertmanager.test.yml'])
-      for (const v of [values, withSlack, withEmail]) {
+      for (const v of [values, withSlack, withEmail, withHeartbeat]) {
         const r = await run('amtool', ['check-config', renderTo(dir, name, v)]);
         expect(r.status, r.output).toBe(0);
         expect(r.output).toMatch(/SUCCESS/);
@@ -113,7 +120,13 @@ describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
       slack_configs: placeholder('CB_DIRECT_P0_SLACK_CONFIGS', '[]'),
       email_configs: placeholder('CB_DIRECT_P0_EMAIL_CONFIGS', '[]'),
     });
-    for (const r of prod.receivers.slice(1)) {
+    // The external heartbeat goes outside cb: its own URL, and never cb's token.
+    const external = prod.receivers.find((r: { name: string }) => r.name === 'external-heartbeat');
+    expect(external).toEqual({
+      name: 'external-heartbeat',
+      webhook_configs: placeholder('CB_EXTERNAL_HEARTBEAT_CONFIGS', '[]'),
+    });
+    for (const r of prod.receivers.slice(1).filter((r: { name: string }) => r !== external)) {
       expect(r.webhook_configs[0]).toMatchObject({
         url: placeholder('CB_ALERT_WEBHOOK_URL'),
         send_resolved: true,
@@ -136,8 +149,12 @@ describe.skipIf(problem !== undefined)('Alertmanager configuration', () => {
     ['severity=P2 dependency=database correlation=serving alertname=DatabaseSlowQueries', 'cb-incidents'],
     ['severity=P3 dependency=api correlation=serving alertname=ApiThroughputAnomaly', 'cb-incidents-p3'],
     ['alertname=SomethingWithoutSeverity', 'cb-incidents'],
-    // The heartbeat goes alone to cb (which pages when it stops), never with the P3s.
-    ['severity=P3 dependency=host correlation=serving alertname=AlertingHeartbeat', 'cb-heartbeat'],
+    // The heartbeat goes alone to cb (which pages when it stops), never with the P3s, and to the
+    // external dead man's switch.
+    [
+      'severity=P3 dependency=host correlation=serving alertname=AlertingHeartbeat',
+      'external-heartbeat,cb-heartbeat',
+    ],
   ])('behavior: amtool config routes test %s → %s', async (labels, receiver) => {
     const config = renderTo(dir, 'alertmanager.yml', values);
     const r = await run('amtool', [
@@ -159,6 +176,8 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
   let slack: WebhookReceiver;
   /** Stands in for the SMTP server of the direct P0 e-mail. */
   let smtp: SmtpSink;
+  /** Stands in for an external dead man's switch (a healthchecks.io check's ping URL). */
+  let external: WebhookReceiver;
   let am: Daemon;
   const token = `test-${randomBytes(8).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'cb-am-'));
@@ -168,6 +187,7 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
     writeFileSync(tokenFile, `${token}\n`);
     receiver = await startWebhookReceiver();
     slack = await startWebhookReceiver();
+    external = await startWebhookReceiver();
     const slackUrlFile = join(dir, 'slack-p0-webhook');
     writeFileSync(slackUrlFile, `${slack.url}\n`);
     smtp = await startSmtpSink({ auth: { username: 'cb-alerts', password: 'smtp-secret' } });
@@ -199,6 +219,10 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
           },
         ]),
         CB_DIRECT_P0_EMAIL_CONFIGS: email.configs,
+        // As `cb monitor up` renders it from CB_EXTERNAL_HEARTBEAT_URL.
+        CB_EXTERNAL_HEARTBEAT_CONFIGS: JSON.stringify([
+          { url: external.url, send_resolved: false, max_alerts: 1 },
+        ]),
       }),
     );
     am = await startAlertmanager(config, join(dir, 'data'));
@@ -208,6 +232,7 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
     await am?.stop();
     await receiver?.close();
     await slack?.close();
+    await external?.close();
     await smtp?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -365,5 +390,24 @@ describe.skipIf(problem !== undefined)('Alertmanager on the test configuration',
       (d) => d.body.receiver === 'cb-incidents-p0' && names(d).includes('RedisDown'),
     );
     expect(slack.deliveries.some((d) => JSON.stringify(d.body).includes('RedisDown'))).toBe(false);
+  });
+
+  test("behavior: the heartbeat reaches cb and the external dead man's switch — the latter without cb's token — and no other alert goes outside", {
+    timeout: 30_000,
+  }, async () => {
+    const BEAT = {
+      alertname: 'AlertingHeartbeat',
+      severity: 'P3',
+      dependency: 'host',
+      correlation: 'serving',
+    };
+    await post([alert(BEAT)]);
+    const ping = await waitFor('the external ping', 10_000, async () => external.deliveries[0]);
+    expect(ping.authorization).toBeUndefined();
+    expect(ping.body).toMatchObject({ status: 'firing', receiver: 'external-heartbeat' });
+    expect(names(ping)).toEqual(['AlertingHeartbeat']);
+    await delivery('the beat at cb', (d) => d.body.receiver === 'cb-heartbeat');
+    // Every alert the other tests posted stayed inside: only beats went out.
+    expect(external.deliveries.flatMap((d) => names(d)).every((n) => n === 'AlertingHeartbeat')).toBe(true);
   });
 });

@@ -130,6 +130,8 @@ describe('cb monitor up', () => {
         CB_SMTP_URL: 'smtp://alerts:smtp-pass-93f1@smtp.example.com:587',
         CB_SMTP_FROM: 'cb@example.com',
         CB_ONCALL_EMAIL: 'oncall@example.com, lead@example.com',
+        // An external dead man's switch for the heartbeat.
+        CB_EXTERNAL_HEARTBEAT_URL: 'https://hc-ping.example/5f0e7a43-beat',
       },
     );
     running = cmd.child;
@@ -183,6 +185,12 @@ describe('cb monitor up', () => {
     expect(amYml).not.toContain('smtp-pass-93f1');
     expect(readFileSync(passwordFile, 'utf8')).toBe('smtp-pass-93f1');
     expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+    // The heartbeat's ping URL is in the config (Alertmanager 0.25 has no url_file for webhooks),
+    // which is then the owner's alone; cb's token is not sent there.
+    expect(amYml).toContain(
+      'webhook_configs: [{"url":"https://hc-ping.example/5f0e7a43-beat","send_resolved":false,"max_alerts":1}]',
+    );
+    expect(statSync(join(summary.dir, 'alertmanager.yml')).mode & 0o777).toBe(0o600);
     // Prometheus loaded the shipped rules and scrapes the target.
     const rules = (await (await fetch(`http://127.0.0.1:${prom}/api/v1/rules`)).json()) as {
       data: { groups: { rules: unknown[] }[] };

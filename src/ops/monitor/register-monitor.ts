@@ -151,6 +151,7 @@ prometheus-redis-exporter (with REDIS_URL) when installed. Everything listens on
         values,
         directP0SlackWebhook: directP0Slack(config),
         directP0Email: directP0Email(config, (line) => process.stderr.write(`cb monitor: ${line}\n`)),
+        externalHeartbeatUrl: config.externalHeartbeatUrl,
         path: env.PATH,
         onProgress: (line) => process.stderr.write(`cb monitor: ${line}\n`),
       });

@@ -117,6 +117,12 @@ export interface StartMonitorOptions {
    * kept in a 0600 file of `dir`, never in the config).
    */
   directP0Email?: DirectP0Email | undefined;
+  /**
+   * An external dead man's switch's ping URL (CB_EXTERNAL_HEARTBEAT_URL): Alertmanager POSTs the
+   * AlertingHeartbeat there every minute. Alertmanager 0.25 has no `url_file` for webhooks, so the
+   * URL is in the rendered config, which is then the owner's alone (0600).
+   */
+  externalHeartbeatUrl?: string | undefined;
   /** PATH to look for binaries on. */
   path: string | undefined;
   /** Time each process has to become ready, ms. @defaultValue `30000` */
@@ -271,6 +277,12 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
     else directP0EmailConfigsValue = email.configs;
   }
 
+  // One POST a beat: the first alert only, no resolved message (the heartbeat never resolves while
+  // the pipeline lives; a "resolved" would read as a ping too).
+  const externalHeartbeatConfigs = options.externalHeartbeatUrl
+    ? JSON.stringify([{ url: options.externalHeartbeatUrl, send_resolved: false, max_alerts: 1 }])
+    : '[]';
+
   const local = (port: number) => `127.0.0.1:${port}`;
   const targets = (on: boolean, port: number) => JSON.stringify(on ? [local(port)] : []);
   const values: Record<string, string> = {
@@ -292,6 +304,7 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
     CB_ALERT_WEBHOOK_TOKEN_FILE: tokenFile,
     CB_DIRECT_P0_SLACK_CONFIGS: directP0SlackConfigs,
     CB_DIRECT_P0_EMAIL_CONFIGS: directP0EmailConfigsValue,
+    CB_EXTERNAL_HEARTBEAT_CONFIGS: externalHeartbeatConfigs,
     ...options.values,
   };
   const rendered: Record<'prometheus' | 'alertmanager', string> = { prometheus: '', alertmanager: '' };
@@ -303,7 +316,9 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
         { file, missing: unknown },
       );
     rendered[name] = join(dir, `${name}.yml`);
-    writeFileSync(rendered[name], text);
+    // The owner's alone: the Alertmanager config may hold the external heartbeat's ping URL.
+    writeFileSync(rendered[name], text, { mode: 0o600 });
+    chmodSync(rendered[name], 0o600);
   }
 
   // Processes.
