@@ -9,6 +9,7 @@ import { registerChainDev } from '../chain/cli-chain-dev.ts';
 import { registerChainReplay } from '../chain/listener/cli-chain-replay.ts';
 import { registerChainStatus } from '../chain/ops/cli-chain-status.ts';
 import { registerReconcileChain } from '../chain/reconcile/cli-reconcile-chain.ts';
+import { registerChainDrill } from '../chain/rpc/cli-chain-drill.ts';
 import { registerGovernance } from '../governance/cli.ts';
 import { registerMonitor } from '../ops/index.ts';
 import { registerAchievements } from './achievements.ts';
@@ -47,6 +48,7 @@ const chain = program.command('chain').description('Local dev chain and chain ma
 registerChainDev(chain);
 registerChainReplay(chain);
 registerChainStatus(chain);
+registerChainDrill(chain);
 registerGovernance(program);
 registerMonitor(program);
 registerBackup(program);
