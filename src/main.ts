@@ -154,6 +154,7 @@ export async function createPlatform(
     service: (service) => {
       for (const level of ['WARN', 'ERROR', 'FATAL']) metrics.logLines.inc({ level, service }, 0);
     },
+    tierMoves: (tier, result, count) => metrics.logTierMoves.inc({ tier, result }, count),
   });
   shutdown.add('log-line-metrics', stopCountingLines);
   const common: Common = { config, logger, metrics, shutdown };

@@ -11,7 +11,7 @@ import pino from 'pino';
 import type { LogLevel } from './config.ts';
 import { describeError } from './errors.ts';
 import { createLogFileStream, type LogFileStream, type LogFilesOptions } from './logs/log-files.ts';
-import { type LogMaintenanceReport, reportIsQuiet } from './logs/log-tiers.ts';
+import { type LogMaintenanceReport, type LogTier, reportIsQuiet, type TierMoves } from './logs/log-tiers.ts';
 import { redact, redactString } from './redact.ts';
 import { currentTrace, newTraceId } from './trace.ts';
 
@@ -47,17 +47,24 @@ export interface Logger {
    * Tells `observer` of every line written from now on, by this logger or any other of its tree,
    * and of every service (this logger's and its children's, past and future), so a metric can
    * count the lines by level and service (cb_log_lines_total: alerts on what the logs say, seed
-   * 4.4). Returns the function that stops it.
+   * 4.4), and of the log files' moves between tiers (cb_log_tier_moves_total). Returns the
+   * function that stops it.
    */
   observe(observer: LineObserver): () => void;
 }
 
-/** Watches the lines a logger tree writes (`Logger.observe`). */
+/** Watches the lines a logger tree writes, and its log files' tiers (`Logger.observe`). */
 export interface LineObserver {
   /** A line was written. */
   line(level: LogLevelLabel, service: string): void;
   /** A service has a logger (called at once for the existing ones). */
   service?(service: string): void;
+  /**
+   * `count` log files were moved into `tier` (`ok`) or failed to be (`failed`) by a maintenance run
+   * of the files' tiers (logs/log-tiers.ts). Called at once, for each tier the files have and each
+   * result, with the moves so far (0 at the start: the series exist before the first failure).
+   */
+  tierMoves?(tier: LogTier, result: keyof TierMoves, count: number): void;
 }
 
 /** A line's `level` field. */
@@ -91,13 +98,32 @@ export function createLogger(options: LoggerOptions): Logger {
   const primary = options.pretty
     ? prettyStream(options.destination ?? process.stdout)
     : (options.destination ?? pino.destination({ dest: 1, sync: false }));
+  const observers = new Set<LineObserver>();
   // Set once the logger exists: the tiers' first run reports after createLogger returns.
   let tiersLogger: Logger | undefined;
+  // The moves between tiers so far, by tier: an observer added later hears of them at once.
+  const tierMoves = new Map<LogTier, TierMoves>();
+  if (options.files?.archive) {
+    tierMoves.set('archive', { ok: 0, failed: 0 });
+    if (options.files.archive.coldDir) tierMoves.set('cold', { ok: 0, failed: 0 });
+  }
+  const countMoves = (r: LogMaintenanceReport) => {
+    for (const [tier, moves] of Object.entries(r.moves) as [LogTier, TierMoves][]) {
+      const total = tierMoves.get(tier) ?? { ok: 0, failed: 0 };
+      tierMoves.set(tier, total);
+      for (const result of ['ok', 'failed'] as const) {
+        if (moves[result] === 0) continue;
+        total[result] += moves[result];
+        for (const o of observers) o.tierMoves?.(tier, result, moves[result]);
+      }
+    }
+  };
   const destination = options.files
     ? tee(
         primary,
         createLogFileStream({
           report: (r) => {
+            countMoves(r);
             if (tiersLogger) logTierMaintenance(tiersLogger, r);
           },
           ...options.files,
@@ -119,7 +145,6 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 
   let ended = false;
-  const observers = new Set<LineObserver>();
   const services = new Set<string>();
   const serviceSeen = (service: string) => {
     if (services.has(service)) return;
@@ -174,6 +199,10 @@ export function createLogger(options: LoggerOptions): Logger {
       observe: (observer) => {
         observers.add(observer);
         for (const s of services) observer.service?.(s);
+        for (const [tier, total] of tierMoves) {
+          observer.tierMoves?.(tier, 'ok', total.ok);
+          observer.tierMoves?.(tier, 'failed', total.failed);
+        }
         return () => observers.delete(observer);
       },
     };

@@ -72,6 +72,12 @@ export function createMetrics() {
       labelNames: ['level', 'service'],
       registers: r,
     }),
+    logTierMoves: new Counter<'tier' | 'result'>({
+      name: 'cb_log_tier_moves_total',
+      help: 'Log files moved out of the hot window into a tier (archive: CB_LOG_ARCHIVE_DIR, gzip; cold: CB_LOG_COLD_DIR), by result: ok, or failed (left where it was, retried 15 minutes later). Series of the tiers configured start at 0. What LogTierMoveFailing watches.',
+      labelNames: ['tier', 'result'],
+      registers: r,
+    }),
     instanceInfo: new Gauge<'role' | 'version'>({
       name: 'cb_instance_info',
       help: 'Always 1, labelled with the role this process runs (api, worker, listener, all) and the cb version.',

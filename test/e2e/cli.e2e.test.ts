@@ -4,9 +4,10 @@
  * and on PostgreSQL + Redis in the second (CB_TEST_DRIVER=pg).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { encodeFunctionData, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -400,6 +401,34 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
     });
     expect(entries.at(-1)).toMatchObject({ message: 'stopped', context: { signal: 'uncaught exception' } });
     expect(entries.some((e) => e.message === 'shutting down')).toBe(true);
+  });
+
+  test('behavior: the log files moved between tiers at start-up, and those that failed, are counted in cb_log_tier_moves_total', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cb-e2e-tiers-'));
+    const hot = join(root, 'hot');
+    const archive = join(root, 'archive');
+    const cold = join(root, 'cold');
+    for (const d of [hot, archive]) mkdirSync(d);
+    const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+    writeFileSync(join(hot, `cb-old-${day(9)}.jsonl`), '{"n":1}\n');
+    writeFileSync(join(hot, `cb-old-${day(10)}.jsonl`), '{"n":2}\n');
+    // Another file by the name the second one would take: that move fails (and is left for an operator).
+    writeFileSync(join(archive, `cb-old-${day(10)}.jsonl.gz`), gzipSync('another file\n'));
+    const cb = await startCb({ ...env, CB_LOG_DIR: hot, CB_LOG_ARCHIVE_DIR: archive, CB_LOG_COLD_DIR: cold });
+    try {
+      const metrics = await waitFor('the tiers counted', async () => {
+        const text = await (await fetch(`${cb.url}/metrics`)).text();
+        return /^cb_log_tier_moves_total\{tier="archive",result="failed"\} 1$/m.test(text) ? text : undefined;
+      });
+      expect(metrics).toMatch(/^cb_log_tier_moves_total\{tier="archive",result="ok"\} 1$/m);
+      // The cold tier is configured: its series exist, at 0.
+      expect(metrics).toMatch(/^cb_log_tier_moves_total\{tier="cold",result="ok"\} 0$/m);
+      expect(metrics).toMatch(/^cb_log_tier_moves_total\{tier="cold",result="failed"\} 0$/m);
+    } finally {
+      cb.child.kill('SIGTERM');
+      await cb.exited;
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -4,7 +4,10 @@
  * day), the same JSON. A new file starts at midnight UTC; the current day's files and those of the
  * CB_LOG_RETENTION_DAYS days before it are kept (hot), older ones deleted, or compressed into
  * CB_LOG_ARCHIVE_DIR and later moved to CB_LOG_COLD_DIR (log-tiers.ts), at start-up and when a day
- * starts, in the background. `cb logs search|errors` reads them (log-query.ts).
+ * starts, in the background, and every RETRY_MAINTENANCE_AFTER_MS while a run leaves a file it could
+ * not handle (a mount back, space freed: the files move without waiting for midnight, and a failure
+ * that lasts is seen failing again and again by LogTierMoveFailing). `cb logs search|errors` reads
+ * them (log-query.ts).
  *
  * Writes are asynchronous: a slow disk delays the file, never the request; past 16 MiB waiting,
  * or while the file is failing (reopened a minute after an error), lines are dropped and the next
@@ -30,6 +33,11 @@ export interface LogFilesOptions {
   report?: ((report: LogMaintenanceReport) => void) | undefined;
   /** The clock (tests). */
   now?: (() => number) | undefined;
+  /**
+   * After a run that left a file it could not handle, how long until the next run (ms).
+   * @defaultValue RETRY_MAINTENANCE_AFTER_MS
+   */
+  retryAfterMs?: number | undefined;
 }
 
 /**
@@ -65,12 +73,21 @@ export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 export const REOPEN_AFTER_MS = 60_000;
 
 /**
+ * After a maintenance run that left a file where it was (a failed move or delete), how long until
+ * the tiers are maintained again: 15 minutes. LogTierMoveFailing (deploy/prometheus/rules/logs.yml)
+ * looks for a failed move in every 30 minutes, so it sees each retry of a lasting failure; keep this
+ * well under that window (a test checks).
+ */
+export const RETRY_MAINTENANCE_AFTER_MS = 15 * 60_000;
+
+/**
  * The destination that writes today's file and moves to the next at midnight UTC. Files are
  * created 0640 (lines carry members' addresses). After a write error the file is opened again a
  * minute later; the lines meanwhile are dropped and counted, and the first line written after says
  * how many. At exit, lines still waiting for the disk are appended synchronously (at worst one
  * line twice, never the last lines lost: they say why the process stopped). The tiers are
- * maintained at start-up and as each day starts, off the write path (one run at a time).
+ * maintained at start-up and as each day starts, off the write path (one run at a time), and again
+ * `retryAfterMs` after a run that left a file it could not handle.
  * @throws Error when a directory cannot be created or written (a bad CB_LOG_DIR,
  * CB_LOG_ARCHIVE_DIR or CB_LOG_COLD_DIR stops the start).
  */
@@ -108,9 +125,13 @@ export function createLogFileStream(options: LogFilesOptions): LogFileStream {
     broken = false;
     return stream;
   };
-  // One run at a time; a day starting during a run gets one more run after it.
+  // One run at a time; a day starting during a run gets one more run after it. A run that left a
+  // file unhandled sets a retry (cleared by the next run, whatever started it, and at the end).
   let running: Promise<void> | undefined;
   let again = false;
+  let retry: NodeJS.Timeout | undefined;
+  let ended = false;
+  const retryAfterMs = options.retryAfterMs ?? RETRY_MAINTENANCE_AFTER_MS;
   const say = (what: string) => process.stderr.write(`cb: log files: ${what}\n`);
   const report =
     options.report ??
@@ -122,16 +143,24 @@ export function createLogFileStream(options: LogFilesOptions): LogFileStream {
       again = true;
       return;
     }
+    clearTimeout(retry);
+    retry = undefined;
     const run = async () => {
+      let failed: boolean;
       do {
         again = false;
-        report(
-          await runLogMaintenance(
-            { dir: options.dir, retentionDays: options.retentionDays, archive: options.archive },
-            now(),
-          ),
+        const r = await runLogMaintenance(
+          { dir: options.dir, retentionDays: options.retentionDays, archive: options.archive },
+          now(),
         );
+        failed = r.failures.length > 0;
+        report(r);
       } while (again);
+      if (failed && !ended) {
+        retry = setTimeout(maintain, retryAfterMs);
+        // A retry never keeps the process alive.
+        retry.unref();
+      }
     };
     running = run()
       .catch((err: unknown) => {
@@ -196,6 +225,8 @@ export function createLogFileStream(options: LogFilesOptions): LogFileStream {
       else file.write('', () => cb());
     },
     end: () => {
+      ended = true;
+      clearTimeout(retry);
       process.removeListener('exit', atExit);
       file.end();
     },

@@ -17,9 +17,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, test } from 'vitest';
+import YAML from 'yaml';
 import { createLogger } from '../logger.ts';
+import { createMetrics } from '../metrics.ts';
 import { ARCHIVED_LOG_FILE, DAY_MS, LOG_FILE, listDayFiles, utcDay } from './log-file-names.ts';
-import { createLogFileStream } from './log-files.ts';
+import { createLogFileStream, RETRY_MAINTENANCE_AFTER_MS } from './log-files.ts';
 import { type LogMaintenanceReport, type LogTiers, runLogMaintenance, STALE_TEMP_MS } from './log-tiers.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -100,6 +102,7 @@ describe('log tiers', () => {
       deleted: 0,
       expired: 0,
       movedToCold: 0,
+      moves: { archive: { ok: 2, failed: 0 }, cold: { ok: 0, failed: 0 } },
       failures: [],
     });
     expect(report.archivedBytes).toBeGreaterThan(5 * report.compressedBytes);
@@ -139,6 +142,8 @@ describe('log tiers', () => {
       movedToCold: 1,
       expired: 0,
       deleted: 0,
+      // The hot file went to the cold dir: a move into the cold tier, like the archived one.
+      moves: { archive: { ok: 0, failed: 0 }, cold: { ok: 2, failed: 0 } },
       failures: [],
     });
     expect(names(hot)).toEqual([]);
@@ -232,6 +237,133 @@ describe('log tiers', () => {
       [name, `compress into ${archive}`, 'ENOTDIR'],
     ]);
     expect(names(hot)).toEqual([name]);
+    // Listing and sweeping are not moves: one failed move, into the archive.
+    expect(report.moves).toEqual({ archive: { ok: 0, failed: 1 }, cold: { ok: 0, failed: 0 } });
+  });
+
+  test('error: moves that fail are counted by the tier they were going to, next to those that went through', async () => {
+    const { root, hot, archive, tiers } = setUp();
+    // Neither directory can exist: each one's parent is a regular file (root is not stopped by a mode).
+    const file = join(root, 'a-file');
+    writeFileSync(file, '');
+    const coldDir = join(file, 'cold');
+    tiers.archive = { dir: archive, days: 30, coldDir };
+    writeFileSync(join(hot, `cb-w1-${daysAgo(9)}.jsonl`), lines(daysAgo(9), 3)); // → archive
+    writeFileSync(join(hot, `cb-w1-${daysAgo(45)}.jsonl`), lines(daysAgo(45), 3)); // → cold, straight
+    writeFileSync(join(archive, `cb-w1-${daysAgo(38)}.jsonl.gz`), gzipSync('{}\n')); // → cold
+    writeFileSync(join(archive, `cb-w1-${daysAgo(39)}.jsonl.gz`), gzipSync('{}\n')); // → cold
+
+    const report = await runLogMaintenance(tiers, NOW);
+
+    expect(report.moves).toEqual({ archive: { ok: 1, failed: 0 }, cold: { ok: 0, failed: 3 } });
+    expect(report.failures.map((f) => [f.file, f.action, f.error.message.slice(0, 7)]).sort()).toEqual([
+      [coldDir, 'remove stale temporary files', 'ENOTDIR'],
+      [`cb-w1-${daysAgo(45)}.jsonl`, `compress into ${coldDir}`, 'ENOTDIR'],
+      [`cb-w1-${daysAgo(39)}.jsonl.gz`, `move into ${coldDir}`, 'ENOTDIR'],
+      [`cb-w1-${daysAgo(38)}.jsonl.gz`, `move into ${coldDir}`, 'ENOTDIR'],
+    ]);
+    expect(names(hot)).toEqual([`cb-w1-${daysAgo(45)}.jsonl`]);
+
+    // With the archive under a regular file too, the archive's move fails as well.
+    tiers.archive = { dir: join(file, 'archive'), days: 30 };
+    writeFileSync(join(hot, `cb-w1-${daysAgo(10)}.jsonl`), lines(daysAgo(10), 3));
+    expect((await runLogMaintenance(tiers, NOW)).moves).toEqual({
+      archive: { ok: 0, failed: 1 },
+      cold: { ok: 0, failed: 0 },
+    });
+  });
+
+  test('behavior: a failing move is tried again every retryAfterMs until it goes through, and cb_log_tier_moves_total counts each try', async () => {
+    const { hot, archive, tiers } = setUp({ cold: true });
+    const clash = `cb-w1-${daysAgo(9)}.jsonl`;
+    const text = lines(daysAgo(9), 50);
+    writeFileSync(join(hot, clash), text);
+    // Another file by the day's name in the archive: the move fails until an operator removes it.
+    writeFileSync(join(archive, `${clash}.gz`), gzipSync('another file\n'));
+    writeFileSync(join(hot, `cb-w1-${daysAgo(10)}.jsonl`), lines(daysAgo(10), 5));
+    const out: string[] = [];
+    const metrics = createMetrics();
+    const logger = createLogger({
+      service: 'cb',
+      instance: 'w1',
+      level: 'info',
+      destination: { write: (chunk: string) => out.push(chunk) } as unknown as NodeJS.WritableStream,
+      files: {
+        dir: hot,
+        instance: 'w1',
+        retentionDays: 7,
+        archive: tiers.archive,
+        now: () => NOW,
+        retryAfterMs: 150,
+      },
+    });
+    // As main.ts wires it.
+    logger.observe({
+      line: () => {},
+      tierMoves: (tier, result, count) => metrics.logTierMoves.inc({ tier, result }, count),
+    });
+    const counted = async () =>
+      Object.fromEntries(
+        (await metrics.logTierMoves.get()).values.map((v) => [
+          `${v.labels.tier} ${v.labels.result}`,
+          v.value,
+        ]),
+      );
+    // The series exist before any move, so the first failure is an increase Prometheus sees.
+    expect(await counted()).toEqual({ 'archive ok': 0, 'archive failed': 0, 'cold ok': 0, 'cold failed': 0 });
+
+    // The start-up run moves one file and fails the other; the retries fail it again.
+    await expect
+      .poll(async () => (await counted())['archive failed'], { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(3);
+    expect(await counted()).toMatchObject({ 'archive ok': 1, 'cold ok': 0, 'cold failed': 0 });
+    const errorLines = out
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.level === 'ERROR');
+    expect(errorLines.length).toBeGreaterThanOrEqual(3);
+    expect(errorLines[0]).toMatchObject({
+      service: 'log-files',
+      message: 'log file not moved between tiers',
+      context: { file: clash, action: `compress into ${archive}` },
+    });
+
+    // Mended: the next retry moves it, and there is no retry after a run without a failure.
+    rmSync(join(archive, `${clash}.gz`));
+    await expect.poll(async () => (await counted())['archive ok'], { timeout: 10_000 }).toBe(2);
+    const failed = (await counted())['archive failed'];
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await counted()).toEqual({
+      'archive ok': 2,
+      'archive failed': failed,
+      'cold ok': 0,
+      'cold failed': 0,
+    });
+    expect(names(hot)).toEqual([`cb-w1-${daysAgo(0)}.jsonl`]);
+    expect(gunzipText(join(archive, `${clash}.gz`))).toBe(text);
+    // An observer added later hears of the moves so far.
+    const late: string[] = [];
+    logger.observe({
+      line: () => {},
+      tierMoves: (tier, result, count) => late.push(`${tier} ${result} ${count}`),
+    });
+    expect(late).toEqual(['archive ok 2', `archive failed ${failed}`, 'cold ok 0', 'cold failed 0']);
+    await logger.end('stopped');
+  });
+
+  test('behavior: LogTierMoveFailing looks back far enough to see every retry of a lasting failure', () => {
+    const rules = YAML.parse(readFileSync(join(ROOT, 'deploy/prometheus/rules/logs.yml'), 'utf8')) as {
+      groups: { rules: { alert?: string; expr: string }[] }[];
+    };
+    const rule = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'LogTierMoveFailing');
+    const windows = [...(rule?.expr ?? '').matchAll(/cb_log_tier_moves_total\{[^}]*\}\[(\d+)m\]/g)].map(
+      (m) => Number(m[1]) * 60_000,
+    );
+    expect(windows.length).toBeGreaterThan(0);
+    // A retry comes RETRY_MAINTENANCE_AFTER_MS after the previous run ended: leave room for a long run.
+    for (const w of windows) expect(w).toBeGreaterThanOrEqual(RETRY_MAINTENANCE_AFTER_MS * 2);
   });
 
   test('behavior: runs at the same moment (several instances at midnight) move every file once, whole', async () => {

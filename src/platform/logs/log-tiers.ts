@@ -15,6 +15,10 @@
  * temporary file, a destination that appears meanwhile is kept and the copy dropped, and two renames
  * of the same day put the same content in place. Nothing is locked: a lock would need an exclusive
  * create that bucket mounts do not all honour, and a crashed holder would have to be detected.
+ *
+ * Each run tallies its moves by destination tier and result (`moves`): the logger passes them on to
+ * cb_log_tier_moves_total, which LogTierMoveFailing watches — a file that keeps failing to move
+ * stays in the tier before (the hot disk fills) until someone mends the destination.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -24,6 +28,15 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Config } from '../config.ts';
 import { ARCHIVED_LOG_FILE, DAY_MS, type DayFile, LOG_FILE, listDayFiles, utcDay } from './log-file-names.ts';
+
+/** A tier a file moves into: `archive` (warm, CB_LOG_ARCHIVE_DIR) or `cold` (CB_LOG_COLD_DIR). */
+export type LogTier = 'archive' | 'cold';
+
+/** How the moves into one tier went: files moved, and files that failed to (left where they were). */
+export interface TierMoves {
+  ok: number;
+  failed: number;
+}
 
 /** The warm and cold tiers (CB_LOG_ARCHIVE_DIR, CB_LOG_ARCHIVE_DAYS, CB_LOG_COLD_DIR). */
 export interface LogArchiveOptions {
@@ -87,6 +100,12 @@ export interface LogMaintenanceReport {
   movedToCold: number;
   /** Temporary files of moves that a dead process left, removed. */
   staleTempFiles: number;
+  /**
+   * Moves by the tier moved into: each file moved (or found moved already, its source then deleted)
+   * is `ok`, each that could not be is `failed`. A hot file past the archive's days too counts in
+   * `cold`, where it goes. Deletions are not moves.
+   */
+  moves: Record<LogTier, TierMoves>;
   /** Each file that could not be handled (left where it was, retried by the next run). */
   failures: { file: string; action: string; error: Error }[];
   durationMs: number;
@@ -265,14 +284,17 @@ export async function runLogMaintenance(tiers: LogTiers, now = Date.now()): Prom
     expired: 0,
     movedToCold: 0,
     staleTempFiles: 0,
+    moves: { archive: { ok: 0, failed: 0 }, cold: { ok: 0, failed: 0 } },
     failures: [],
     durationMs: 0,
   };
-  const attempt = async (file: string, action: string, work: () => Promise<void>) => {
+  /** Runs `work`; a failure is reported (and, given the tier moved into, counted as a failed move). */
+  const attempt = async (file: string, action: string, work: () => Promise<void>, tier?: LogTier) => {
     try {
       await work();
     } catch (err) {
       report.failures.push({ file, action, error: err instanceof Error ? err : new Error(String(err)) });
+      if (tier) report.moves[tier].failed++;
     }
   };
   const { oldestHotDay, oldestWarmDay } = tierWindows(tiers, now);
@@ -292,21 +314,28 @@ export async function runLogMaintenance(tiers: LogTiers, now = Date.now()): Prom
   for (const f of hot) {
     if (f.day >= oldestHotDay) continue;
     // Past the archive's days too (cb was stopped, or the archive is new): straight to the cold dir.
-    const destination =
-      archive && oldestWarmDay !== undefined && f.day < oldestWarmDay ? archive.coldDir : archive?.dir;
+    const toCold = archive !== undefined && oldestWarmDay !== undefined && f.day < oldestWarmDay;
+    const destination = toCold ? archive.coldDir : archive?.dir;
     if (destination === undefined) {
       await attempt(f.file, 'delete', async () => {
         if (await unlinkIfExists(f.path)) report.deleted++;
       });
       continue;
     }
-    await attempt(f.file, `compress into ${destination}`, async () => {
-      const moved = await moveInto(f.path, destination, `${f.file}.gz`, true);
-      if (moved.outcome === 'gone') return;
-      report.archived++;
-      report.archivedBytes += moved.sourceBytes;
-      report.compressedBytes += moved.destinationBytes;
-    });
+    const tier: LogTier = toCold ? 'cold' : 'archive';
+    await attempt(
+      f.file,
+      `compress into ${destination}`,
+      async () => {
+        const moved = await moveInto(f.path, destination, `${f.file}.gz`, true);
+        if (moved.outcome === 'gone') return;
+        report.archived++;
+        report.archivedBytes += moved.sourceBytes;
+        report.compressedBytes += moved.destinationBytes;
+        report.moves[tier].ok++;
+      },
+      tier,
+    );
   }
 
   if (archive && oldestWarmDay !== undefined) {
@@ -322,9 +351,16 @@ export async function runLogMaintenance(tiers: LogTiers, now = Date.now()): Prom
           if (await unlinkIfExists(f.path)) report.expired++;
         });
       else
-        await attempt(f.file, `move into ${coldDir}`, async () => {
-          if ((await moveInto(f.path, coldDir, f.file, false)).outcome !== 'gone') report.movedToCold++;
-        });
+        await attempt(
+          f.file,
+          `move into ${coldDir}`,
+          async () => {
+            if ((await moveInto(f.path, coldDir, f.file, false)).outcome === 'gone') return;
+            report.movedToCold++;
+            report.moves.cold.ok++;
+          },
+          'cold',
+        );
     }
   }
   report.durationMs = Date.now() - started;
