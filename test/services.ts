@@ -78,6 +78,15 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
   }
 }
 
+/**
+ * The databases createTestDatabase made in this test file's process and not yet dropped. Kept on
+ * globalThis so test/leak-check.ts sees it without loading this module (and pg) in every file.
+ */
+const UNDROPPED = Symbol.for('cb.test.undroppedDatabases');
+const registry = globalThis as Record<symbol, Set<string> | undefined>;
+const undropped = registry[UNDROPPED] ?? new Set<string>();
+registry[UNDROPPED] = undropped;
+
 /** A fresh PostgreSQL database; `drop()` removes it. */
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `cb_test_${randomBytes(6).toString('hex')}`;
@@ -85,17 +94,39 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   await admin.connect();
   await admin.query(`create database ${name}`);
   await admin.end();
+  undropped.add(name);
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      await dropDatabase(name);
+      undropped.delete(name);
     },
   };
+}
+
+async function dropDatabase(name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Drops the databases this test file made and never dropped, and returns their names. Run after
+ * every file by test/leak-check.ts: the shared server keeps whatever a suite forgets.
+ */
+export async function dropUndroppedTestDatabases(): Promise<string[]> {
+  const left = [...undropped];
+  for (const name of left) {
+    await dropDatabase(name);
+    undropped.delete(name);
+  }
+  return left;
 }
 
 /** Where the driver-agnostic suites keep their data: a fresh PG database or in-memory PGlite. */

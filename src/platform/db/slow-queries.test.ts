@@ -18,13 +18,12 @@ import {
 } from './slow-queries.ts';
 
 let db: Db;
-let drop: () => Promise<void>;
+let target: Awaited<ReturnType<typeof testDatabaseTarget>>;
 const HOUR = 3_600_000;
 const dayAgo = () => new Date(Date.now() - 24 * HOUR);
 
 beforeAll(async () => {
-  const target = await testDatabaseTarget();
-  drop = target.drop;
+  target = await testDatabaseTarget();
   db = await createDb({
     ...target,
     poolMax: 3,
@@ -36,7 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db?.close();
-  await drop?.();
+  await target?.drop();
 });
 beforeEach(async () => {
   await db.query('delete from db_slow_queries');
@@ -48,8 +47,9 @@ const recorder = (instance = 'cb-1', now?: () => number) =>
 describe(`slow-query log (${TEST_DRIVER})`, () => {
   test('default: statements slower than the threshold are kept by shape, with the trace that ran the latest', async () => {
     const log = recorder();
+    // A second pool on the suite's database (a database of its own here was never dropped).
     const observed = await createDb({
-      ...(await testDatabaseTarget()),
+      ...target,
       poolMax: 2,
       // Every statement counts as slow here: the test needs no slow statement to wait for.
       slowQueryMs: 0,
