@@ -65,6 +65,7 @@ import {
   createUsageTracker,
   type Incidents,
   incidentsOptionsFromSettings,
+  pauseRoutes,
   registerAuditJob,
   registerBackupJob,
   registerCapacityJob,
@@ -75,6 +76,7 @@ import {
   startBackupSampler,
   startCapacitySampler,
   startCrossSystemSampler,
+  startPauseSampler,
 } from './ops/index.ts';
 import { type ApiKeys, createApiKeys, startApiKeyAgeSampler } from './platform/apikeys/index.ts';
 import { type Cache, createCache, createRedisSampler } from './platform/cache/index.ts';
@@ -270,6 +272,13 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     unusedDays: config.apiKeyUnusedDays,
     intervalMs: config.dbSampleIntervalMs,
   });
+  // cb_ops_paused_since_timestamp_seconds: the emergency pauses (MintingPaused, ExecutionPaused).
+  const stopPauses = startPauseSampler({
+    db,
+    metrics,
+    logger,
+    intervalMs: config.dbSampleIntervalMs,
+  });
   const stopBackups = startBackupSampler({
     config,
     db,
@@ -295,6 +304,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
     stopDb();
     stopNear();
     stopKeyAges();
+    stopPauses();
     stopBackups();
     stopAuditVerifications();
     stopReady();
@@ -487,6 +497,7 @@ export async function startRole(platform: Platform, role: Role): Promise<Running
       platform.incidents.routes,
       gov.routes(),
       backupRoutes({ config, db }),
+      pauseRoutes({ db, logger: logger.child('pauses'), metrics }),
       auditRoutes({ db }),
       capacityRoutes({ db }),
     );

@@ -230,6 +230,11 @@ export const ERROR_CODES = {
     status: 409,
     meaning: 'Another execution of this proposal is running; retry once it finishes.',
   },
+  GOV_EXECUTION_PAUSED: {
+    status: 409,
+    meaning:
+      'Proposal execution is paused by an operator (`cb pause execution`, an emergency stop); the proposal stays queued and can be executed once it is resumed.',
+  },
   GOV_NO_VOTING_POWER: {
     status: 422,
     meaning: "The voter has no voting power at the proposal's snapshot block.",

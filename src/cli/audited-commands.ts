@@ -22,6 +22,9 @@ const AUDITED: Record<string, (opts: Record<string, unknown>) => boolean> = {
   'reconcile cache': (o) => o.fix === true,
   'reconcile systems': (o) => o.fix === true,
   'chain replay': () => true,
+  // `cb pause` without a switch only lists.
+  pause: (o) => o.reason !== undefined,
+  resume: () => true,
   // Recorded in the restored database once the restore is done (cli/backup.ts): the trail then
   // holds the backup's records and this one; the ones written after the backup are gone with it.
   'backup restore': () => true,

@@ -46,7 +46,8 @@ export function conflict(
     | 'GOV_NONCE_USED'
     | 'GOV_CANCEL_NOT_ALLOWED'
     | 'GOV_NOT_EXECUTABLE'
-    | 'GOV_EXECUTION_IN_PROGRESS',
+    | 'GOV_EXECUTION_IN_PROGRESS'
+    | 'GOV_EXECUTION_PAUSED',
   message: string,
   details?: Record<string, unknown>,
 ): ConflictError {

@@ -8,8 +8,13 @@
  * Every attempt is a row of `gov_executions` with its per-action outcomes (tx hashes) or error. A
  * failed attempt leaves the proposal queued — visible as `execution.lastStatus: failed` — and it
  * can be retried (`POST /v1/proposals/:id/execute`) until it expires.
+ *
+ * While execution is paused (`cb pause execution`, src/ops/pauses) nothing is attempted: 409
+ * `GOV_EXECUTION_PAUSED`, no `gov_executions` row, the proposal stays queued (and still expires at
+ * the end of its grace period: a pause is for an incident, not a veto).
  */
 import type { SavedAchievement } from '../achievements/index.ts';
+import { pauseOf } from '../ops/pauses/pauses.ts';
 import type { Queryable } from '../platform/db/create-db.ts';
 import { advanceLocked, move } from './advance-proposal.ts';
 import type { GovernanceContext } from './context.ts';
@@ -63,6 +68,14 @@ export async function executeProposal(
   const first = await ctx.db.transaction(async (tx) => {
     const p = await advanceLocked(ctx, tx, await loadProposal(tx, id, 'for update'), now);
     await checkExecutable(tx, p, now);
+    // An emergency stop (`cb pause execution`): no attempt is recorded, the proposal stays queued.
+    const pause = await pauseOf(tx, 'execution');
+    if (pause)
+      throw conflict(
+        'GOV_EXECUTION_PAUSED',
+        `proposal execution is paused (since ${pause.pausedAt}, by ${pause.pausedBy}: ${pause.reason}); it runs once resumed (cb resume execution)`,
+        { pausedAt: pause.pausedAt },
+      );
     const attempt = p.execution_attempts + 1;
     await tx.query(
       `insert into gov_executions (proposal_id, attempt, status, actor, started_at) values ($1, $2, 'running', $3, $4)`,

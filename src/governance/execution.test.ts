@@ -12,12 +12,13 @@ import type { SavedAchievement } from '../achievements/index.ts';
 import { type DevChain, startDevChain } from '../chain/dev-chain.ts';
 import { createRpcPool, type RpcPool } from '../chain/rpc/index.ts';
 import { freePort } from '../chain/rpc/test-support.ts';
+import { clearPause, setPause } from '../ops/pauses/pauses.ts';
 import { loadConfig } from '../platform/config.ts';
 import { withAdvisoryLock } from '../platform/db/advisory-lock.ts';
 import { createSilentLogger } from '../platform/logger.ts';
 import { createMetrics } from '../platform/metrics.ts';
 import { createShutdown } from '../platform/shutdown.ts';
-import { governanceTick } from './jobs.ts';
+import { executeDue, governanceTick } from './jobs.ts';
 import { compileTestContracts, type TestContract } from './test-contracts.ts';
 import {
   ballotBody,
@@ -408,5 +409,64 @@ describe('one executor account, several executions at once', () => {
       results.map(async (r) => (await client.getTransaction({ hash: r.txHash })).nonce),
     );
     expect(new Set(nonces).size).toBe(4);
+  });
+});
+
+describe('execution paused (cb pause execution)', () => {
+  const REASON = 'executor key may be leaked (INC-7)';
+  afterAll(async () => {
+    await clearPause(g.t.db, 'execution');
+  });
+
+  test('behavior: paused, a queued proposal past its timelock is executed neither by hand (409 GOV_EXECUTION_PAUSED) nor by the clock; resumed, the clock executes it', async () => {
+    await setOpen(targetA, true);
+    const id = await passed('onchain_call', [{ to: targetA, data: send('setValue', 77n) }]);
+    const callsBefore = await read(targetA, 'calls');
+    const executionsBefore = await g.metric('cb_proposal_executions_total');
+    await setPause(g.t.db, 'execution', { reason: REASON, pausedBy: 'test' });
+
+    const byHand = await g.inject('POST', `/v1/proposals/${id}/execute`, undefined, g.adminKey);
+    expect(byHand.statusCode, byHand.body).toBe(409);
+    const error = byHand.json().error;
+    expect(error).toMatchObject({ code: 'GOV_EXECUTION_PAUSED', details: { pausedAt: expect.any(String) } });
+    expect(error.message).toContain(REASON);
+    expect(error.message).toContain('test');
+
+    // The clock (what the governance.tick job runs) skips it too.
+    expect(await executeDue(g.governance.context)).toEqual([]);
+    expect((await governanceTick(g.governance.context)).executed).toEqual([]);
+
+    // No attempt recorded, nothing sent: still queued, never tried.
+    const attempts = await g.t.db.query<{ n: number }>(
+      'select count(*)::int as n from gov_executions where proposal_id = $1',
+      [id],
+    );
+    expect(attempts.rows[0]!.n).toBe(0);
+    const waiting = (await g.inject('GET', `/v1/proposals/${id}`)).json();
+    expect(waiting).toMatchObject({ state: 'queued', executions: [] });
+    expect(waiting.execution?.attempts ?? 0).toBe(0);
+    expect(await read(targetA, 'calls')).toBe(callsBefore);
+    expect(await g.metric('cb_proposal_executions_total')).toBe(executionsBefore);
+
+    expect(await clearPause(g.t.db, 'execution')).toMatchObject({ name: 'execution', reason: REASON });
+    expect(await executeDue(g.governance.context)).toEqual([id]);
+    const done = (await g.inject('GET', `/v1/proposals/${id}`)).json();
+    expect(done).toMatchObject({ state: 'executed', execution: { attempts: 1, lastStatus: 'ok' } });
+    expect(done.executions).toMatchObject([{ attempt: 1, status: 'ok', actor: 'clock' }]);
+    expect(await read(targetA, 'value')).toBe(77n);
+    expect(await read(targetA, 'calls')).toBe(callsBefore + 1n);
+  });
+
+  test('behavior: resumed, execution by hand works again', async () => {
+    await setPause(g.t.db, 'execution', { reason: REASON, pausedBy: 'test' });
+    const id = await passed('onchain_call', [{ to: targetA, data: send('setValue', 78n) }]);
+    const paused = await g.inject('POST', `/v1/proposals/${id}/execute`, undefined, g.adminKey);
+    expect(paused.json().error?.code).toBe('GOV_EXECUTION_PAUSED');
+
+    await clearPause(g.t.db, 'execution');
+    const r = await g.inject('POST', `/v1/proposals/${id}/execute`, undefined, g.adminKey);
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json()).toMatchObject({ attempt: 1, status: 'ok', state: 'executed' });
+    expect(await read(targetA, 'value')).toBe(78n);
   });
 });

@@ -7,6 +7,7 @@
  * - `governance.badge-distribution` (every 15 minutes): samples `cb_badges_per_holder`.
  */
 import { Type } from 'typebox';
+import { pauseOf } from '../ops/pauses/pauses.ts';
 import type { Jobs } from '../platform/jobs/index.ts';
 import { defineJob } from '../platform/jobs/index.ts';
 import { advanceDue } from './advance-proposal.ts';
@@ -40,8 +41,12 @@ export const badgeDistributionJob = defineJob({
   schedule: { cron: '*/15 * * * *' },
 });
 
-/** Executes every queued proposal whose timelock passed and that was never attempted. */
+/**
+ * Executes every queued proposal whose timelock passed and that was never attempted — none while
+ * execution is paused (they run at the first tick after it is resumed, if not expired by then).
+ */
 export async function executeDue(ctx: GovernanceContext): Promise<string[]> {
+  if (await pauseOf(ctx.db, 'execution')) return [];
   const { rows } = await ctx.db.query<{ id: string }>(
     `select id::text as id from gov_proposals
       where state = 'queued' and execution_attempts = 0 and eta <= $1 and expires_at > $1 order by eta limit 100`,

@@ -200,3 +200,14 @@ export {
   startMonitor,
 } from './monitor/start-monitor.ts';
 export { type MailMessage, type SmtpSettings, sendMail } from './notify/smtp-client.ts';
+export {
+  clearPause,
+  listPauses,
+  PAUSE_SWITCHES,
+  type Pause,
+  type PauseSwitch,
+  pauseOf,
+  setPause,
+  startPauseSampler,
+} from './pauses/pauses.ts';
+export { pauseRoutes } from './pauses/routes.ts';

@@ -714,6 +714,14 @@ export function createMetrics() {
       registers: r,
     }),
 
+    // ── Emergency pauses of the chain writers (seed 7.2 安全事件响应), from ops_pauses ──
+    opsPausedSince: new Gauge<'switch'>({
+      name: 'cb_ops_paused_since_timestamp_seconds',
+      help: 'When an emergency pause stopped a chain writer (Unix seconds), 0 while it runs: switch minting (the minter signs nothing new) or execution (no passed proposal is executed); cb pause / PUT /v1/ops/pauses/:switch.',
+      labelNames: ['switch'],
+      registers: r,
+    }),
+
     // ── Capacity (seed 8.1 资源需求分析), from the daily capacity_samples ──────
     // Read by every process's sampler: absent until there is a forecast.
     capacityDiskFullDays: ownedGauge({

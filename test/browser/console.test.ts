@@ -684,6 +684,41 @@ describe.skipIf(problem !== undefined)('web console in Chromium', () => {
     }
   });
 
+  test('operators: the Chain page pauses minting with a reason (confirmed), shows who and why, and resumes it', async () => {
+    const { page, context, errors } = await newPage();
+    try {
+      await goToOps(page, server, '/ops/chain');
+      const pauses = page.getByTestId('emergency-pauses');
+      const minting = pauses.locator('.card', { hasText: 'Minting' });
+      await minting.getByText('running').waitFor();
+      // The button waits for a reason.
+      const button = minting.getByRole('button', { name: 'Pause minting' });
+      expect(await button.isDisabled()).toBe(true);
+      await minting.getByLabel('Reason (for the others on call)').fill('minter key in a CI log (INC-42)');
+      page.once('dialog', (d) => void d.accept());
+      await button.click();
+      await page.getByText('Minting paused on every instance.').waitFor();
+      await minting.getByText('PAUSED').waitFor();
+      await minting.getByText(/by apikey:.*: minter key in a CI log \(INC-42\)/).waitFor();
+      // What the minter reads is the same row.
+      const row = await server.t.db.query<{ reason: string }>(
+        "select reason from ops_pauses where name = 'minting'",
+      );
+      expect(row.rows).toEqual([{ reason: 'minter key in a CI log (INC-42)' }]);
+      // Execution is untouched.
+      await pauses.locator('.card', { hasText: 'Proposal execution' }).getByText('running').waitFor();
+
+      await minting.getByRole('button', { name: 'Resume minting' }).click();
+      await page.getByText('Minting resumed.').waitFor();
+      await minting.getByText('running').waitFor();
+      expect((await server.t.db.query('select 1 from ops_pauses')).rows).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await server.t.db.query('delete from ops_pauses');
+    }
+  });
+
   test('catalogue editor: the 422 issues appear at their fields', async () => {
     const { page, context } = await newPage();
     try {

@@ -23,7 +23,13 @@ import { createTestApi, type TestApi } from '../../src/api/test-context.ts';
 import { badgeRoutes } from '../../src/chain/badges/index.ts';
 import { type ChainModule, createChain } from '../../src/chain/create-chain.ts';
 import { chainOpsRoutes } from '../../src/chain/ops/chain-ops-routes.ts';
-import { auditRoutes, type BackupConfig, backupRoutes, createAuditTrail } from '../../src/ops/index.ts';
+import {
+  auditRoutes,
+  type BackupConfig,
+  backupRoutes,
+  createAuditTrail,
+  pauseRoutes,
+} from '../../src/ops/index.ts';
 import { createJobs, type Jobs } from '../../src/platform/jobs/index.ts';
 import { createSilentLogger } from '../../src/platform/logger.ts';
 import { webRoutes } from '../../src/web/index.ts';
@@ -166,6 +172,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     chainOpsRoutes({ db: t.db, logger: createSilentLogger(), chain }),
     ...(chain ? [badgeRoutes({ db: t.db, catalogue: () => processor.catalogue() })] : []),
     backupRoutes({ config: { ...backupConfig, walArchiveMaxAgeSeconds: 3600 }, db: t.db }),
+    pauseRoutes({ db: t.db, logger: createSilentLogger(), metrics: ctx.metrics }),
     auditRoutes({ db: t.db }),
     ...webRoutes({
       db: t.db,

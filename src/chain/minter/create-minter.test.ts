@@ -1,6 +1,7 @@
-import { createPublicClient, getAddress, zeroAddress } from 'viem';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { createPublicClient, getAddress, type Hex, numberToHex, zeroAddress } from 'viem';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { captureLogs } from '../../../test/log-capture.ts';
+import { clearPause, setPause } from '../../ops/pauses/pauses.ts';
 import { metricSample, metricValue } from '../../platform/cache/test-common.ts';
 import { redact } from '../../platform/redact.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
@@ -8,6 +9,7 @@ import { createRpcPool } from '../rpc/index.ts';
 import {
   countingTransport,
   createMinterFixture,
+  faultySendTransport,
   type MinterFixture,
   members,
   tickUntil,
@@ -351,5 +353,160 @@ describe('createMinter', () => {
     expect(rows.every((r) => r.status === 'confirmed')).toBe(true);
     expect(await f.read('totalSupply')).toBe(30n);
     expect(minter.status()).toMatchObject({ active: false, lastError: undefined });
+  });
+});
+
+describe('createMinter: emergency pause (cb pause minting)', () => {
+  const GWEI = 1_000_000_000n;
+  const PAUSE = { reason: 'minter key may be compromised (INC-42)', pausedBy: 'test' };
+  const PAUSED_MESSAGE = 'minting paused: nothing new is signed until it is resumed';
+  const pause = () => setPause(f.db, 'minting', PAUSE);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const client = () => createPublicClient({ chain: f.dev.chain, transport: f.dev.transport, cacheTime: 0 });
+  const receiptStatus = async (hash: Hex) => {
+    try {
+      return (await client().getTransactionReceipt({ hash })).status;
+    } catch {
+      return 'none';
+    }
+  };
+
+  afterEach(async () => {
+    await clearPause(f.db, 'minting');
+    await f.dev.setAutomine(true);
+  });
+
+  test('behavior: paused, a pending request is not sent (logged once); resumed, it is sent and confirms', async () => {
+    const [user] = members(1, 40);
+    const [id] = await f.unlock([{ user: user!, achievement: 'paused' }]);
+    await pause();
+    const minter = f.makeMinter();
+    const logsBefore = logs.entries().length;
+
+    for (let i = 0; i < 3; i++)
+      expect(await minter.tick()).toMatchObject({
+        standby: false,
+        paused: true,
+        sentTxs: 0,
+        submittedMints: 0,
+      });
+    expect(await f.outbox()).toMatchObject([
+      { id, status: 'pending', txHash: null, nonce: null, attempts: 0 },
+    ]);
+    expect(await f.mintTxs()).toEqual([]);
+    expect(await f.read('totalSupply')).toBe(0n);
+    // Still the active minter: the queue is exported, and it waits.
+    expect(minter.status().active).toBe(true);
+    expect(await metricSample(f.common, 'cb_mint_requests_pending')).toBe(1);
+    // One WARN when the pause takes effect here, with its reason — not one per tick.
+    const paused = logs
+      .entries()
+      .slice(logsBefore)
+      .filter((e) => e.message === PAUSED_MESSAGE);
+    expect(paused).toHaveLength(1);
+    expect(paused[0]).toMatchObject({
+      level: 'WARN',
+      service: 'minter',
+      context: { reason: PAUSE.reason, pausedBy: 'test', pausedAt: expect.any(String) },
+    });
+
+    await clearPause(f.db, 'minting');
+    expect(await minter.tick()).toMatchObject({ paused: false, sentTxs: 1, submittedMints: 1 });
+    expect((await minter.tick()).confirmedMints).toBe(1);
+    expect(await f.outbox()).toMatchObject([{ id, status: 'confirmed', tokenId: '1', error: null }]);
+    expect(await f.read('ownerOf', [1n])).toBe(getAddress(user!));
+    const after = logs.entries().slice(logsBefore);
+    expect(after.filter((e) => e.message === PAUSED_MESSAGE)).toHaveLength(1);
+    expect(after.filter((e) => e.message === 'minting resumed')).toMatchObject([{ level: 'INFO' }]);
+    await minter.stop();
+  });
+
+  test('behavior: paused, an overdue transaction is not replaced (same head or new blocks); resumed, it is replaced and confirms', async () => {
+    await f.dev.setAutomine(false);
+    await f.unlock(members(3, 41).map((user) => ({ user, achievement: 'paused-stuck' })));
+    const minter = f.makeMinter({ replaceAfterMs: 100 });
+    expect((await minter.tick()).sentTxs).toBe(1);
+    const [sent] = await f.mintTxs();
+    const replacementsBefore = await metricValue(f.common, 'cb_tx_replacements_total');
+    await pause();
+
+    // Overdue, no new block (the same-head path): not replaced, nothing else signed.
+    for (let i = 0; i < 3; i++) {
+      await sleep(120);
+      expect(await minter.tick()).toMatchObject({ paused: true, replacedTxs: 0, sentTxs: 0 });
+    }
+    // New blocks the transaction cannot enter (the base fee jumped over its max fee): its receipt
+    // is asked and missing (the new-head path); still not replaced.
+    await client().request({
+      method: 'hardhat_setNextBlockBaseFeePerGas',
+      params: [numberToHex(sent!.maxFeePerGas * 4n)],
+    } as never);
+    await f.dev.mine();
+    await sleep(120);
+    expect(await minter.tick()).toMatchObject({ paused: true, replacedTxs: 0, confirmedMints: 0 });
+    await f.dev.mine();
+    expect(await minter.tick()).toMatchObject({ paused: true, replacedTxs: 0, confirmedMints: 0 });
+    expect(await receiptStatus(sent!.txHash)).toBe('none');
+    expect(await f.mintTxs()).toMatchObject([
+      { nonce: sent!.nonce, txHash: sent!.txHash, previousHashes: [], status: 'submitted' },
+    ]);
+    expect(await metricValue(f.common, 'cb_tx_replacements_total')).toBe(replacementsBefore);
+
+    await clearPause(f.db, 'minting');
+    expect(await minter.tick()).toMatchObject({ paused: false, replacedTxs: 1 });
+    const [replaced] = await f.mintTxs();
+    expect(replaced).toMatchObject({
+      nonce: sent!.nonce,
+      previousHashes: [sent!.txHash],
+      status: 'submitted',
+    });
+    expect(replaced!.maxFeePerGas).toBeGreaterThan(sent!.maxFeePerGas * 4n);
+    expect(replaced!.maxFeePerGas).toBeLessThanOrEqual(500n * GWEI);
+    await f.dev.mine();
+    await tickUntil(minter, allFinal, 3);
+    expect((await f.outbox()).map((r) => [r.status, r.txHash])).toEqual([
+      ['confirmed', replaced!.txHash],
+      ['confirmed', replaced!.txHash],
+      ['confirmed', replaced!.txHash],
+    ]);
+    expect(await receiptStatus(replaced!.txHash)).toBe('success');
+    expect(await f.read('totalSupply')).toBe(3n);
+    await minter.stop();
+  });
+
+  test('behavior: paused, what is already signed goes through: a failed broadcast is sent again and its receipt confirms the mints; nothing new is sent', async () => {
+    const signed = members(2, 42).map((user) => ({ user, achievement: 'paused-signed' }));
+    await f.unlock(signed);
+    // Recorded and signed, but its broadcast never reached the node (the process then stopped).
+    const crashed = f.makeMinter({}, { transport: faultySendTransport(f.dev.transport, 'drop') });
+    expect((await crashed.tick()).sentTxs).toBe(1);
+    await crashed.stop();
+    const [tx] = await f.mintTxs();
+    expect(await receiptStatus(tx!.txHash)).toBe('none');
+
+    await pause();
+    const [later] = await f.unlock([{ user: members(1, 43)[0]!, achievement: 'paused-signed' }]);
+    const minter = f.makeMinter();
+    // Sent again as recorded (automine: mined at once), then its receipt confirms it — all while paused.
+    expect(await minter.tick()).toMatchObject({ paused: true, sentTxs: 0, replacedTxs: 0 });
+    expect(await receiptStatus(tx!.txHash)).toBe('success');
+    expect(await minter.tick()).toMatchObject({ paused: true, sentTxs: 0, confirmedMints: 2 });
+    expect(await f.mintTxs()).toMatchObject([{ nonce: tx!.nonce, txHash: tx!.txHash, status: 'confirmed' }]);
+    const rows = await f.outbox();
+    expect(rows.map((r) => [r.status, r.tokenId])).toEqual([
+      ['confirmed', '1'],
+      ['confirmed', '2'],
+      ['pending', null],
+    ]);
+    expect(rows[2]!.id).toBe(later);
+
+    await clearPause(f.db, 'minting');
+    await tickUntil(minter, allFinal, 3);
+    expect((await f.mintTxs()).map((t) => [t.nonce, t.status])).toEqual([
+      [tx!.nonce, 'confirmed'],
+      [tx!.nonce + 1, 'confirmed'],
+    ]);
+    expect(await f.read('totalSupply')).toBe(3n);
+    await minter.stop();
   });
 });

@@ -9,6 +9,7 @@ import {
   parseTransaction,
   type Transport,
 } from 'viem';
+import { pauseOf } from '../../ops/pauses/pauses.ts';
 import { chunks } from '../../platform/chunks.ts';
 import { contextFromTraceparent, runWithTrace } from '../../platform/trace.ts';
 import { achievementTokenId } from '../contracts/achievement-token-id.ts';
@@ -199,6 +200,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     head: bigint,
     newHead: boolean,
     result: MinterTickResult,
+    paused: boolean,
   ): Promise<{ stillOpen: number; settle: () => Promise<void> }> => {
     const open = await store.openTxs();
     const actions: (() => Promise<void>)[] = [];
@@ -214,7 +216,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     };
     if (!newHead) {
       // Same head as the last complete round: receipts cannot have changed; only timers can.
-      for (const tx of open) if (tx.status === 'submitted') unmined(tx, actions, quote, result);
+      for (const tx of open) if (tx.status === 'submitted') unmined(tx, actions, quote, result, paused);
       return { stillOpen: open.length, settle };
     }
     const receipts = await Promise.all(open.map((tx) => receiptOf([tx.txHash, ...tx.previousHashes])));
@@ -265,20 +267,25 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
         continue;
       }
       stillOpen++;
-      unmined(tx, actions, quote, result);
+      unmined(tx, actions, quote, result, paused);
     }
     return { stillOpen, settle };
   };
 
-  /** A transaction without a receipt: replaced when overdue, else sent again if its broadcast failed. */
+  /**
+   * A transaction without a receipt: replaced when overdue, else sent again if its broadcast failed.
+   * Paused, it is never replaced (a replacement is a new signature); a failed broadcast of what is
+   * already signed is still sent again.
+   */
   const unmined = (
     tx: OpenTx,
     actions: (() => Promise<void>)[],
     quote: () => Promise<PricedFees>,
     result: MinterTickResult,
+    paused: boolean,
   ) => {
     const failing = rebroadcast.get(tx.nonce);
-    if (tx.sentAgeMs >= replaceAfterMs && !failing?.insufficientFunds)
+    if (!paused && tx.sentAgeMs >= replaceAfterMs && !failing?.insufficientFunds)
       actions.push(async () => replace(tx, await quote(), result));
     else if (rebroadcast.has(tx.nonce)) actions.push(() => resend(tx));
   };
@@ -661,6 +668,17 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     lastBalanceAt = Number.NEGATIVE_INFINITY;
   };
 
+  /** Logs a pause once when it takes effect here, and once when it is lifted. */
+  let pausedLogged = false;
+  const notePause = (pause: Awaited<ReturnType<typeof pauseOf>>) => {
+    if (pause && !pausedLogged)
+      log.warn('minting paused: nothing new is signed until it is resumed', {
+        context: { reason: pause.reason, pausedBy: pause.pausedBy, pausedAt: pause.pausedAt },
+      });
+    else if (!pause && pausedLogged) log.info('minting resumed');
+    pausedLogged = pause !== undefined;
+  };
+
   // ── The tick ───────────────────────────────────────────────────────────────
   const runTick = async (): Promise<MinterTickResult> => {
     const result: MinterTickResult = {
@@ -671,6 +689,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
       confirmedMints: 0,
       failedMints: 0,
       waitingForFees: false,
+      paused: false,
     };
     // The lease is renewed when a third of its lifetime has passed (not every tick: that is a write).
     const leaseCheckedAt = Date.now();
@@ -689,12 +708,15 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
         await recover();
         holding = true;
       }
+      const pause = await pauseOf(db, 'minting');
+      notePause(pause);
+      result.paused = pause !== undefined;
       const head = await client.getBlockNumber();
-      const { stillOpen, settle } = await followOpen(head, head !== followedHead, result);
+      const { stillOpen, settle } = await followOpen(head, head !== followedHead, result, result.paused);
       // Settling (database work, replacements) overlaps with simulating the next batches (node work).
       const [settled, planned] = await Promise.allSettled([
         settle(),
-        planNew(maxPendingTxs - stillOpen, result),
+        result.paused ? Promise.resolve(undefined) : planNew(maxPendingTxs - stillOpen, result),
       ]);
       if (settled.status === 'rejected') throw settled.reason;
       if (planned.status === 'rejected') throw planned.reason;

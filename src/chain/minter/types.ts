@@ -72,6 +72,11 @@ export interface MinterTickResult {
   failedMints: number;
   /** The fee market is above the cap: new batches wait. */
   waitingForFees: boolean;
+  /**
+   * Minting is paused (`cb pause minting`): nothing new was signed — no batch, no replacement;
+   * receipts were still followed.
+   */
+  paused: boolean;
 }
 
 export interface MinterStatus {

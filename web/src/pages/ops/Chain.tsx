@@ -3,7 +3,8 @@
  * chain followed, the listener's checkpoint, open and failed mints, the minter's open transactions,
  * this instance's listener, minter and RPC endpoints), the metric figures against the seed's
  * thresholds (GET /v1/ops/health, group chain), and the dead-lettered mint requests with a retry of
- * each (GET /v1/ops/mints/failed, POST /v1/ops/mints/:id/retry, scope ops:write: hidden without it).
+ * each (GET /v1/ops/mints/failed, POST /v1/ops/mints/:id/retry, scope ops:write: hidden without it),
+ * and the emergency pauses of minting and execution (EmergencyPauses.tsx).
  */
 
 import { nativeAmount } from '../../../../src/chain/native-amount.ts';
@@ -17,6 +18,7 @@ import { isList, useAction, useApi } from '../../hooks.ts';
 import { type PageProps, usePageTitle } from '../../page.ts';
 import { rumFeature } from '../../rum.ts';
 import { ActionButton, ActionOutcome, Address, formatDate, formatNumber, Loaded, Pill } from '../../ui.tsx';
+import { EmergencyPauses } from './EmergencyPauses.tsx';
 import { HealthTable } from './Health.tsx';
 import { type HealthReport, isHealth } from './health-types.ts';
 import { NeedsScope } from './NeedsScope.tsx';
@@ -70,6 +72,7 @@ function ChainBody() {
           );
         }}
       </Loaded>
+      <EmergencyPauses onChanged={status.reload} />
       <FailedMints onRetried={status.reload} />
     </section>
   );
