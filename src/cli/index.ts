@@ -23,11 +23,13 @@ import { registerDb } from './db.ts';
 import { registerEvents } from './events.ts';
 import { registerLogs } from './logs.ts';
 import { registerMigrate } from './migrate.ts';
-import { exitWithError } from './output.ts';
+import { endQuietlyOnClosedStdout, exitWithError } from './output.ts';
 import { registerPause } from './pause.ts';
 import { registerReconcile } from './reconcile.ts';
 import { registerReconcileSystems } from './reconcile-systems.ts';
 import { registerStart } from './start.ts';
+
+if (process.argv[2] !== 'start') endQuietlyOnClosedStdout();
 
 const program = new Command('cb')
   .description('cb platform: achievements and governance for a Web3 community, built to be operated.')

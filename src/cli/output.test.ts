@@ -37,3 +37,59 @@ describe('percent', () => {
     expect(percent(0, 0)).toBe(100);
   });
 });
+
+describe('a reader that stops early', () => {
+  test('behavior: `cb logs search | head` ends with exit code 0 and no stack when the pipe closes', {
+    timeout: 60_000,
+  }, async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { logFileName } = await import('../platform/logs/log-file-names.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'cb-epipe-'));
+    try {
+      const now = Date.now();
+      // More than a pipe's buffer (64 KiB) of output, so writes go on after the reader left.
+      const lines = Array.from({ length: 5000 }, (_, i) =>
+        JSON.stringify({
+          timestamp: new Date(now - i * 10).toISOString(),
+          level: 'INFO',
+          service: 'api',
+          instance: 'a',
+          traceId: 'c'.repeat(32),
+          message: `line ${i}`,
+          context: {},
+          metrics: {},
+        }),
+      );
+      writeFileSync(join(dir, logFileName('a', now)), `${lines.join('\n')}\n`);
+      const child = spawn(
+        process.execPath,
+        [
+          join(import.meta.dirname, '../../bin/cb.js'),
+          'logs',
+          'search',
+          '--since',
+          '1h',
+          '--limit',
+          '5000',
+          '--json',
+        ],
+        { env: { ...process.env, CB_LOG_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
+      // Like `head -c 100`: read one chunk, then close the pipe.
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect(stderr).not.toContain('Unhandled');
+      expect(stderr).not.toContain('EPIPE');
+      expect(code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

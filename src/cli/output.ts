@@ -15,6 +15,19 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * A reader that stops early (`cb logs search | head`) closes the pipe: the writes after it fail
+ * with EPIPE. The output was wanted up to there, so the command ends quietly, exit code 0, as the
+ * shell's own tools do — instead of an unhandled error and its stack. Not for `cb start`, whose
+ * stdout is its log stream: there a lost log reader is the process manager's to see.
+ */
+export function endQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(
     `${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
