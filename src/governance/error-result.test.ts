@@ -36,6 +36,7 @@ const GOVERNANCE_ERRORS: BaseError[] = [
   conflict('GOV_CANCEL_NOT_ALLOWED', 'executed'),
   conflict('GOV_NOT_EXECUTABLE', 'not queued'),
   conflict('GOV_EXECUTION_IN_PROGRESS', 'running'),
+  conflict('GOV_EXECUTION_PAUSED', 'paused'),
   ruleViolation('GOV_NO_VOTING_POWER', 'no power'),
   ruleViolation('GOV_BELOW_PROPOSAL_THRESHOLD', 'too little power'),
   proposalInvalid([{ path: 'title', message: '1-200 characters' }]),

@@ -85,9 +85,8 @@ export interface FailoverDrillReport {
   seconds: number;
 }
 
-export class FailoverDrillError extends Error {
-  readonly code = 'CB_RPC_DRILL_INVALID';
-}
+/** The drill cannot run with these endpoints or names (the CLI's usage error, exit code 2). */
+export class FailoverDrillError extends Error {}
 
 /** Runs the drill; never touches the deployment's state (reads only). */
 export async function runFailoverDrill(options: FailoverDrillOptions): Promise<FailoverDrillReport> {
