@@ -109,6 +109,10 @@
  * unchanged: 30, 33 and 33 % of raw over 3 runs (25.1k–32.0k events/s; CPU-s database 0.91–1.42,
  * hardhat 0.60–0.72, this process 0.97–1.08).
  *
+ * 2026-11-28, later (another fresh 2-core AMD EPYC, slower: raw 53k–58k logs/s), listener unchanged:
+ * 33, 39 and 36 % of raw over 3 runs (18.6k–21.0k events/s; CPU-s database 1.56–2.10, hardhat
+ * 0.91–0.98, this process 1.39–1.55).
+ *
  * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
  *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
  */

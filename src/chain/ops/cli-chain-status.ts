@@ -9,11 +9,14 @@
  * minter's account and, with RPC_URLS, asks its balance and whether it holds MINTER_ROLE on the
  * badge — what an operator needs to fund it or grant the role (MinterBalanceLow, MintQueueStalled).
  * The key itself never leaves loadMinterAccount.
+ *
+ * An emergency pause in force (`cb pause minting|execution`) is named first, with its reason.
  */
 import type { Command } from 'commander';
 import { type Address, createPublicClient, getAddress } from 'viem';
 import { printJson, printLine } from '../../cli/output.ts';
 import { withDatabase } from '../../cli/with-database.ts';
+import { listPauses, type Pause } from '../../ops/pauses/pauses.ts';
 import type { Config } from '../../platform/config.ts';
 import { createShutdown } from '../../platform/shutdown.ts';
 import { hasMinterRole, loadMinterAccount, shortReason } from '../minter/index.ts';
@@ -28,7 +31,10 @@ export function registerChainStatus(chainCommand: Command): void {
     .description(
       "The chain plane: the chain and badge contract the database follows, the listener's applied and final block, open and failed mint requests, the minter's open transactions, and (with RPC_URLS) each RPC endpoint asked now.",
     )
-    .option('--json', 'print the report as JSON (the shape of GET /v1/ops/chain, plus minterAccount)')
+    .option(
+      '--json',
+      'print the report as JSON (the shape of GET /v1/ops/chain, plus minterAccount and pauses)',
+    )
     .addHelpText(
       'after',
       `
@@ -53,11 +59,12 @@ Example: cb chain status --json | jq '.mints'`,
           await pool.pollHeads();
         }
         try {
-          const [status, minterAccount] = await Promise.all([
+          const [status, minterAccount, pauses] = await Promise.all([
             chainStatus({ db, logger, chain: pool ? { pool } : undefined }),
             minterAccountReport(config, pool),
+            listPauses(db),
           ]);
-          return { ...status, minterAccount };
+          return { ...status, minterAccount, pauses };
         } finally {
           await pool?.stop();
         }
@@ -110,7 +117,7 @@ export async function minterAccountReport(
 
 /** The report as lines for a terminal. */
 export function describeStatus(
-  s: ChainStatusShape & { minterAccount?: MinterAccountReport | null },
+  s: ChainStatusShape & { minterAccount?: MinterAccountReport | null; pauses?: Pause[] },
 ): string[] {
   const lines: string[] = [];
   lines.push(
@@ -118,6 +125,9 @@ export function describeStatus(
       ? `chain ${s.identity.chainId}${s.identity.dev ? ' (embedded dev chain)' : ''}, badge ${s.identity.badgeAddress}`
       : 'chain: none recorded yet (the first cb start with a chain records it)',
   );
+  // An emergency stop first: it explains a queue that does not move (cb resume <switch>).
+  for (const p of s.pauses ?? [])
+    lines.push(`${p.name}: PAUSED since ${p.pausedAt} by ${p.pausedBy}: ${p.reason} (cb resume ${p.name})`);
   if (s.checkpoints.length === 0) lines.push('listener: no checkpoint yet');
   for (const c of s.checkpoints)
     lines.push(

@@ -9,6 +9,7 @@ import {
   withTargetDb,
 } from '../../cli/test-support.ts';
 import { VOTING_POWER_NAMESPACE } from '../../governance/index.ts';
+import { clearPause, setPause } from '../../ops/pauses/pauses.ts';
 import { createCache } from '../../platform/cache/index.ts';
 import { loadConfig } from '../../platform/config.ts';
 import type { Db } from '../../platform/db/create-db.ts';
@@ -212,6 +213,22 @@ describe('cb chain status', () => {
       // No minter key here: said so.
       expect(report.minterAccount).toBeNull();
       expect(text.out).toContain('minter account: no key configured');
+      // Nothing paused: no pause line.
+      expect(report.pauses).toEqual([]);
+      expect(text.out).not.toContain('PAUSED');
+      // An emergency pause is named first, with who, why and how to lift it.
+      await withDb((db) => setPause(db, 'minting', { reason: 'key rotation (INC-9)', pausedBy: 'ops@host' }));
+      try {
+        const paused = await cb('chain', 'status');
+        expect(paused.out.split('\n')[1]).toMatch(
+          /^minting: PAUSED since \S+ by ops@host: key rotation \(INC-9\) \(cb resume minting\)$/,
+        );
+        expect(JSON.parse((await cb('chain', 'status', '--json')).out).pauses).toEqual([
+          expect.objectContaining({ name: 'minting', reason: 'key rotation (INC-9)' }),
+        ]);
+      } finally {
+        await withDb((db) => clearPause(db, 'minting'));
+      }
     } finally {
       process.env.RPC_URLS = rpc;
     }
