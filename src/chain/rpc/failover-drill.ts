@@ -175,6 +175,25 @@ async function runScenario(
     return Math.round(performance.now() - t0);
   };
 
+  /** The scenario's report from what was measured (ok when no problem was found). */
+  const result = (
+    found: Pick<FailoverScenario, 'takenOutAfterMs' | 'rejoinedAfterMs' | 'servedBy' | 'problems'>,
+  ): FailoverScenario => {
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const at = (q: number) =>
+      Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+    return {
+      lost: lostName,
+      fault,
+      reads,
+      failed,
+      firstError,
+      latencyMs: { p50: at(0.5), p95: at(0.95), max: Math.round(sorted.at(-1) ?? 0) },
+      ...found,
+      ok: found.problems.length === 0,
+    };
+  };
+
   try {
     say(`lose ${lostName} (${fault}): warm-up`);
     // Every endpoint must answer on its own first: a drill from a degraded pool measures nothing.
@@ -216,37 +235,15 @@ async function runScenario(
       );
     if (failed > 0)
       problems.push(`${failed} of ${reads} reads failed while ${lostName} was lost (first: ${firstError}).`);
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const at = (q: number) =>
-      Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
-    return {
-      lost: lostName,
-      fault,
-      reads,
-      failed,
-      firstError,
-      latencyMs: { p50: at(0.5), p95: at(0.95), max: Math.round(sorted.at(-1) ?? 0) },
-      takenOutAfterMs,
-      rejoinedAfterMs,
-      servedBy,
-      ok: problems.length === 0,
-      problems,
-    };
+    return result({ takenOutAfterMs, rejoinedAfterMs, servedBy, problems });
   } catch (err) {
     await Promise.allSettled(inFlight);
-    return {
-      lost: lostName,
-      fault,
-      reads,
-      failed,
-      firstError,
-      latencyMs: { p50: 0, p95: 0, max: 0 },
+    return result({
       takenOutAfterMs: null,
       rejoinedAfterMs: null,
       servedBy: {},
-      ok: false,
       problems: [`The drill could not start: ${(err as Error).message}`],
-    };
+    });
   } finally {
     await pool.stop();
     await Promise.all(proxies.map((p) => p.close()));

@@ -90,6 +90,23 @@ beforeEach(async () => {
   await db.query('delete from capacity_samples');
 });
 
+/** A measurement of nothing, for the runs whose sample's content does not matter. */
+const TINY_MEASUREMENT: CapacityMeasurement = {
+  databaseBytes: 1,
+  tables: {},
+  dbDisk: null,
+  dbDiskNote: 'test',
+  disks: [],
+  cpuCores: 1,
+  usageObservedSeconds: 0,
+  hostCpuPeak: null,
+  hostCpuMean: null,
+  processCpuPeak: null,
+  memoryPeak: null,
+  memoryTotalBytes: 1,
+  network: null,
+};
+
 describe('the daily capacity sample', () => {
   test('default: the job records today: database and table sizes, disks, the worker’s CPU and memory peaks', async () => {
     const { day, pruned } = await runCapacityJob(deps({ usage: watchedTracker(), logger: common.logger }));
@@ -228,21 +245,7 @@ describe('the daily capacity sample', () => {
   });
 
   test('behavior: samples older than 400 days are deleted by the run; the 400th day is kept', async () => {
-    const m: CapacityMeasurement = {
-      databaseBytes: 1,
-      tables: {},
-      dbDisk: null,
-      dbDiskNote: 'test',
-      disks: [],
-      cpuCores: 1,
-      usageObservedSeconds: 0,
-      hostCpuPeak: null,
-      hostCpuMean: null,
-      processCpuPeak: null,
-      memoryPeak: null,
-      memoryTotalBytes: 1,
-      network: null,
-    };
+    const m = TINY_MEASUREMENT;
     const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
     for (const n of [401, 400, 30]) await recordCapacitySample(db, m, { instance: 'old', day: daysAgo(n) });
     const { pruned } = await runCapacityJob(deps());
@@ -256,21 +259,7 @@ describe('the daily capacity sample', () => {
 
   test('behavior: a run whose job expired stops at its signal: no further statement, no sample written, nothing pruned', async () => {
     const reason = new JobTimeoutError('ops.capacity', 900);
-    const m: CapacityMeasurement = {
-      databaseBytes: 1,
-      tables: {},
-      dbDisk: null,
-      dbDiskNote: 'test',
-      disks: [],
-      cpuCores: 1,
-      usageObservedSeconds: 0,
-      hostCpuPeak: null,
-      hostCpuMean: null,
-      processCpuPeak: null,
-      memoryPeak: null,
-      memoryTotalBytes: 1,
-      network: null,
-    };
+    const m = TINY_MEASUREMENT;
     const old = new Date(Date.now() - 401 * 86_400_000).toISOString().slice(0, 10);
     await recordCapacitySample(db, m, { instance: 'old', day: old });
     await recordCapacitySample(db, m, { instance: 'earlier-today' });
