@@ -22,6 +22,7 @@ const AUDITED: Record<string, (opts: Record<string, unknown>) => boolean> = {
   'reconcile cache': (o) => o.fix === true,
   'reconcile systems': (o) => o.fix === true,
   'chain replay': () => true,
+  'chain retry-failed-mints': (o) => o.dryRun !== true,
   // `cb pause` without a switch only lists.
   pause: (o) => o.reason !== undefined,
   resume: () => true,

@@ -38,7 +38,7 @@ Each side is the truth for what it owns: the achievement system for what was ear
 requests), the chain for what is held (the listener's copy: run cb reconcile chain first if in
 doubt), governance for what a badge weighs. Kinds of difference:
   no_mint_request      earned, never asked to be minted             (--fix asks for it)
-  mint_failed          earned, the mint was dead-lettered           (retry on the console's Mints page)
+  mint_failed          earned, the mint was dead-lettered           (cb chain retry-failed-mints, once fixed)
   revoked_on_chain     earned and minted, then revoked on chain
   held_by_other        the mint record names a token someone else holds
   not_seen             mint confirmed, token never seen by the listener (after the grace period)

@@ -31,6 +31,7 @@ import type { Minter } from '../minter/index.ts';
 import { readReconcileRuns } from '../reconcile/reconcile-runs.ts';
 import type { RpcPool } from '../rpc/index.ts';
 import type { ChainStatusShape, FailedMintPageShape } from './chain-status-shape.ts';
+import { BACK_TO_PENDING, retryFailedMints } from './retry-failed-mints.ts';
 
 export interface ChainOpsRoutesDeps {
   db: Queryable;
@@ -214,16 +215,12 @@ export function chainOpsRoutes(deps: ChainOpsRoutesDeps): FastifyPluginAsync {
           throw new ValidationError('invalid request: body.failedBefore is not a date-time', [
             { path: 'body.failedBefore', message: 'an ISO 8601 date-time, e.g. 2026-11-27T10:00:00Z' },
           ]);
-        const result = await db.query(
-          `update ach_mint_outbox set ${BACK_TO_PENDING}
-            where status = 'failed' and date_trunc('milliseconds', updated_at) <= coalesce($1::timestamptz, now())`,
-          [failedBefore ?? null],
-        );
+        const retried = await retryFailedMints(db, { failedBefore });
         deps.logger.info('dead-lettered mint requests retried', {
           context: { failedBefore: failedBefore ?? 'now', keyName: request.apiKey?.name },
-          metrics: { retried: result.rowCount },
+          metrics: { retried },
         });
-        return { retried: result.rowCount };
+        return { retried };
       },
     );
   };
@@ -234,10 +231,6 @@ const RetryAllBody = Type.Object(
   { failedBefore: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) },
   { additionalProperties: false },
 );
-
-/** A failed request made new: pending, no error, fresh attempts, no transaction. */
-const BACK_TO_PENDING = `status = 'pending', error = null, attempts = 0, tx_hash = null, nonce = null,
-  token_id = null, block_number = null, updated_at = now()`;
 
 /** The body of `GET /v1/ops/chain`. */
 export async function chainStatus(deps: ChainOpsRoutesDeps): Promise<ChainStatusShape> {

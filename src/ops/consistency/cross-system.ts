@@ -17,7 +17,8 @@
  *
  * - `no_mint_request`: earned, never asked to be minted (the unlock's outbox row is missing, e.g.
  *   after a partial restore). Governance does not count it. `--fix` asks for the mint.
- * - `mint_failed`: earned, the mint was dead-lettered. Retried from the console's Mints page
+ * - `mint_failed`: earned, the mint was dead-lettered. Sent again by `cb chain retry-failed-mints`
+ *   or the console's Chain page
  *   (`POST /v1/ops/mints/failed/retry`) once its cause is fixed.
  * - `revoked_on_chain`: earned and minted, then revoked on chain.
  * - `held_by_other`: the mint record names a token another address holds (`cb reconcile chain`).
