@@ -6,7 +6,13 @@
  * suites on PostgreSQL. A suite that needs a service fails when it is missing and `CI=true`;
  * elsewhere it is skipped with the reason printed.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { access, appendFile, chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 
 export const PG_ADMIN_URL = process.env.CB_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -148,6 +154,21 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
 }
 
+/** A TCP port free on 127.0.0.1 now (the kernel's pick; closed again before it is returned). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('no port'));
+      });
+    });
+  });
+}
+
 /** A PostgreSQL server of a test's own (initdb, postgres on a free port); `stop()` removes it. */
 export interface ScratchPostgres {
   url: string;
@@ -166,7 +187,6 @@ export interface ScratchPostgres {
  * must not touch the shared test server.
  */
 export async function postgresServerBinaries(): Promise<string | undefined> {
-  const { readdir, access } = await import('node:fs/promises');
   const root = '/usr/lib/postgresql';
   const majors = (await readdir(root).catch(() => [] as string[]))
     .filter((d) => /^\d+$/.test(d))
@@ -194,24 +214,11 @@ export async function startScratchPostgres(
   bin: string,
   settings: Record<string, string>,
 ): Promise<ScratchPostgres> {
-  const { mkdtemp, appendFile, chown, rm } = await import('node:fs/promises');
-  const { tmpdir, userInfo } = await import('node:os');
-  const { join } = await import('node:path');
-  const { execFile } = await import('node:child_process');
-  const { promisify } = await import('node:util');
-  const { createServer } = await import('node:net');
   const run = promisify(execFile);
   const asRoot = userInfo().uid === 0;
   const as = (cmd: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args);
-  const port = await new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+  const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'cb-scratch-pg-'));
   if (asRoot) {
     const { stdout } = await run('id', ['-u', 'postgres']);

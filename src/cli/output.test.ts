@@ -1,4 +1,9 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { logFileName } from '../platform/logs/log-file-names.ts';
 import { percent, progressWriter } from './output.ts';
 
 describe('progressWriter', () => {
@@ -42,11 +47,6 @@ describe('a reader that stops early', () => {
   test('behavior: `cb logs search | head` ends with exit code 0 and no stack when the pipe closes', {
     timeout: 60_000,
   }, async () => {
-    const { spawn } = await import('node:child_process');
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { logFileName } = await import('../platform/logs/log-file-names.ts');
     const dir = mkdtempSync(join(tmpdir(), 'cb-epipe-'));
     try {
       const now = Date.now();

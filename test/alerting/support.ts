@@ -6,9 +6,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import YAML from 'yaml';
+import { freePort } from '../services.ts';
+
+export { freePort };
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const PROMETHEUS_DIR = join(ROOT, 'deploy/prometheus');
@@ -238,21 +240,6 @@ export function unknownSeries(exprs: readonly { where: string; expr: string }[])
     }
   }
   return unknown;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 /**

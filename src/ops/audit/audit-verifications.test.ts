@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { Db } from '../../platform/db/create-db.ts';
 import { watchedDb } from '../../platform/db/test-support.ts';
 import { createJobs, type Jobs, JobsStoppingError, JobTimeoutError } from '../../platform/jobs/index.ts';
-import { createTestCommon, createTestDb } from '../../platform/jobs/test-support.ts';
+import { createTestCommon, createTestDb, handlerCatcher } from '../../platform/jobs/test-support.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
 import { createMetrics, type Metrics } from '../../platform/metrics.ts';
 import { type AuditRecord, appendAudit, rowHash } from './audit-log.ts';
@@ -314,16 +314,11 @@ describe('a run of the job past its expiry', () => {
 
   test('behavior: the job hands its signal down: once expired, it prunes nothing and reads nothing', async () => {
     await appendMany(3, 30); // past a 7-day retention
-    let handler: ((job: { signal: AbortSignal }) => Promise<void>) | undefined;
-    const jobs = {
-      register: (_def: unknown, h: (job: { signal: AbortSignal }) => Promise<void>) => {
-        handler = h;
-      },
-    } as unknown as Jobs;
+    const { jobs, handler } = handlerCatcher();
     const { db: watched, sent } = watchedDb(db);
     registerAuditJob(jobs, { db: watched, metrics: createMetrics(), logger: quiet, retentionDays: 7 });
     const stopping = new JobsStoppingError(); // a stop's grace period ran out
-    await expect(handler!({ signal: AbortSignal.abort(stopping) })).rejects.toBe(stopping);
+    await expect(handler()({ signal: AbortSignal.abort(stopping) })).rejects.toBe(stopping);
     expect(sent).toEqual([]);
     expect((await db.query('select count(*)::int as n from audit_log')).rows).toEqual([{ n: 3 }]);
     expect(await readAuditVerifications(db)).toEqual([]);

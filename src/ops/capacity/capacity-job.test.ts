@@ -13,7 +13,7 @@ import type { Db } from '../../platform/db/create-db.ts';
 import { watchedDb } from '../../platform/db/test-support.ts';
 import { ConfigError } from '../../platform/errors.ts';
 import { createJobs, type Jobs, JobsStoppingError, JobTimeoutError } from '../../platform/jobs/index.ts';
-import { createTestCommon, createTestDb } from '../../platform/jobs/test-support.ts';
+import { createTestCommon, createTestDb, handlerCatcher } from '../../platform/jobs/test-support.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
 import {
@@ -301,16 +301,11 @@ describe('the daily capacity sample', () => {
   });
 
   test('behavior: the job hands its signal to the run: an expired job sends nothing', async () => {
-    let handler: ((job: { signal: AbortSignal }) => Promise<void>) | undefined;
-    const jobs = {
-      register: (_def: unknown, h: (job: { signal: AbortSignal }) => Promise<void>) => {
-        handler = h;
-      },
-    } as unknown as Jobs;
+    const { jobs, handler } = handlerCatcher();
     const { db: watched, sent } = watchedDb(db);
     registerCapacityJob(jobs, deps({ db: watched }));
     const reason = new JobsStoppingError(); // a stop's grace period ran out
-    await expect(handler!({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await expect(handler()({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
     expect(sent).toEqual([]);
     expect(await readCapacitySamples(db, { sinceDay: '2000-01-01' })).toEqual([]);
   });

@@ -3,7 +3,8 @@ import { testDatabaseTarget } from '../../../test/services.ts';
 import { createDb, type Db } from '../../platform/db/create-db.ts';
 import { migrate } from '../../platform/db/migrate.ts';
 import { watchedDb } from '../../platform/db/test-support.ts';
-import { type Jobs, JobTimeoutError } from '../../platform/jobs/index.ts';
+import { JobTimeoutError } from '../../platform/jobs/index.ts';
+import { handlerCatcher } from '../../platform/jobs/test-support.ts';
 import { createSilentLogger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
 import { type CrossSystemWeights, checkCrossSystem } from './cross-system.ts';
@@ -277,27 +278,16 @@ describe('checkCrossSystem', () => {
   });
 
   test('default: the job is scheduled hourly from CB_CROSS_SYSTEM_SCHEDULE, and unscheduled when off', async () => {
-    const calls: string[] = [];
-    let handler: ((job: { signal: AbortSignal }) => Promise<void>) | undefined;
-    const jobs = {
-      register: (
-        def: { queue: string; schedule?: { cron: string } },
-        h: (job: { signal: AbortSignal }) => Promise<void>,
-      ) => {
-        calls.push(`register ${def.queue} ${def.schedule?.cron}`);
-        handler = h;
-      },
-      unschedule: (queue: string) => calls.push(`unschedule ${queue}`),
-    } as unknown as Jobs;
+    const { jobs, calls, handler } = handlerCatcher();
     const deps = { db, metrics: createMetrics(), logger, weights: async () => weights };
     registerCrossSystemJob(jobs, { ...deps, config: { crossSystemSchedule: '23 * * * *' } });
     registerCrossSystemJob(jobs, { ...deps, config: { crossSystemSchedule: undefined } });
     expect(calls).toEqual(['register ops.cross-system 23 * * * *', 'unschedule ops.cross-system']);
     // The registered handler is the recorded whole-community run.
     await unlock(alice, 'first-commit');
-    await handler!({ signal: new AbortController().signal });
+    await handler()({ signal: new AbortController().signal });
     // It follows the job's signal: a job already expired compares nothing and is recorded failed.
-    await expect(handler!({ signal: AbortSignal.abort(new Error('expired')) })).rejects.toThrow('expired');
+    await expect(handler()({ signal: AbortSignal.abort(new Error('expired')) })).rejects.toThrow('expired');
     const { rows } = await db.query<{ trigger: string; error: string | null }>(
       'select trigger, error from cross_system_runs order by id',
     );

@@ -1,7 +1,7 @@
 /**
  * Test helpers of the jobs suites (not used by the product): a Common context on a fresh database
  * of the driver under test (`CB_TEST_DRIVER`), log lines captured as parsed JSON, and metric values
- * read back from the Prometheus text format.
+ * read back from the Prometheus text format; a stand-in `Jobs` that catches a registered handler.
  */
 import { Writable } from 'node:stream';
 import { testDatabaseTarget } from '../../../test/services.ts';
@@ -12,6 +12,7 @@ import { migrate } from '../db/migrate.ts';
 import { createLogger, createSilentLogger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
 import { createShutdown } from '../shutdown.ts';
+import type { Jobs } from './index.ts';
 
 export interface LogLine {
   timestamp: string;
@@ -96,4 +97,32 @@ export async function metricValue(
     if (same) return Number(m[3]);
   }
   return undefined;
+}
+
+/** A job handler as `Jobs.register` receives it, called by a test with a signal of its choosing. */
+export type CaughtHandler = (job: { signal: AbortSignal }) => Promise<void>;
+
+/**
+ * A stand-in `Jobs` for the register functions of the domains: it keeps the handler registered last
+ * (so a test can call it with an aborted signal, as the worker would) and lists what was registered
+ * and unscheduled, as `register <queue> <cron>` and `unschedule <queue>`.
+ */
+export function handlerCatcher(): { jobs: Jobs; handler: () => CaughtHandler; calls: string[] } {
+  const calls: string[] = [];
+  let caught: CaughtHandler | undefined;
+  const jobs = {
+    register: (def: { queue: string; schedule?: { cron: string } }, h: CaughtHandler) => {
+      calls.push(`register ${def.queue} ${def.schedule?.cron}`);
+      caught = h;
+    },
+    unschedule: (queue: string) => calls.push(`unschedule ${queue}`),
+  } as unknown as Jobs;
+  return {
+    jobs,
+    calls,
+    handler: () => {
+      if (!caught) throw new Error('handlerCatcher: no handler was registered');
+      return caught;
+    },
+  };
 }
