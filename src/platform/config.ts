@@ -87,6 +87,7 @@ export interface Config {
   chainReconcileSchedule: string | undefined;
   chainReconcileFix: boolean;
   rpcTimeoutMs: number;
+  rpcHedgeAfterMs: number;
   rpcMaxLagBlocks: number;
   mintBatchSize: number;
   mintMaxFeeGwei: number;
@@ -848,6 +849,15 @@ export const SETTINGS = [
     description: 'Time one JSON-RPC call may take before the pool tries another endpoint.',
     default: () => 5000,
     parse: int(50, 600_000),
+  }),
+  setting({
+    key: 'rpcHedgeAfterMs',
+    env: 'CB_RPC_HEDGE_AFTER_MS',
+    defaultText: '1000',
+    description:
+      'A read-only call (eth_blockNumber, eth_call, eth_getBalance, receipts…; never eth_getLogs or a send) not answered within this is sent to a second in-sync endpoint too, and the first answer is taken, so a hung endpoint costs reads this long instead of CB_RPC_TIMEOUT_MS. 0 turns hedging off; it matters only below CB_RPC_TIMEOUT_MS.',
+    default: () => 1000,
+    parse: int(0, 600_000),
   }),
   setting({
     key: 'rpcMaxLagBlocks',

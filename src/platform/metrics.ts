@@ -384,6 +384,12 @@ export function createMetrics() {
       labelNames: ['endpoint', 'result'],
       registers: r,
     }),
+    rpcHedges: new Counter<'endpoint' | 'result'>({
+      name: 'cb_rpc_hedges_total',
+      help: 'Hedged reads: a read-only call not answered within CB_RPC_HEDGE_AFTER_MS sent to a second endpoint (the label) too. result: won (the answer came from it), lost (the first attempt answered first, or neither answered).',
+      labelNames: ['endpoint', 'result'],
+      registers: r,
+    }),
     rpcEndpointUp: new Gauge<'endpoint'>({
       name: 'cb_rpc_endpoint_up',
       help: '1 when the endpoint is healthy (answering, not lagging, circuit closed).',

@@ -28,8 +28,8 @@ export function registerChainDrill(chainCommand: Command): void {
       `
 Each endpoint is put behind a local HTTP proxy of the drill's own, so the pool reaches it over its
 real HTTP path and the fault is a real network failure: reset (connections reset: a crashed node),
-timeout (requests never answered: a hung node, each attempt waits CB_RPC_TIMEOUT_MS), http-503 (a
-provider's outage). The pool is cb's, with the deployment's settings. Needs RPC_URLS over HTTP(S)
+timeout (requests never answered: a hung node, each attempt waits CB_RPC_TIMEOUT_MS; reads are
+hedged to another endpoint after CB_RPC_HEDGE_AFTER_MS), http-503 (a provider's outage). The pool is cb's, with the deployment's settings. Needs RPC_URLS over HTTP(S)
 and every endpoint answering at the start; nothing of the deployment changes. Run it after changing
 RPC_URLS, and with the quarterly recovery drill (seed 5.3). Exit code 3 when a scenario fails.
 Example: cb chain drill --fault timeout --lose primary`,

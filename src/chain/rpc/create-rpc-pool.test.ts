@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPublicClient, createWalletClient, custom, parseEther } from 'viem';
+import { createPublicClient, createWalletClient, custom, keccak256, parseEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { localhost } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -19,7 +19,14 @@ import {
   RpcUnavailableError,
   RpcWrongChainError,
 } from './index.ts';
-import { freePort, type HardhatNode, inProcessHardhatProvider, startHardhatNode } from './test-support.ts';
+import {
+  type DelayingProxy,
+  freePort,
+  type HardhatNode,
+  inProcessHardhatProvider,
+  startDelayingProxy,
+  startHardhatNode,
+} from './test-support.ts';
 
 /** Hardhat's first dev account (publicly known key). */
 const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -612,6 +619,234 @@ describe('other kinds of endpoint', () => {
     })();
     expect(bad?.code).toBe('CB_RPC_ENDPOINTS_INVALID');
     expect(bad?.message).not.toContain(SECRET);
+  });
+});
+
+describe('hedged reads', () => {
+  const proxies: DelayingProxy[] = [];
+  afterAll(() => Promise.all(proxies.map((p) => p.close())));
+  /** A proxy in front of node a that answers after `delayMs`, or never (a hung endpoint). */
+  const proxyOfA = async (delayMs: number | 'never') => {
+    const p = await startDelayingProxy(a.url, { delayMs });
+    proxies.push(p);
+    return p;
+  };
+  /** Hedge after 150 ms; an attempt times out after 1.5 s. */
+  const HEDGED: RpcPoolOptions = {
+    timeoutMs: 1500,
+    hedgeAfterMs: 150,
+    maxTotalMs: 4000,
+    failureThreshold: 3,
+    cooldownMs: 60_000,
+  };
+  const hedges = (common: Common, labels: Record<string, string> = {}) =>
+    metricValue(common, 'cb_rpc_hedges_total', labels);
+
+  /** Runs `run` and returns the unhandled rejections seen meanwhile (and in the next 50 ms). */
+  async function unhandledDuring(run: () => Promise<void>): Promise<unknown[]> {
+    const seen: unknown[] = [];
+    const onUnhandled = (reason: unknown) => seen.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await run();
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    return seen;
+  }
+
+  /**
+   * Makes calls one after another until one was sent to `hung` (the first pick is random), and
+   * returns how long that one took and what it answered.
+   */
+  async function untilOneMeets(hung: DelayingProxy, call: () => Promise<unknown>) {
+    for (let i = 0; i < 100; i++) {
+      const before = hung.methods.length;
+      const t0 = performance.now();
+      const answer = await call();
+      if (hung.methods.length > before) return { ms: performance.now() - t0, answer };
+    }
+    throw new Error('no call was sent to the hung endpoint in 100 tries');
+  }
+
+  test('default: a hung endpoint costs a read hedgeAfterMs, not the timeout; its timeouts still open its circuit', async () => {
+    const hung = await proxyOfA('never');
+    const { pool, common, count } = setup(
+      [
+        { name: 'hung', url: hung.url },
+        { name: 'a', url: a.url },
+      ],
+      HEDGED,
+    );
+    const head = await a.rpc('eth_blockNumber');
+    const unhandled = await unhandledDuring(async () => {
+      const metHung: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const { ms, answer } = await untilOneMeets(hung, () => pool.request({ method: 'eth_blockNumber' }));
+        expect(answer).toBe(head);
+        metHung.push(ms);
+      }
+      // Each waited the hedge delay, then node a answered: far from the 1.5 s timeout.
+      for (const ms of metHung) {
+        expect(ms).toBeGreaterThanOrEqual(145);
+        expect(ms).toBeLessThan(750);
+      }
+      expect(hung.methods).toEqual(['eth_blockNumber', 'eth_blockNumber', 'eth_blockNumber']);
+      expect(await hedges(common, { endpoint: 'a', result: 'won' })).toBe(3);
+      expect(await hedges(common, { result: 'lost' })).toBe(0);
+      // The losing attempts ran on in the background: each timed out, was counted, and the third
+      // failure in a row opened the hung endpoint's circuit.
+      await until(() => pool.health()[0]?.circuit === 'open', 2 * (HEDGED.timeoutMs as number));
+      expect(await count('hung', 'timeout')).toBe(3);
+      expect(pool.health()[0]).toMatchObject({
+        up: false,
+        consecutiveFailures: 3,
+        inFlight: 0,
+        lastError: 'no answer within 1500 ms',
+      });
+    });
+    expect(unhandled).toEqual([]);
+  });
+
+  test('behavior: a hedge to a hung endpoint loses to a slow answer; both directions are counted, no loser surfaces', async () => {
+    const slow = await proxyOfA(300);
+    const hung = await proxyOfA('never');
+    const { pool, common, count } = setup(
+      [
+        { name: 'slow', url: slow.url },
+        { name: 'hung', url: hung.url },
+      ],
+      { ...HEDGED, failureThreshold: 100 },
+    );
+    const head = await a.rpc('eth_blockNumber');
+    const unhandled = await unhandledDuring(async () => {
+      // slow first: hedged to hung at 150 ms, slow answers at ~300 ms → the hedge lost;
+      // hung first: hedged to slow at 150 ms, which answers at ~450 ms → the hedge won.
+      for (let i = 0; i < 40; i++) {
+        if ((await hedges(common, { endpoint: 'hung', result: 'lost' })) > 0)
+          if ((await hedges(common, { endpoint: 'slow', result: 'won' })) > 0) break;
+        const t0 = performance.now();
+        expect(await pool.request({ method: 'eth_blockNumber' })).toBe(head);
+        expect(performance.now() - t0).toBeLessThan(900);
+      }
+      expect(await hedges(common, { endpoint: 'hung', result: 'lost' })).toBeGreaterThan(0);
+      expect(await hedges(common, { endpoint: 'slow', result: 'won' })).toBeGreaterThan(0);
+      expect(await hedges(common, { endpoint: 'slow', result: 'lost' })).toBe(0);
+      expect(await hedges(common, { endpoint: 'hung', result: 'won' })).toBe(0);
+      // Every call was hedged once: each sent one request to each endpoint.
+      expect(slow.methods.length).toBe(hung.methods.length);
+      // Every request the hung endpoint got times out in the background and is counted.
+      await until(
+        async () => (await count('hung', 'timeout')) === hung.methods.length,
+        2 * (HEDGED.timeoutMs as number),
+      );
+      expect(await count('slow', 'ok')).toBe(slow.methods.length);
+    });
+    expect(unhandled).toEqual([]);
+  });
+
+  test.each([
+    { why: 'eth_getLogs (large answers)', method: 'eth_getLogs', hedgeAfterMs: 100 },
+    { why: 'hedgeAfterMs 0 (off)', method: 'eth_blockNumber', hedgeAfterMs: 0 },
+    { why: 'a hedgeAfterMs not below the timeout', method: 'eth_blockNumber', hedgeAfterMs: 600 },
+  ])(
+    'behavior: no hedge for $why — a call meeting the hung endpoint waits the timeout, then fails over',
+    async ({ method, hedgeAfterMs }) => {
+      const hung = await proxyOfA('never');
+      const { pool, common, count } = setup(
+        [
+          { name: 'hung', url: hung.url },
+          { name: 'a', url: a.url },
+        ],
+        { timeoutMs: 600, hedgeAfterMs, maxTotalMs: 3000, failureThreshold: 100 },
+      );
+      const params = method === 'eth_getLogs' ? [{ fromBlock: '0x0', toBlock: 'latest' }] : [];
+      const expected = await a.rpc(method, params);
+      const { ms, answer } = await untilOneMeets(hung, () => pool.request({ method, params }));
+      expect(answer).toEqual(expected);
+      expect(ms).toBeGreaterThanOrEqual(600);
+      expect(await count('hung', 'timeout')).toBe(1);
+      expect(await hedges(common)).toBe(0);
+    },
+  );
+
+  test('behavior: eth_sendRawTransaction is never hedged — a send meeting the hung endpoint waits the timeout, then fails over', async () => {
+    const hung = await proxyOfA('never');
+    const { pool, common } = setup(
+      [
+        { name: 'hung', url: hung.url },
+        { name: 'a', url: a.url },
+      ],
+      { timeoutMs: 600, hedgeAfterMs: 100, maxTotalMs: 3000, failureThreshold: 100 },
+    );
+    const account = privateKeyToAccount(DEV_KEY);
+    let nonce = Number(await a.rpc('eth_getTransactionCount', [account.address, 'pending']));
+    let raw: `0x${string}` = '0x';
+    const { ms, answer } = await untilOneMeets(hung, async () => {
+      raw = await account.signTransaction({
+        chainId: a.chainId,
+        nonce: nonce++,
+        to: SOMEONE,
+        value: 1n,
+        gas: 21_000n,
+        maxFeePerGas: 10n ** 11n,
+        maxPriorityFeePerGas: 10n ** 9n,
+      });
+      return pool.request({ method: 'eth_sendRawTransaction', params: [raw] });
+    });
+    expect(ms).toBeGreaterThanOrEqual(600);
+    expect(answer).toBe(keccak256(raw));
+    expect(await a.rpc('eth_getTransactionReceipt', [answer])).toMatchObject({ status: '0x1' });
+    expect(hung.methods).toEqual(['eth_sendRawTransaction']);
+    expect(await hedges(common)).toBe(0);
+  });
+
+  test('behavior: answers faster than the hedge delay send no hedge (one request per call)', async () => {
+    const [pa, pb] = [
+      await startDelayingProxy(a.url, { delayMs: 0 }),
+      await startDelayingProxy(b.url, { delayMs: 0 }),
+    ];
+    proxies.push(pa, pb);
+    const { pool, common, count } = setup(
+      [
+        { name: 'a', url: pa.url },
+        { name: 'b', url: pb.url },
+      ],
+      { ...HEDGED, hedgeAfterMs: 1000 },
+    );
+    await load(pool, 60);
+    for (let i = 0; i < 20; i++) await pool.request({ method: 'eth_blockNumber' });
+    expect(pa.methods.length + pb.methods.length).toBe(80);
+    expect(pa.methods.length).toBeGreaterThan(0);
+    expect(pb.methods.length).toBeGreaterThan(0);
+    expect((await count('a', 'ok')) + (await count('b', 'ok'))).toBe(80);
+    expect(await hedges(common)).toBe(0);
+  });
+
+  test("behavior: the caller's abort stops the attempt and its hedge, and says nothing about either endpoint", async () => {
+    const slow = await proxyOfA(3000);
+    const hung = await proxyOfA('never');
+    const { pool, common } = setup(
+      [
+        { name: 'slow', url: slow.url },
+        { name: 'hung', url: hung.url },
+      ],
+      HEDGED,
+    );
+    const reason = new Error('caller gave up');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(reason), 600);
+    const t0 = performance.now();
+    await expect(pool.request({ method: 'eth_blockNumber' }, { signal: controller.signal })).rejects.toBe(
+      reason,
+    );
+    // Not the hung endpoint's timeout (1.5 s) nor the slow one's answer (3 s).
+    expect(performance.now() - t0).toBeLessThan(1200);
+    await until(() => slow.methods.length + hung.methods.length === 2, 1000); // the attempt and its hedge
+    expect(await hedges(common, { result: 'lost' })).toBe(1);
+    await until(() => pool.health().every((h) => h.inFlight === 0), 500);
+    for (const h of pool.health()) expect(h).toMatchObject({ consecutiveFailures: 0, circuit: 'closed' });
   });
 });
 

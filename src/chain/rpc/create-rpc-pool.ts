@@ -15,7 +15,9 @@ import {
   RpcWrongChainError,
   TransportFailure,
 } from './errors.ts';
+import { HEDGED_METHODS } from './hedged-methods.ts';
 import { methodLabel } from './method-label.ts';
+import { raceWithHedge } from './race-with-hedge.ts';
 import { describeFailure, scrubUrls } from './safe-reason.ts';
 import type {
   CircuitState,
@@ -65,6 +67,7 @@ export function createRpcPool({ common, endpoints, options = {} }: CreateRpcPool
   const { config, metrics } = common;
   const log = common.logger.child('rpc');
   const timeoutMs = options.timeoutMs ?? config.rpcTimeoutMs;
+  const hedgeAfterMs = options.hedgeAfterMs ?? config.rpcHedgeAfterMs;
   const maxLagBlocks = options.maxLagBlocks ?? config.rpcMaxLagBlocks;
   const headPollIntervalMs = options.headPollIntervalMs ?? 2000;
   const maxAttempts = Math.max(1, options.maxAttempts ?? 3);
@@ -192,6 +195,22 @@ export function createRpcPool({ common, endpoints, options = {} }: CreateRpcPool
     return undefined;
   }
 
+  /**
+   * The endpoint a hedge goes to: the first tier of {@link pick} only — not tried by this call,
+   * circuit closed, in sync. Anything less (a lagging endpoint, a half-open probe) would not be
+   * likely to answer faster than the attempt already out.
+   */
+  function pickHedge(tried: ReadonlySet<EndpointState>): EndpointState | undefined {
+    refresh();
+    const tier = states.filter(
+      (s) => !tried.has(s) && !s.wrongChain && s.breaker.state === 'closed' && !s.lagging,
+    );
+    if (tier.length === 0) return undefined;
+    const chosen = weightedPick(tier);
+    chosen.breaker.tryAcquire();
+    return chosen;
+  }
+
   /** One call on one endpoint, with metrics and health bookkeeping. The caller claimed the breaker. */
   async function attempt(
     s: EndpointState,
@@ -296,7 +315,52 @@ export function createRpcPool({ common, endpoints, options = {} }: CreateRpcPool
     const deadline = performance.now() + maxTotalMs;
     const tried = new Set<EndpointState>();
     const failures = new Map<string, string>();
+    const hedging = hedgeAfterMs > 0 && HEDGED_METHODS.has(args.method);
     let attempts = 0;
+    /** One attempt on `s` (its chain checked first when due); a transport failure is noted by endpoint. */
+    const attemptOn = async (s: EndpointState, attemptTimeoutMs: number): Promise<unknown> => {
+      try {
+        await verifyChain(s);
+        if (s.wrongChain) throw new TransportFailure('unavailable', downReason(s));
+        return await attempt(s, args, attemptTimeoutMs, signal);
+      } catch (error) {
+        if (error instanceof TransportFailure) failures.set(s.name, error.reason);
+        throw error;
+      }
+    };
+    /**
+     * The attempt `first` (on `s`), hedged: when it has not answered after `hedgeAfterMs`, one more
+     * attempt of the call's goes to an in-sync endpoint it has not tried (while attempts and time are
+     * left), and the first answer is the call's. Counts the hedge's outcome.
+     */
+    const hedged = (s: EndpointState, first: Promise<unknown>): Promise<unknown> => {
+      let hedgedTo = '';
+      return raceWithHedge({
+        first,
+        delayMs: hedgeAfterMs,
+        hedge: () => {
+          const remaining = Math.floor(deadline - performance.now());
+          if (attempts >= maxAttempts || remaining <= 0 || signal?.aborted) return undefined;
+          const h = pickHedge(tried);
+          if (h === undefined) return undefined;
+          tried.add(h);
+          attempts++;
+          hedgedTo = h.name;
+          log.debug(
+            `rpc ${methodLabel(args.method)} on ${s.name}: no answer after ${hedgeAfterMs} ms, hedged to ${h.name}`,
+            {
+              context: { endpoint: s.name, hedgedTo: h.name, method: methodLabel(args.method) },
+            },
+          );
+          return attemptOn(h, Math.min(timeoutMs, remaining));
+        },
+        // The node's answer (a JSON-RPC error) or the caller's abort decides; a transport failure
+        // leaves the call to the other attempt.
+        decides: (error) => !(error instanceof TransportFailure),
+        onHedgeSettled: (won) =>
+          metrics.rpcHedges.inc({ endpoint: hedgedTo, result: won && !signal?.aborted ? 'won' : 'lost' }),
+      });
+    };
     while (attempts < maxAttempts) {
       signal?.throwIfAborted();
       if (attempts > 0) {
@@ -310,16 +374,14 @@ export function createRpcPool({ common, endpoints, options = {} }: CreateRpcPool
       if (s === undefined) break;
       tried.add(s);
       attempts++;
+      const attemptTimeoutMs = Math.min(timeoutMs, remaining);
       try {
-        await verifyChain(s);
-        if (s.wrongChain) {
-          failures.set(s.name, downReason(s));
-          continue;
-        }
-        return (await attempt(s, args, Math.min(timeoutMs, remaining), signal)) as T;
+        const first = attemptOn(s, attemptTimeoutMs);
+        // A hedge delay not below the attempt's timeout could only start a hedge as it times out.
+        const hedgeIt = hedging && hedgeAfterMs < attemptTimeoutMs;
+        return (await (hedgeIt ? hedged(s, first) : first)) as T;
       } catch (error) {
         if (!(error instanceof TransportFailure)) throw error; // the node's answer, or the caller's abort
-        failures.set(s.name, error.reason);
       }
     }
     throw unavailable(args.method, failures, attempts);

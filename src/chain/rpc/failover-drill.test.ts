@@ -70,7 +70,7 @@ describe('RPC failover drill against real hardhat nodes', () => {
     expect(steps.some((l) => /^lose standby: rejoined after \d+ ms$/.test(l))).toBe(true);
   });
 
-  test('behavior: a hung endpoint (requests never answered) costs the reads one attempt timeout until it is out, none fails', async () => {
+  test('behavior: without hedged reads, a hung endpoint (requests never answered) costs the reads one attempt timeout until it is out, none fails', async () => {
     const report = await runFailoverDrill({
       common: common(),
       endpoints: [
@@ -80,13 +80,35 @@ describe('RPC failover drill against real hardhat nodes', () => {
       lose: ['primary'],
       fault: 'timeout',
       readsPerSecond: 40,
-      poolOptions: FAST,
+      poolOptions: { ...FAST, hedgeAfterMs: 0 },
     });
     const [s] = report.scenarios;
     expect(report.ok).toBe(true);
     expect(s).toMatchObject({ lost: 'primary', fault: 'timeout', failed: 0, ok: true });
     // Reads sent to the hung node waited its attempt timeout before going to the standby.
     expect(s?.latencyMs.max).toBeGreaterThanOrEqual(FAST.timeoutMs as number);
+  });
+
+  test('behavior: with hedged reads, a hung endpoint costs the reads the hedge delay, not the timeout; it is still taken out', async () => {
+    const report = await runFailoverDrill({
+      common: common(),
+      endpoints: [
+        { name: 'primary', url: a.url },
+        { name: 'standby', url: b.url },
+      ],
+      lose: ['primary'],
+      fault: 'timeout',
+      readsPerSecond: 40,
+      poolOptions: { ...FAST, timeoutMs: 1000, hedgeAfterMs: 100 },
+    });
+    const [s] = report.scenarios;
+    expect(report.ok).toBe(true);
+    expect(s).toMatchObject({ lost: 'primary', fault: 'timeout', failed: 0, ok: true });
+    // Reads that met the hung node were answered by the standby after the 100 ms hedge delay.
+    expect(s?.latencyMs.max).toBeGreaterThanOrEqual(100);
+    expect(s?.latencyMs.max).toBeLessThan(500);
+    // Its attempts still ran to their timeout in the background: the circuit opened.
+    expect(s?.takenOutAfterMs).toBeGreaterThanOrEqual(1000);
   });
 
   test('behavior: an HTTP 503 from the endpoint is lost like a reset one', async () => {

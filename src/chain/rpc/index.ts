@@ -47,6 +47,24 @@
  * endpoint can be tried (all circuits open), the call fails with `CB_RPC_UNAVAILABLE` listing
  * every endpoint with its reason.
  *
+ * **Hedged reads** (`hedgeAfterMs`, `CB_RPC_HEDGE_AFTER_MS`, default 1000 ms, 0 = off; "The Tail at
+ * Scale"). Without them a hung endpoint — one that accepts the call and never answers — costs each
+ * call sent to it the whole `timeoutMs` before it fails over, until its circuit opens. So when an
+ * attempt of a read-only, idempotent method (`HEDGED_METHODS` in hedged-methods.ts: block numbers and
+ * headers, `eth_call`, balances, code, nonces, receipts, fee data, `eth_estimateGas`…) has not
+ * answered after `hedgeAfterMs`, the same call is also sent to one endpoint of the first tier above
+ * (not tried by this call, circuit closed, in sync; none → no hedge), and the first result or node
+ * JSON-RPC error is the call's. At most one hedge per attempt; it is one of the call's
+ * `maxAttempts` and gets at most what is left of `maxTotalMs`. The slower attempt is not aborted: it
+ * runs to its own answer or timeout in the background, so its endpoint's latency, failures and
+ * circuit are counted exactly as without hedging (a hung endpoint still opens its circuit after
+ * `failureThreshold` timeouts); its outcome is dropped. A transport failure of one leaves the call to
+ * the other; when both fail, the call retries elsewhere as usual, as it does when the first attempt
+ * fails before the delay. The caller's signal stops both. Never hedged: `eth_getLogs` (answers of
+ * megabytes, slow because of the range more often than the node: a hedge would double the
+ * provider's work for little gain) and anything that writes (`eth_sendRawTransaction`). A value not
+ * below `timeoutMs` never hedges.
+ *
  * **`eth_sendRawTransaction`.** Retried elsewhere on a transport failure or timeout like any call:
  * this is safe because the same signed bytes have the same hash and one nonce — the transaction
  * cannot be mined twice. A timeout is ambiguous (the first node may have received it), so the
@@ -75,7 +93,9 @@
  * and `cb_rpc_requests_total{endpoint,result}` per attempt (result: ok, error = the node answered an
  * error, timeout, unavailable = transport failure; an endpoint skipped for an open circuit counts
  * one `unavailable` when a call fails for want of endpoints); `method` is the JSON-RPC method, or
- * `other` when it does not look like `ns_method`. `cb_rpc_endpoint_up{endpoint}`, and
+ * `other` when it does not look like `ns_method`. `cb_rpc_hedges_total{endpoint,result}` per hedge
+ * sent (endpoint: the one it went to; result: won = the call's answer came from it, lost = the first
+ * attempt's did, or neither answered). `cb_rpc_endpoint_up{endpoint}`, and
  * `cb_chain_head_block` = the best head.
  *
  * **Batches.** Over HTTP, calls of small read-only methods (block headers, eth_call, balances…)

@@ -1,11 +1,13 @@
 /**
  * Test helpers (not used in production): real `hardhat node` processes on free ports, each with its
- * own temporary config (so its chain id), and a JSON-RPC call straight to one (around the pool).
+ * own temporary config (so its chain id), a JSON-RPC call straight to one (around the pool), and a
+ * local proxy in front of one that answers late or never.
  * Every node started is killed when the test process exits, even after a failed test.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -185,4 +187,69 @@ export async function inProcessHardhatProvider(): Promise<EthereumProvider> {
   await provider.request({ method: 'eth_chainId' }); // the config has been read: the file can go
   rmSync(dir, { recursive: true, force: true });
   return provider;
+}
+
+/** A local HTTP endpoint in front of a real node that answers late, or never (see {@link startDelayingProxy}). */
+export interface DelayingProxy {
+  /** `http://127.0.0.1:<port>/` */
+  readonly url: string;
+  /** The JSON-RPC method of every request received, in order (a batch counts once per call). */
+  readonly methods: string[];
+  /** Closes the server and every connection, held ones included. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an HTTP server on 127.0.0.1 that reads each request, waits `delayMs`, then forwards it to
+ * `target` and relays the answer — or, with `delayMs: 'never'`, accepts the request and never answers
+ * (a hung node, like `freeze()`, without stopping the node others use).
+ */
+export async function startDelayingProxy(
+  target: string,
+  options: { delayMs: number | 'never' },
+): Promise<DelayingProxy> {
+  const methods: string[] = [];
+  const held = new Set<ServerResponse>();
+  const sockets = new Set<Socket>();
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const parsed = JSON.parse(body.toString('utf8')) as { method: string } | { method: string }[];
+      for (const call of Array.isArray(parsed) ? parsed : [parsed]) methods.push(call.method);
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      if (options.delayMs === 'never') return;
+      setTimeout(async () => {
+        try {
+          const upstream = await fetch(target, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+          const text = await upstream.text();
+          res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(text);
+        } catch {
+          res.destroy();
+        }
+      }, options.delayMs);
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('the proxy has no port');
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    methods,
+    close: async () => {
+      for (const res of held) res.destroy();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

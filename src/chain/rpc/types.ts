@@ -52,6 +52,14 @@ export interface RpcPoolOptions {
    */
   timeoutMs?: number | undefined;
   /**
+   * Hedged reads: a call of a read-only method (`HEDGED_METHODS`) whose attempt has not answered
+   * after this long is sent to one more endpoint (not tried by the call, circuit closed, in sync) and
+   * the first answer is taken; the slower attempt runs on in the background, its answer discarded.
+   * 0 turns hedging off; a value not below the attempt timeout never hedges.
+   * @defaultValue `config.rpcHedgeAfterMs` (1000)
+   */
+  hedgeAfterMs?: number | undefined;
+  /**
    * An endpoint further than this behind the best head is used only when no other can serve.
    * @defaultValue `config.rpcMaxLagBlocks` (5)
    */
