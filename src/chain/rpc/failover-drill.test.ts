@@ -99,16 +99,18 @@ describe('RPC failover drill against real hardhat nodes', () => {
       lose: ['primary'],
       fault: 'timeout',
       readsPerSecond: 40,
-      poolOptions: { ...FAST, timeoutMs: 1000, hedgeAfterMs: 100 },
+      // The timeout well above the hedge delay, so that a busy test machine's late timers cannot
+      // blur the two (a run under load average 10 saw one read at 1.03 s with a 1 s timeout).
+      poolOptions: { ...FAST, timeoutMs: 3000, maxTotalMs: 6000, hedgeAfterMs: 100 },
     });
     const [s] = report.scenarios;
     expect(report.ok).toBe(true);
     expect(s).toMatchObject({ lost: 'primary', fault: 'timeout', failed: 0, ok: true });
     // Reads that met the hung node were answered by the standby after the 100 ms hedge delay.
     expect(s?.latencyMs.max).toBeGreaterThanOrEqual(100);
-    expect(s?.latencyMs.max).toBeLessThan(500);
+    expect(s?.latencyMs.max).toBeLessThan(1500);
     // Its attempts still ran to their timeout in the background: the circuit opened.
-    expect(s?.takenOutAfterMs).toBeGreaterThanOrEqual(1000);
+    expect(s?.takenOutAfterMs).toBeGreaterThanOrEqual(3000);
   });
 
   test('behavior: an HTTP 503 from the endpoint is lost like a reset one', async () => {
