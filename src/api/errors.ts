@@ -350,6 +350,30 @@ export const ERROR_CODES = {
     meaning:
       "A mined batch's BadgeMinted logs do not match its requests; they stay submitted for inspection.",
   },
+  CHAIN_ROLES_SIGNER_NOT_ADMIN: {
+    status: 403,
+    meaning:
+      'cb chain roles grant|revoke: the --admin-key-file account lacks DEFAULT_ADMIN_ROLE on the badge; nothing was sent.',
+  },
+  CHAIN_ROLES_LAST_ADMIN: {
+    status: 409,
+    meaning:
+      'cb chain roles revoke admin: the account is the last admin found; grant another first, or pass --force.',
+  },
+  CHAIN_ROLES_ADMIN_KEY_INVALID: {
+    status: 400,
+    meaning:
+      'The --admin-key-file cannot be read, is open to group or others (chmod 600), or holds no private key (never shown).',
+  },
+  CHAIN_ROLES_CHANGE_FAILED: {
+    status: 500,
+    meaning: 'The node refused the role change in simulation (nothing sent), or it was mined and reverted.',
+  },
+  CHAIN_ROLES_RECEIPT_TIMEOUT: {
+    status: 504,
+    meaning:
+      'The role change was sent but no receipt came CB_CHAIN_CONFIRMATIONS deep in time: check cb chain roles before sending again.',
+  },
   OPS_WEBHOOK_UNAUTHORIZED: {
     status: 401,
     meaning: 'The Alertmanager webhook bearer token is missing or wrong.',

@@ -15,14 +15,7 @@
  *   executor key is (CB_EXECUTOR_KEY_FILE / CB_EXECUTOR_PRIVATE_KEY), and a changed chain or
  *   contract is refused. On the embedded dev chain the executor is dev account #0, the badge admin.
  */
-import {
-  type Address,
-  type Chain,
-  createPublicClient,
-  defineChain,
-  type LocalAccount,
-  type Transport,
-} from 'viem';
+import { type Address, type Chain, createPublicClient, type LocalAccount, type Transport } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Catalogue } from '../achievements/index.ts';
 import type { ReadinessCheck } from '../api/index.ts';
@@ -30,6 +23,7 @@ import type { Common } from '../platform/common.ts';
 import type { Db } from '../platform/db/create-db.ts';
 import { BaseError, UnavailableError } from '../platform/errors.ts';
 import { checkChainIdentity } from './chain-identity.ts';
+import { chainOfId } from './chain-of-id.ts';
 import { deployBadge } from './contracts/deploy-badge.ts';
 import { type DevChain, startDevChain } from './dev-chain.ts';
 import { type ChainSyncContext, createListener, type Listener } from './listener/index.ts';
@@ -125,12 +119,7 @@ export async function createChain(params: CreateChainParameters): Promise<ChainM
     const chainId = await pool.checkChainId(config.chainId);
     pool.start();
     transport = pool.transport;
-    chain = defineChain({
-      id: chainId,
-      name: `chain ${chainId}`,
-      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-      rpcUrls: { default: { http: [] } },
-    });
+    chain = chainOfId(chainId);
     badgeAddress = config.badgeAddress as Address;
     account = loadMinterAccount(config);
     executor = loadExecutorAccount(config);

@@ -23,6 +23,10 @@ const AUDITED: Record<string, (opts: Record<string, unknown>) => boolean> = {
   'reconcile systems': (o) => o.fix === true,
   'chain replay': () => true,
   'chain retry-failed-mints': (o) => o.dryRun !== true,
+  // A change of the badge contract's roles is an on-chain administrative operation: recorded with
+  // its transaction (noteAuditResult). A dry run and --calldata send nothing and open no database.
+  'chain roles grant': (o) => o.dryRun !== true && o.calldata !== true,
+  'chain roles revoke': (o) => o.dryRun !== true && o.calldata !== true,
   // `cb pause` without a switch only lists.
   pause: (o) => o.reason !== undefined,
   resume: () => true,
@@ -37,6 +41,8 @@ export interface AuditedCommand {
   target: string | null;
   options: Record<string, unknown>;
   actor: string;
+  /** What the command did, when it says (noteAuditResult): kept in the record's details. */
+  result?: Record<string, unknown> | undefined;
 }
 
 let current: AuditedCommand | undefined;
@@ -44,6 +50,14 @@ let current: AuditedCommand | undefined;
 /** What `withDatabase` records after the command, if anything. */
 export function auditedCommand(): AuditedCommand | undefined {
   return current;
+}
+
+/**
+ * Adds what the running command did (e.g. the transaction it sent) to its audit record's details,
+ * under `result`; nothing when the command is not one to record.
+ */
+export function noteAuditResult(result: Record<string, unknown>): void {
+  if (current) current.result = { ...current.result, ...result };
 }
 
 /** The path of `command` under the root (`apikey create`). */

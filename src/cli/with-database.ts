@@ -71,7 +71,7 @@ async function recordCommand(db: Db, command: AuditedCommand, failed: boolean): 
       target: command.target,
       outcome: failed ? 'failed' : 'ok',
       status: failed ? 1 : code,
-      details: { options: command.options },
+      details: { options: command.options, ...(command.result ? { result: command.result } : {}) },
     });
   } catch (err) {
     process.stderr.write(

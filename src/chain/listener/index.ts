@@ -109,7 +109,14 @@ export {
   ReorgTooDeepError,
   ReplayRangeError,
 } from './errors.ts';
-export { readLogs, readRange, readRanges } from './fetch-ranges.ts';
+export {
+  type ChunkSizer,
+  createChunkSizer,
+  type EventReader,
+  readLogs,
+  readRange,
+  readRanges,
+} from './fetch-ranges.ts';
 export { createLimiter, type Limiter } from './limiter.ts';
 export {
   type BadgeHolding,
