@@ -6,7 +6,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { clearPause, listPauses, PAUSE_SWITCHES, type PauseSwitch, setPause } from '../ops/index.ts';
+import { clearPause, listPauses, PAUSE_SWITCHES, type PauseSwitch, setPause } from '../ops/pauses/pauses.ts';
 import { CliError, printJson, printLine, printTable } from './output.ts';
 import { withDatabase } from './with-database.ts';
 

@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { buildProgram, COMMANDS, loadersFor } from './program.ts';
+
+const BIN = join(import.meta.dirname, '../../bin/cb.js');
+const names = (program: Awaited<ReturnType<typeof buildProgram>>) => program.commands.map((c) => c.name());
+
+describe('the cb program', () => {
+  test('default: with no command, every command of the table is registered, in its order, and none besides', async () => {
+    expect(names(await buildProgram([]))).toEqual([...COMMANDS.keys()]);
+    expect(names(await buildProgram(['--help']))).toEqual([...COMMANDS.keys()]);
+    expect(names(await buildProgram(['help']))).toEqual([...COMMANDS.keys()]);
+  });
+
+  test('behavior: a command loads its own registration only; each registers exactly the names the table gives it', async () => {
+    for (const [name, loader] of COMMANDS) {
+      const sharing = [...COMMANDS].filter(([, l]) => l === loader).map(([n]) => n);
+      expect(names(await buildProgram([name, '--json'])), name).toEqual(sharing);
+      expect(names(await buildProgram(['help', name])), `help ${name}`).toEqual(sharing);
+    }
+  });
+
+  test('behavior: --version loads no command; a name that is no command loads them all (for the suggestion)', async () => {
+    expect(loadersFor(['--version'])).toEqual([]);
+    expect(loadersFor(['-V'])).toEqual([]);
+    expect(loadersFor(['bakup'])).toHaveLength(new Set(COMMANDS.values()).size);
+  });
+
+  test('behavior: the real binary answers --version, a command’s help and a misspelt name', () => {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+    const version = run('--version');
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toBe('0.1.0');
+    const help = run('help', 'pause');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: cb pause');
+    const typo = run('bakup');
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain("unknown command 'bakup'");
+    expect(typo.stderr).toContain('backup');
+  });
+});

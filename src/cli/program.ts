@@ -1,0 +1,110 @@
+/**
+ * The `cb` program: its top-level commands, of which only the one being run is loaded.
+ *
+ * The whole command tree is ~2,700 modules (viem, typebox, kysely, fastify…, each file through
+ * tsx's loader). Registering every command up front made `cb --version` take 3.3 s on a 2-core
+ * EPYC, most of it loading code the command never runs. So `cb <command> …` loads that command's
+ * modules only; `cb`, `cb --help`, `cb help` and a name that is no command load them all, so the
+ * help lists every command and commander can suggest the nearest name.
+ */
+import { Command } from 'commander';
+import { trackAuditedCommands } from './audited-commands.ts';
+
+/** Adds one top-level command (and its subcommands) to `program`. */
+type Register = (program: Command) => void;
+/** Loads the modules of a top-level command and returns its {@link Register}. */
+type Loader = () => Promise<Register>;
+
+const chainCommands: Loader = async () => {
+  const [dev, replay, status, drill, retry, roles] = await Promise.all([
+    import('../chain/cli-chain-dev.ts'),
+    import('../chain/listener/cli-chain-replay.ts'),
+    import('../chain/ops/cli-chain-status.ts'),
+    import('../chain/rpc/cli-chain-drill.ts'),
+    import('../chain/ops/cli-retry-failed-mints.ts'),
+    import('../chain/roles/cli-chain-roles.ts'),
+  ]);
+  return (program) => {
+    const chain = program.command('chain').description('Local dev chain and chain maintenance.');
+    dev.registerChainDev(chain);
+    replay.registerChainReplay(chain);
+    status.registerChainStatus(chain);
+    drill.registerChainDrill(chain);
+    retry.registerRetryFailedMints(chain);
+    roles.registerChainRoles(chain);
+  };
+};
+
+const reconcileCommands: Loader = async () => {
+  const [reconcile, chain, systems] = await Promise.all([
+    import('./reconcile.ts'),
+    import('../chain/reconcile/cli-reconcile-chain.ts'),
+    import('./reconcile-systems.ts'),
+  ]);
+  return (program) => {
+    const command = reconcile.registerReconcile(program);
+    chain.registerReconcileChain(command);
+    systems.registerReconcileSystems(command);
+  };
+};
+
+/** `pause` and `resume`: one module registers both. */
+const pauseCommands: Loader = async () => (await import('./pause.ts')).registerPause;
+
+/** Every top-level command by name, in the order the help lists them. */
+export const COMMANDS: ReadonlyMap<string, Loader> = new Map<string, Loader>([
+  ['start', async () => (await import('./start.ts')).registerStart],
+  ['migrate', async () => (await import('./migrate.ts')).registerMigrate],
+  ['db', async () => (await import('./db.ts')).registerDb],
+  ['config', async () => (await import('./config.ts')).registerConfig],
+  ['apikey', async () => (await import('./apikey.ts')).registerApikey],
+  ['achievements', async () => (await import('./achievements.ts')).registerAchievements],
+  ['events', async () => (await import('./events.ts')).registerEvents],
+  ['reconcile', reconcileCommands],
+  ['chain', chainCommands],
+  [
+    'governance',
+    async () => {
+      const { registerGovernance } = await import('../governance/cli.ts');
+      return (program) => registerGovernance(program);
+    },
+  ],
+  [
+    'monitor',
+    async () => {
+      const { registerMonitor } = await import('../ops/index.ts');
+      return (program) => registerMonitor(program);
+    },
+  ],
+  ['backup', async () => (await import('./backup.ts')).registerBackup],
+  ['pause', pauseCommands],
+  ['resume', pauseCommands],
+  ['audit', async () => (await import('./audit.ts')).registerAudit],
+  ['capacity', async () => (await import('./capacity.ts')).registerCapacity],
+  ['logs', async () => (await import('./logs.ts')).registerLogs],
+]);
+
+/**
+ * The loaders `args` (the arguments after `cb`) needs: none for `--version`, the named command's
+ * for `cb <command> …` and `cb help <command>`, every one otherwise.
+ */
+export function loadersFor(args: readonly string[]): Loader[] {
+  const first = args[0];
+  if (first === '--version' || first === '-V') return [];
+  const one = COMMANDS.get((first === 'help' ? args[1] : first) ?? '');
+  return one ? [one] : [...new Set(COMMANDS.values())];
+}
+
+/** The `cb` program with the commands `args` needs (see {@link loadersFor}), ready to parse `args`. */
+export async function buildProgram(args: readonly string[]): Promise<Command> {
+  const program = new Command('cb')
+    .description('cb platform: achievements and governance for a Web3 community, built to be operated.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  // Loaded together, registered in the table's order (the order the help lists them in).
+  const registers = await Promise.all(loadersFor(args).map((load) => load()));
+  for (const register of registers) register(program);
+  trackAuditedCommands(program);
+  return program;
+}
