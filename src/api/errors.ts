@@ -370,7 +370,7 @@ export const ERROR_CODES = {
     meaning: 'The node refused the role change in simulation (nothing sent), or it was mined and reverted.',
   },
   CHAIN_ROLES_RECEIPT_TIMEOUT: {
-    status: 504,
+    status: 503,
     meaning:
       'The role change was sent but no receipt came CB_CHAIN_CONFIRMATIONS deep in time: check cb chain roles before sending again.',
   },
