@@ -57,6 +57,8 @@ describe('createMinter: start-up checks', () => {
     const err = await checkError(f.makeMinter({}, { account: stranger }).check());
     expect(err.code).toBe(MINTER_ERROR_CODES.roleMissing);
     expect(err.message).toContain(stranger.address);
+    // What to do, with cb's own command.
+    expect(err.message).toContain(`cb chain roles grant minter ${stranger.address}`);
   });
 
   test('error: start() fails with the check, and no loop runs', async () => {

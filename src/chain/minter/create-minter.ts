@@ -817,7 +817,7 @@ export function createMinter(parameters: CreateMinterParameters): Minter {
     if (!hasRole)
       throw new MinterError(
         MINTER_ERROR_CODES.roleMissing,
-        `the minter account ${account.address} lacks MINTER_ROLE on ${badgeAddress}: grant it (badge admin: grantRole(MINTER_ROLE, ${account.address}))`,
+        `the minter account ${account.address} lacks MINTER_ROLE on ${badgeAddress}: grant it (badge admin: cb chain roles grant minter ${account.address} --admin-key-file <file>, or --calldata for a multisig)`,
       );
     const [latestCount, maxFinal, balance] = await Promise.all([
       client.getTransactionCount({ address: account.address, blockTag: 'latest' }),

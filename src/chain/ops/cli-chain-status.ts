@@ -170,7 +170,7 @@ function describeMinterAccount(a: MinterAccountReport): string {
   if (a.balanceWei !== null) parts.push(`balance ${nativeAmount(a.balanceWei)} (native unit)`);
   if (a.minterRole === true) parts.push('holds MINTER_ROLE');
   if (a.minterRole === false)
-    parts.push(`LACKS MINTER_ROLE (badge admin: grantRole(MINTER_ROLE, ${a.address}))`);
+    parts.push(`LACKS MINTER_ROLE (badge admin: cb chain roles grant minter ${a.address})`);
   if (a.error) parts.push(`could not ask the chain: ${a.error}`);
   else if (a.balanceWei === null) parts.push('balance and role: need RPC_URLS');
   return `minter account ${a.address}: ${parts.join(', ')}`;

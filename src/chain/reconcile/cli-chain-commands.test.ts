@@ -261,7 +261,7 @@ describe('cb chain status', () => {
       process.env.CB_MINTER_PRIVATE_KEY = otherKey;
       const other = await cb('chain', 'status');
       expect(other.out).toMatch(
-        /LACKS MINTER_ROLE \(badge admin: grantRole\(MINTER_ROLE, 0x[0-9a-fA-F]{40}\)\)/,
+        /LACKS MINTER_ROLE \(badge admin: cb chain roles grant minter 0x[0-9a-fA-F]{40}\)/,
       );
 
       // Well-formed (the settings accept it) but no key (zero is not on the curve).
