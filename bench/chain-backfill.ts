@@ -113,6 +113,11 @@
  * 33, 39 and 36 % of raw over 3 runs (18.6k–21.0k events/s; CPU-s database 1.56–2.10, hardhat
  * 0.91–0.98, this process 1.39–1.55).
  *
+ * 2026-11-28, a third fresh 2-core AMD EPYC (slower again: raw 33k–36k logs/s; quiet, load ~1.5–2),
+ * listener unchanged: 43, 42, 40 and 38 % of raw over 4 runs (13.4k–15.5k events/s; CPU-s database
+ * 1.95–2.15, hardhat 1.72–2.05, this process 1.79–2.48); --no-ingest 50 and 52 % (21.0k–21.3k
+ * events/s against 41k–42k raw; database 1.06–1.08, this process 1.62–1.65).
+ *
  * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
  *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
  */

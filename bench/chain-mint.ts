@@ -23,6 +23,12 @@
  * interval 2,278–2,487 tokens/s; PostgreSQL in-process 2,712 / 2,766, node 2,922 / 2,017
  * (auto / interval, one run each). 80 transactions of 250 mints, 12.65M gas each (50,601 per token).
  *
+ * 2026-11-28 on a fresh 2-core AMD EPYC that runs the EVM about three times slower (quiet, load
+ * ~1.5), PostgreSQL: in-process auto 782 / 842, interval 873, node auto 697, interval 665 tokens/s,
+ * none at the target. In-process the bench process is CPU-bound (24 CPU-s for 24 s: EDR executing
+ * 80 × 12.65M gas). The same bench at the commit before that day's minter change (the emergency
+ * pause) gave 834 on the same machine, so the drop is the machine's, not the minter's.
+ *
  * Usage: npm run bench:chain -- [--requests 20000] [--batch 250] [--chain both|in-process|node]
  *                               [--mining both|auto|interval] [--interval-ms 250] [--driver pglite|pg]
  *                               [--max-pending 8]
