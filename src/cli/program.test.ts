@@ -22,9 +22,21 @@ describe('the cb program', () => {
   });
 
   test('behavior: --version loads no command; a name that is no command loads them all (for the suggestion)', async () => {
-    expect(loadersFor(['--version'])).toEqual([]);
-    expect(loadersFor(['-V'])).toEqual([]);
-    expect(loadersFor(['bakup'])).toHaveLength(new Set(COMMANDS.values()).size);
+    expect(loadersFor(['--version']).loaders).toEqual([]);
+    expect(loadersFor(['-V']).loaders).toEqual([]);
+    expect(loadersFor(['bakup', 'roles'])).toEqual({ loaders: [...new Set(COMMANDS.values())], rest: [] });
+  });
+
+  test('behavior: cb chain <subcommand> loads that subcommand only; cb chain alone, or an unknown one, all six', async () => {
+    const chainOf = async (...args: string[]) =>
+      (await buildProgram(args)).commands.find((c) => c.name() === 'chain')!.commands.map((c) => c.name());
+    const all = ['dev', 'replay', 'status', 'drill', 'retry-failed-mints', 'roles'];
+    expect(await chainOf('chain')).toEqual(all);
+    expect(await chainOf('chain', '--help')).toEqual(all);
+    expect(await chainOf('chain', 'sttaus')).toEqual(all);
+    expect(await chainOf('chain', 'roles', 'grant', 'minter', '0x0')).toEqual(['roles']);
+    expect(await chainOf('help', 'chain', 'status')).toEqual(['status']);
+    expect(await chainOf('--help')).toEqual(all);
   });
 
   test('behavior: the real binary answers --version, a command’s help and a misspelt name', () => {

@@ -12,26 +12,34 @@ import { trackAuditedCommands } from './audited-commands.ts';
 
 /** Adds one top-level command (and its subcommands) to `program`. */
 type Register = (program: Command) => void;
-/** Loads the modules of a top-level command and returns its {@link Register}. */
-type Loader = () => Promise<Register>;
+/**
+ * Loads the modules of a top-level command and returns its {@link Register}. `rest` is what follows
+ * the command's name: a group may load only the subcommand named there.
+ */
+type Loader = (rest: readonly string[]) => Promise<Register>;
 
-const chainCommands: Loader = async () => {
-  const [dev, replay, status, drill, retry, roles] = await Promise.all([
-    import('../chain/cli-chain-dev.ts'),
-    import('../chain/listener/cli-chain-replay.ts'),
-    import('../chain/ops/cli-chain-status.ts'),
-    import('../chain/rpc/cli-chain-drill.ts'),
-    import('../chain/ops/cli-retry-failed-mints.ts'),
-    import('../chain/roles/cli-chain-roles.ts'),
-  ]);
+/** The `chain` subcommands, each with its module (six, together ~2,500 modules: load one). */
+const CHAIN_SUBCOMMANDS: ReadonlyMap<string, () => Promise<Register>> = new Map<
+  string,
+  () => Promise<Register>
+>([
+  ['dev', async () => (await import('../chain/cli-chain-dev.ts')).registerChainDev],
+  ['replay', async () => (await import('../chain/listener/cli-chain-replay.ts')).registerChainReplay],
+  ['status', async () => (await import('../chain/ops/cli-chain-status.ts')).registerChainStatus],
+  ['drill', async () => (await import('../chain/rpc/cli-chain-drill.ts')).registerChainDrill],
+  [
+    'retry-failed-mints',
+    async () => (await import('../chain/ops/cli-retry-failed-mints.ts')).registerRetryFailedMints,
+  ],
+  ['roles', async () => (await import('../chain/roles/cli-chain-roles.ts')).registerChainRoles],
+]);
+
+const chainCommands: Loader = async (rest) => {
+  const one = CHAIN_SUBCOMMANDS.get(rest[0] ?? '');
+  const registers = await Promise.all((one ? [one] : [...CHAIN_SUBCOMMANDS.values()]).map((load) => load()));
   return (program) => {
     const chain = program.command('chain').description('Local dev chain and chain maintenance.');
-    dev.registerChainDev(chain);
-    replay.registerChainReplay(chain);
-    status.registerChainStatus(chain);
-    drill.registerChainDrill(chain);
-    retry.registerRetryFailedMints(chain);
-    roles.registerChainRoles(chain);
+    for (const register of registers) register(chain);
   };
 };
 
@@ -86,13 +94,16 @@ export const COMMANDS: ReadonlyMap<string, Loader> = new Map<string, Loader>([
 
 /**
  * The loaders `args` (the arguments after `cb`) needs: none for `--version`, the named command's
- * for `cb <command> …` and `cb help <command>`, every one otherwise.
+ * for `cb <command> …` and `cb help <command>` (with what follows the name, so that a group loads
+ * only the subcommand named), every one otherwise (with nothing after: whole groups).
  */
-export function loadersFor(args: readonly string[]): Loader[] {
+export function loadersFor(args: readonly string[]): { loaders: Loader[]; rest: readonly string[] } {
   const first = args[0];
-  if (first === '--version' || first === '-V') return [];
-  const one = COMMANDS.get((first === 'help' ? args[1] : first) ?? '');
-  return one ? [one] : [...new Set(COMMANDS.values())];
+  if (first === '--version' || first === '-V') return { loaders: [], rest: [] };
+  const at = first === 'help' ? 1 : 0;
+  const one = COMMANDS.get(args[at] ?? '');
+  if (one) return { loaders: [one], rest: args.slice(at + 1) };
+  return { loaders: [...new Set(COMMANDS.values())], rest: [] };
 }
 
 /** The `cb` program with the commands `args` needs (see {@link loadersFor}), ready to parse `args`. */
@@ -103,7 +114,8 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   // Loaded together, registered in the table's order (the order the help lists them in).
-  const registers = await Promise.all(loadersFor(args).map((load) => load()));
+  const { loaders, rest } = loadersFor(args);
+  const registers = await Promise.all(loaders.map((load) => load(rest)));
   for (const register of registers) register(program);
   trackAuditedCommands(program);
   return program;
