@@ -22,8 +22,8 @@ import {
 } from '../ops/index.ts';
 import { createCache } from '../platform/cache/index.ts';
 import { settingsSnapshot } from '../platform/config.ts';
-import { createLogger } from '../platform/logger.ts';
 import { createShutdown } from '../platform/shutdown.ts';
+import { cliLogger } from './cli-logger.ts';
 import { cliConfig } from './load-config.ts';
 import { CliError, printJson, printLine, printTable } from './output.ts';
 import { type CliContext, withDatabase } from './with-database.ts';
@@ -231,12 +231,7 @@ than the RTO, or the backup was older than the RPO.`,
       if (opts.fresh && opts.backup) throw new CliError('--fresh and --backup exclude each other', 2);
       const config = cliConfig();
       const scratchUrl = postgresUrl('--scratch-url', opts.scratchUrl);
-      const logger = createLogger({
-        service: 'cb',
-        instance: config.instance,
-        level: 'warn',
-        destination: process.stderr,
-      });
+      const logger = cliLogger(config, 'warn');
       const onStep = (s: DrillStep) =>
         process.stderr.write(`drill: ${s.step} ${s.ok ? 'ok' : 'FAILED'} in ${s.seconds} s: ${s.detail}\n`);
       const drill = (db: Parameters<typeof runDrill>[1]) =>

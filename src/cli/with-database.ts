@@ -2,9 +2,10 @@ import { appendAudit } from '../ops/audit/audit-log.ts';
 import type { Config } from '../platform/config.ts';
 import { createDb, type Db } from '../platform/db/create-db.ts';
 import { migrate } from '../platform/db/migrate.ts';
-import { createLogger, type Logger } from '../platform/logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import { createMetrics, type Metrics } from '../platform/metrics.ts';
 import { type AuditedCommand, auditedCommand } from './audited-commands.ts';
+import { cliLogger } from './cli-logger.ts';
 import { cliConfig } from './load-config.ts';
 
 export interface CliContext {
@@ -29,13 +30,7 @@ export async function withDatabase<T>(
 ): Promise<T> {
   const settings = cliConfig();
   const config = options.databaseUrl ? { ...settings, databaseUrl: options.databaseUrl } : settings;
-  const logger = createLogger({
-    service: 'cb',
-    instance: config.instance,
-    level: config.logLevel,
-    pretty: config.logPretty,
-    destination: process.stderr,
-  });
+  const logger = cliLogger(config);
   const metrics = createMetrics();
   const db = await createDb({
     databaseUrl: config.databaseUrl,

@@ -23,11 +23,11 @@ import {
   type Transport,
 } from 'viem';
 import { noteAuditResult } from '../../cli/audited-commands.ts';
+import { cliLogger } from '../../cli/cli-logger.ts';
 import { cliConfig } from '../../cli/load-config.ts';
 import { CliError, percent, printJson, printLine, progressWriter } from '../../cli/output.ts';
 import { type CliContext, withDatabase } from '../../cli/with-database.ts';
 import type { Config } from '../../platform/config.ts';
-import { createLogger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
 import { createShutdown } from '../../platform/shutdown.ts';
 import { chainOfId } from '../chain-of-id.ts';
@@ -269,14 +269,7 @@ function badgeOf(config: Pick<Config, 'badgeAddress'>): Address {
 
 /** Logger (stderr) and metrics for a command that opens no database. */
 function standalone(config: Readonly<Config>): Pick<CliContext, 'config' | 'logger' | 'metrics'> {
-  const logger = createLogger({
-    service: 'cb',
-    instance: config.instance,
-    level: config.logLevel,
-    pretty: config.logPretty,
-    destination: process.stderr,
-  });
-  return { config, logger, metrics: createMetrics() };
+  return { config, logger: cliLogger(config), metrics: createMetrics() };
 }
 
 /** The RPC pool over RPC_URLS, its chain id checked (CB_CHAIN_ID, or the endpoints agree), for `fn`. */

@@ -6,9 +6,9 @@
  * rejoin, or there is no standby).
  */
 import type { Command } from 'commander';
+import { cliLogger } from '../../cli/cli-logger.ts';
 import { cliConfig } from '../../cli/load-config.ts';
 import { CliError, printJson, printLine, printTable } from '../../cli/output.ts';
-import { createLogger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
 import { createShutdown } from '../../platform/shutdown.ts';
 import { DRILL_FAULTS, type DrillFault, FailoverDrillError, runFailoverDrill } from './failover-drill.ts';
@@ -47,12 +47,7 @@ Example: cb chain drill --fault timeout --lose primary`,
           2,
         );
       // The pool's own warnings (circuits opening) are the drill's subject: its steps say them.
-      const logger = createLogger({
-        service: 'cb',
-        instance: config.instance,
-        level: 'error',
-        destination: process.stderr,
-      });
+      const logger = cliLogger(config, 'error');
       const common = {
         config,
         logger,
