@@ -60,6 +60,15 @@ function cb(args: string[], extra: Record<string, string | undefined> = {}): Pro
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
 }
 
+/** `cb chain roles <action> <role> <account> --admin-key-file <keyFile> [more…]`. */
+const change = (
+  action: 'grant' | 'revoke',
+  role: 'admin' | 'minter',
+  account: string,
+  keyFile: string,
+  ...more: string[]
+) => cb(['chain', 'roles', action, role, account, '--admin-key-file', keyFile, ...more]);
+
 const hasRole = (role: Hex, account: Address) =>
   client.readContract({
     address: badge,
@@ -185,27 +194,16 @@ describe('cb chain roles grant|revoke: refusals send nothing', () => {
     'behavior: a no-op exits 0 and sends nothing',
     async () => {
       const before = await client.getBlockNumber({ cacheTime: 0 });
-      const granted = await cb([
-        'chain',
-        'roles',
-        'grant',
-        'minter',
-        minter.address,
-        '--admin-key-file',
-        keyFile.admin,
-      ]);
+      const granted = await change('grant', 'minter', minter.address, keyFile.admin);
       expect(granted).toMatchObject({ code: 0 });
       expect(granted.out).toContain(`${minter.address} already holds MINTER_ROLE: nothing sent`);
-      const revoked = await cb([
-        'chain',
-        'roles',
+      const revoked = await change(
         'revoke',
         'minter',
         stranger.address.toLowerCase(),
-        '--admin-key-file',
         keyFile.admin,
         '--json',
-      ]);
+      );
       expect(revoked.code).toBe(0);
       expect(JSON.parse(revoked.out)).toMatchObject({
         account: stranger.address, // checksummed
@@ -227,15 +225,7 @@ describe('cb chain roles grant|revoke: refusals send nothing', () => {
     'error: a key without DEFAULT_ADMIN_ROLE is refused with its code, nothing sent',
     async () => {
       const before = await client.getBlockNumber({ cacheTime: 0 });
-      const { code, err } = await cb([
-        'chain',
-        'roles',
-        'revoke',
-        'minter',
-        minter.address,
-        '--admin-key-file',
-        keyFile.stranger,
-      ]);
+      const { code, err } = await change('revoke', 'minter', minter.address, keyFile.stranger);
       expect(code).toBe(1);
       expect(err).toContain(`(account ${stranger.address}) does not hold DEFAULT_ADMIN_ROLE`);
       expect(err).toContain('[CHAIN_ROLES_SIGNER_NOT_ADMIN]');
@@ -252,15 +242,7 @@ describe('cb chain roles grant|revoke: refusals send nothing', () => {
   test(
     'error: a key file group or others can read is refused, the key not shown',
     async () => {
-      const { code, err } = await cb([
-        'chain',
-        'roles',
-        'grant',
-        'minter',
-        stranger.address,
-        '--admin-key-file',
-        keyFile.open,
-      ]);
+      const { code, err } = await change('grant', 'minter', stranger.address, keyFile.open);
       expect(code).toBe(1);
       expect(err).toContain('group or others have access to it (mode 0644)');
       expect(err).toContain('[CHAIN_ROLES_ADMIN_KEY_INVALID]');
@@ -273,15 +255,7 @@ describe('cb chain roles grant|revoke: refusals send nothing', () => {
     'error: revoking the last admin is refused without --force',
     async () => {
       const before = await client.getBlockNumber({ cacheTime: 0 });
-      const { code, err } = await cb([
-        'chain',
-        'roles',
-        'revoke',
-        'admin',
-        admin.address,
-        '--admin-key-file',
-        keyFile.admin,
-      ]);
+      const { code, err } = await change('revoke', 'admin', admin.address, keyFile.admin);
       expect(code).toBe(1);
       expect(err).toContain('is the last holder of DEFAULT_ADMIN_ROLE');
       expect(err).toContain('[CHAIN_ROLES_LAST_ADMIN]');
@@ -316,17 +290,14 @@ describe('cb chain roles grant|revoke: refusals send nothing', () => {
     async () => {
       const before = await client.getBlockNumber({ cacheTime: 0 });
       const auditedBefore = (await auditRows('cb chain roles revoke')).length;
-      const { code, out } = await cb([
-        'chain',
-        'roles',
+      const { code, out } = await change(
         'revoke',
         'minter',
         minter.address,
-        '--admin-key-file',
         keyFile.admin,
         '--dry-run',
         '--json',
-      ]);
+      );
       expect(code).toBe(0);
       const dry = JSON.parse(out);
       expect(dry).toMatchObject({ outcome: 'dry-run', from: admin.address, to: badge });
@@ -380,15 +351,7 @@ describe('cb chain roles grant|revoke: the minter-key rotation', () => {
   test(
     'default: revoking the exposed minter stops its mints; the new one is granted and listed; both audited',
     async () => {
-      const revoked = await cb([
-        'chain',
-        'roles',
-        'revoke',
-        'minter',
-        minter.address,
-        '--admin-key-file',
-        keyFile.admin,
-      ]);
+      const revoked = await change('revoke', 'minter', minter.address, keyFile.admin);
       expect(revoked.code).toBe(0);
       const sent =
         /^revoked MINTER_ROLE from (0x[0-9a-fA-F]{40}): transaction (0x[0-9a-f]{64}) in block (\d+) \(signed by (0x[0-9a-fA-F]{40})\)$/m.exec(
@@ -439,16 +402,7 @@ describe('cb chain roles grant|revoke: the minter-key rotation', () => {
       });
 
       const fresh = chain.accounts[8]!;
-      const granted = await cb([
-        'chain',
-        'roles',
-        'grant',
-        'minter',
-        fresh.address,
-        '--admin-key-file',
-        keyFile.admin,
-        '--json',
-      ]);
+      const granted = await change('grant', 'minter', fresh.address, keyFile.admin, '--json');
       expect(granted.code).toBe(0);
       expect(JSON.parse(granted.out)).toMatchObject({
         outcome: 'sent',
@@ -480,15 +434,7 @@ describe('cb chain roles grant|revoke: the minter-key rotation', () => {
       expect(
         (await cb(['chain', 'roles', 'grant', 'admin', second, '--admin-key-file', keyFile.admin])).code,
       ).toBe(0);
-      const revoked = await cb([
-        'chain',
-        'roles',
-        'revoke',
-        'admin',
-        second,
-        '--admin-key-file',
-        keyFile.admin,
-      ]);
+      const revoked = await change('revoke', 'admin', second, keyFile.admin);
       expect(revoked.code).toBe(0);
       expect(revoked.out).toContain(`revoked DEFAULT_ADMIN_ROLE from ${second}`);
       expect(await hasRole(zeroHash, second)).toBe(false);
