@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,17 @@ interface Target {
 }
 
 /** A database of the suite's driver, with its own backup directory. */
+/** The embedded data directories the targets made (~80 MB each): removed when the file is done. */
+const dataDirs: string[] = [];
+afterAll(() => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
+function ownDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-backup-data-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
 async function newTarget(backupDir: string, overrides: Partial<BackupConfig> = {}): Promise<Target> {
   const base = loadConfig({}, {});
   const pgDb = PG ? await createTestDatabase() : undefined;
@@ -46,7 +57,7 @@ async function newTarget(backupDir: string, overrides: Partial<BackupConfig> = {
     rtoSeconds: base.rtoSeconds,
     rpoSeconds: base.rpoSeconds,
     databaseUrl: pgDb?.url,
-    dataDir: mkdtempSync(join(tmpdir(), 'cb-backup-data-')),
+    dataDir: ownDir(),
     ...overrides,
   };
   return {
