@@ -1,7 +1,12 @@
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { deleteRedisKeys, REDIS_TEST_URL, redisAvailable, uniqueName } from '../../test/services.ts';
+import {
+  deleteRedisKeys,
+  freePort,
+  REDIS_TEST_URL,
+  redisAvailable,
+  uniqueName,
+} from '../../test/services.ts';
 import { createEventProcessor, saveAchievements } from '../achievements/index.ts';
 import { achievementTokenId } from '../chain/contracts/achievement-token-id.ts';
 import { createGovernance, type PowerBreakdown, readParameters } from '../governance/index.ts';
@@ -256,7 +261,7 @@ describe.skipIf(!hasRedis)(
     test('error: Redis configured but not answering fails with one line naming it', {
       timeout: 30_000,
     }, async () => {
-      process.env.REDIS_URL = `redis://127.0.0.1:${await closedPort()}`;
+      process.env.REDIS_URL = `redis://127.0.0.1:${await freePort()}`;
       await expect(cb('cache')).rejects.toMatchObject({
         code: 'CB_REDIS_UNAVAILABLE',
         message: expect.stringMatching(/^redis unreachable: /),
@@ -298,16 +303,5 @@ async function auditRows() {
       status: r.status,
       fix: r.details.options.fix,
     }));
-  });
-}
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
   });
 }

@@ -181,7 +181,7 @@ export function createRpcPool({ common, endpoints, options = {} }: CreateRpcPool
     }
     const closed = usable.filter((s) => s.breaker.state === 'closed');
     const tiers = [
-      closed.filter((s) => !tried.has(s) && !s.lagging),
+      untriedInSync(closed, tried),
       closed.filter((s) => !tried.has(s) && s.lagging),
       closed.filter((s) => tried.has(s) && !s.lagging),
       closed.filter((s) => tried.has(s) && s.lagging),
@@ -202,9 +202,8 @@ export function createRpcPool({ common, endpoints, options = {} }: CreateRpcPool
    */
   function pickHedge(tried: ReadonlySet<EndpointState>): EndpointState | undefined {
     refresh();
-    const tier = states.filter(
-      (s) => !tried.has(s) && !s.wrongChain && s.breaker.state === 'closed' && !s.lagging,
-    );
+    const closed = states.filter((s) => !s.wrongChain && s.breaker.state === 'closed');
+    const tier = untriedInSync(closed, tried);
     if (tier.length === 0) return undefined;
     const chosen = weightedPick(tier);
     chosen.breaker.tryAcquire();
@@ -581,6 +580,11 @@ function validateEndpoints(endpoints: readonly RpcEndpoint[]): void {
         );
     }
   }
+}
+
+/** The first tier of a pick: endpoints this call has not tried, in sync with the best head. */
+function untriedInSync(closed: readonly EndpointState[], tried: ReadonlySet<EndpointState>): EndpointState[] {
+  return closed.filter((s) => !tried.has(s) && !s.lagging);
 }
 
 /** Picks one endpoint at random, weighted by 1 / (latency × (in-flight + 1)). */

@@ -6,12 +6,16 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type ServerResponse } from 'node:http';
-import { createServer, type Socket } from 'node:net';
+import { createServer, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EthereumProvider } from 'hardhat/types/index.js';
+import { freePort } from '../../../test/services.ts';
+
+/** Re-exported for the chain suites that already import it from here. */
+export { freePort };
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const HARDHAT_CLI = join(REPO, 'node_modules/hardhat/internal/cli/bootstrap.js');
@@ -158,18 +162,6 @@ export async function startHardhatNode(options: { chainId?: number } = {}): Prom
   };
 }
 
-/** A TCP port free on 127.0.0.1 now (nothing listens on it once this resolves). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
-
 /**
  * The in-process hardhat network's EIP-1193 provider (the embedded dev chain's kind of endpoint:
  * no URL). Hardhat reads its config from `HARDHAT_CONFIG`, set here to a temporary one.
@@ -211,7 +203,7 @@ export async function startDelayingProxy(
   const methods: string[] = [];
   const held = new Set<ServerResponse>();
   const sockets = new Set<Socket>();
-  const server = createHttpServer((req, res) => {
+  const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

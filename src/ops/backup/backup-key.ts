@@ -7,8 +7,9 @@
  * without the key ever being written anywhere.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { privateFileProblem } from '../../platform/private-file-problem.ts';
 import { BackupError } from './errors.ts';
 
 /** A loaded backup key. */
@@ -51,20 +52,8 @@ const invalid = (path: string, why: string) =>
  */
 export function readBackupKey(file: string): BackupKey {
   const path = resolve(file);
-  let mode: number;
-  try {
-    const info = statSync(path);
-    if (!info.isFile()) throw invalid(path, 'not a regular file');
-    mode = info.mode & 0o777;
-  } catch (err) {
-    if (err instanceof BackupError) throw err;
-    throw invalid(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  if ((mode & 0o077) !== 0)
-    throw invalid(
-      path,
-      `group or others have access to it (mode 0${mode.toString(8)}): \`chmod 600 ${path}\`, owned by the user cb runs as`,
-    );
+  const problem = privateFileProblem(path);
+  if (problem) throw invalid(path, problem);
   let text: string;
   try {
     text = readFileSync(path, 'utf8').trim();

@@ -4,10 +4,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from '../../../test/services.ts';
 
 /** Why a private server cannot run here, or undefined. Throws in CI, where it must run. */
 export function redisServerMissing(): string | undefined {
@@ -15,17 +15,6 @@ export function redisServerMissing(): string | undefined {
   const problem = probe.error ? `redis-server is not runnable: ${probe.error.message}` : undefined;
   if (problem && process.env.CI === 'true') throw new Error(`${problem} (required in CI)`);
   return problem;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
 }
 
 export interface PrivateRedis {
