@@ -4,12 +4,10 @@
  * is opened), opened by the test between commands, and a runner that parses `cb <args>` with the
  * given commands registered and captures what they print.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Command } from 'commander';
 import { afterAll, beforeAll, vi } from 'vitest';
-import { createTestDatabase, TEST_DRIVER } from '../../test/services.ts';
+import { createTestDatabase, seededDataDir, TEST_DRIVER } from '../../test/services.ts';
 import { createDb, type Db } from '../platform/db/create-db.ts';
 import { migrate } from '../platform/db/migrate.ts';
 import { createSilentLogger } from '../platform/logger.ts';
@@ -30,7 +28,7 @@ export async function cliTestTarget(prefix: string): Promise<CliTarget> {
     const d = await createTestDatabase();
     return { databaseUrl: d.url, dataDir: 'memory://', env: { DATABASE_URL: d.url }, drop: d.drop };
   }
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = await seededDataDir(prefix);
   return {
     databaseUrl: undefined,
     dataDir: dir,

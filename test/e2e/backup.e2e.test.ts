@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lockDataDir } from '../../src/platform/db/data-dir-lock.ts';
-import { REDIS_TEST_URL, TEST_DRIVER, testDatabaseTarget } from '../services.ts';
+import { REDIS_TEST_URL, seededDataDir, TEST_DRIVER, testDatabaseTarget } from '../services.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/cb.js');
 
@@ -33,7 +33,7 @@ describe(`cb backup on ${TEST_DRIVER} (real process)`, { timeout: 180_000 }, () 
     const target = await testDatabaseTarget();
     drop = target.drop;
     env = {
-      CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-backup-data-')),
+      CB_DATA_DIR: await seededDataDir('cb-e2e-backup-data-'),
       CB_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-backups-')),
       CB_SESSION_SECRET: 'e2e-session-secret-0123456789abcdef',
       ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),

@@ -13,7 +13,14 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { achievementBadgeAbi } from '../../src/chain/abi/AchievementBadge.ts';
 import { MINTER_ROLE } from '../../src/chain/minter/minter-role.ts';
-import { deleteRedisKeys, REDIS_TEST_URL, TEST_DRIVER, testDatabaseTarget, uniqueName } from '../services.ts';
+import {
+  deleteRedisKeys,
+  REDIS_TEST_URL,
+  seededDataDir,
+  TEST_DRIVER,
+  testDatabaseTarget,
+  uniqueName,
+} from '../services.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/cb.js');
 const SEED_FIELDS = ['context', 'instance', 'level', 'message', 'metrics', 'service', 'timestamp', 'traceId'];
@@ -112,7 +119,7 @@ describe('cb start (real process)', { timeout: 180_000 }, () => {
   const redisPrefix = `${uniqueName('cbtest-e2e')}:`;
 
   beforeAll(async () => {
-    env = { CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-')), CB_INSTANCE: 'e2e-1' };
+    env = { CB_DATA_DIR: await seededDataDir('cb-e2e-'), CB_INSTANCE: 'e2e-1' };
     if (TEST_DRIVER === 'pg') {
       const target = await testDatabaseTarget();
       drop = target.drop;
@@ -576,7 +583,7 @@ describe.runIf(TEST_DRIVER === 'pglite')(
         const { CB_CHAIN_ID: _chainId, ...settings } = dev.info.settings;
         const env: Record<string, string> = {
           ...settings,
-          CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-e2e-gov-')),
+          CB_DATA_DIR: await seededDataDir('cb-e2e-gov-'),
           CB_INSTANCE: 'e2e-gov',
           // The printed settings name dev account #0 (the badge's admin) as the executor.
           CB_GOVERNANCE_VOTING_DELAY_SECONDS: '0',

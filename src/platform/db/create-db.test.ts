@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { testDatabaseTarget } from '../../../test/services.ts';
+import { emptyPgliteData, TEST_DRIVER, testDatabaseTarget } from '../../../test/services.ts';
 import { createSilentLogger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
 import { copyRows } from './copy-text.ts';
@@ -247,5 +247,69 @@ describe('named statements', () => {
       return rows[0]?.n;
     });
     expect(n).toBe(3);
+  });
+});
+
+describe.runIf(TEST_DRIVER === 'pglite')('initialData (embedded)', () => {
+  test('behavior: an in-memory database starts from the given data directory, not from initdb', async () => {
+    const logger = createSilentLogger();
+    const source = await createDb({
+      dataDir: 'memory://',
+      initialData: await emptyPgliteData(),
+      poolMax: 1,
+      slowQueryMs: 1000,
+      logger,
+      metrics,
+    });
+    await source.query("create table marker (note text); insert into marker values ('from the source')");
+    const data = await source.dumpDataDir!();
+    await source.close();
+    const copy = await createDb({
+      dataDir: 'memory://',
+      initialData: data,
+      poolMax: 1,
+      slowQueryMs: 1000,
+      logger,
+      metrics,
+    });
+    try {
+      expect((await copy.query<{ note: string }>('select note from marker')).rows).toEqual([
+        { note: 'from the source' },
+      ]);
+    } finally {
+      await copy.close();
+    }
+  });
+
+  test('behavior: the test template is an empty database, with no migration applied', async () => {
+    const fresh = await createDb({
+      dataDir: 'memory://',
+      initialData: await emptyPgliteData(),
+      poolMax: 1,
+      slowQueryMs: 1000,
+      logger: createSilentLogger(),
+      metrics,
+    });
+    try {
+      const { rows } = await fresh.query<{ n: number }>(
+        `select count(*)::int as n from pg_tables where schemaname not in ('pg_catalog', 'information_schema')`,
+      );
+      expect(rows).toEqual([{ n: 0 }]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test('args: initialData with a data directory on disk is refused before anything is opened', async () => {
+    await expect(
+      createDb({
+        dataDir: '/nonexistent/cb-data',
+        initialData: new Blob([]),
+        poolMax: 1,
+        slowQueryMs: 1000,
+        logger: createSilentLogger(),
+        metrics,
+      }),
+    ).rejects.toThrow('initialData is for an in-memory database (dataDir memory://) only');
   });
 });

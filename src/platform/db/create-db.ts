@@ -97,6 +97,12 @@ export interface CreateDbOptions {
   databaseUrl?: string | undefined;
   /** PGlite data directory; `memory://` for a throw-away in-memory database. */
   dataDir: string;
+  /**
+   * In-memory PGlite only: start from this data directory (a `dumpDataDir` tarball) instead of
+   * running initdb, which takes ~3 s in WASM (the test suites load a freshly initialised one:
+   * test/services.ts).
+   */
+  initialData?: Blob | undefined;
   poolMax: number;
   slowQueryMs: number;
   /** Also told of every slow statement (its shape, operation label and duration): slow-queries.ts. */
@@ -235,12 +241,15 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
   }
 
   const inMemory = options.dataDir === 'memory://';
+  if (options.initialData && !inMemory)
+    throw new Error('createDb: initialData is for an in-memory database (dataDir memory://) only');
   const dir = resolve(options.dataDir);
   const unlock = inMemory ? () => {} : lockDataDir(dir);
   let pglite: PGlite;
   try {
     pglite = new PGlite({
       ...(inMemory ? {} : { dataDir: join(dir, 'pg') }),
+      ...(options.initialData ? { loadDataDir: options.initialData } : {}),
       parsers: { [INT8]: (v: string) => v, [NUMERIC]: (v: string) => v },
     });
     await pglite.waitReady;
