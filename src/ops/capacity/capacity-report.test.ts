@@ -431,8 +431,10 @@ describe('cb_capacity_disk_full_days', () => {
     try {
       const now = new Date();
       await seed(5, (i) => ({ databaseBytes: GB + i * GB }), now);
+      // The samples go in one by one while the sampler runs: a pass may see only the first ones
+      // (a fresh instance's projection). Wait for the one that saw all five.
       let value: number | undefined;
-      for (let i = 0; i < 100 && value === undefined; i++) {
+      for (let i = 0; i < 100 && !(value !== undefined && value > 9.99); i++) {
         await new Promise((r) => setTimeout(r, 20));
         value = await gauge(metrics, 'cb_capacity_disk_full_days');
       }
