@@ -32,7 +32,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts', 'web/src/**/*.test.ts'],
     exclude: ['**/node_modules/**', ...(process.env.CB_TEST_DRIVER === 'pg' ? DRIVER_INDEPENDENT : [])],
-    // Fails a file that leaves a test database behind on the shared PostgreSQL server.
+    // Gives each file a temporary directory of its own, removed after it, and fails a file that
+    // leaves a test database behind on the shared PostgreSQL server.
     setupFiles: ['test/leak-check.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
