@@ -4,7 +4,7 @@
  * reviewer should act on, exit code 3 when something needs action.
  */
 import type { Command } from 'commander';
-import { listAudit } from '../ops/index.ts';
+import { listAudit } from '../ops/audit/audit-log.ts';
 import {
   API_KEY_FINDINGS,
   type ApiKeyFindingKind,

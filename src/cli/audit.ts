@@ -11,8 +11,8 @@ import {
   type AuditVerifyReport,
   acceptAuditBreak,
   listAudit,
-  verifyAndRecordAudit,
-} from '../ops/index.ts';
+} from '../ops/audit/audit-log.ts';
+import { verifyAndRecordAudit } from '../ops/audit/audit-verifications.ts';
 import { cliActor } from './audited-commands.ts';
 import { CliError, printJson, printLine, printTable, progressWriter } from './output.ts';
 import { withDatabase } from './with-database.ts';

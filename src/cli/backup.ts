@@ -5,21 +5,18 @@
  * codes: 3 when a check, a drill or the archive fails.
  */
 import type { Command } from 'commander';
-import { VOTING_POWER_NAMESPACE } from '../governance/index.ts';
 import {
-  type BackupManifest,
   backupDirOf,
   configuredBackupKey,
   createBackup,
   type DrillStep,
-  formatDuration,
-  listBackups,
-  readWalArchive,
   restoreBackup,
   runDrill,
   verifyBackup,
-  walArchiveView,
-} from '../ops/index.ts';
+} from '../ops/backup/backups.ts';
+import { formatDuration } from '../ops/backup/backups-shape.ts';
+import { type BackupManifest, listBackups } from '../ops/backup/store.ts';
+import { readWalArchive, walArchiveView } from '../ops/backup/wal-archive.ts';
 import { createCache } from '../platform/cache/index.ts';
 import { settingsSnapshot } from '../platform/config.ts';
 import { createShutdown } from '../platform/shutdown.ts';
@@ -353,6 +350,8 @@ async function dropSharedCache(cli: CliContext): Promise<'dropped' | 'not-shared
   const cache = createCache({ common });
   try {
     await cache.ping(5000);
+    // Loaded here: the governance domain would otherwise load with every `cb backup` command.
+    const { VOTING_POWER_NAMESPACE } = await import('../governance/index.ts');
     await cache.namespace(VOTING_POWER_NAMESPACE).invalidateAll();
     return 'dropped';
   } catch (err) {

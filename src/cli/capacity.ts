@@ -4,19 +4,19 @@
  * `GET /v1/ops/capacity`.
  */
 import type { Command } from 'commander';
-import { NETWORK_PROJECTION_DAYS, NETWORK_WARNING_RATIO } from '../ops/capacity/capacity-report.ts';
+import { formatDuration } from '../ops/backup/backups-shape.ts';
 import {
   BURST_BUFFER_RATIO,
-  CAPACITY_RETENTION_DAYS,
-  type CapacityReport,
   DEFAULT_CAPACITY_WINDOW_DAYS,
   DISK_WARNING_RATIO,
-  formatDuration,
-  type Growth,
   MEMORY_WARNING_RATIO,
   MIN_CAPACITY_WINDOW_DAYS,
+  NETWORK_PROJECTION_DAYS,
+  NETWORK_WARNING_RATIO,
   readCapacityReport,
-} from '../ops/index.ts';
+} from '../ops/capacity/capacity-report.ts';
+import { CAPACITY_RETENTION_DAYS } from '../ops/capacity/capacity-samples.ts';
+import type { CapacityReport, Growth } from '../ops/capacity/capacity-shape.ts';
 import { CliError, printJson, printLine, printTable } from './output.ts';
 import { withDatabase } from './with-database.ts';
 

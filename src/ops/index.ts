@@ -97,9 +97,10 @@ export {
   DEFAULT_CAPACITY_WINDOW_DAYS,
   DISK_WARNING_RATIO,
   MEMORY_WARNING_RATIO,
+  MIN_CAPACITY_WINDOW_DAYS,
   readCapacityReport,
 } from './capacity/capacity-report.ts';
-export { capacityRoutes, MIN_CAPACITY_WINDOW_DAYS } from './capacity/capacity-routes.ts';
+export { capacityRoutes } from './capacity/capacity-routes.ts';
 export { sampleCapacity, startCapacitySampler } from './capacity/capacity-sampler.ts';
 export {
   CAPACITY_RETENTION_DAYS,

@@ -25,7 +25,6 @@
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { reconcileProgress } from '../../achievements/index.ts';
 import type { Config, SettingSnapshot } from '../../platform/config.ts';
 import { createDb, type Db } from '../../platform/db/create-db.ts';
 import { migrate } from '../../platform/db/migrate.ts';
@@ -410,6 +409,9 @@ export async function runDrill(
             await step('start', async () => {
               const migrated = await migrate(restoredDbNow, options.logger);
               await restoredDbNow.ping(5000);
+              // Loaded here, not with the module: the achievements domain (viem, typebox, yaml…) would
+              // otherwise load with every `cb backup` command.
+              const { reconcileProgress } = await import('../../achievements/index.ts');
               const report = await reconcileProgress(
                 { db: restoredDbNow, metrics: createMetrics(), logger: options.logger },
                 { sample: 100, fix: false },

@@ -27,6 +27,9 @@ import { leastSquaresGrowth } from './least-squares.ts';
 
 /** The window `cb capacity` and the gauge use unless told otherwise. */
 export const DEFAULT_CAPACITY_WINDOW_DAYS = 30;
+
+/** The shortest window: fewer days can never hold the 3 samples a growth needs. */
+export const MIN_CAPACITY_WINDOW_DAYS = 3;
 /** HostDiskHigh fires above it (deploy/prometheus/rules/host.yml). */
 export const DISK_WARNING_RATIO = 0.8;
 /** HostMemoryHigh fires above it. */

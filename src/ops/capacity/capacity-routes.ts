@@ -5,12 +5,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { Queryable } from '../../platform/db/create-db.ts';
-import { DEFAULT_CAPACITY_WINDOW_DAYS, readCapacityReport } from './capacity-report.ts';
+import {
+  DEFAULT_CAPACITY_WINDOW_DAYS,
+  MIN_CAPACITY_WINDOW_DAYS,
+  readCapacityReport,
+} from './capacity-report.ts';
 import { CAPACITY_RETENTION_DAYS } from './capacity-samples.ts';
 import type { CapacityReport } from './capacity-shape.ts';
-
-/** The shortest window: fewer days can never hold the 3 samples a growth needs. */
-export const MIN_CAPACITY_WINDOW_DAYS = 3;
 
 export function capacityRoutes(deps: { db: Queryable; now?: () => Date }): FastifyPluginAsync {
   return async (app) => {
