@@ -118,6 +118,16 @@
  * 1.95–2.15, hardhat 1.72–2.05, this process 1.79–2.48); --no-ingest 50 and 52 % (21.0k–21.3k
  * events/s against 41k–42k raw; database 1.06–1.08, this process 1.62–1.65).
  *
+ * 2026-11-28, a fourth fresh 2-core AMD EPYC (raw 34k–45k logs/s; quiet), listener unchanged: 45, 45,
+ * 38 and 38 % of raw over 4 runs (15.7k–16.7k events/s; CPU-s database 1.81–1.92, hardhat 1.37–1.77,
+ * this process 1.74–2.11). With --max-semi-space-size=64: 42, 39 and 40 %, the same. A timeline (CPU
+ * of each process every 50 ms) of a 3.0 s backfill: for the first ~1.6 s hardhat (0.8–1.1 cores)
+ * and this process share both cores and PostgreSQL gets 0–0.65 of one; for the last ~1.3 s hardhat
+ * is done and PostgreSQL runs about one core (applies and finalizes rarely overlap) while this
+ * process waits — so even a finalize that kept pace with its apply would save at most ~0.4 s, short
+ * of the ~0.6 s that 50 % needs here. A CPU profile of this process over the backfill: 1.55 s busy,
+ * of which garbage collection 0.57 s, building the COPY text 0.43 s, socket writes 0.17 s.
+ *
  * Usage: npm run bench:chain -- [--events 50000] [--driver pglite|pg|both] [--chunk-blocks 20]
  *                               [--concurrency 4] [--no-ingest] [--rpc-url URL --badge 0x…] [--json]
  */
