@@ -3,7 +3,9 @@
  *
  * - **Temporary files.** The file runs with `TMPDIR` pointing at a directory of its own (node's
  *   `os.tmpdir()` and the processes it starts follow it), removed with everything in it after the
- *   file. Full runs used to leave hundreds of `cb-*` directories in /tmp, up to ~80 MB each.
+ *   file. Full runs used to leave hundreds of `cb-*` directories in /tmp, up to ~80 MB each. The
+ *   directories of files that ran no afterAll (all tests skipped, or the run killed) go when a later
+ *   file starts (test/stale-test-dirs.ts).
  * - **PostgreSQL databases.** After the file's own hooks, it fails the file if it left a database
  *   from createTestDatabase behind (test/services.ts), and drops it. Every full run used to leave
  *   one `cb_test_…` database on the shared server (slow-queries.test.ts made a second database and
@@ -17,9 +19,11 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { removeStaleTestDirs, testDirPrefix } from './stale-test-dirs.ts';
 
 const systemTmp = tmpdir();
-const ownTmp = mkdtempSync(join(systemTmp, 'cb-test-'));
+removeStaleTestDirs(systemTmp);
+const ownTmp = mkdtempSync(join(systemTmp, testDirPrefix(process.pid)));
 // Traversable by other users: a scratch PostgreSQL server runs as `postgres` in a directory of its own
 // under here (test/services.ts startScratchPostgres).
 chmodSync(ownTmp, 0o711);
