@@ -220,11 +220,10 @@ export function emptyPgliteData(): Promise<Blob> {
  * (the database is elsewhere).
  */
 export async function seededDataDir(prefix: string): Promise<string> {
-  if (TEST_DRIVER === 'pg') return mkdtemp(join(tmpdir(), prefix));
-  const file = await emptyPgliteFile();
   const dir = await mkdtemp(join(tmpdir(), prefix));
+  if (TEST_DRIVER === 'pg') return dir;
   await mkdir(join(dir, 'pg'));
-  await execFileP('tar', ['-xf', file, '-C', join(dir, 'pg')]);
+  await execFileP('tar', ['-xf', await emptyPgliteFile(), '-C', join(dir, 'pg')]);
   return dir;
 }
 

@@ -1,5 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../src/platform/process-alive.ts';
 
 /** The prefix of a test file's own temporary directory: `cb-test-<pid>-` (test/leak-check.ts). */
 export const testDirPrefix = (pid: number): string => `cb-test-${pid}-`;
@@ -12,18 +13,9 @@ export function removeStaleTestDirs(root: string): string[] {
   const removed: string[] = [];
   for (const name of readdirSync(root)) {
     const owner = /^cb-test-(\d+)-/.exec(name);
-    if (!owner || alive(Number(owner[1]))) continue;
+    if (!owner || processAlive(Number(owner[1]))) continue;
     rmSync(join(root, name), { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -251,27 +251,16 @@ describe('named statements', () => {
 });
 
 describe.runIf(TEST_DRIVER === 'pglite')('initialData (embedded)', () => {
+  /** A one-connection embedded database in `dataDir`, started from `initialData`. */
+  const open = async (initialData: Blob, dataDir = 'memory://') =>
+    createDb({ dataDir, initialData, poolMax: 1, slowQueryMs: 1000, logger: createSilentLogger(), metrics });
+
   test('behavior: an in-memory database starts from the given data directory, not from initdb', async () => {
-    const logger = createSilentLogger();
-    const source = await createDb({
-      dataDir: 'memory://',
-      initialData: await emptyPgliteData(),
-      poolMax: 1,
-      slowQueryMs: 1000,
-      logger,
-      metrics,
-    });
+    const source = await open(await emptyPgliteData());
     await source.query("create table marker (note text); insert into marker values ('from the source')");
     const data = await source.dumpDataDir!();
     await source.close();
-    const copy = await createDb({
-      dataDir: 'memory://',
-      initialData: data,
-      poolMax: 1,
-      slowQueryMs: 1000,
-      logger,
-      metrics,
-    });
+    const copy = await open(data);
     try {
       expect((await copy.query<{ note: string }>('select note from marker')).rows).toEqual([
         { note: 'from the source' },
@@ -282,14 +271,7 @@ describe.runIf(TEST_DRIVER === 'pglite')('initialData (embedded)', () => {
   });
 
   test('behavior: the test template is an empty database, with no migration applied', async () => {
-    const fresh = await createDb({
-      dataDir: 'memory://',
-      initialData: await emptyPgliteData(),
-      poolMax: 1,
-      slowQueryMs: 1000,
-      logger: createSilentLogger(),
-      metrics,
-    });
+    const fresh = await open(await emptyPgliteData());
     try {
       const { rows } = await fresh.query<{ n: number }>(
         `select count(*)::int as n from pg_tables where schemaname not in ('pg_catalog', 'information_schema')`,
@@ -301,15 +283,8 @@ describe.runIf(TEST_DRIVER === 'pglite')('initialData (embedded)', () => {
   });
 
   test('args: initialData with a data directory on disk is refused before anything is opened', async () => {
-    await expect(
-      createDb({
-        dataDir: '/nonexistent/cb-data',
-        initialData: new Blob([]),
-        poolMax: 1,
-        slowQueryMs: 1000,
-        logger: createSilentLogger(),
-        metrics,
-      }),
-    ).rejects.toThrow('initialData is for an in-memory database (dataDir memory://) only');
+    await expect(open(new Blob([]), '/nonexistent/cb-data')).rejects.toThrow(
+      'initialData is for an in-memory database (dataDir memory://) only',
+    );
   });
 });

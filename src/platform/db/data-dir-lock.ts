@@ -7,6 +7,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } f
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BaseError } from '../errors.ts';
+import { processAlive } from '../process-alive.ts';
 
 export class DataDirLockedError extends BaseError {
   override name = 'DataDirLockedError';
@@ -16,15 +17,6 @@ interface LockInfo {
   pid: number;
   host: string;
   startedAt: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Takes the lock on `dir` (creating it); returns the release function. */
@@ -56,7 +48,7 @@ export function lockDataDir(dir: string): () => void {
     } catch {
       holder = undefined; // being written right now, or corrupt: look again
     }
-    if (holder && (holder.host !== hostname() || isAlive(holder.pid))) {
+    if (holder && (holder.host !== hostname() || processAlive(holder.pid))) {
       throw new DataDirLockedError(
         'CB_DATA_DIR_LOCKED',
         `data directory ${dir} is in use by process ${holder.pid} on ${holder.host} (since ${holder.startedAt}); ` +
